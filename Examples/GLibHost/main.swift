@@ -1,0 +1,2 @@
+import Stepwise
+import CGLib

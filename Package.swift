@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Stepwise: HTTP/1.1, HTTP/2 and WebSocket for Swift on Linux, every object drivable from a foreign
+// main loop. Layers (docs/architecture.md): C shims → Reactor → HTTPCore → HTTP2 / WebSocket → Stepwise.
+let package = Package(
+    name: "Stepwise",
+    products: [
+        .library(name: "Stepwise", targets: ["Stepwise"]),
+        .executable(name: "stepwise", targets: ["StepwiseCLI"]),
+        .executable(name: "example-poll-host", targets: ["ExamplePollHost"]),
+        .executable(name: "example-game-loop", targets: ["ExampleGameLoop"]),
+        .executable(name: "example-glib-host", targets: ["ExampleGLibHost"]),
+    ],
+    targets: [
+        // System libraries. Debian's libev-dev ships no libev.pc, so CLibev links "ev" directly.
+        .systemLibrary(name: "CLibev", providers: [.apt(["libev-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CGLib", path: "Examples/CGLib", pkgConfig: "glib-2.0",
+            providers: [.apt(["libglib2.0-dev"])]),
+
+        .target(name: "Reactor", dependencies: ["CLibev", "COpenSSL"]),
+        .target(name: "HTTPCore", dependencies: ["Reactor", "CZlib"]),
+        .target(name: "Stepwise", dependencies: ["Reactor", "HTTPCore"]),
+
+        .executableTarget(name: "StepwiseCLI", dependencies: ["Stepwise"]),
+        .executableTarget(name: "ExamplePollHost", dependencies: ["Stepwise"], path: "Examples/PollHost"),
+        .executableTarget(name: "ExampleGameLoop", dependencies: ["Stepwise"], path: "Examples/GameLoop"),
+        .executableTarget(
+            name: "ExampleGLibHost", dependencies: ["Stepwise", "CGLib"], path: "Examples/GLibHost"),
+
+        .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CLibev"]),
+        .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
+    ]
+)

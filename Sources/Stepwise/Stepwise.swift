@@ -1,0 +1,2 @@
+@_exported import HTTPCore
+@_exported import Reactor
