@@ -2,99 +2,99 @@ internal import CLibev
 import Glibc
 
 private let ioTrampoline: evshim_io_cb = { _, watcher, revents in
-  guard let watcher, let data = watcher.pointee.data else { return }
-  Unmanaged<IOWatcher>.fromOpaque(data).takeUnretainedValue().fire(revents)
+    guard let watcher, let data = watcher.pointee.data else { return }
+    Unmanaged<IOWatcher>.fromOpaque(data).takeUnretainedValue().fire(revents)
 }
 
 /// Interest in the readiness of one file descriptor. Change `events` at any time; `[]` pauses
 /// the watcher, `cancel()` ends it for good (and drops the handler, breaking reference cycles).
 /// The reactor keeps an active watcher alive; the fd itself belongs to the caller.
 public final class IOWatcher {
-  public let fd: Int32
-  private weak var reactor: Reactor?
-  private let loop: OpaquePointer
-  private let watcher: UnsafeMutablePointer<ev_io>
-  private var handler: (PollEvents) -> Void
-  private var libevActive = false
-  /// Internal watchers (the inbox, the timerfd) do not keep `Reactor.empty()` false.
-  let isInternal: Bool
+    public let fd: Int32
+    private weak var reactor: Reactor?
+    private let loop: OpaquePointer
+    private let watcher: UnsafeMutablePointer<ev_io>
+    private var handler: (PollEvents) -> Void
+    private var libevActive = false
+    /// Internal watchers (the inbox, the timerfd) do not keep `Reactor.empty()` false.
+    let isInternal: Bool
 
-  /// What the handler wants to hear about (`.read`, `.write`; `.priority` is not supported by
-  /// libev and is ignored).
-  public var events: PollEvents {
-    didSet { if events != oldValue { apply() } }
-  }
-
-  public private(set) var isCancelled = false
-
-  init(
-    reactor: Reactor, fd: Int32, events: PollEvents, isInternal: Bool,
-    handler: @escaping (PollEvents) -> Void
-  ) {
-    self.fd = fd
-    self.reactor = reactor
-    self.loop = reactor.loop
-    self.events = events
-    self.handler = handler
-    self.isInternal = isInternal
-    watcher = .allocate(capacity: 1)
-    evshim_io_init(watcher, ioTrampoline, fd, 0)
-    watcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-    apply()
-  }
-
-  deinit {
-    stopLibevWatcher()
-    watcher.deallocate()
-  }
-
-  /// The reactor is going away: stop the libev watcher while the loop still exists.
-  func detachFromDyingReactor() {
-    isCancelled = true
-    handler = { _ in }
-    stopLibevWatcher()
-  }
-
-  private func stopLibevWatcher() {
-    if libevActive {
-      ev_io_stop(loop, watcher)
-      libevActive = false
+    /// What the handler wants to hear about (`.read`, `.write`; `.priority` is not supported by
+    /// libev and is ignored).
+    public var events: PollEvents {
+        didSet { if events != oldValue { apply() } }
     }
-  }
 
-  /// Stops the watcher for good. Safe to call more than once and from its own handler.
-  public func cancel() {
-    guard !isCancelled else { return }
-    isCancelled = true
-    handler = { _ in }
-    apply()
-  }
+    public private(set) var isCancelled = false
 
-  fileprivate func fire(_ revents: Int32) {
-    var ready: PollEvents = []
-    if revents & Int32(EV_READ) != 0 { ready.insert(.read) }
-    if revents & Int32(EV_WRITE) != 0 { ready.insert(.write) }
-    if revents & Int32(EV_ERROR) != 0 { ready.formUnion([.read, .write]) }
-    handler(ready)
-  }
+    init(
+        reactor: Reactor, fd: Int32, events: PollEvents, isInternal: Bool,
+        handler: @escaping (PollEvents) -> Void
+    ) {
+        self.fd = fd
+        self.reactor = reactor
+        self.loop = reactor.loop
+        self.events = events
+        self.handler = handler
+        self.isInternal = isInternal
+        watcher = .allocate(capacity: 1)
+        evshim_io_init(watcher, ioTrampoline, fd, 0)
+        watcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        apply()
+    }
 
-  private func apply() {
-    guard let reactor else {
-      stopLibevWatcher()
-      return
+    deinit {
+        stopLibevWatcher()
+        watcher.deallocate()
     }
-    reactor.assertOnReactorThread()
-    var mask: Int32 = 0
-    if !isCancelled {
-      if events.contains(.read) { mask |= Int32(EV_READ) }
-      if events.contains(.write) { mask |= Int32(EV_WRITE) }
+
+    /// The reactor is going away: stop the libev watcher while the loop still exists.
+    func detachFromDyingReactor() {
+        isCancelled = true
+        handler = { _ in }
+        stopLibevWatcher()
     }
-    stopLibevWatcher()
-    if mask != 0 {
-      evshim_io_set(watcher, fd, mask)
-      ev_io_start(loop, watcher)
-      libevActive = true
+
+    private func stopLibevWatcher() {
+        if libevActive {
+            ev_io_stop(loop, watcher)
+            libevActive = false
+        }
     }
-    reactor.watcherChanged(self, active: mask != 0)
-  }
+
+    /// Stops the watcher for good. Safe to call more than once and from its own handler.
+    public func cancel() {
+        guard !isCancelled else { return }
+        isCancelled = true
+        handler = { _ in }
+        apply()
+    }
+
+    fileprivate func fire(_ revents: Int32) {
+        var ready: PollEvents = []
+        if revents & Int32(EV_READ) != 0 { ready.insert(.read) }
+        if revents & Int32(EV_WRITE) != 0 { ready.insert(.write) }
+        if revents & Int32(EV_ERROR) != 0 { ready.formUnion([.read, .write]) }
+        handler(ready)
+    }
+
+    private func apply() {
+        guard let reactor else {
+            stopLibevWatcher()
+            return
+        }
+        reactor.assertOnReactorThread()
+        var mask: Int32 = 0
+        if !isCancelled {
+            if events.contains(.read) { mask |= Int32(EV_READ) }
+            if events.contains(.write) { mask |= Int32(EV_WRITE) }
+        }
+        stopLibevWatcher()
+        if mask != 0 {
+            evshim_io_set(watcher, fd, mask)
+            ev_io_start(loop, watcher)
+            libevActive = true
+        }
+        reactor.watcherChanged(self, active: mask != 0)
+    }
 }

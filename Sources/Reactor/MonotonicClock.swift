@@ -4,24 +4,24 @@ import Glibc
 /// libev's own timers use the same clock, so a host that sleeps the rounded-up `timeout()`
 /// wakes at or after the deadline, never just before it.
 public enum MonotonicClock {
-  @inline(__always)
-  public static func nanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-  }
+    @inline(__always)
+    public static func nanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+    }
 
-  /// Seconds since an arbitrary origin, for measurements and logs.
-  public static func seconds() -> Double {
-    Double(nanoseconds()) / 1e9
-  }
+    /// Seconds since an arbitrary origin, for measurements and logs.
+    public static func seconds() -> Double {
+        Double(nanoseconds()) / 1e9
+    }
 
-  /// `seconds` from now, as a deadline in nanoseconds; negative values mean "now", `infinity`
-  /// saturates.
-  @inline(__always)
-  static func deadline(after seconds: Double, from now: UInt64) -> UInt64 {
-    guard seconds > 0 else { return now }
-    guard seconds < 1e9 else { return UInt64.max }
-    return now &+ UInt64(seconds * 1e9)
-  }
+    /// `seconds` from now, as a deadline in nanoseconds; negative values mean "now", `infinity`
+    /// saturates.
+    @inline(__always)
+    static func deadline(after seconds: Double, from now: UInt64) -> UInt64 {
+        guard seconds > 0 else { return now }
+        guard seconds < 1e9 else { return UInt64.max }
+        return now &+ UInt64(seconds * 1e9)
+    }
 }

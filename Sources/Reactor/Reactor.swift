@@ -5,8 +5,8 @@ import Synchronization
 private let guardTimerCallback: evshim_timer_cb = { _, _, _ in }
 
 private let forkCallback: evshim_fork_cb = { _, watcher, _ in
-  guard let watcher, let data = watcher.pointee.data else { return }
-  Unmanaged<Reactor>.fromOpaque(data).takeUnretainedValue().backendMayHaveChanged = true
+    guard let watcher, let data = watcher.pointee.data else { return }
+    Unmanaged<Reactor>.fromOpaque(data).takeUnretainedValue().backendMayHaveChanged = true
 }
 
 /// A libev loop that a foreign main loop can drive: it owns IO watchers, timers, deferred calls
@@ -22,402 +22,401 @@ private let forkCallback: evshim_fork_cb = { _, watcher, _ in
 /// `fdOnlyMode`, and hosts that register the fd once (epoll, libuv, GLib) set `onPollfdChange`:
 /// libev rebuilds its epoll instance after `afterFork()` and sometimes on its own.
 public final class Reactor: @unchecked Sendable {
-  let loop: OpaquePointer
-  private var backendFD: Int32
-  /// Bumped each time libev rebuilt its epoll instance (the fd number often stays the same, but
-  /// a host's registration of the old instance is dead).
-  public private(set) var pollfdGeneration = 0
-  /// Called on the reactor's thread after libev rebuilt its epoll instance, with the new fd:
-  /// re-register it with the host loop.
-  public var onPollfdChange: ((Int32) -> Void)?
-  fileprivate(set) var backendMayHaveChanged = false
+    let loop: OpaquePointer
+    private var backendFD: Int32
+    /// Bumped each time libev rebuilt its epoll instance (the fd number often stays the same, but
+    /// a host's registration of the old instance is dead).
+    public private(set) var pollfdGeneration = 0
+    /// Called on the reactor's thread after libev rebuilt its epoll instance, with the new fd:
+    /// re-register it with the host loop.
+    public var onPollfdChange: ((Int32) -> Void)?
+    fileprivate(set) var backendMayHaveChanged = false
 
-  /// Watchers were started, stopped or changed since libev last synchronised its epoll set.
-  private var fdChangesPending = false
-  private var isStepping = false
-  private var stopRequested = false
-  private var activeWatchers: [ObjectIdentifier: IOWatcher] = [:]
-  private var userWatcherCount = 0
-  private var timers = TimerHeap()
-  private var deferred: [() -> Void] = []
-  private let inbox: ReactorInbox
-  private var inboxWatcher: IOWatcher?
-  private let guardTimer: UnsafeMutablePointer<ev_timer>
-  private let forkWatcher: UnsafeMutablePointer<ev_fork>
-  var liveTasks = 0
+    /// Watchers were started, stopped or changed since libev last synchronised its epoll set.
+    private var fdChangesPending = false
+    private var isStepping = false
+    private var stopRequested = false
+    private var activeWatchers: [ObjectIdentifier: IOWatcher] = [:]
+    private var userWatcherCount = 0
+    private var timers = TimerHeap()
+    private var deferred: [() -> Void] = []
+    private let inbox: ReactorInbox
+    private var inboxWatcher: IOWatcher?
+    private let guardTimer: UnsafeMutablePointer<ev_timer>
+    private let forkWatcher: UnsafeMutablePointer<ev_fork>
+    var liveTasks = 0
 
-  private let owner: Atomic<UInt>
-  private var hasStepped = false
-  private let fdOnly = Atomic<Bool>(false)
-  private var timerFD: TimerFD?
+    private let owner: Atomic<UInt>
+    private var hasStepped = false
+    private let fdOnly = Atomic<Bool>(false)
+    private var timerFD: TimerFD?
 
-  /// Most rounds of "run what became ready" one step makes before it returns with
-  /// `timeout() == 0`, so that a callback that keeps queueing work cannot starve the host.
-  static let maximumRoundsPerStep = 8
+    /// Most rounds of "run what became ready" one step makes before it returns with
+    /// `timeout() == 0`, so that a callback that keeps queueing work cannot starve the host.
+    static let maximumRoundsPerStep = 8
 
-  public init() throws {
-    guard let loop = ev_loop_new(evshim_loop_flags()) else {
-      throw SystemError("ev_loop_new(EVBACKEND_EPOLL)")
+    public init() throws {
+        guard let loop = ev_loop_new(evshim_loop_flags()) else {
+            throw SystemError("ev_loop_new(EVBACKEND_EPOLL)")
+        }
+        self.loop = loop
+        backendFD = evshim_backend_fd(loop)
+        precondition(backendFD >= 0, "libev's epoll backend is not embeddable on this system")
+        inbox = try ReactorInbox()
+        owner = Atomic(UInt(pthread_self()))
+        guardTimer = .allocate(capacity: 1)
+        evshim_timer_init(guardTimer, guardTimerCallback, 0, 0)
+        forkWatcher = .allocate(capacity: 1)
+        evshim_fork_init(forkWatcher, forkCallback)
+        forkWatcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        ev_fork_start(loop, forkWatcher)
+        ev_unref(loop)
+        inboxWatcher = IOWatcher(reactor: self, fd: inbox.fd, events: .read, isInternal: true) {
+            [unowned self] _ in self.runInbox()
+        }
+        synchroniseEpollSet()
     }
-    self.loop = loop
-    backendFD = evshim_backend_fd(loop)
-    precondition(backendFD >= 0, "libev's epoll backend is not embeddable on this system")
-    inbox = try ReactorInbox()
-    owner = Atomic(UInt(pthread_self()))
-    guardTimer = .allocate(capacity: 1)
-    evshim_timer_init(guardTimer, guardTimerCallback, 0, 0)
-    forkWatcher = .allocate(capacity: 1)
-    evshim_fork_init(forkWatcher, forkCallback)
-    forkWatcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-    ev_fork_start(loop, forkWatcher)
-    ev_unref(loop)
-    inboxWatcher = IOWatcher(reactor: self, fd: inbox.fd, events: .read, isInternal: true) {
-      [unowned self] _ in self.runInbox()
+
+    /// Pushes watcher changes made outside a step into libev's epoll set. Nothing is ready yet
+    /// on a watcher that was just started, so no callback runs.
+    private func synchroniseEpollSet() {
+        fdChangesPending = false
+        ev_run(loop, Int32(EVRUN_NOWAIT))
     }
-    synchroniseEpollSet()
-  }
 
-  /// Pushes watcher changes made outside a step into libev's epoll set. Nothing is ready yet
-  /// on a watcher that was just started, so no callback runs.
-  private func synchroniseEpollSet() {
-    fdChangesPending = false
-    ev_run(loop, Int32(EVRUN_NOWAIT))
-  }
-
-  deinit {
-    timerFD = nil
-    inboxWatcher?.detachFromDyingReactor()
-    for watcher in activeWatchers.values { watcher.detachFromDyingReactor() }
-    ev_ref(loop)
-    ev_fork_stop(loop, forkWatcher)
-    ev_timer_stop(loop, guardTimer)
-    ev_loop_destroy(loop)
-    guardTimer.deallocate()
-    forkWatcher.deallocate()
-  }
-
-  // MARK: Pollable
-
-  /// libev's epoll fd: readable whenever a watched fd is ready (or, in fd-only mode, a timer is
-  /// due or work is queued).
-  public func pollfd() -> Int32 { backendFD }
-
-  /// Always `.read`: an epoll fd signals readiness by becoming readable.
-  public func events() -> PollEvents { .read }
-
-  /// `0` while work is queued (ready watchers, watcher changes libev has not applied yet,
-  /// deferred calls, task jobs, cross-thread calls), else seconds to the earliest timer, or nil.
-  public func timeout() -> Double? {
-    if hasWorkNow { return 0 }
-    guard let first = timers.first, first.deadline != .max else { return nil }
-    let now = MonotonicClock.nanoseconds()
-    return first.deadline > now ? Double(first.deadline - now) / 1e9 : 0
-  }
-
-  /// True when nothing is left to do: no user IO watchers, timers, deferred calls or tasks.
-  public func empty() -> Bool {
-    userWatcherCount == 0 && timers.isEmpty && deferred.isEmpty && liveTasks == 0 && inbox.isEmpty
-  }
-
-  private var hasWorkNow: Bool {
-    fdChangesPending || !deferred.isEmpty || ev_pending_count(loop) > 0 || !inbox.isEmpty
-  }
-
-  /// Runs everything that is ready, waiting at most `timeout` seconds for something to become
-  /// ready first (`nil`: as long as it takes). `step(timeout: 0)` never blocks.
-  public func step(timeout: Double? = 0) throws {
-    try enterStep()
-    defer { isStepping = false }
-
-    var wait = timeout
-    if hasWorkNow {
-      wait = 0
-    } else if let next = self.timeout() {
-      wait = Swift.min(wait ?? next, next)
-    }
-    runLibev(waiting: wait)
-
-    var rounds = 0
-    while true {
-      runExpiredTimers()
-      runInbox()
-      runDeferred()
-      rounds += 1
-      guard rounds < Reactor.maximumRoundsPerStep else { break }
-      if fdChangesPending || ev_pending_count(loop) > 0 {
-        // Callbacks run at the end of ev_run, after libev pushed watcher changes to
-        // epoll: run it again so that a watcher started inside a callback is in the
-        // kernel's set before the host polls (what libev's embed_prepare_cb does).
-        runLibev(waiting: 0)
-        continue
-      }
-      if !deferred.isEmpty || !inbox.isEmpty || timers.hasExpired(now: MonotonicClock.nanoseconds())
-      {
-        continue
-      }
-      break
-    }
-    if backendMayHaveChanged { noteBackendRebuilt() }
-    if fdOnly.load(ordering: .relaxed) { armTimerFD() }
-  }
-
-  /// Steps until `empty()`, `stopLoop()`, or `timeout` seconds have passed.
-  public func loop(timeout: Double? = nil) throws {
-    let deadline = timeout.map {
-      MonotonicClock.deadline(after: $0, from: MonotonicClock.nanoseconds())
-    }
-    stopRequested = false
-    while !empty() && !stopRequested {
-      var wait: Double? = nil
-      if let deadline {
-        let now = MonotonicClock.nanoseconds()
-        guard now < deadline else { return }
-        wait = Double(deadline - now) / 1e9
-      }
-      try step(timeout: wait)
-    }
-  }
-
-  /// Makes a running `loop()` return after the current step.
-  public func stopLoop() {
-    stopRequested = true
-    wake()
-  }
-
-  private func enterStep() throws {
-    guard !isStepping else { throw ReactorError.reentrantStep }
-    if !hasStepped {
-      hasStepped = true
-      owner.store(UInt(pthread_self()), ordering: .relaxed)
-    }
-    assertOnReactorThread()
-    isStepping = true
-  }
-
-  /// Whether the caller is inside `step` (a callback or a task job).
-  public var isInsideStep: Bool { isStepping }
-
-  private func runLibev(waiting wait: Double?) {
-    fdChangesPending = false
-    if wait == 0 {
-      ev_run(loop, Int32(EVRUN_NOWAIT))
-      return
-    }
-    if let wait {
-      // The host may have slept outside libev: refresh its clock or the guard fires early.
-      ev_now_update(loop)
-      evshim_timer_set(guardTimer, wait, 0)
-      ev_timer_start(loop, guardTimer)
-      ev_run(loop, Int32(EVRUN_ONCE))
-      ev_timer_stop(loop, guardTimer)
-    } else {
-      ev_run(loop, Int32(EVRUN_ONCE))
-    }
-  }
-
-  private func noteBackendRebuilt() {
-    backendMayHaveChanged = false
-    let fd = evshim_backend_fd(loop)
-    guard fd >= 0 else { return }
-    backendFD = fd
-    pollfdGeneration += 1
-    onPollfdChange?(fd)
-  }
-
-  /// Call in the child after `fork()`: libev recreates its epoll instance on the next step, and
-  /// `onPollfdChange` reports the new fd.
-  public func afterFork() {
-    ev_loop_fork(loop)
-    fdChangesPending = true
-  }
-
-  // MARK: Threads
-
-  var isOnReactorThread: Bool {
-    pthread_equal(pthread_self(), pthread_t(owner.load(ordering: .relaxed))) != 0
-  }
-
-  @inline(__always)
-  func assertOnReactorThread(_ function: StaticString = #function) {
-    assert(
-      isOnReactorThread,
-      "Reactor.\(function) called off the reactor's thread: use reactor.execute { } from other threads"
-    )
-  }
-
-  /// Runs `body` on the reactor's thread during a coming step. Safe from any thread; from
-  /// another thread it wakes a host blocked on `pollfd()`.
-  public func execute(_ body: @escaping @Sendable () -> Void) {
-    inbox.post(.closure(body), wake: needsWake)
-  }
-
-  /// Wakes a host blocked on `pollfd()` (any thread).
-  public func wake() {
-    inbox.post(.closure({}), wake: true)
-  }
-
-  private var needsWake: Bool {
-    !isOnReactorThread || fdOnly.load(ordering: .relaxed)
-  }
-
-  func post(job: UnownedJob) {
-    inbox.post(.job(job), wake: needsWake)
-  }
-
-  private func runInbox() {
-    for item in inbox.take() {
-      switch item {
-      case .closure(let body): body()
-      case .job(let job): job.runSynchronously(on: asUnownedTaskExecutor())
-      }
-    }
-  }
-
-  // MARK: Deferred calls
-
-  /// Runs `body` on the reactor's thread in this step or the next one (never synchronously).
-  public func soon(_ body: @escaping () -> Void) {
-    assertOnReactorThread()
-    deferred.append(body)
-    if !isStepping && fdOnly.load(ordering: .relaxed) { timerFD?.arm(deadline: TimerFD.asap) }
-  }
-
-  private func runDeferred() {
-    guard !deferred.isEmpty else { return }
-    let batch = deferred
-    deferred.removeAll(keepingCapacity: true)
-    for body in batch { body() }
-  }
-
-  // MARK: IO watchers
-
-  /// Watches `fd` for `events`; the handler runs on the reactor's thread with what is ready.
-  /// The fd stays the caller's: cancel the watcher before closing it.
-  public func watch(fd: Int32, events: PollEvents, handler: @escaping (PollEvents) -> Void)
-    -> IOWatcher
-  {
-    IOWatcher(reactor: self, fd: fd, events: events, isInternal: false, handler: handler)
-  }
-
-  func watchInternal(fd: Int32, handler: @escaping (PollEvents) -> Void) -> IOWatcher {
-    IOWatcher(reactor: self, fd: fd, events: .read, isInternal: true, handler: handler)
-  }
-
-  func watcherChanged(_ watcher: IOWatcher, active: Bool) {
-    fdChangesPending = true
-    if !isStepping && fdOnly.load(ordering: .relaxed) { timerFD?.arm(deadline: TimerFD.asap) }
-    let key = ObjectIdentifier(watcher)
-    let wasActive = activeWatchers[key] != nil
-    guard wasActive != active else { return }
-    if active {
-      activeWatchers[key] = watcher
-    } else {
-      activeWatchers[key] = nil
-    }
-    if !watcher.isInternal { userWatcherCount += active ? 1 : -1 }
-  }
-
-  // MARK: Timers
-
-  /// Calls `handler` once after `seconds`.
-  @discardableResult
-  public func schedule(after seconds: Double, _ handler: @escaping (ReactorTimer) -> Void)
-    -> ReactorTimer
-  {
-    schedule(after: seconds, repeating: 0, handler)
-  }
-
-  /// Calls `handler` after `seconds`, then every `interval` seconds (0: once) until cancelled.
-  @discardableResult
-  public func schedule(
-    after seconds: Double, repeating interval: Double, _ handler: @escaping (ReactorTimer) -> Void
-  ) -> ReactorTimer {
-    assertOnReactorThread()
-    let now = MonotonicClock.nanoseconds()
-    let timer = ReactorTimer(
-      reactor: self, deadline: MonotonicClock.deadline(after: seconds, from: now),
-      interval: Swift.max(0, interval), handler: handler)
-    insert(timer)
-    return timer
-  }
-
-  private func insert(_ timer: ReactorTimer) {
-    timers.insert(timer)
-    if !isStepping && fdOnly.load(ordering: .relaxed) && timers.first === timer {
-      armTimerFD()
-    }
-  }
-
-  func unschedule(_ timer: ReactorTimer) {
-    assertOnReactorThread()
-    timers.remove(timer)
-  }
-
-  func reschedule(_ timer: ReactorTimer, after seconds: Double) {
-    assertOnReactorThread()
-    timers.remove(timer)
-    timer.deadline = MonotonicClock.deadline(after: seconds, from: MonotonicClock.nanoseconds())
-    insert(timer)
-  }
-
-  private func runExpiredTimers() {
-    let now = MonotonicClock.nanoseconds()
-    // Timers added while these run (with new sequence numbers) wait for the next round, so a
-    // zero-interval timer cannot keep one step busy forever.
-    let watermark = timers.sequenceWatermark
-    while let timer = timers.popExpired(now: now, before: watermark) {
-      if timer.interval > 0 {
-        let period = UInt64(timer.interval * 1e9)
-        timer.deadline &+= period
-        if timer.deadline <= now { timer.deadline = now &+ period }
-        timers.insert(timer)
-      }
-      timer.handler(timer)
-    }
-  }
-
-  // MARK: fd-only mode
-
-  private func armTimerFD() {
-    timerFD?.arm(deadline: hasWorkNow ? TimerFD.asap : timers.first?.deadline)
-  }
-
-  /// For hosts that cannot honour `timeout()` (they only wait on the fd, or cache the timeout):
-  /// a timerfd inside libev's epoll set makes `pollfd()` readable when a timer is due or work is
-  /// queued, so waiting on the fd alone is enough. Costs one `timerfd_settime` when the earliest
-  /// deadline moves. Off by default.
-  public var fdOnlyMode: Bool {
-    get { fdOnly.load(ordering: .relaxed) }
-    set {
-      assertOnReactorThread()
-      guard newValue != fdOnlyMode else { return }
-      if newValue {
-        guard let timerFD = try? TimerFD(reactor: self) else { return }
-        self.timerFD = timerFD
-        fdOnly.store(true, ordering: .relaxed)
-        if isStepping { armTimerFD() } else { try? step(timeout: 0) }
-      } else {
-        fdOnly.store(false, ordering: .relaxed)
+    deinit {
         timerFD = nil
-      }
+        inboxWatcher?.detachFromDyingReactor()
+        for watcher in activeWatchers.values { watcher.detachFromDyingReactor() }
+        ev_ref(loop)
+        ev_fork_stop(loop, forkWatcher)
+        ev_timer_stop(loop, guardTimer)
+        ev_loop_destroy(loop)
+        guardTimer.deallocate()
+        forkWatcher.deallocate()
     }
-  }
+
+    // MARK: Pollable
+
+    /// libev's epoll fd: readable whenever a watched fd is ready (or, in fd-only mode, a timer is
+    /// due or work is queued).
+    public func pollfd() -> Int32 { backendFD }
+
+    /// Always `.read`: an epoll fd signals readiness by becoming readable.
+    public func events() -> PollEvents { .read }
+
+    /// `0` while work is queued (ready watchers, watcher changes libev has not applied yet,
+    /// deferred calls, task jobs, cross-thread calls), else seconds to the earliest timer, or nil.
+    public func timeout() -> Double? {
+        if hasWorkNow { return 0 }
+        guard let first = timers.first, first.deadline != .max else { return nil }
+        let now = MonotonicClock.nanoseconds()
+        return first.deadline > now ? Double(first.deadline - now) / 1e9 : 0
+    }
+
+    /// True when nothing is left to do: no user IO watchers, timers, deferred calls or tasks.
+    public func empty() -> Bool {
+        userWatcherCount == 0 && timers.isEmpty && deferred.isEmpty && liveTasks == 0 && inbox.isEmpty
+    }
+
+    private var hasWorkNow: Bool {
+        fdChangesPending || !deferred.isEmpty || ev_pending_count(loop) > 0 || !inbox.isEmpty
+    }
+
+    /// Runs everything that is ready, waiting at most `timeout` seconds for something to become
+    /// ready first (`nil`: as long as it takes). `step(timeout: 0)` never blocks.
+    public func step(timeout: Double? = 0) throws {
+        try enterStep()
+        defer { isStepping = false }
+
+        var wait = timeout
+        if hasWorkNow {
+            wait = 0
+        } else if let next = self.timeout() {
+            wait = Swift.min(wait ?? next, next)
+        }
+        runLibev(waiting: wait)
+
+        var rounds = 0
+        while true {
+            runExpiredTimers()
+            runInbox()
+            runDeferred()
+            rounds += 1
+            guard rounds < Reactor.maximumRoundsPerStep else { break }
+            if fdChangesPending || ev_pending_count(loop) > 0 {
+                // Callbacks run at the end of ev_run, after libev pushed watcher changes to
+                // epoll: run it again so that a watcher started inside a callback is in the
+                // kernel's set before the host polls (what libev's embed_prepare_cb does).
+                runLibev(waiting: 0)
+                continue
+            }
+            if !deferred.isEmpty || !inbox.isEmpty || timers.hasExpired(now: MonotonicClock.nanoseconds()) {
+                continue
+            }
+            break
+        }
+        if backendMayHaveChanged { noteBackendRebuilt() }
+        if fdOnly.load(ordering: .relaxed) { armTimerFD() }
+    }
+
+    /// Steps until `empty()`, `stopLoop()`, or `timeout` seconds have passed.
+    public func loop(timeout: Double? = nil) throws {
+        let deadline = timeout.map {
+            MonotonicClock.deadline(after: $0, from: MonotonicClock.nanoseconds())
+        }
+        stopRequested = false
+        while !empty() && !stopRequested {
+            var wait: Double? = nil
+            if let deadline {
+                let now = MonotonicClock.nanoseconds()
+                guard now < deadline else { return }
+                wait = Double(deadline - now) / 1e9
+            }
+            try step(timeout: wait)
+        }
+    }
+
+    /// Makes a running `loop()` return after the current step.
+    public func stopLoop() {
+        stopRequested = true
+        wake()
+    }
+
+    private func enterStep() throws {
+        guard !isStepping else { throw ReactorError.reentrantStep }
+        if !hasStepped {
+            hasStepped = true
+            owner.store(UInt(pthread_self()), ordering: .relaxed)
+        }
+        assertOnReactorThread()
+        isStepping = true
+    }
+
+    /// Whether the caller is inside `step` (a callback or a task job).
+    public var isInsideStep: Bool { isStepping }
+
+    private func runLibev(waiting wait: Double?) {
+        fdChangesPending = false
+        if wait == 0 {
+            ev_run(loop, Int32(EVRUN_NOWAIT))
+            return
+        }
+        if let wait {
+            // The host may have slept outside libev: refresh its clock or the guard fires early.
+            ev_now_update(loop)
+            evshim_timer_set(guardTimer, wait, 0)
+            ev_timer_start(loop, guardTimer)
+            ev_run(loop, Int32(EVRUN_ONCE))
+            ev_timer_stop(loop, guardTimer)
+        } else {
+            ev_run(loop, Int32(EVRUN_ONCE))
+        }
+    }
+
+    private func noteBackendRebuilt() {
+        backendMayHaveChanged = false
+        let fd = evshim_backend_fd(loop)
+        guard fd >= 0 else { return }
+        backendFD = fd
+        pollfdGeneration += 1
+        onPollfdChange?(fd)
+    }
+
+    /// Call in the child after `fork()`: libev recreates its epoll instance on the next step, and
+    /// `onPollfdChange` reports the new fd.
+    public func afterFork() {
+        ev_loop_fork(loop)
+        fdChangesPending = true
+    }
+
+    // MARK: Threads
+
+    var isOnReactorThread: Bool {
+        pthread_equal(pthread_self(), pthread_t(owner.load(ordering: .relaxed))) != 0
+    }
+
+    @inline(__always)
+    func assertOnReactorThread(_ function: StaticString = #function) {
+        assert(
+            isOnReactorThread,
+            "Reactor.\(function) called off the reactor's thread: use reactor.execute { } from other threads"
+        )
+    }
+
+    /// Runs `body` on the reactor's thread during a coming step. Safe from any thread; from
+    /// another thread it wakes a host blocked on `pollfd()`.
+    public func execute(_ body: @escaping @Sendable () -> Void) {
+        inbox.post(.closure(body), wake: needsWake)
+    }
+
+    /// Wakes a host blocked on `pollfd()` (any thread).
+    public func wake() {
+        inbox.post(.closure({}), wake: true)
+    }
+
+    private var needsWake: Bool {
+        !isOnReactorThread || fdOnly.load(ordering: .relaxed)
+    }
+
+    func post(job: UnownedJob) {
+        inbox.post(.job(job), wake: needsWake)
+    }
+
+    private func runInbox() {
+        for item in inbox.take() {
+            switch item {
+            case .closure(let body): body()
+            case .job(let job): job.runSynchronously(on: asUnownedTaskExecutor())
+            }
+        }
+    }
+
+    // MARK: Deferred calls
+
+    /// Runs `body` on the reactor's thread in this step or the next one (never synchronously).
+    public func soon(_ body: @escaping () -> Void) {
+        assertOnReactorThread()
+        deferred.append(body)
+        if !isStepping && fdOnly.load(ordering: .relaxed) { timerFD?.arm(deadline: TimerFD.asap) }
+    }
+
+    private func runDeferred() {
+        guard !deferred.isEmpty else { return }
+        let batch = deferred
+        deferred.removeAll(keepingCapacity: true)
+        for body in batch { body() }
+    }
+
+    // MARK: IO watchers
+
+    /// Watches `fd` for `events`; the handler runs on the reactor's thread with what is ready.
+    /// The fd stays the caller's: cancel the watcher before closing it.
+    public func watch(fd: Int32, events: PollEvents, handler: @escaping (PollEvents) -> Void)
+        -> IOWatcher
+    {
+        IOWatcher(reactor: self, fd: fd, events: events, isInternal: false, handler: handler)
+    }
+
+    func watchInternal(fd: Int32, handler: @escaping (PollEvents) -> Void) -> IOWatcher {
+        IOWatcher(reactor: self, fd: fd, events: .read, isInternal: true, handler: handler)
+    }
+
+    func watcherChanged(_ watcher: IOWatcher, active: Bool) {
+        fdChangesPending = true
+        if !isStepping && fdOnly.load(ordering: .relaxed) { timerFD?.arm(deadline: TimerFD.asap) }
+        let key = ObjectIdentifier(watcher)
+        let wasActive = activeWatchers[key] != nil
+        guard wasActive != active else { return }
+        if active {
+            activeWatchers[key] = watcher
+        } else {
+            activeWatchers[key] = nil
+        }
+        if !watcher.isInternal { userWatcherCount += active ? 1 : -1 }
+    }
+
+    // MARK: Timers
+
+    /// Calls `handler` once after `seconds`.
+    @discardableResult
+    public func schedule(after seconds: Double, _ handler: @escaping (ReactorTimer) -> Void)
+        -> ReactorTimer
+    {
+        schedule(after: seconds, repeating: 0, handler)
+    }
+
+    /// Calls `handler` after `seconds`, then every `interval` seconds (0: once) until cancelled.
+    @discardableResult
+    public func schedule(
+        after seconds: Double, repeating interval: Double, _ handler: @escaping (ReactorTimer) -> Void
+    ) -> ReactorTimer {
+        assertOnReactorThread()
+        let now = MonotonicClock.nanoseconds()
+        let timer = ReactorTimer(
+            reactor: self, deadline: MonotonicClock.deadline(after: seconds, from: now),
+            interval: Swift.max(0, interval), handler: handler)
+        insert(timer)
+        return timer
+    }
+
+    private func insert(_ timer: ReactorTimer) {
+        timers.insert(timer)
+        if !isStepping && fdOnly.load(ordering: .relaxed) && timers.first === timer {
+            armTimerFD()
+        }
+    }
+
+    func unschedule(_ timer: ReactorTimer) {
+        assertOnReactorThread()
+        timers.remove(timer)
+    }
+
+    func reschedule(_ timer: ReactorTimer, after seconds: Double) {
+        assertOnReactorThread()
+        timers.remove(timer)
+        timer.deadline = MonotonicClock.deadline(after: seconds, from: MonotonicClock.nanoseconds())
+        insert(timer)
+    }
+
+    private func runExpiredTimers() {
+        let now = MonotonicClock.nanoseconds()
+        // Timers added while these run (with new sequence numbers) wait for the next round, so a
+        // zero-interval timer cannot keep one step busy forever.
+        let watermark = timers.sequenceWatermark
+        while let timer = timers.popExpired(now: now, before: watermark) {
+            if timer.interval > 0 {
+                let period = UInt64(timer.interval * 1e9)
+                timer.deadline &+= period
+                if timer.deadline <= now { timer.deadline = now &+ period }
+                timers.insert(timer)
+            }
+            timer.handler(timer)
+        }
+    }
+
+    // MARK: fd-only mode
+
+    private func armTimerFD() {
+        timerFD?.arm(deadline: hasWorkNow ? TimerFD.asap : timers.first?.deadline)
+    }
+
+    /// For hosts that cannot honour `timeout()` (they only wait on the fd, or cache the timeout):
+    /// a timerfd inside libev's epoll set makes `pollfd()` readable when a timer is due or work is
+    /// queued, so waiting on the fd alone is enough. Costs one `timerfd_settime` when the earliest
+    /// deadline moves. Off by default.
+    public var fdOnlyMode: Bool {
+        get { fdOnly.load(ordering: .relaxed) }
+        set {
+            assertOnReactorThread()
+            guard newValue != fdOnlyMode else { return }
+            if newValue {
+                guard let timerFD = try? TimerFD(reactor: self) else { return }
+                self.timerFD = timerFD
+                fdOnly.store(true, ordering: .relaxed)
+                if isStepping { armTimerFD() } else { try? step(timeout: 0) }
+            } else {
+                fdOnly.store(false, ordering: .relaxed)
+                timerFD = nil
+            }
+        }
+    }
 }
 
 extension TimerHeap {
-  /// Sequence numbers below this belong to timers inserted before now.
-  var sequenceWatermark: UInt64 { nextSequenceNumber }
+    /// Sequence numbers below this belong to timers inserted before now.
+    var sequenceWatermark: UInt64 { nextSequenceNumber }
 
-  func hasExpired(now: UInt64) -> Bool {
-    guard let first else { return false }
-    return first.deadline <= now
-  }
+    func hasExpired(now: UInt64) -> Bool {
+        guard let first else { return false }
+        return first.deadline <= now
+    }
 
-  mutating func popExpired(now: UInt64, before watermark: UInt64) -> ReactorTimer? {
-    guard let head = first, head.deadline <= now, head.sequence < watermark else { return nil }
-    remove(head)
-    return head
-  }
+    mutating func popExpired(now: UInt64, before watermark: UInt64) -> ReactorTimer? {
+        guard let head = first, head.deadline <= now, head.sequence < watermark else { return nil }
+        remove(head)
+        return head
+    }
 }
 
 extension Reactor: Pollable {}

@@ -1,40 +1,40 @@
 /// A one-shot or repeating timer scheduled on a reactor. Cancel it with `cancel()`; a timer that
 /// is neither repeating nor cancelled goes away by itself after it fires.
 public final class ReactorTimer {
-  private weak var reactor: Reactor?
-  let handler: (ReactorTimer) -> Void
-  /// Seconds between firings, or 0 for a one-shot timer.
-  public let interval: Double
-  var deadline: UInt64
-  var sequence: UInt64 = 0
-  var heapIndex: Int?
+    private weak var reactor: Reactor?
+    let handler: (ReactorTimer) -> Void
+    /// Seconds between firings, or 0 for a one-shot timer.
+    public let interval: Double
+    var deadline: UInt64
+    var sequence: UInt64 = 0
+    var heapIndex: Int?
 
-  init(
-    reactor: Reactor, deadline: UInt64, interval: Double, handler: @escaping (ReactorTimer) -> Void
-  ) {
-    self.reactor = reactor
-    self.deadline = deadline
-    self.interval = interval
-    self.handler = handler
-  }
+    init(
+        reactor: Reactor, deadline: UInt64, interval: Double, handler: @escaping (ReactorTimer) -> Void
+    ) {
+        self.reactor = reactor
+        self.deadline = deadline
+        self.interval = interval
+        self.handler = handler
+    }
 
-  /// Whether the timer will still fire.
-  public var isScheduled: Bool { heapIndex != nil }
+    /// Whether the timer will still fire.
+    public var isScheduled: Bool { heapIndex != nil }
 
-  /// Seconds until the timer fires (0 when due), or nil when it is not scheduled.
-  public var remaining: Double? {
-    guard isScheduled else { return nil }
-    let now = MonotonicClock.nanoseconds()
-    return deadline > now ? Double(deadline - now) / 1e9 : 0
-  }
+    /// Seconds until the timer fires (0 when due), or nil when it is not scheduled.
+    public var remaining: Double? {
+        guard isScheduled else { return nil }
+        let now = MonotonicClock.nanoseconds()
+        return deadline > now ? Double(deadline - now) / 1e9 : 0
+    }
 
-  /// Stops the timer; safe to call more than once and from inside its own handler.
-  public func cancel() {
-    reactor?.unschedule(self)
-  }
+    /// Stops the timer; safe to call more than once and from inside its own handler.
+    public func cancel() {
+        reactor?.unschedule(self)
+    }
 
-  /// Moves the deadline to `seconds` from now (and schedules the timer again if it fired).
-  public func reschedule(after seconds: Double) {
-    reactor?.reschedule(self, after: seconds)
-  }
+    /// Moves the deadline to `seconds` from now (and schedules the timer again if it fired).
+    public func reschedule(after seconds: Double) {
+        reactor?.reschedule(self, after: seconds)
+    }
 }

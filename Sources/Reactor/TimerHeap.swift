@@ -3,64 +3,64 @@
 /// cheap. The reactor keeps every timer here and arms a single libev timer (or timerfd) for the
 /// earliest: libev's "be smart about timeouts" advice, and many timers cost no libev calls.
 struct TimerHeap {
-  private(set) var items: [ReactorTimer] = []
-  private(set) var nextSequenceNumber: UInt64 = 0
+    private(set) var items: [ReactorTimer] = []
+    private(set) var nextSequenceNumber: UInt64 = 0
 
-  var isEmpty: Bool { items.isEmpty }
-  var count: Int { items.count }
-  var first: ReactorTimer? { items.first }
+    var isEmpty: Bool { items.isEmpty }
+    var count: Int { items.count }
+    var first: ReactorTimer? { items.first }
 
-  mutating func insert(_ timer: ReactorTimer) {
-    precondition(timer.heapIndex == nil, "timer is already scheduled")
-    timer.sequence = nextSequenceNumber
-    nextSequenceNumber &+= 1
-    items.append(timer)
-    timer.heapIndex = items.count - 1
-    siftUp(items.count - 1)
-  }
-
-  mutating func remove(_ timer: ReactorTimer) {
-    guard let index = timer.heapIndex else { return }
-    timer.heapIndex = nil
-    let last = items.removeLast()
-    guard index < items.count else { return }
-    items[index] = last
-    last.heapIndex = index
-    siftDown(index)
-    siftUp(index)
-  }
-
-  private func precedes(_ a: ReactorTimer, _ b: ReactorTimer) -> Bool {
-    a.deadline != b.deadline ? a.deadline < b.deadline : a.sequence < b.sequence
-  }
-
-  private mutating func siftUp(_ start: Int) {
-    var child = start
-    while child > 0 {
-      let parent = (child - 1) / 2
-      guard precedes(items[child], items[parent]) else { return }
-      swapAt(child, parent)
-      child = parent
+    mutating func insert(_ timer: ReactorTimer) {
+        precondition(timer.heapIndex == nil, "timer is already scheduled")
+        timer.sequence = nextSequenceNumber
+        nextSequenceNumber &+= 1
+        items.append(timer)
+        timer.heapIndex = items.count - 1
+        siftUp(items.count - 1)
     }
-  }
 
-  private mutating func siftDown(_ start: Int) {
-    var parent = start
-    while true {
-      let left = 2 * parent + 1
-      guard left < items.count else { return }
-      var smallest = left
-      let right = left + 1
-      if right < items.count && precedes(items[right], items[left]) { smallest = right }
-      guard precedes(items[smallest], items[parent]) else { return }
-      swapAt(parent, smallest)
-      parent = smallest
+    mutating func remove(_ timer: ReactorTimer) {
+        guard let index = timer.heapIndex else { return }
+        timer.heapIndex = nil
+        let last = items.removeLast()
+        guard index < items.count else { return }
+        items[index] = last
+        last.heapIndex = index
+        siftDown(index)
+        siftUp(index)
     }
-  }
 
-  private mutating func swapAt(_ i: Int, _ j: Int) {
-    items.swapAt(i, j)
-    items[i].heapIndex = i
-    items[j].heapIndex = j
-  }
+    private func precedes(_ a: ReactorTimer, _ b: ReactorTimer) -> Bool {
+        a.deadline != b.deadline ? a.deadline < b.deadline : a.sequence < b.sequence
+    }
+
+    private mutating func siftUp(_ start: Int) {
+        var child = start
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard precedes(items[child], items[parent]) else { return }
+            swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var parent = start
+        while true {
+            let left = 2 * parent + 1
+            guard left < items.count else { return }
+            var smallest = left
+            let right = left + 1
+            if right < items.count && precedes(items[right], items[left]) { smallest = right }
+            guard precedes(items[smallest], items[parent]) else { return }
+            swapAt(parent, smallest)
+            parent = smallest
+        }
+    }
+
+    private mutating func swapAt(_ i: Int, _ j: Int) {
+        items.swapAt(i, j)
+        items[i].heapIndex = i
+        items[j].heapIndex = j
+    }
 }

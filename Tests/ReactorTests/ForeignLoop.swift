@@ -6,22 +6,22 @@ import Reactor
 /// Returns how many times the host woke up.
 @discardableResult
 func foreignLoop(
-  _ object: some Pollable, for seconds: Double, honourTimeout: Bool = true, until done: () -> Bool
+    _ object: some Pollable, for seconds: Double, honourTimeout: Bool = true, until done: () -> Bool
 ) throws -> Int {
-  let deadline = MonotonicClock.seconds() + seconds
-  var wakeups = 0
-  while !done() {
-    let left = deadline - MonotonicClock.seconds()
-    guard left > 0 else { break }
-    var wait = Int32((left * 1000).rounded(.up))
-    if honourTimeout {
-      let ms = object.timeoutMilliseconds()
-      if ms >= 0 && ms < wait { wait = ms }
+    let deadline = MonotonicClock.seconds() + seconds
+    var wakeups = 0
+    while !done() {
+        let left = deadline - MonotonicClock.seconds()
+        guard left > 0 else { break }
+        var wait = Int32((left * 1000).rounded(.up))
+        if honourTimeout {
+            let ms = object.timeoutMilliseconds()
+            if ms >= 0 && ms < wait { wait = ms }
+        }
+        var pfd = pollfd(fd: object.pollfd(), events: object.events().rawValue, revents: 0)
+        _ = poll(&pfd, 1, wait)
+        wakeups += 1
+        try object.step(timeout: 0)
     }
-    var pfd = pollfd(fd: object.pollfd(), events: object.events().rawValue, revents: 0)
-    _ = poll(&pfd, 1, wait)
-    wakeups += 1
-    try object.step(timeout: 0)
-  }
-  return wakeups
+    return wakeups
 }

@@ -4,138 +4,138 @@ import XCTest
 @testable import Reactor
 
 final class ReactorIOTests: XCTestCase {
-  private func makePipe() -> (read: Int32, write: Int32) {
-    var fds: [Int32] = [0, 0]
-    XCTAssertEqual(pipe(&fds), 0)
-    for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-    return (fds[0], fds[1])
-  }
-
-  func testWatcherStartedInsideCallbackIsSeenWithoutDelay() throws {
-    let reactor = try Reactor()
-    let first = makePipe()
-    let second = makePipe()
-    defer { [first.read, first.write, second.read, second.write].forEach { close($0) } }
-    // The second pipe is already readable before anybody watches it.
-    XCTAssertEqual(write(second.write, "x", 1), 1)
-    var secondSeenAt: Double?
-    var inner: IOWatcher?
-    let outer = reactor.watch(fd: first.read, events: .read) { _ in
-      var byte: UInt8 = 0
-      _ = read(first.read, &byte, 1)
-      inner = reactor.watch(fd: second.read, events: .read) { _ in
-        secondSeenAt = MonotonicClock.seconds()
-        inner?.cancel()
-      }
+    private func makePipe() -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&fds), 0)
+        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        return (fds[0], fds[1])
     }
-    XCTAssertEqual(write(first.write, "x", 1), 1)
-    let start = MonotonicClock.seconds()
-    try foreignLoop(reactor, for: 2) { secondSeenAt != nil }
-    outer.cancel()
-    let seen = try XCTUnwrap(secondSeenAt)
-    XCTAssertLessThan(
-      seen - start, 0.100, "a watcher started in a callback waited for another event")
-  }
 
-  func testCrossThreadExecuteWakesHostBlockedInPoll() throws {
-    let reactor = try Reactor()
-    let thread = try TestThread {
-      usleep(50_000)
-      reactor.execute { reactor.stopLoop() }
+    func testWatcherStartedInsideCallbackIsSeenWithoutDelay() throws {
+        let reactor = try Reactor()
+        let first = makePipe()
+        let second = makePipe()
+        defer { [first.read, first.write, second.read, second.write].forEach { close($0) } }
+        // The second pipe is already readable before anybody watches it.
+        XCTAssertEqual(write(second.write, "x", 1), 1)
+        var secondSeenAt: Double?
+        var inner: IOWatcher?
+        let outer = reactor.watch(fd: first.read, events: .read) { _ in
+            var byte: UInt8 = 0
+            _ = read(first.read, &byte, 1)
+            inner = reactor.watch(fd: second.read, events: .read) { _ in
+                secondSeenAt = MonotonicClock.seconds()
+                inner?.cancel()
+            }
+        }
+        XCTAssertEqual(write(first.write, "x", 1), 1)
+        let start = MonotonicClock.seconds()
+        try foreignLoop(reactor, for: 2) { secondSeenAt != nil }
+        outer.cancel()
+        let seen = try XCTUnwrap(secondSeenAt)
+        XCTAssertLessThan(
+            seen - start, 0.100, "a watcher started in a callback waited for another event")
     }
-    let ran = Flag()
-    reactor.execute { ran.value = true }  // same thread: no wake-up needed, timeout() is 0
-    XCTAssertEqual(reactor.timeout(), 0)
-    try reactor.step(timeout: 0)
-    XCTAssertTrue(ran.value)
-    // Now block in the host's poll with no deadline at all: only the eventfd can wake it.
-    XCTAssertNil(reactor.timeout())
-    var pfd = pollfd(fd: reactor.pollfd(), events: reactor.events().rawValue, revents: 0)
-    let start = MonotonicClock.seconds()
-    XCTAssertEqual(poll(&pfd, 1, 5_000), 1, "execute from another thread did not wake poll()")
-    XCTAssertLessThan(MonotonicClock.seconds() - start, 1.0)
-    try reactor.step(timeout: 0)
-    thread.join()
-  }
 
-  func testWatcherEventsCanChangeAndCancelStopsDelivery() throws {
-    let reactor = try Reactor()
-    let p = makePipe()
-    defer {
-      close(p.read)
-      close(p.write)
+    func testCrossThreadExecuteWakesHostBlockedInPoll() throws {
+        let reactor = try Reactor()
+        let thread = try TestThread {
+            usleep(50_000)
+            reactor.execute { reactor.stopLoop() }
+        }
+        let ran = Flag()
+        reactor.execute { ran.value = true }  // same thread: no wake-up needed, timeout() is 0
+        XCTAssertEqual(reactor.timeout(), 0)
+        try reactor.step(timeout: 0)
+        XCTAssertTrue(ran.value)
+        // Now block in the host's poll with no deadline at all: only the eventfd can wake it.
+        XCTAssertNil(reactor.timeout())
+        var pfd = pollfd(fd: reactor.pollfd(), events: reactor.events().rawValue, revents: 0)
+        let start = MonotonicClock.seconds()
+        XCTAssertEqual(poll(&pfd, 1, 5_000), 1, "execute from another thread did not wake poll()")
+        XCTAssertLessThan(MonotonicClock.seconds() - start, 1.0)
+        try reactor.step(timeout: 0)
+        thread.join()
     }
-    var writable = 0
-    let watcher = reactor.watch(fd: p.write, events: .write) { ready in
-      if ready.contains(.write) { writable += 1 }
-    }
-    try reactor.step(timeout: 0.1)
-    XCTAssertGreaterThan(writable, 0)
-    watcher.events = []
-    let before = writable
-    try reactor.step(timeout: 0.02)
-    XCTAssertEqual(writable, before)
-    XCTAssertTrue(reactor.empty())
-    watcher.events = .write
-    XCTAssertFalse(reactor.empty())
-    watcher.cancel()
-    try reactor.step(timeout: 0.02)
-    XCTAssertEqual(writable, before + 0, "a cancelled watcher fired")
-    XCTAssertTrue(reactor.empty())
-  }
 
-  func testReentrantStepIsAnError() throws {
-    let reactor = try Reactor()
-    var caught: Error?
-    reactor.soon {
-      do { try reactor.step(timeout: 0) } catch { caught = error }
+    func testWatcherEventsCanChangeAndCancelStopsDelivery() throws {
+        let reactor = try Reactor()
+        let p = makePipe()
+        defer {
+            close(p.read)
+            close(p.write)
+        }
+        var writable = 0
+        let watcher = reactor.watch(fd: p.write, events: .write) { ready in
+            if ready.contains(.write) { writable += 1 }
+        }
+        try reactor.step(timeout: 0.1)
+        XCTAssertGreaterThan(writable, 0)
+        watcher.events = []
+        let before = writable
+        try reactor.step(timeout: 0.02)
+        XCTAssertEqual(writable, before)
+        XCTAssertTrue(reactor.empty())
+        watcher.events = .write
+        XCTAssertFalse(reactor.empty())
+        watcher.cancel()
+        try reactor.step(timeout: 0.02)
+        XCTAssertEqual(writable, before + 0, "a cancelled watcher fired")
+        XCTAssertTrue(reactor.empty())
     }
-    try reactor.step(timeout: 0)
-    XCTAssertEqual(caught as? ReactorError, .reentrantStep)
-  }
 
-  func testPollfdChangeIsReportedAfterFork() throws {
-    let reactor = try Reactor()
-    var reported: Int32?
-    reactor.onPollfdChange = { reported = $0 }
-    let generation = reactor.pollfdGeneration
-    reactor.afterFork()
-    try reactor.step(timeout: 0)
-    XCTAssertEqual(reactor.pollfdGeneration, generation + 1)
-    XCTAssertEqual(reported, reactor.pollfd())
-    // The new epoll instance works: a timer still wakes a host polling the (new) fd.
-    var fired = false
-    reactor.schedule(after: 0.02) { _ in fired = true }
-    try foreignLoop(reactor, for: 2) { fired }
-    XCTAssertTrue(fired)
-  }
+    func testReentrantStepIsAnError() throws {
+        let reactor = try Reactor()
+        var caught: Error?
+        reactor.soon {
+            do { try reactor.step(timeout: 0) } catch { caught = error }
+        }
+        try reactor.step(timeout: 0)
+        XCTAssertEqual(caught as? ReactorError, .reentrantStep)
+    }
+
+    func testPollfdChangeIsReportedAfterFork() throws {
+        let reactor = try Reactor()
+        var reported: Int32?
+        reactor.onPollfdChange = { reported = $0 }
+        let generation = reactor.pollfdGeneration
+        reactor.afterFork()
+        try reactor.step(timeout: 0)
+        XCTAssertEqual(reactor.pollfdGeneration, generation + 1)
+        XCTAssertEqual(reported, reactor.pollfd())
+        // The new epoll instance works: a timer still wakes a host polling the (new) fd.
+        var fired = false
+        reactor.schedule(after: 0.02) { _ in fired = true }
+        try foreignLoop(reactor, for: 2) { fired }
+        XCTAssertTrue(fired)
+    }
 }
 
 /// A joinable pthread for tests.
 final class TestThread: @unchecked Sendable {
-  private var thread = pthread_t()
-  private let body: () -> Void
+    private var thread = pthread_t()
+    private let body: () -> Void
 
-  init(_ body: @escaping @Sendable () -> Void) throws {
-    self.body = body
-    let unmanaged = Unmanaged.passRetained(self)
-    let rc = pthread_create(
-      &thread, nil,
-      { raw in
-        let me = Unmanaged<TestThread>.fromOpaque(raw!).takeRetainedValue()
-        me.body()
-        return nil
-      }, unmanaged.toOpaque())
-    if rc != 0 {
-      unmanaged.release()
-      throw SystemError("pthread_create", errno: rc)
+    init(_ body: @escaping @Sendable () -> Void) throws {
+        self.body = body
+        let unmanaged = Unmanaged.passRetained(self)
+        let rc = pthread_create(
+            &thread, nil,
+            { raw in
+                let me = Unmanaged<TestThread>.fromOpaque(raw!).takeRetainedValue()
+                me.body()
+                return nil
+            }, unmanaged.toOpaque())
+        if rc != 0 {
+            unmanaged.release()
+            throw SystemError("pthread_create", errno: rc)
+        }
     }
-  }
 
-  func join() { pthread_join(thread, nil) }
+    func join() { pthread_join(thread, nil) }
 }
 
 /// A flag a @Sendable closure can set in a test; only read after the writer is done.
 final class Flag: @unchecked Sendable {
-  var value = false
+    var value = false
 }

@@ -4,224 +4,224 @@ import XCTest
 @testable import Reactor
 
 final class SocketTests: XCTestCase {
-  /// Runs an echo server on `listener` and a client task that sends lines and reads them
-  /// back, all on one reactor driven by a foreign poll() loop.
-  private func echo(
-    listener: Listener, connect: @escaping @Sendable () async throws -> StreamSocket,
-    reactor: Reactor
-  )
-    throws -> [String]
-  {
-    var connections: [StreamSocket] = []  // a server keeps its connections alive
-    listener.onAccept = { socket in
-      connections.append(socket)
-      socket.readInterest = true
-      socket.onReadable = { [unowned socket] in
-        let count = socket.input.readableBytes
-        if count > 0 {
-          let bytes = socket.input.read(upTo: count)
-          socket.write(bytes)
+    /// Runs an echo server on `listener` and a client task that sends lines and reads them
+    /// back, all on one reactor driven by a foreign poll() loop.
+    private func echo(
+        listener: Listener, connect: @escaping @Sendable () async throws -> StreamSocket,
+        reactor: Reactor
+    )
+        throws -> [String]
+    {
+        var connections: [StreamSocket] = []  // a server keeps its connections alive
+        listener.onAccept = { socket in
+            connections.append(socket)
+            socket.readInterest = true
+            socket.onReadable = { [unowned socket] in
+                let count = socket.input.readableBytes
+                if count > 0 {
+                    let bytes = socket.input.read(upTo: count)
+                    socket.write(bytes)
+                }
+                if socket.isEOF { socket.shutdownWrite() }
+            }
         }
-        if socket.isEOF { socket.shutdownWrite() }
-      }
+        let replies = Log()
+        reactor.spawn {
+            let client = try await connect()
+            for line in ["hello", "world", String(repeating: "x", count: 100_000)] {
+                client.write(line + "\r\n")
+                replies.append(try await client.readLine(maximumLength: 200_000, timeout: 5) ?? "<eof>")
+            }
+            client.shutdownWrite()
+            let rest = try await client.readToEnd(timeout: 5)
+            replies.append("eof after \(rest.count) bytes")
+            client.close()
+        }
+        try foreignLoop(reactor, for: 10) { replies.entries.count == 4 }
+        listener.close()
+        connections.forEach { $0.close() }
+        // Long lines are summarised so that a failure message stays readable.
+        return replies.entries.map { $0.count > 100 ? "\($0.prefix(1)) × \($0.count)" : $0 }
     }
-    let replies = Log()
-    reactor.spawn {
-      let client = try await connect()
-      for line in ["hello", "world", String(repeating: "x", count: 100_000)] {
-        client.write(line + "\r\n")
-        replies.append(try await client.readLine(maximumLength: 200_000, timeout: 5) ?? "<eof>")
-      }
-      client.shutdownWrite()
-      let rest = try await client.readToEnd(timeout: 5)
-      replies.append("eof after \(rest.count) bytes")
-      client.close()
-    }
-    try foreignLoop(reactor, for: 10) { replies.entries.count == 4 }
-    listener.close()
-    connections.forEach { $0.close() }
-    // Long lines are summarised so that a failure message stays readable.
-    return replies.entries.map { $0.count > 100 ? "\($0.prefix(1)) × \($0.count)" : $0 }
-  }
 
-  private let expected = ["hello", "world", "x × 100000", "eof after 0 bytes"]
+    private let expected = ["hello", "world", "x × 100000", "eof after 0 bytes"]
 
-  func testEchoOverIPv4() throws {
-    let reactor = try Reactor()
-    let listener = try Listener.listen(ListenOptions(host: "127.0.0.1", port: 0), on: reactor)
-    let name = listener.localname()
-    XCTAssertEqual(name.family, AF_INET)
-    XCTAssertEqual(name.address, "127.0.0.1")
-    let port = try XCTUnwrap(name.port)
-    XCTAssertNotEqual(port, 0)
-    let replies = try echo(
-      listener: listener,
-      connect: {
-        try await StreamSocket.connect(host: "127.0.0.1", port: port, on: reactor, timeout: 5)
-      },
-      reactor: reactor)
-    XCTAssertEqual(replies, expected)
-  }
+    func testEchoOverIPv4() throws {
+        let reactor = try Reactor()
+        let listener = try Listener.listen(ListenOptions(host: "127.0.0.1", port: 0), on: reactor)
+        let name = listener.localname()
+        XCTAssertEqual(name.family, AF_INET)
+        XCTAssertEqual(name.address, "127.0.0.1")
+        let port = try XCTUnwrap(name.port)
+        XCTAssertNotEqual(port, 0)
+        let replies = try echo(
+            listener: listener,
+            connect: {
+                try await StreamSocket.connect(host: "127.0.0.1", port: port, on: reactor, timeout: 5)
+            },
+            reactor: reactor)
+        XCTAssertEqual(replies, expected)
+    }
 
-  func testEchoOverIPv6() throws {
-    let reactor = try Reactor()
-    var options = ListenOptions(host: "::1", port: 0)
-    options.v6only = true
-    let listener = try Listener.listen(options, on: reactor)
-    XCTAssertEqual(listener.localname().family, AF_INET6)
-    let port = try XCTUnwrap(listener.localname().port)
-    let replies = try echo(
-      listener: listener,
-      connect: { try await StreamSocket.connect(host: "::1", port: port, on: reactor, timeout: 5) },
-      reactor: reactor)
-    XCTAssertEqual(replies, expected)
-  }
+    func testEchoOverIPv6() throws {
+        let reactor = try Reactor()
+        var options = ListenOptions(host: "::1", port: 0)
+        options.v6only = true
+        let listener = try Listener.listen(options, on: reactor)
+        XCTAssertEqual(listener.localname().family, AF_INET6)
+        let port = try XCTUnwrap(listener.localname().port)
+        let replies = try echo(
+            listener: listener,
+            connect: { try await StreamSocket.connect(host: "::1", port: port, on: reactor, timeout: 5) },
+            reactor: reactor)
+        XCTAssertEqual(replies, expected)
+    }
 
-  func testEchoOverUnixSocketWithModeAndUnlink() throws {
-    let reactor = try Reactor()
-    let path = "/tmp/stepwise-test-\(getpid()).sock"
-    close(open(path, O_CREAT | O_WRONLY, 0o600))  // a stale file in the way
-    let listener = try Listener.listen(
-      ListenOptions(path: path, mode: 0o600, unlink: true), on: reactor)
-    defer { unlink(path) }
-    var info = stat()
-    XCTAssertEqual(stat(path, &info), 0)
-    XCTAssertEqual(info.st_mode & 0o777, 0o600)
-    XCTAssertEqual(listener.localname(), SocketName(family: AF_UNIX, address: path, port: nil))
-    let replies = try echo(
-      listener: listener,
-      connect: { try await StreamSocket.connect(unixPath: path, on: reactor, timeout: 5) },
-      reactor: reactor)
-    XCTAssertEqual(replies, expected)
-  }
+    func testEchoOverUnixSocketWithModeAndUnlink() throws {
+        let reactor = try Reactor()
+        let path = "/tmp/stepwise-test-\(getpid()).sock"
+        close(open(path, O_CREAT | O_WRONLY, 0o600))  // a stale file in the way
+        let listener = try Listener.listen(
+            ListenOptions(path: path, mode: 0o600, unlink: true), on: reactor)
+        defer { unlink(path) }
+        var info = stat()
+        XCTAssertEqual(stat(path, &info), 0)
+        XCTAssertEqual(info.st_mode & 0o777, 0o600)
+        XCTAssertEqual(listener.localname(), SocketName(family: AF_UNIX, address: path, port: nil))
+        let replies = try echo(
+            listener: listener,
+            connect: { try await StreamSocket.connect(unixPath: path, on: reactor, timeout: 5) },
+            reactor: reactor)
+        XCTAssertEqual(replies, expected)
+    }
 
-  func testNamesOfConnectedAndClosedSockets() throws {
-    let reactor = try Reactor()
-    let listener = try Listener.listen(ListenOptions(host: "127.0.0.1"), on: reactor)
-    let port = listener.localname().port!
-    let names = try reactor.run { () async throws -> [String] in
-      async let accepted = listener.accept(timeout: 5)
-      let client = try await StreamSocket.connect(
-        host: "localhost", port: port, family: AF_INET, on: reactor)
-      let server = try await accepted
-      let result = [
-        client.peername().description, server.localname().description,
-        String(client.localname().port == server.peername().port),
-      ]
-      client.close()
-      return result + [client.peername().description]
+    func testNamesOfConnectedAndClosedSockets() throws {
+        let reactor = try Reactor()
+        let listener = try Listener.listen(ListenOptions(host: "127.0.0.1"), on: reactor)
+        let port = listener.localname().port!
+        let names = try reactor.run { () async throws -> [String] in
+            async let accepted = listener.accept(timeout: 5)
+            let client = try await StreamSocket.connect(
+                host: "localhost", port: port, family: AF_INET, on: reactor)
+            let server = try await accepted
+            let result = [
+                client.peername().description, server.localname().description,
+                String(client.localname().port == server.peername().port),
+            ]
+            client.close()
+            return result + [client.peername().description]
+        }
+        XCTAssertEqual(names, ["127.0.0.1:\(port)", "127.0.0.1:\(port)", "true", "unspecified"])
     }
-    XCTAssertEqual(names, ["127.0.0.1:\(port)", "127.0.0.1:\(port)", "true", "unspecified"])
-  }
 
-  func testConnectionRefusedSaysSo() throws {
-    let reactor = try Reactor()
-    // A port that was just free: bind, read the port, close.
-    let probe = try Listener.listen(ListenOptions(host: "127.0.0.1"), on: reactor)
-    let port = probe.localname().port!
-    probe.close()
-    XCTAssertThrowsError(
-      try reactor.run {
-        try await StreamSocket.connect(host: "127.0.0.1", port: port, on: reactor, timeout: 5)
-      }
-    ) { error in
-      XCTAssertEqual(String(describing: error), "connect to 127.0.0.1:\(port) refused")
+    func testConnectionRefusedSaysSo() throws {
+        let reactor = try Reactor()
+        // A port that was just free: bind, read the port, close.
+        let probe = try Listener.listen(ListenOptions(host: "127.0.0.1"), on: reactor)
+        let port = probe.localname().port!
+        probe.close()
+        XCTAssertThrowsError(
+            try reactor.run {
+                try await StreamSocket.connect(host: "127.0.0.1", port: port, on: reactor, timeout: 5)
+            }
+        ) { error in
+            XCTAssertEqual(String(describing: error), "connect to 127.0.0.1:\(port) refused")
+        }
     }
-  }
 
-  func testConnectTimeoutNamesThePhase() throws {
-    let reactor = try Reactor()
-    // A listener that never accepts, with a full accept queue: the kernel drops further
-    // SYNs, so a connect hangs (on loopback; no traffic leaves the machine).
-    var options = ListenOptions(host: "127.0.0.1")
-    options.backlog = 0
-    let listener = try Listener.listen(options, on: reactor)
-    let port = listener.localname().port!
-    var fillers: [StreamSocket] = []
-    var timedOut: SocketError?
-    for _ in 0..<8 where timedOut == nil {
-      do {
-        fillers.append(
-          try reactor.run {
-            try await StreamSocket.connect(host: "127.0.0.1", port: port, on: reactor, timeout: 0.3)
-          })
-      } catch let error as SocketError {
-        timedOut = error
-      }
+    func testConnectTimeoutNamesThePhase() throws {
+        let reactor = try Reactor()
+        // A listener that never accepts, with a full accept queue: the kernel drops further
+        // SYNs, so a connect hangs (on loopback; no traffic leaves the machine).
+        var options = ListenOptions(host: "127.0.0.1")
+        options.backlog = 0
+        let listener = try Listener.listen(options, on: reactor)
+        let port = listener.localname().port!
+        var fillers: [StreamSocket] = []
+        var timedOut: SocketError?
+        for _ in 0..<8 where timedOut == nil {
+            do {
+                fillers.append(
+                    try reactor.run {
+                        try await StreamSocket.connect(host: "127.0.0.1", port: port, on: reactor, timeout: 0.3)
+                    })
+            } catch let error as SocketError {
+                timedOut = error
+            }
+        }
+        XCTAssertEqual(timedOut, .timedOut(target: "127.0.0.1:\(port)", phase: "connect", seconds: 0.3))
+        XCTAssertEqual(
+            String(describing: timedOut!), "127.0.0.1:\(port): timed out after 0.3 s during connect")
+        fillers.forEach { $0.close() }
+        listener.close()
     }
-    XCTAssertEqual(timedOut, .timedOut(target: "127.0.0.1:\(port)", phase: "connect", seconds: 0.3))
-    XCTAssertEqual(
-      String(describing: timedOut!), "127.0.0.1:\(port): timed out after 0.3 s during connect")
-    fillers.forEach { $0.close() }
-    listener.close()
-  }
 
-  func testDNSOfLocalhostDoesNotStallTimers() throws {
-    let reactor = try Reactor()
-    var ticks: [Double] = []
-    let timer = reactor.schedule(after: 0.010, repeating: 0.010) { _ in
-      ticks.append(MonotonicClock.seconds())
+    func testDNSOfLocalhostDoesNotStallTimers() throws {
+        let reactor = try Reactor()
+        var ticks: [Double] = []
+        let timer = reactor.schedule(after: 0.010, repeating: 0.010) { _ in
+            ticks.append(MonotonicClock.seconds())
+        }
+        let addresses = try reactor.run {
+            try await Resolver.shared.resolve(host: "localhost", port: 80, on: reactor)
+        }
+        XCTAssertTrue(addresses.contains(.ipv4(address: "127.0.0.1", port: 80)), "\(addresses)")
+        // A lookup that blocks its thread for 300 ms: the reactor's timer keeps its pace.
+        let slow = Resolver(threads: 1) { host, port, _ in
+            usleep(300_000)
+            return .success([.ipv4(address: "192.0.2.1", port: port)])
+        }
+        ticks.removeAll()
+        let started = MonotonicClock.seconds()
+        let slowResult = try reactor.run {
+            try await slow.resolve(host: "slow.test", port: 8080, on: reactor)
+        }
+        timer.cancel()
+        XCTAssertEqual(slowResult, [.ipv4(address: "192.0.2.1", port: 8080)])
+        XCTAssertGreaterThanOrEqual(MonotonicClock.seconds() - started, 0.3)
+        XCTAssertGreaterThanOrEqual(
+            ticks.count, 15, "the timer stalled during the lookup: \(ticks.count) ticks")
+        let gaps = zip(ticks.dropFirst(), ticks).map { $0 - $1 }
+        XCTAssertLessThan(gaps.max() ?? 0, 0.100, "a tick waited for the lookup")
     }
-    let addresses = try reactor.run {
-      try await Resolver.shared.resolve(host: "localhost", port: 80, on: reactor)
-    }
-    XCTAssertTrue(addresses.contains(.ipv4(address: "127.0.0.1", port: 80)), "\(addresses)")
-    // A lookup that blocks its thread for 300 ms: the reactor's timer keeps its pace.
-    let slow = Resolver(threads: 1) { host, port, _ in
-      usleep(300_000)
-      return .success([.ipv4(address: "192.0.2.1", port: port)])
-    }
-    ticks.removeAll()
-    let started = MonotonicClock.seconds()
-    let slowResult = try reactor.run {
-      try await slow.resolve(host: "slow.test", port: 8080, on: reactor)
-    }
-    timer.cancel()
-    XCTAssertEqual(slowResult, [.ipv4(address: "192.0.2.1", port: 8080)])
-    XCTAssertGreaterThanOrEqual(MonotonicClock.seconds() - started, 0.3)
-    XCTAssertGreaterThanOrEqual(
-      ticks.count, 15, "the timer stalled during the lookup: \(ticks.count) ticks")
-    let gaps = zip(ticks.dropFirst(), ticks).map { $0 - $1 }
-    XCTAssertLessThan(gaps.max() ?? 0, 0.100, "a tick waited for the lookup")
-  }
 
-  func testUnknownHostGivesAClearError() throws {
-    let reactor = try Reactor()
-    XCTAssertThrowsError(
-      try reactor.run {
-        try await Resolver.shared.resolve(host: "no-such-host.invalid", port: 80, on: reactor)
-      }
-    ) { error in
-      XCTAssertTrue(
-        String(describing: error).hasPrefix("DNS lookup of no-such-host.invalid failed: "),
-        "\(error)")
+    func testUnknownHostGivesAClearError() throws {
+        let reactor = try Reactor()
+        XCTAssertThrowsError(
+            try reactor.run {
+                try await Resolver.shared.resolve(host: "no-such-host.invalid", port: 80, on: reactor)
+            }
+        ) { error in
+            XCTAssertTrue(
+                String(describing: error).hasPrefix("DNS lookup of no-such-host.invalid failed: "),
+                "\(error)")
+        }
     }
-  }
 
-  func testLargeWriteIsFlushedCompletelyUnderBackPressure() throws {
-    let reactor = try Reactor()
-    let listener = try Listener.listen(ListenOptions(host: "127.0.0.1"), on: reactor)
-    let port = listener.localname().port!
-    let size = 8 << 20
-    let received = try reactor.run { () async throws -> Int in
-      async let accepted = listener.accept(timeout: 5)
-      let client = try await StreamSocket.connect(
-        host: "127.0.0.1", port: port, on: reactor, timeout: 5)
-      let server = try await accepted
-      var payload = [UInt8](repeating: 0, count: size)
-      for i in stride(from: 0, to: size, by: 4096) {
-        payload[i] = UInt8(truncatingIfNeeded: i >> 12)
-      }
-      let expected = payload
-      async let sent: Void = {
-        try await client.write(payload, timeout: 10)
-        try await client.flush(timeout: 10)
-        client.shutdownWrite()
-      }()
-      let body = try await server.readToEnd(limit: size, timeout: 10)
-      try await sent
-      return body == expected ? body.count : -1
+    func testLargeWriteIsFlushedCompletelyUnderBackPressure() throws {
+        let reactor = try Reactor()
+        let listener = try Listener.listen(ListenOptions(host: "127.0.0.1"), on: reactor)
+        let port = listener.localname().port!
+        let size = 8 << 20
+        let received = try reactor.run { () async throws -> Int in
+            async let accepted = listener.accept(timeout: 5)
+            let client = try await StreamSocket.connect(
+                host: "127.0.0.1", port: port, on: reactor, timeout: 5)
+            let server = try await accepted
+            var payload = [UInt8](repeating: 0, count: size)
+            for i in stride(from: 0, to: size, by: 4096) {
+                payload[i] = UInt8(truncatingIfNeeded: i >> 12)
+            }
+            let expected = payload
+            async let sent: Void = {
+                try await client.write(payload, timeout: 10)
+                try await client.flush(timeout: 10)
+                client.shutdownWrite()
+            }()
+            let body = try await server.readToEnd(limit: size, timeout: 10)
+            try await sent
+            return body == expected ? body.count : -1
+        }
+        XCTAssertEqual(received, size)
     }
-    XCTAssertEqual(received, size)
-  }
 }

@@ -5,145 +5,145 @@ import Glibc
 /// to the reactor's thread through `Reactor.execute`, so timers keep firing on time while a
 /// lookup runs. IP literals are answered at once, without a thread.
 public final class Resolver: @unchecked Sendable {
-  /// The process-wide resolver: two worker threads, started on first use.
-  public static let shared = Resolver(threads: 2)
+    /// The process-wide resolver: two worker threads, started on first use.
+    public static let shared = Resolver(threads: 2)
 
-  private let pool: WorkerPool
-  typealias LookUp = @Sendable (String, UInt16, Int32) -> Result<[SocketAddress], SocketError>
-  private let lookUp: LookUp
+    private let pool: WorkerPool
+    typealias LookUp = @Sendable (String, UInt16, Int32) -> Result<[SocketAddress], SocketError>
+    private let lookUp: LookUp
 
-  public convenience init(threads: Int) {
-    self.init(threads: threads, lookUp: Resolver.getaddrinfo)
-  }
-
-  /// `lookUp` replaces getaddrinfo (tests use a slow one).
-  init(threads: Int, lookUp: @escaping LookUp) {
-    pool = WorkerPool(threads: Swift.max(1, threads))
-    self.lookUp = lookUp
-  }
-
-  /// Resolves `host` to stream-socket addresses (`family`: `AF_UNSPEC`, `AF_INET` or
-  /// `AF_INET6`), in the order `getaddrinfo` prefers, without duplicates. `completion` runs
-  /// on the reactor's thread.
-  public func resolve(
-    host: String, port: UInt16, family: Int32 = AF_UNSPEC, on reactor: Reactor,
-    completion: @escaping (Result<[SocketAddress], SocketError>) -> Void
-  ) {
-    if let literal = SocketAddress(ipLiteral: host, port: port) {
-      let matches = family == AF_UNSPEC || family == literal.family
-      reactor.soon {
-        completion(matches ? .success([literal]) : .failure(.noAddresses(host: host)))
-      }
-      return
+    public convenience init(threads: Int) {
+        self.init(threads: threads, lookUp: Resolver.getaddrinfo)
     }
-    let delivery = UncheckedBox(completion)
-    let lookUp = self.lookUp
-    pool.submit {
-      let result = lookUp(host, port, family)
-      reactor.execute { delivery.value(result) }
-    }
-  }
 
-  /// Resolves `host` from a task (see `resolve(host:port:family:on:completion:)`).
-  public func resolve(
-    host: String, port: UInt16, family: Int32 = AF_UNSPEC, on reactor: Reactor,
-    timeout: Double? = nil
-  ) async throws -> [SocketAddress] {
-    try await reactor.suspend("DNS lookup of \(host)", timeout: timeout) { suspension in
-      self.resolve(host: host, port: port, family: family, on: reactor) { result in
-        switch result {
-        case .success(let addresses): suspension.resume(returning: addresses)
-        case .failure(let error): suspension.resume(throwing: error)
+    /// `lookUp` replaces getaddrinfo (tests use a slow one).
+    init(threads: Int, lookUp: @escaping LookUp) {
+        pool = WorkerPool(threads: Swift.max(1, threads))
+        self.lookUp = lookUp
+    }
+
+    /// Resolves `host` to stream-socket addresses (`family`: `AF_UNSPEC`, `AF_INET` or
+    /// `AF_INET6`), in the order `getaddrinfo` prefers, without duplicates. `completion` runs
+    /// on the reactor's thread.
+    public func resolve(
+        host: String, port: UInt16, family: Int32 = AF_UNSPEC, on reactor: Reactor,
+        completion: @escaping (Result<[SocketAddress], SocketError>) -> Void
+    ) {
+        if let literal = SocketAddress(ipLiteral: host, port: port) {
+            let matches = family == AF_UNSPEC || family == literal.family
+            reactor.soon {
+                completion(matches ? .success([literal]) : .failure(.noAddresses(host: host)))
+            }
+            return
         }
-      }
-      return nil
+        let delivery = UncheckedBox(completion)
+        let lookUp = self.lookUp
+        pool.submit {
+            let result = lookUp(host, port, family)
+            reactor.execute { delivery.value(result) }
+        }
     }
-  }
 
-  /// The blocking lookup, run on a worker thread.
-  @Sendable
-  static func getaddrinfo(host: String, port: UInt16, family: Int32) -> Result<
-    [SocketAddress], SocketError
-  > {
-    var hints = addrinfo()
-    hints.ai_family = family
-    hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-    var list: UnsafeMutablePointer<addrinfo>?
-    let rc = Glibc.getaddrinfo(host, String(port), &hints, &list)
-    guard rc == 0 else {
-      let reason =
-        rc == EAI_SYSTEM ? String(cString: strerror(errno)) : String(cString: gai_strerror(rc))
-      return .failure(.resolutionFailed(host: host, reason: reason))
+    /// Resolves `host` from a task (see `resolve(host:port:family:on:completion:)`).
+    public func resolve(
+        host: String, port: UInt16, family: Int32 = AF_UNSPEC, on reactor: Reactor,
+        timeout: Double? = nil
+    ) async throws -> [SocketAddress] {
+        try await reactor.suspend("DNS lookup of \(host)", timeout: timeout) { suspension in
+            self.resolve(host: host, port: port, family: family, on: reactor) { result in
+                switch result {
+                case .success(let addresses): suspension.resume(returning: addresses)
+                case .failure(let error): suspension.resume(throwing: error)
+                }
+            }
+            return nil
+        }
     }
-    defer { freeaddrinfo(list) }
-    var addresses: [SocketAddress] = []
-    var cursor = list
-    while let entry = cursor {
-      if let address = entry.pointee.ai_addr,
-        let parsed = SocketAddress(address, length: entry.pointee.ai_addrlen),
-        !addresses.contains(parsed)
-      {
-        addresses.append(parsed)
-      }
-      cursor = entry.pointee.ai_next
+
+    /// The blocking lookup, run on a worker thread.
+    @Sendable
+    static func getaddrinfo(host: String, port: UInt16, family: Int32) -> Result<
+        [SocketAddress], SocketError
+    > {
+        var hints = addrinfo()
+        hints.ai_family = family
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        let rc = Glibc.getaddrinfo(host, String(port), &hints, &list)
+        guard rc == 0 else {
+            let reason =
+                rc == EAI_SYSTEM ? String(cString: strerror(errno)) : String(cString: gai_strerror(rc))
+            return .failure(.resolutionFailed(host: host, reason: reason))
+        }
+        defer { freeaddrinfo(list) }
+        var addresses: [SocketAddress] = []
+        var cursor = list
+        while let entry = cursor {
+            if let address = entry.pointee.ai_addr,
+                let parsed = SocketAddress(address, length: entry.pointee.ai_addrlen),
+                !addresses.contains(parsed)
+            {
+                addresses.append(parsed)
+            }
+            cursor = entry.pointee.ai_next
+        }
+        return addresses.isEmpty ? .failure(.noAddresses(host: host)) : .success(addresses)
     }
-    return addresses.isEmpty ? .failure(.noAddresses(host: host)) : .success(addresses)
-  }
 }
 
 /// Carries a value that is only ever used on the reactor's thread across a thread hop.
 struct UncheckedBox<T>: @unchecked Sendable {
-  let value: T
-  init(_ value: T) { self.value = value }
+    let value: T
+    init(_ value: T) { self.value = value }
 }
 
 /// A fixed set of pthreads that run submitted jobs in order of submission.
 final class WorkerPool: @unchecked Sendable {
-  private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-  private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-  private var jobs: [@Sendable () -> Void] = []
-  private var started = 0
-  private let maximumThreads: Int
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var jobs: [@Sendable () -> Void] = []
+    private var started = 0
+    private let maximumThreads: Int
 
-  init(threads: Int) {
-    maximumThreads = threads
-    pthread_mutex_init(mutex, nil)
-    pthread_cond_init(condition, nil)
-  }
-
-  func submit(_ job: @escaping @Sendable () -> Void) {
-    pthread_mutex_lock(mutex)
-    jobs.append(job)
-    let startThread = started < maximumThreads && jobs.count > 0
-    if startThread { started += 1 }
-    pthread_cond_signal(condition)
-    pthread_mutex_unlock(mutex)
-    if startThread { startWorker() }
-  }
-
-  private func startWorker() {
-    var thread = pthread_t()
-    let context = Unmanaged.passRetained(self).toOpaque()
-    let rc = pthread_create(
-      &thread, nil,
-      { raw in
-        Unmanaged<WorkerPool>.fromOpaque(raw!).takeUnretainedValue().work()
-        return nil
-      }, context)
-    if rc == 0 {
-      pthread_detach(thread)
-    } else {
-      Unmanaged<WorkerPool>.fromOpaque(context).release()
+    init(threads: Int) {
+        maximumThreads = threads
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
     }
-  }
 
-  private func work() {
-    while true {
-      pthread_mutex_lock(mutex)
-      while jobs.isEmpty { pthread_cond_wait(condition, mutex) }
-      let job = jobs.removeFirst()
-      pthread_mutex_unlock(mutex)
-      job()
+    func submit(_ job: @escaping @Sendable () -> Void) {
+        pthread_mutex_lock(mutex)
+        jobs.append(job)
+        let startThread = started < maximumThreads && jobs.count > 0
+        if startThread { started += 1 }
+        pthread_cond_signal(condition)
+        pthread_mutex_unlock(mutex)
+        if startThread { startWorker() }
     }
-  }
+
+    private func startWorker() {
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let rc = pthread_create(
+            &thread, nil,
+            { raw in
+                Unmanaged<WorkerPool>.fromOpaque(raw!).takeUnretainedValue().work()
+                return nil
+            }, context)
+        if rc == 0 {
+            pthread_detach(thread)
+        } else {
+            Unmanaged<WorkerPool>.fromOpaque(context).release()
+        }
+    }
+
+    private func work() {
+        while true {
+            pthread_mutex_lock(mutex)
+            while jobs.isEmpty { pthread_cond_wait(condition, mutex) }
+            let job = jobs.removeFirst()
+            pthread_mutex_unlock(mutex)
+            job()
+        }
+    }
 }

@@ -2,43 +2,43 @@ import Glibc
 
 /// Socket and name-resolution failures, each saying which step failed and why.
 public enum SocketError: Error, Equatable, CustomStringConvertible {
-  case invalidAddress(String)
-  /// `getaddrinfo` failed: host and gai_strerror text.
-  case resolutionFailed(host: String, reason: String)
-  /// The name resolved to no address of the requested family.
-  case noAddresses(host: String)
-  case connectFailed(target: String, errno: Int32)
-  /// A deadline passed in a named phase ("DNS", "connect", "TLS handshake", …).
-  case timedOut(target: String, phase: String, seconds: Double)
-  case system(operation: String, errno: Int32)
-  /// The peer closed the connection before the expected bytes arrived.
-  case unexpectedEOF(String)
-  /// A line was longer than the limit.
-  case lineTooLong(limit: Int)
-  /// The socket was closed locally while an operation waited.
-  case closed
+    case invalidAddress(String)
+    /// `getaddrinfo` failed: host and gai_strerror text.
+    case resolutionFailed(host: String, reason: String)
+    /// The name resolved to no address of the requested family.
+    case noAddresses(host: String)
+    case connectFailed(target: String, errno: Int32)
+    /// A deadline passed in a named phase ("DNS", "connect", "TLS handshake", …).
+    case timedOut(target: String, phase: String, seconds: Double)
+    case system(operation: String, errno: Int32)
+    /// The peer closed the connection before the expected bytes arrived.
+    case unexpectedEOF(String)
+    /// A line was longer than the limit.
+    case lineTooLong(limit: Int)
+    /// The socket was closed locally while an operation waited.
+    case closed
 
-  public var description: String {
-    switch self {
-    case .invalidAddress(let address): return "invalid address: \(address)"
-    case .resolutionFailed(let host, let reason): return "DNS lookup of \(host) failed: \(reason)"
-    case .noAddresses(let host): return "DNS lookup of \(host) found no usable address"
-    case .connectFailed(let target, let errno):
-      switch errno {
-      case ECONNREFUSED: return "connect to \(target) refused"
-      default: return "connect to \(target) failed: \(String(cString: strerror(errno)))"
-      }
-    case .timedOut(let target, let phase, let seconds):
-      return "\(target): timed out after \(seconds) s during \(phase)"
-    case .system(let operation, let errno):
-      return "\(operation): \(String(cString: strerror(errno)))"
-    case .unexpectedEOF(let what): return "connection closed by peer \(what)"
-    case .lineTooLong(let limit): return "line longer than \(limit) bytes"
-    case .closed: return "socket closed"
+    public var description: String {
+        switch self {
+        case .invalidAddress(let address): return "invalid address: \(address)"
+        case .resolutionFailed(let host, let reason): return "DNS lookup of \(host) failed: \(reason)"
+        case .noAddresses(let host): return "DNS lookup of \(host) found no usable address"
+        case .connectFailed(let target, let errno):
+            switch errno {
+            case ECONNREFUSED: return "connect to \(target) refused"
+            default: return "connect to \(target) failed: \(String(cString: strerror(errno)))"
+            }
+        case .timedOut(let target, let phase, let seconds):
+            return "\(target): timed out after \(seconds) s during \(phase)"
+        case .system(let operation, let errno):
+            return "\(operation): \(String(cString: strerror(errno)))"
+        case .unexpectedEOF(let what): return "connection closed by peer \(what)"
+        case .lineTooLong(let limit): return "line longer than \(limit) bytes"
+        case .closed: return "socket closed"
+        }
     }
-  }
 
-  static func last(_ operation: String) -> SocketError {
-    .system(operation: operation, errno: errno)
-  }
+    static func last(_ operation: String) -> SocketError {
+        .system(operation: operation, errno: errno)
+    }
 }

@@ -2,57 +2,57 @@ import Glibc
 
 /// What one attempt to move input from the fd into the socket's buffer achieved.
 enum ReceiveOutcome {
-  /// Bytes arrived; `drained` when the kernel probably has no more right now.
-  case received(drained: Bool)
-  case wouldBlock
-  case endOfStream
-  case failed(SocketError)
+    /// Bytes arrived; `drained` when the kernel probably has no more right now.
+    case received(drained: Bool)
+    case wouldBlock
+    case endOfStream
+    case failed(SocketError)
 }
 
 /// What one attempt to move output to the fd achieved.
 enum SendOutcome {
-  case done
-  case wouldBlock
-  case failed(SocketError)
+    case done
+    case wouldBlock
+    case failed(SocketError)
 }
 
 /// Moves bytes between a socket fd and the stream socket's plaintext buffers: as they are for
 /// plain TCP and Unix sockets, or through a TLS session.
 protocol SocketTransport: AnyObject {
-  func receive(fd: Int32, into input: inout ByteBuffer, chunkSize: Int) -> ReceiveOutcome
-  func send(fd: Int32, from output: inout WriteQueue) -> SendOutcome
-  /// Output the transport itself still holds (TLS records), beyond the caller's queue.
-  var hasPendingOutput: Bool { get }
+    func receive(fd: Int32, into input: inout ByteBuffer, chunkSize: Int) -> ReceiveOutcome
+    func send(fd: Int32, from output: inout WriteQueue) -> SendOutcome
+    /// Output the transport itself still holds (TLS records), beyond the caller's queue.
+    var hasPendingOutput: Bool { get }
 }
 
 /// The plain transport: `read(2)` into the buffer's tail, `sendmsg(2)` from the queue.
 final class PlainTransport: SocketTransport {
-  func receive(fd: Int32, into input: inout ByteBuffer, chunkSize: Int) -> ReceiveOutcome {
-    var room = 0
-    let n = input.writeWithUnsafeMutableBytes(minimumWritableBytes: chunkSize) { raw in
-      room = raw.count
-      return read(fd, raw.baseAddress, raw.count)
-    }
-    if n > 0 { return .received(drained: n < room) }
-    if n == 0 { return .endOfStream }
-    switch errno {
-    case EAGAIN, EWOULDBLOCK, EINTR: return .wouldBlock
-    default: return .failed(.last("read"))
-    }
-  }
-
-  func send(fd: Int32, from output: inout WriteQueue) -> SendOutcome {
-    while !output.isEmpty {
-      if output.write(to: fd) < 0 {
-        switch errno {
-        case EAGAIN, EWOULDBLOCK: return .wouldBlock
-        case EINTR: continue
-        default: return .failed(.last("write"))
+    func receive(fd: Int32, into input: inout ByteBuffer, chunkSize: Int) -> ReceiveOutcome {
+        var room = 0
+        let n = input.writeWithUnsafeMutableBytes(minimumWritableBytes: chunkSize) { raw in
+            room = raw.count
+            return read(fd, raw.baseAddress, raw.count)
         }
-      }
+        if n > 0 { return .received(drained: n < room) }
+        if n == 0 { return .endOfStream }
+        switch errno {
+        case EAGAIN, EWOULDBLOCK, EINTR: return .wouldBlock
+        default: return .failed(.last("read"))
+        }
     }
-    return .done
-  }
 
-  var hasPendingOutput: Bool { false }
+    func send(fd: Int32, from output: inout WriteQueue) -> SendOutcome {
+        while !output.isEmpty {
+            if output.write(to: fd) < 0 {
+                switch errno {
+                case EAGAIN, EWOULDBLOCK: return .wouldBlock
+                case EINTR: continue
+                default: return .failed(.last("write"))
+                }
+            }
+        }
+        return .done
+    }
+
+    var hasPendingOutput: Bool { false }
 }

@@ -15,315 +15,315 @@ import Glibc
 /// Like everything on a reactor, a socket belongs to the reactor's thread; it is `Sendable` only
 /// so that tasks on the reactor can carry it.
 public final class StreamSocket: @unchecked Sendable {
-  public let reactor: Reactor
-  public private(set) var fd: Int32
-  private var watcher: IOWatcher?
-  var transport: SocketTransport = PlainTransport()
+    public let reactor: Reactor
+    public private(set) var fd: Int32
+    private var watcher: IOWatcher?
+    var transport: SocketTransport = PlainTransport()
 
-  /// Received bytes not consumed yet.
-  public var input = ByteBuffer()
-  private var output = WriteQueue()
-  /// The peer closed its side: no more input will arrive.
-  public private(set) var isEOF = false
-  public private(set) var failure: SocketError?
-  public var isClosed: Bool { fd < 0 }
+    /// Received bytes not consumed yet.
+    public var input = ByteBuffer()
+    private var output = WriteQueue()
+    /// The peer closed its side: no more input will arrive.
+    public private(set) var isEOF = false
+    public private(set) var failure: SocketError?
+    public var isClosed: Bool { fd < 0 }
 
-  /// Keep reading while no task waits for input (for callback users). Default false.
-  public var readInterest = false {
-    didSet { updateInterest() }
-  }
-  /// Called on the reactor's thread when bytes arrived in `input`, or at EOF, or on error.
-  public var onReadable: (() -> Void)?
-  /// Called when every queued byte was handed to the kernel.
-  public var onDrained: (() -> Void)?
-
-  /// How many bytes one `read(2)` asks for. Default 16 KiB.
-  public var readChunkSize = 16 * 1024
-  /// Reading pauses while `input` holds this many bytes nobody consumed (back-pressure).
-  /// Default 1 MiB.
-  public var maximumBufferedInput = 1 << 20
-  /// Async `write` waits while more than this is queued. Default 1 MiB.
-  public var writeHighWaterMark = 1 << 20
-
-  private var readWaiters: [Suspension<Void>] = []
-  private var drainWaiters: [Suspension<Void>] = []
-  private var flushScheduled = false
-  private var shutdownWriteWhenDrained = false
-
-  /// Adopts a connected socket fd (from `accept`, inetd, `SCM_RIGHTS`): makes it non-blocking
-  /// and, for TCP, sets `TCP_NODELAY`. The socket now owns and will close the fd.
-  public init(adopting fd: Int32, on reactor: Reactor) {
-    self.fd = fd
-    self.reactor = reactor
-    let flags = fcntl(fd, F_GETFL)
-    if flags >= 0 && flags & O_NONBLOCK == 0 { _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
-    if localname().family != AF_UNIX { Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1) }
-    watcher = reactor.watch(fd: fd, events: []) { [unowned self] ready in self.handle(ready) }
-  }
-
-  deinit {
-    watcher?.cancel()
-    if fd >= 0 { Glibc.close(fd) }
-  }
-
-  // MARK: Readiness
-
-  private var wantsInput: Bool {
-    (readInterest || !readWaiters.isEmpty) && !isEOF && failure == nil
-      && input.readableBytes < maximumBufferedInput
-  }
-
-  /// Bytes queued for the kernel, including what the transport holds.
-  public var pendingOutputBytes: Int { output.count }
-  private var hasPendingOutput: Bool { !output.isEmpty || transport.hasPendingOutput }
-
-  func updateInterest() {
-    guard let watcher else { return }
-    var events: PollEvents = []
-    if wantsInput { events.insert(.read) }
-    if hasPendingOutput && failure == nil && !flushScheduled { events.insert(.write) }
-    watcher.events = events
-  }
-
-  private func handle(_ ready: PollEvents) {
-    if ready.contains(.write) { flushNow() }
-    if ready.contains(.read) { receive() }
-  }
-
-  /// Reads what the kernel has (a few chunks at most, to stay fair to other sockets).
-  private func receive() {
-    var progressed = false
-    reading: for _ in 0..<4 {
-      guard fd >= 0 else { return }
-      switch transport.receive(fd: fd, into: &input, chunkSize: readChunkSize) {
-      case .received(let drained):
-        progressed = true
-        if drained || input.readableBytes >= maximumBufferedInput { break reading }
-      case .wouldBlock:
-        break reading
-      case .endOfStream:
-        isEOF = true
-        progressed = true
-        break reading
-      case .failed(let error):
-        failure = error
-        progressed = true
-        break reading
-      }
+    /// Keep reading while no task waits for input (for callback users). Default false.
+    public var readInterest = false {
+        didSet { updateInterest() }
     }
-    if transport.hasPendingOutput { scheduleFlush() }
-    updateInterest()
-    if progressed { notifyReadable() }
-  }
+    /// Called on the reactor's thread when bytes arrived in `input`, or at EOF, or on error.
+    public var onReadable: (() -> Void)?
+    /// Called when every queued byte was handed to the kernel.
+    public var onDrained: (() -> Void)?
 
-  private func notifyReadable() {
-    let waiters = readWaiters
-    readWaiters.removeAll()
-    for waiter in waiters { waiter.resume(returning: ()) }
-    onReadable?()
-    updateInterest()
-  }
+    /// How many bytes one `read(2)` asks for. Default 16 KiB.
+    public var readChunkSize = 16 * 1024
+    /// Reading pauses while `input` holds this many bytes nobody consumed (back-pressure).
+    /// Default 1 MiB.
+    public var maximumBufferedInput = 1 << 20
+    /// Async `write` waits while more than this is queued. Default 1 MiB.
+    public var writeHighWaterMark = 1 << 20
 
-  // MARK: Writing
+    private var readWaiters: [Suspension<Void>] = []
+    private var drainWaiters: [Suspension<Void>] = []
+    private var flushScheduled = false
+    private var shutdownWriteWhenDrained = false
 
-  /// Queues bytes; they go out at the end of this step (coalesced with other writes).
-  public func write(_ bytes: [UInt8]) {
-    guard fd >= 0, failure == nil else { return }
-    output.append(bytes)
-    scheduleFlush()
-  }
-
-  public func write(_ string: String) { write(Array(string.utf8)) }
-
-  public func write(_ bytes: UnsafeRawBufferPointer) {
-    guard fd >= 0, failure == nil else { return }
-    output.append(bytes)
-    scheduleFlush()
-  }
-
-  func scheduleFlush() {
-    guard !flushScheduled else { return }
-    flushScheduled = true
-    reactor.soon { [weak self] in
-      guard let self else { return }
-      self.flushScheduled = false
-      self.flushNow()
+    /// Adopts a connected socket fd (from `accept`, inetd, `SCM_RIGHTS`): makes it non-blocking
+    /// and, for TCP, sets `TCP_NODELAY`. The socket now owns and will close the fd.
+    public init(adopting fd: Int32, on reactor: Reactor) {
+        self.fd = fd
+        self.reactor = reactor
+        let flags = fcntl(fd, F_GETFL)
+        if flags >= 0 && flags & O_NONBLOCK == 0 { _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
+        if localname().family != AF_UNIX { Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1) }
+        watcher = reactor.watch(fd: fd, events: []) { [unowned self] ready in self.handle(ready) }
     }
-  }
 
-  /// Hands queued bytes to the kernel now, as far as it takes them.
-  public func flushNow() {
-    guard fd >= 0 else { return }
-    if failure == nil {
-      switch transport.send(fd: fd, from: &output) {
-      case .done, .wouldBlock: break
-      case .failed(let error):
-        failure = error
-        notifyReadable()
-      }
+    deinit {
+        watcher?.cancel()
+        if fd >= 0 { Glibc.close(fd) }
     }
-    if !hasPendingOutput || failure != nil { drained() }
-    updateInterest()
-  }
 
-  private func drained() {
-    let waiters = drainWaiters
-    drainWaiters.removeAll()
-    for waiter in waiters { waiter.resume(returning: ()) }
-    if shutdownWriteWhenDrained && failure == nil {
-      shutdownWriteWhenDrained = false
-      Glibc.shutdown(fd, Int32(SHUT_WR))
+    // MARK: Readiness
+
+    private var wantsInput: Bool {
+        (readInterest || !readWaiters.isEmpty) && !isEOF && failure == nil
+            && input.readableBytes < maximumBufferedInput
     }
-    onDrained?()
-  }
 
-  /// Half-close: sends FIN once everything queued is written. Reading goes on.
-  public func shutdownWrite() {
-    guard fd >= 0 else { return }
-    shutdownWriteWhenDrained = true
-    if !hasPendingOutput { drained() } else { scheduleFlush() }
-  }
+    /// Bytes queued for the kernel, including what the transport holds.
+    public var pendingOutputBytes: Int { output.count }
+    private var hasPendingOutput: Bool { !output.isEmpty || transport.hasPendingOutput }
 
-  /// Closes the fd now; queued output is dropped and waiting tasks get `SocketError.closed`.
-  public func close() {
-    guard fd >= 0 else { return }
-    watcher?.cancel()
-    watcher = nil
-    Glibc.close(fd)
-    fd = -1
-    onReadable = nil
-    onDrained = nil
-    let waiters = readWaiters + drainWaiters
-    readWaiters.removeAll()
-    drainWaiters.removeAll()
-    for waiter in waiters { waiter.resume(throwing: SocketError.closed) }
-  }
-
-  // MARK: Names
-
-  public func localname() -> SocketName { fd >= 0 ? Socket.localName(fd) : .unspecified }
-  public func peername() -> SocketName { fd >= 0 ? Socket.peerName(fd) : .unspecified }
-
-  // MARK: Async reads and writes
-
-  /// Up to `count` bytes; an empty array at EOF.
-  public func read(upTo count: Int = 64 * 1024, timeout: Double? = nil) async throws -> [UInt8] {
-    let deadline = Deadline(timeout)
-    while true {
-      if input.readableBytes > 0 { return input.read(upTo: count) }
-      if isEOF { return [] }
-      try await waitForInput("read", deadline)
+    func updateInterest() {
+        guard let watcher else { return }
+        var events: PollEvents = []
+        if wantsInput { events.insert(.read) }
+        if hasPendingOutput && failure == nil && !flushScheduled { events.insert(.write) }
+        watcher.events = events
     }
-  }
 
-  /// The next line without its LF or CRLF; nil at EOF. Throws `lineTooLong` past `maximumLength`.
-  public func readLine(maximumLength: Int = 8192, timeout: Double? = nil) async throws -> String? {
-    let deadline = Deadline(timeout)
-    var scanned = 0
-    while true {
-      if let newline = input.firstIndex(of: UInt8(ascii: "\n"), from: scanned) {
-        guard newline <= maximumLength else { throw SocketError.lineTooLong(limit: maximumLength) }
-        var line = input.read(upTo: newline + 1)
-        line.removeLast()
-        if line.last == UInt8(ascii: "\r") { line.removeLast() }
-        return String(decoding: line, as: UTF8.self)
-      }
-      scanned = input.readableBytes
-      guard scanned <= maximumLength else { throw SocketError.lineTooLong(limit: maximumLength) }
-      if isEOF {
-        return scanned == 0 ? nil : String(decoding: input.read(upTo: scanned), as: UTF8.self)
-      }
-      try await waitForInput("readLine", deadline)
+    private func handle(_ ready: PollEvents) {
+        if ready.contains(.write) { flushNow() }
+        if ready.contains(.read) { receive() }
     }
-  }
 
-  /// Exactly `count` bytes; `unexpectedEOF` if the peer closes first (what arrived stays in
-  /// `input`).
-  public func readExactly(_ count: Int, timeout: Double? = nil) async throws -> [UInt8] {
-    let deadline = Deadline(timeout)
-    while input.readableBytes < count {
-      if isEOF { throw SocketError.unexpectedEOF("after \(input.readableBytes) of \(count) bytes") }
-      try await waitForInput("readExactly", deadline)
+    /// Reads what the kernel has (a few chunks at most, to stay fair to other sockets).
+    private func receive() {
+        var progressed = false
+        reading: for _ in 0..<4 {
+            guard fd >= 0 else { return }
+            switch transport.receive(fd: fd, into: &input, chunkSize: readChunkSize) {
+            case .received(let drained):
+                progressed = true
+                if drained || input.readableBytes >= maximumBufferedInput { break reading }
+            case .wouldBlock:
+                break reading
+            case .endOfStream:
+                isEOF = true
+                progressed = true
+                break reading
+            case .failed(let error):
+                failure = error
+                progressed = true
+                break reading
+            }
+        }
+        if transport.hasPendingOutput { scheduleFlush() }
+        updateInterest()
+        if progressed { notifyReadable() }
     }
-    return input.read(upTo: count)
-  }
 
-  /// Everything until the peer closes; throws once more than `limit` bytes arrived.
-  public func readToEnd(limit: Int = 64 << 20, timeout: Double? = nil) async throws -> [UInt8] {
-    let deadline = Deadline(timeout)
-    let saved = maximumBufferedInput
-    maximumBufferedInput = Swift.max(saved, limit + 1)
-    defer { maximumBufferedInput = saved }
-    while !isEOF {
-      if input.readableBytes > limit { throw SocketError.lineTooLong(limit: limit) }
-      try await waitForInput("readToEnd", deadline)
+    private func notifyReadable() {
+        let waiters = readWaiters
+        readWaiters.removeAll()
+        for waiter in waiters { waiter.resume(returning: ()) }
+        onReadable?()
+        updateInterest()
     }
-    guard input.readableBytes <= limit else { throw SocketError.lineTooLong(limit: limit) }
-    return input.read(upTo: input.readableBytes)
-  }
 
-  /// Puts bytes back in front of the input.
-  public func unget(_ bytes: some Collection<UInt8>) {
-    input.prepend(contentsOf: bytes)
-  }
+    // MARK: Writing
 
-  /// Queues bytes and, when more than `writeHighWaterMark` is queued, waits until the kernel
-  /// took enough (back-pressure).
-  public func write(_ bytes: [UInt8], timeout: Double?) async throws {
-    if let failure { throw failure }
-    guard fd >= 0 else { throw SocketError.closed }
-    write(bytes)
-    if output.count > writeHighWaterMark { try await flush(timeout: timeout) }
-  }
-
-  /// Waits until every queued byte was handed to the kernel.
-  public func flush(timeout: Double? = nil) async throws {
-    let deadline = Deadline(timeout)
-    while hasPendingOutput {
-      if let failure { throw failure }
-      guard fd >= 0 else { throw SocketError.closed }
-      let remaining = try deadline.remaining("flush")
-      try await reactor.suspend("flush", timeout: remaining) { (suspension: Suspension<Void>) in
-        self.drainWaiters.append(suspension)
-        self.scheduleFlush()
-        return { [weak self] in self?.drainWaiters.removeAll { $0 === suspension } }
-      }
+    /// Queues bytes; they go out at the end of this step (coalesced with other writes).
+    public func write(_ bytes: [UInt8]) {
+        guard fd >= 0, failure == nil else { return }
+        output.append(bytes)
+        scheduleFlush()
     }
-    if let failure { throw failure }
-  }
 
-  /// Suspends until input, EOF or an error arrives.
-  private func waitForInput(_ what: String, _ deadline: Deadline) async throws {
-    if let failure { throw failure }
-    guard fd >= 0 else { throw SocketError.closed }
-    let remaining = try deadline.remaining(what)
-    try await reactor.suspend(what, timeout: remaining) { (suspension: Suspension<Void>) in
-      self.readWaiters.append(suspension)
-      self.updateInterest()
-      return { [weak self] in
-        self?.readWaiters.removeAll { $0 === suspension }
-        self?.updateInterest()
-      }
+    public func write(_ string: String) { write(Array(string.utf8)) }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) {
+        guard fd >= 0, failure == nil else { return }
+        output.append(bytes)
+        scheduleFlush()
     }
-    if let failure { throw failure }
-  }
+
+    func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        reactor.soon { [weak self] in
+            guard let self else { return }
+            self.flushScheduled = false
+            self.flushNow()
+        }
+    }
+
+    /// Hands queued bytes to the kernel now, as far as it takes them.
+    public func flushNow() {
+        guard fd >= 0 else { return }
+        if failure == nil {
+            switch transport.send(fd: fd, from: &output) {
+            case .done, .wouldBlock: break
+            case .failed(let error):
+                failure = error
+                notifyReadable()
+            }
+        }
+        if !hasPendingOutput || failure != nil { drained() }
+        updateInterest()
+    }
+
+    private func drained() {
+        let waiters = drainWaiters
+        drainWaiters.removeAll()
+        for waiter in waiters { waiter.resume(returning: ()) }
+        if shutdownWriteWhenDrained && failure == nil {
+            shutdownWriteWhenDrained = false
+            Glibc.shutdown(fd, Int32(SHUT_WR))
+        }
+        onDrained?()
+    }
+
+    /// Half-close: sends FIN once everything queued is written. Reading goes on.
+    public func shutdownWrite() {
+        guard fd >= 0 else { return }
+        shutdownWriteWhenDrained = true
+        if !hasPendingOutput { drained() } else { scheduleFlush() }
+    }
+
+    /// Closes the fd now; queued output is dropped and waiting tasks get `SocketError.closed`.
+    public func close() {
+        guard fd >= 0 else { return }
+        watcher?.cancel()
+        watcher = nil
+        Glibc.close(fd)
+        fd = -1
+        onReadable = nil
+        onDrained = nil
+        let waiters = readWaiters + drainWaiters
+        readWaiters.removeAll()
+        drainWaiters.removeAll()
+        for waiter in waiters { waiter.resume(throwing: SocketError.closed) }
+    }
+
+    // MARK: Names
+
+    public func localname() -> SocketName { fd >= 0 ? Socket.localName(fd) : .unspecified }
+    public func peername() -> SocketName { fd >= 0 ? Socket.peerName(fd) : .unspecified }
+
+    // MARK: Async reads and writes
+
+    /// Up to `count` bytes; an empty array at EOF.
+    public func read(upTo count: Int = 64 * 1024, timeout: Double? = nil) async throws -> [UInt8] {
+        let deadline = Deadline(timeout)
+        while true {
+            if input.readableBytes > 0 { return input.read(upTo: count) }
+            if isEOF { return [] }
+            try await waitForInput("read", deadline)
+        }
+    }
+
+    /// The next line without its LF or CRLF; nil at EOF. Throws `lineTooLong` past `maximumLength`.
+    public func readLine(maximumLength: Int = 8192, timeout: Double? = nil) async throws -> String? {
+        let deadline = Deadline(timeout)
+        var scanned = 0
+        while true {
+            if let newline = input.firstIndex(of: UInt8(ascii: "\n"), from: scanned) {
+                guard newline <= maximumLength else { throw SocketError.lineTooLong(limit: maximumLength) }
+                var line = input.read(upTo: newline + 1)
+                line.removeLast()
+                if line.last == UInt8(ascii: "\r") { line.removeLast() }
+                return String(decoding: line, as: UTF8.self)
+            }
+            scanned = input.readableBytes
+            guard scanned <= maximumLength else { throw SocketError.lineTooLong(limit: maximumLength) }
+            if isEOF {
+                return scanned == 0 ? nil : String(decoding: input.read(upTo: scanned), as: UTF8.self)
+            }
+            try await waitForInput("readLine", deadline)
+        }
+    }
+
+    /// Exactly `count` bytes; `unexpectedEOF` if the peer closes first (what arrived stays in
+    /// `input`).
+    public func readExactly(_ count: Int, timeout: Double? = nil) async throws -> [UInt8] {
+        let deadline = Deadline(timeout)
+        while input.readableBytes < count {
+            if isEOF { throw SocketError.unexpectedEOF("after \(input.readableBytes) of \(count) bytes") }
+            try await waitForInput("readExactly", deadline)
+        }
+        return input.read(upTo: count)
+    }
+
+    /// Everything until the peer closes; throws once more than `limit` bytes arrived.
+    public func readToEnd(limit: Int = 64 << 20, timeout: Double? = nil) async throws -> [UInt8] {
+        let deadline = Deadline(timeout)
+        let saved = maximumBufferedInput
+        maximumBufferedInput = Swift.max(saved, limit + 1)
+        defer { maximumBufferedInput = saved }
+        while !isEOF {
+            if input.readableBytes > limit { throw SocketError.lineTooLong(limit: limit) }
+            try await waitForInput("readToEnd", deadline)
+        }
+        guard input.readableBytes <= limit else { throw SocketError.lineTooLong(limit: limit) }
+        return input.read(upTo: input.readableBytes)
+    }
+
+    /// Puts bytes back in front of the input.
+    public func unget(_ bytes: some Collection<UInt8>) {
+        input.prepend(contentsOf: bytes)
+    }
+
+    /// Queues bytes and, when more than `writeHighWaterMark` is queued, waits until the kernel
+    /// took enough (back-pressure).
+    public func write(_ bytes: [UInt8], timeout: Double?) async throws {
+        if let failure { throw failure }
+        guard fd >= 0 else { throw SocketError.closed }
+        write(bytes)
+        if output.count > writeHighWaterMark { try await flush(timeout: timeout) }
+    }
+
+    /// Waits until every queued byte was handed to the kernel.
+    public func flush(timeout: Double? = nil) async throws {
+        let deadline = Deadline(timeout)
+        while hasPendingOutput {
+            if let failure { throw failure }
+            guard fd >= 0 else { throw SocketError.closed }
+            let remaining = try deadline.remaining("flush")
+            try await reactor.suspend("flush", timeout: remaining) { (suspension: Suspension<Void>) in
+                self.drainWaiters.append(suspension)
+                self.scheduleFlush()
+                return { [weak self] in self?.drainWaiters.removeAll { $0 === suspension } }
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Suspends until input, EOF or an error arrives.
+    private func waitForInput(_ what: String, _ deadline: Deadline) async throws {
+        if let failure { throw failure }
+        guard fd >= 0 else { throw SocketError.closed }
+        let remaining = try deadline.remaining(what)
+        try await reactor.suspend(what, timeout: remaining) { (suspension: Suspension<Void>) in
+            self.readWaiters.append(suspension)
+            self.updateInterest()
+            return { [weak self] in
+                self?.readWaiters.removeAll { $0 === suspension }
+                self?.updateInterest()
+            }
+        }
+        if let failure { throw failure }
+    }
 }
 
 /// A deadline across several waits: "the timeout is one deadline over every phase".
 public struct Deadline: Sendable {
-  public let nanoseconds: UInt64?
+    public let nanoseconds: UInt64?
 
-  public init(_ timeout: Double?) {
-    nanoseconds = timeout.map {
-      MonotonicClock.deadline(after: $0, from: MonotonicClock.nanoseconds())
+    public init(_ timeout: Double?) {
+        nanoseconds = timeout.map {
+            MonotonicClock.deadline(after: $0, from: MonotonicClock.nanoseconds())
+        }
     }
-  }
 
-  /// Seconds left (nil: no deadline); throws `ReactorError.timedOut(what)` once it passed.
-  public func remaining(_ what: @autoclosure () -> String) throws -> Double? {
-    guard let nanoseconds else { return nil }
-    let now = MonotonicClock.nanoseconds()
-    guard now < nanoseconds else { throw ReactorError.timedOut(what()) }
-    return Double(nanoseconds - now) / 1e9
-  }
+    /// Seconds left (nil: no deadline); throws `ReactorError.timedOut(what)` once it passed.
+    public func remaining(_ what: @autoclosure () -> String) throws -> Double? {
+        guard let nanoseconds else { return nil }
+        let now = MonotonicClock.nanoseconds()
+        guard now < nanoseconds else { throw ReactorError.timedOut(what()) }
+        return Double(nanoseconds - now) / 1e9
+    }
 }

@@ -4,113 +4,113 @@ import Glibc
 /// ones are queued as they are (no copy), and `write(to:)` hands the kernel up to 64 chunks in
 /// one `writev`.
 struct WriteQueue {
-  private var chunks: [[UInt8]] = []
-  /// How much of the first chunk was already written.
-  private var headOffset = 0
-  /// Whether the last chunk is a coalescing buffer of ours (safe to append to).
-  private var lastIsCoalescing = false
-  private(set) var count = 0
+    private var chunks: [[UInt8]] = []
+    /// How much of the first chunk was already written.
+    private var headOffset = 0
+    /// Whether the last chunk is a coalescing buffer of ours (safe to append to).
+    private var lastIsCoalescing = false
+    private(set) var count = 0
 
-  static let coalesceBelow = 4096
-  static let maximumIOVecs = 64
+    static let coalesceBelow = 4096
+    static let maximumIOVecs = 64
 
-  var isEmpty: Bool { count == 0 }
+    var isEmpty: Bool { count == 0 }
 
-  mutating func append(_ bytes: [UInt8]) {
-    guard !bytes.isEmpty else { return }
-    count += bytes.count
-    if bytes.count < WriteQueue.coalesceBelow {
-      if lastIsCoalescing && !(chunks.count == 1 && headOffset > 0) {
-        chunks[chunks.count - 1].append(contentsOf: bytes)
-      } else {
-        var buffer = [UInt8]()
-        buffer.reserveCapacity(WriteQueue.coalesceBelow)
-        buffer.append(contentsOf: bytes)
-        chunks.append(buffer)
-        lastIsCoalescing = true
-      }
-    } else {
-      chunks.append(bytes)
-      lastIsCoalescing = false
-    }
-  }
-
-  mutating func append(_ bytes: UnsafeRawBufferPointer) {
-    append(Array(bytes))
-  }
-
-  /// Writes as much as the kernel takes; returns bytes written, or -1 with `errno` set.
-  mutating func write(to fd: Int32) -> Int {
-    guard !isEmpty else { return 0 }
-    let written: Int
-    if chunks.count == 1 {
-      // send(MSG_NOSIGNAL), not write: a peer that went away must give EPIPE, not SIGPIPE.
-      written = chunks[0].withUnsafeBytes { raw in
-        send(fd, raw.baseAddress! + headOffset, raw.count - headOffset, Int32(MSG_NOSIGNAL))
-      }
-    } else {
-      var iovecs: [iovec] = []
-      iovecs.reserveCapacity(Swift.min(chunks.count, WriteQueue.maximumIOVecs))
-      written = WriteQueue.withIOVecs(chunks[...], headOffset: headOffset, into: &iovecs) {
-        vectors in
-        var vectors = vectors
-        return vectors.withUnsafeMutableBufferPointer { buffer in
-          var message = msghdr()
-          message.msg_iov = buffer.baseAddress
-          message.msg_iovlen = buffer.count
-          return sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
+    mutating func append(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        count += bytes.count
+        if bytes.count < WriteQueue.coalesceBelow {
+            if lastIsCoalescing && !(chunks.count == 1 && headOffset > 0) {
+                chunks[chunks.count - 1].append(contentsOf: bytes)
+            } else {
+                var buffer = [UInt8]()
+                buffer.reserveCapacity(WriteQueue.coalesceBelow)
+                buffer.append(contentsOf: bytes)
+                chunks.append(buffer)
+                lastIsCoalescing = true
+            }
+        } else {
+            chunks.append(bytes)
+            lastIsCoalescing = false
         }
-      }
     }
-    if written > 0 { consume(written) }
-    return written
-  }
 
-  /// Removes `n` bytes from the front (after they were written elsewhere).
-  mutating func consume(_ n: Int) {
-    var remaining = n
-    count -= n
-    while remaining > 0 {
-      let available = chunks[0].count - headOffset
-      if remaining >= available {
-        remaining -= available
-        chunks.removeFirst()
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        append(Array(bytes))
+    }
+
+    /// Writes as much as the kernel takes; returns bytes written, or -1 with `errno` set.
+    mutating func write(to fd: Int32) -> Int {
+        guard !isEmpty else { return 0 }
+        let written: Int
+        if chunks.count == 1 {
+            // send(MSG_NOSIGNAL), not write: a peer that went away must give EPIPE, not SIGPIPE.
+            written = chunks[0].withUnsafeBytes { raw in
+                send(fd, raw.baseAddress! + headOffset, raw.count - headOffset, Int32(MSG_NOSIGNAL))
+            }
+        } else {
+            var iovecs: [iovec] = []
+            iovecs.reserveCapacity(Swift.min(chunks.count, WriteQueue.maximumIOVecs))
+            written = WriteQueue.withIOVecs(chunks[...], headOffset: headOffset, into: &iovecs) {
+                vectors in
+                var vectors = vectors
+                return vectors.withUnsafeMutableBufferPointer { buffer in
+                    var message = msghdr()
+                    message.msg_iov = buffer.baseAddress
+                    message.msg_iovlen = buffer.count
+                    return sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
+                }
+            }
+        }
+        if written > 0 { consume(written) }
+        return written
+    }
+
+    /// Removes `n` bytes from the front (after they were written elsewhere).
+    mutating func consume(_ n: Int) {
+        var remaining = n
+        count -= n
+        while remaining > 0 {
+            let available = chunks[0].count - headOffset
+            if remaining >= available {
+                remaining -= available
+                chunks.removeFirst()
+                headOffset = 0
+            } else {
+                headOffset += remaining
+                remaining = 0
+            }
+        }
+        if chunks.isEmpty { lastIsCoalescing = false }
+    }
+
+    /// Takes everything (for a TLS layer that encrypts it).
+    mutating func takeAll(_ body: (UnsafeRawBufferPointer) -> Void) {
+        for (index, chunk) in chunks.enumerated() {
+            chunk.withUnsafeBytes { raw in
+                body(UnsafeRawBufferPointer(rebasing: raw[(index == 0 ? headOffset : 0)...]))
+            }
+        }
+        chunks.removeAll(keepingCapacity: true)
         headOffset = 0
-      } else {
-        headOffset += remaining
-        remaining = 0
-      }
+        count = 0
+        lastIsCoalescing = false
     }
-    if chunks.isEmpty { lastIsCoalescing = false }
-  }
 
-  /// Takes everything (for a TLS layer that encrypts it).
-  mutating func takeAll(_ body: (UnsafeRawBufferPointer) -> Void) {
-    for (index, chunk) in chunks.enumerated() {
-      chunk.withUnsafeBytes { raw in
-        body(UnsafeRawBufferPointer(rebasing: raw[(index == 0 ? headOffset : 0)...]))
-      }
+    /// Builds iovecs over the chunks' storage (nested, so every pointer stays valid) and calls
+    /// `body` with them.
+    private static func withIOVecs(
+        _ chunks: ArraySlice<[UInt8]>, headOffset: Int, into iovecs: inout [iovec],
+        _ body: ([iovec]) -> Int
+    ) -> Int {
+        guard let first = chunks.first, iovecs.count < maximumIOVecs else { return body(iovecs) }
+        return first.withUnsafeBytes { raw in
+            let offset = iovecs.isEmpty ? headOffset : 0
+            iovecs.append(
+                iovec(
+                    iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress! + offset),
+                    iov_len: raw.count - offset))
+            return withIOVecs(chunks.dropFirst(), headOffset: headOffset, into: &iovecs, body)
+        }
     }
-    chunks.removeAll(keepingCapacity: true)
-    headOffset = 0
-    count = 0
-    lastIsCoalescing = false
-  }
-
-  /// Builds iovecs over the chunks' storage (nested, so every pointer stays valid) and calls
-  /// `body` with them.
-  private static func withIOVecs(
-    _ chunks: ArraySlice<[UInt8]>, headOffset: Int, into iovecs: inout [iovec],
-    _ body: ([iovec]) -> Int
-  ) -> Int {
-    guard let first = chunks.first, iovecs.count < maximumIOVecs else { return body(iovecs) }
-    return first.withUnsafeBytes { raw in
-      let offset = iovecs.isEmpty ? headOffset : 0
-      iovecs.append(
-        iovec(
-          iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress! + offset),
-          iov_len: raw.count - offset))
-      return withIOVecs(chunks.dropFirst(), headOffset: headOffset, into: &iovecs, body)
-    }
-  }
 }
