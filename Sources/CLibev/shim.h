@@ -8,10 +8,11 @@
 #include <ev.h>
 #include <sys/eventfd.h> /* not part of the Glibc Swift module */
 #include <sys/timerfd.h> /* ditto */
-#include <sys/socket.h>
 
-/* accept4 is _GNU_SOURCE-only, and the Glibc Swift module is built without it. */
-extern int accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int flags);
+/* accept4 is _GNU_SOURCE-only, and the Glibc Swift module is built without it. Declared here
+ * without <sys/socket.h>, so that socket constants keep coming from Glibc. */
+struct sockaddr;
+extern int accept4(int sockfd, struct sockaddr *addr, unsigned int *addrlen, int flags);
 static inline int evshim_accept4(int fd, int flags) { return accept4(fd, NULL, NULL, flags); }
 
 typedef void (*evshim_io_cb)(struct ev_loop *loop, ev_io *w, int revents);
