@@ -17,6 +17,10 @@ public enum SocketError: Error, Equatable, CustomStringConvertible {
     case lineTooLong(limit: Int)
     /// The socket was closed locally while an operation waited.
     case closed
+    /// The TLS handshake failed: who with and why (`certificate verify failed: …`).
+    case tlsHandshake(peer: String, reason: String)
+    /// TLS failed after the handshake (a bad record, a fatal alert).
+    case tls(peer: String, reason: String)
 
     public var description: String {
         switch self {
@@ -35,6 +39,8 @@ public enum SocketError: Error, Equatable, CustomStringConvertible {
         case .unexpectedEOF(let what): return "connection closed by peer \(what)"
         case .lineTooLong(let limit): return "line longer than \(limit) bytes"
         case .closed: return "socket closed"
+        case .tlsHandshake(let peer, let reason): return "TLS handshake with \(peer) failed: \(reason)"
+        case .tls(let peer, let reason): return "TLS with \(peer) failed: \(reason)"
         }
     }
 

@@ -21,8 +21,11 @@ enum SendOutcome {
 protocol SocketTransport: AnyObject {
     func receive(fd: Int32, into input: inout ByteBuffer, chunkSize: Int) -> ReceiveOutcome
     func send(fd: Int32, from output: inout WriteQueue) -> SendOutcome
-    /// Output the transport itself still holds (TLS records), beyond the caller's queue.
-    var hasPendingOutput: Bool { get }
+    /// Whether there is something to write now: for TLS, ciphertext, or plaintext once the
+    /// handshake lets it be encrypted.
+    func hasOutputToSend(plaintextQueued: Bool) -> Bool
+    /// Queues the transport's own goodbye (TLS close_notify) before a half-close.
+    func shutdown()
 }
 
 /// The plain transport: `read(2)` into the buffer's tail, `sendmsg(2)` from the queue.
@@ -54,5 +57,6 @@ final class PlainTransport: SocketTransport {
         return .done
     }
 
-    var hasPendingOutput: Bool { false }
+    func hasOutputToSend(plaintextQueued: Bool) -> Bool { plaintextQueued }
+    func shutdown() {}
 }

@@ -49,6 +49,9 @@ public final class StreamSocket: @unchecked Sendable {
     private var drainWaiters: [Suspension<Void>] = []
     private var flushScheduled = false
     private var shutdownWriteWhenDrained = false
+    private var transportShutDown = false
+    /// A TLS handshake is running: keep reading even if nobody waits for plaintext.
+    var handshakeInProgress = false
 
     /// Adopts a connected socket fd (from `accept`, inetd, `SCM_RIGHTS`): makes it non-blocking
     /// and, for TCP, sets `TCP_NODELAY`. The socket now owns and will close the fd.
@@ -69,19 +72,22 @@ public final class StreamSocket: @unchecked Sendable {
     // MARK: Readiness
 
     private var wantsInput: Bool {
-        (readInterest || !readWaiters.isEmpty) && !isEOF && failure == nil
+        (readInterest || !readWaiters.isEmpty || handshakeInProgress) && !isEOF && failure == nil
             && input.readableBytes < maximumBufferedInput
     }
 
     /// Bytes queued for the kernel, including what the transport holds.
     public var pendingOutputBytes: Int { output.count }
-    private var hasPendingOutput: Bool { !output.isEmpty || transport.hasPendingOutput }
+    /// Something can be written now (for TLS: ciphertext, or plaintext the handshake lets out).
+    private var hasSendableOutput: Bool { transport.hasOutputToSend(plaintextQueued: !output.isEmpty) }
+    /// Something is still on its way out, sendable now or not.
+    private var hasOutstandingOutput: Bool { !output.isEmpty || transport.hasOutputToSend(plaintextQueued: false) }
 
     func updateInterest() {
         guard let watcher else { return }
         var events: PollEvents = []
         if wantsInput { events.insert(.read) }
-        if hasPendingOutput && failure == nil && !flushScheduled { events.insert(.write) }
+        if hasSendableOutput && failure == nil && !flushScheduled { events.insert(.write) }
         watcher.events = events
     }
 
@@ -111,7 +117,7 @@ public final class StreamSocket: @unchecked Sendable {
                 break reading
             }
         }
-        if transport.hasPendingOutput { scheduleFlush() }
+        if hasSendableOutput { scheduleFlush() }
         updateInterest()
         if progressed { notifyReadable() }
     }
@@ -162,7 +168,7 @@ public final class StreamSocket: @unchecked Sendable {
                 notifyReadable()
             }
         }
-        if !hasPendingOutput || failure != nil { drained() }
+        if !hasOutstandingOutput || failure != nil { drained() }
         updateInterest()
     }
 
@@ -171,6 +177,15 @@ public final class StreamSocket: @unchecked Sendable {
         drainWaiters.removeAll()
         for waiter in waiters { waiter.resume(returning: ()) }
         if shutdownWriteWhenDrained && failure == nil {
+            if !transportShutDown {
+                // TLS: close_notify goes out after the data and before the FIN.
+                transportShutDown = true
+                transport.shutdown()
+                if hasOutstandingOutput {
+                    scheduleFlush()
+                    return
+                }
+            }
             shutdownWriteWhenDrained = false
             Glibc.shutdown(fd, Int32(SHUT_WR))
         }
@@ -181,7 +196,7 @@ public final class StreamSocket: @unchecked Sendable {
     public func shutdownWrite() {
         guard fd >= 0 else { return }
         shutdownWriteWhenDrained = true
-        if !hasPendingOutput { drained() } else { scheduleFlush() }
+        if !hasOutstandingOutput { drained() } else { scheduleFlush() }
     }
 
     /// Closes the fd now; queued output is dropped and waiting tasks get `SocketError.closed`.
@@ -279,7 +294,7 @@ public final class StreamSocket: @unchecked Sendable {
     /// Waits until every queued byte was handed to the kernel.
     public func flush(timeout: Double? = nil) async throws {
         let deadline = Deadline(timeout)
-        while hasPendingOutput {
+        while hasOutstandingOutput {
             if let failure { throw failure }
             guard fd >= 0 else { throw SocketError.closed }
             let remaining = try deadline.remaining("flush")
