@@ -76,6 +76,8 @@ final class TLSContextTests: XCTestCase {
         }
         XCTAssertEqual(missing?.kind, .configuration)
         XCTAssertTrue(missing?.reason.contains("nope.pem") ?? false)
+        XCTAssertTrue(
+            missing?.reason.hasSuffix("No such file or directory") ?? false, "\(String(describing: missing))")
     }
 
     func testMismatchedKeyAndBadPEMAreConfigurationErrors() throws {

@@ -59,12 +59,14 @@ struct TLSErrorQueue {
         return TLSErrorQueue(codes: codes)
     }
 
-    /// The reason string of the oldest error (`ERR_reason_error_string`), e.g. `certificate verify failed`.
+    /// The reason of the oldest error, e.g. `certificate verify failed` or, for a system error, the
+    /// `strerror` text (`No such file or directory`): the last field of its `ERR_error_string_n` line
+    /// (`error:<code>:<library>:<function>:<reason>`).
     var firstReason: String? {
-        for code in codes {
-            if let text = ERR_reason_error_string(code) { return String(cString: text) }
-        }
-        return nil
+        guard let line = lines.first else { return nil }
+        let fields = line.split(separator: ":", maxSplits: 4, omittingEmptySubsequences: false)
+        guard fields.count == 5, !fields[4].isEmpty else { return nil }
+        return String(fields[4])
     }
 
     /// True when some error carries the SSL library reason `reason` (an `SSL_R_*` value).
