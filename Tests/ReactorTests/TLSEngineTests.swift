@@ -181,6 +181,20 @@ final class TLSEngineTests: XCTestCase {
         XCTAssertEqual(try pair.server.readAvailable().bytes, Array(repeating: 7, count: 10_000))
     }
 
+    func testWritingFromInsideTheSendClosureKeepsOrder() throws {
+        let pair = try TLSEnginePair(
+            clientContext: trustingClient(of: Self.localhost), serverName: "localhost", serverContext: Self.localhost)
+        try pair.handshake()
+        _ = try pair.client.write(Array("first ".utf8))
+        try pair.client.withCiphertextToSend { bytes in
+            pair.server.receiveCiphertext(bytes)
+            _ = try pair.client.write(Array("second".utf8))  // re-enters the engine while `bytes` is lent out
+            return bytes.count
+        }
+        pair.flush()
+        XCTAssertEqual(try pair.server.readAvailable().bytes, Array("first second".utf8))
+    }
+
     func testBufferedPlaintextWhenReadingLessThanARecord() throws {
         let pair = try TLSEnginePair(
             clientContext: trustingClient(of: Self.localhost), serverName: "localhost",

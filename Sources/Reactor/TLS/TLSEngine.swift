@@ -127,6 +127,8 @@ public final class TLSEngine {
     /// none) and drops as many bytes as `body` returns — typically what one `write(2)` accepted. Keep the
     /// bytes' order: whatever is not consumed is offered again next time.
     public func withCiphertextToSend(_ body: (UnsafeRawBufferPointer) throws -> Int) rethrows {
+        // `body` sees a snapshot of the queue; it may call back into the engine, whose new ciphertext lands
+        // behind the bytes being sent.
         let consumed = try transport.outbound.withReadableBytes(body)
         transport.outbound.consume(max(0, min(consumed, transport.outbound.count)))
     }
