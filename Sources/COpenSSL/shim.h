@@ -30,4 +30,13 @@ static const uint64_t COSSL_OP_CIPHER_SERVER_PREFERENCE = SSL_OP_CIPHER_SERVER_P
 static const uint64_t COSSL_OP_IGNORE_UNEXPECTED_EOF = SSL_OP_IGNORE_UNEXPECTED_EOF;
 static const uint64_t COSSL_OP_NO_TLSv1 = SSL_OP_NO_TLSv1;
 static const uint64_t COSSL_OP_NO_TLSv1_1 = SSL_OP_NO_TLSv1_1;
+
+/* Added for the TLS engine (Sources/Reactor/TLS). */
+static inline void cossl_bio_set_retry_read(BIO *b) { BIO_set_retry_read(b); }
+static inline void cossl_bio_clear_retry_flags(BIO *b) { BIO_clear_retry_flags(b); }
+static inline long cossl_bio_get_mem_data(BIO *b, char **pp) { return BIO_get_mem_data(b, pp); }
+static inline int cossl_ctx_add1_chain_cert(SSL_CTX *c, X509 *x) { return (int)SSL_CTX_add1_chain_cert(c, x); }
+static inline EVP_PKEY *cossl_ec_keygen(const char *curve) { return EVP_PKEY_Q_keygen(NULL, NULL, "EC", curve); }
+static const unsigned long COSSL_XN_FLAG_RFC2253 = XN_FLAG_RFC2253;
+static const int COSSL_MBSTRING_ASC = MBSTRING_ASC;
 #endif
