@@ -121,7 +121,7 @@ final class TLSContextTests: XCTestCase {
     // MARK: openssl helpers
 
     private func runOpenSSL(_ arguments: [String], input: String) throws -> (Int32, String) {
-        guard let openssl = opensslExecutable() else { throw XCTSkip("openssl command not installed") }
+        let openssl = try requireOpenSSL()
         let child = try TestChildProcess(openssl, arguments, withStdin: true)
         child.write(input)
         child.closeStdin()

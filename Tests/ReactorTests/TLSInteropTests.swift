@@ -15,56 +15,13 @@ final class TLSInteropTests: XCTestCase {
         signal(SIGPIPE, SIG_IGN)
     }
 
-    private func requireOpenSSL() throws -> String {
-        guard let openssl = opensslExecutable() else { throw XCTSkip("openssl command not installed") }
-        return openssl
-    }
-
-    /// Starts `openssl s_server` on 127.0.0.1 with a kernel-chosen port (`-accept 127.0.0.1:0`) and returns
-    /// the port it printed ("ACCEPT 127.0.0.1:PORT").
-    private func startServer(
-        _ openssl: String, certificate: SelfSignedCertificate, directory: URL, extraArguments: [String]
-    ) throws -> (TestChildProcess, UInt16) {
-        let certificateFile = directory.appendingPathComponent("server-cert.pem").path
-        let keyFile = directory.appendingPathComponent("server-key.pem").path
-        try certificate.certificatePEM.write(toFile: certificateFile, atomically: true, encoding: .utf8)
-        try certificate.privateKeyPEM.write(toFile: keyFile, atomically: true, encoding: .utf8)
-        let server = try TestChildProcess(
-            openssl,
-            [
-                "s_server", "-accept", "127.0.0.1:0", "-cert", certificateFile, "-key", keyFile, "-naccept",
-                "1", "-rev",
-            ]
-                + extraArguments)
-        var port: UInt16?
-        let ready = TestDeadline(seconds: 10).wait {
-            port = Self.acceptedPort(in: server.output.text)
-            return port != nil || !server.process.isRunning
-        }
-        guard ready, let port else {
-            server.stop()
-            XCTFail("s_server did not start listening: \(server.output.text)")
-            throw TestSocketError("s_server not listening")
-        }
-        return (server, port)
-    }
-
-    private static func acceptedPort(in output: String) -> UInt16? {
-        for line in output.split(separator: "\n") where line.hasPrefix("ACCEPT ") {
-            if let colon = line.lastIndex(of: ":"), let port = UInt16(line[line.index(after: colon)...]) {
-                return port
-            }
-        }
-        return nil
-    }
-
     /// Our client ↔ `openssl s_server -rev` (which echoes each line reversed), TLS 1.3 and ALPN.
     func testClientAgainstOpenSSLServer() throws {
         let openssl = try requireOpenSSL()
         let (directory, cleanup) = try makeTemporaryDirectory()
         defer { cleanup() }
         let certificate = try SelfSignedCertificate(hostname: "localhost")
-        let (server, port) = try startServer(
+        let (server, port) = try startOpenSSLServer(
             openssl, certificate: certificate, directory: directory,
             extraArguments: ["-alpn", "h2,http/1.1"])
         defer { server.stop() }
@@ -104,7 +61,7 @@ final class TLSInteropTests: XCTestCase {
         let (directory, cleanup) = try makeTemporaryDirectory()
         defer { cleanup() }
         let certificate = try SelfSignedCertificate(hostname: "localhost")
-        let (server, port) = try startServer(
+        let (server, port) = try startOpenSSLServer(
             openssl, certificate: certificate, directory: directory,
             extraArguments: ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA"])
         defer { server.stop() }

@@ -339,3 +339,53 @@ func makeTemporaryDirectory() throws -> (URL, () -> Void) {
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return (url, { try? FileManager.default.removeItem(at: url) })
 }
+
+extension XCTestCase {
+    /// The openssl command; a test that needs it fails (not skips) without it: `make test` installs it.
+    func requireOpenSSL() throws -> String {
+        guard let openssl = opensslExecutable() else {
+            XCTFail("the openssl command is not installed (make test installs it)")
+            throw TestSocketError("openssl missing")
+        }
+        return openssl
+    }
+
+    /// Starts `openssl s_server` on 127.0.0.1 with a kernel-chosen port (`-accept 127.0.0.1:0`) and returns
+    /// the port it printed ("ACCEPT 127.0.0.1:PORT").
+    func startOpenSSLServer(
+        _ openssl: String, certificate: SelfSignedCertificate, directory: URL, extraArguments: [String]
+    ) throws -> (TestChildProcess, UInt16) {
+        let certificateFile = directory.appendingPathComponent("server-cert.pem").path
+        let keyFile = directory.appendingPathComponent("server-key.pem").path
+        try certificate.certificatePEM.write(toFile: certificateFile, atomically: true, encoding: .utf8)
+        try certificate.privateKeyPEM.write(toFile: keyFile, atomically: true, encoding: .utf8)
+        let server = try TestChildProcess(
+            openssl,
+            [
+                "s_server", "-accept", "127.0.0.1:0", "-cert", certificateFile, "-key", keyFile, "-naccept",
+                "1", "-rev",
+            ]
+                + extraArguments)
+        var port: UInt16?
+        let ready = TestDeadline(seconds: 10).wait {
+            port = XCTestCase.acceptedPort(in: server.output.text)
+            return port != nil || !server.process.isRunning
+        }
+        guard ready, let port else {
+            server.stop()
+            XCTFail("s_server did not start listening: \(server.output.text)")
+            throw TestSocketError("s_server not listening")
+        }
+        return (server, port)
+    }
+
+    static func acceptedPort(in output: String) -> UInt16? {
+        for line in output.split(separator: "\n") where line.hasPrefix("ACCEPT ") {
+            if let colon = line.lastIndex(of: ":"), let port = UInt16(line[line.index(after: colon)...]) {
+                return port
+            }
+        }
+        return nil
+    }
+
+}

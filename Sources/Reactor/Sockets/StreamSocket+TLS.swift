@@ -79,7 +79,8 @@ extension StreamSocket {
         serverName: String? = nil, on reactor: Reactor, timeout: Double? = nil
     ) async throws -> StreamSocket {
         let deadline = Deadline(timeout)
-        let socket = try await connect(host: host, port: port, family: family, bind: bind, on: reactor, timeout: timeout)
+        let socket = try await connect(
+            host: host, port: port, family: family, bind: bind, on: reactor, timeout: timeout)
         guard let tls else { return socket }
         do {
             let remaining = try deadline.remaining("TLS handshake")

@@ -199,9 +199,17 @@ public final class StreamSocket: @unchecked Sendable {
         if !hasOutstandingOutput { drained() } else { scheduleFlush() }
     }
 
-    /// Closes the fd now; queued output is dropped and waiting tasks get `SocketError.closed`.
+    /// Closes the fd now; queued output is dropped and waiting tasks get `SocketError.closed`. A
+    /// TLS session gets a best-effort close_notify first (one non-blocking send), so that the
+    /// peer can tell a clean close from a truncation.
     public func close() {
         guard fd >= 0 else { return }
+        if failure == nil && !transportShutDown {
+            transportShutDown = true
+            transport.shutdown()
+            var nothing = WriteQueue()
+            _ = transport.send(fd: fd, from: &nothing)
+        }
         watcher?.cancel()
         watcher = nil
         Glibc.close(fd)

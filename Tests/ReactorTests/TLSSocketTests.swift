@@ -1,0 +1,163 @@
+import Foundation
+import XCTest
+
+@testable import Reactor
+
+/// TLS over real sockets, driven by the reactor: our client ↔ our server, and each against the
+/// openssl command-line tools.
+final class TLSSocketTests: XCTestCase {
+    override class func setUp() {
+        super.setUp()
+        signal(SIGPIPE, SIG_IGN)
+    }
+
+    /// A TLS echo server on 127.0.0.1 that answers each line upper-cased; returns its port.
+    private func startEchoServer(_ reactor: Reactor, context: TLSContext, keep: inout [AnyObject]) throws -> UInt16 {
+        let listener = try Listener.listen(ListenOptions(host: "127.0.0.1"), on: reactor)
+        keep.append(listener)
+        reactor.spawn {
+            while true {
+                let socket = try await listener.accept()
+                reactor.spawn {
+                    defer { socket.close() }
+                    try await socket.startTLS(context: context, role: .server, timeout: 5)
+                    while let line = try? await socket.readLine(maximumLength: 1 << 20, timeout: 1) {
+                        socket.write(line.uppercased() + "\n")
+                    }
+                    socket.shutdownWrite()
+                    try await socket.flush(timeout: 5)
+                }
+            }
+        }
+        return listener.localname().port!
+    }
+
+    func testSelfSignedServerFailsVerificationByDefaultWithAClearMessage() throws {
+        let reactor = try Reactor()
+        var keep: [AnyObject] = []
+        let server = try TLSContext.selfSigned(hostname: "localhost")
+        let port = try startEchoServer(reactor, context: server, keep: &keep)
+        let client = try TLSContext.client()
+        XCTAssertThrowsError(
+            try reactor.run(timeout: 10) {
+                try await StreamSocket.connect(host: "localhost", port: port, family: AF_INET, tls: client, on: reactor)
+            }
+        ) { error in
+            XCTAssertEqual(
+                String(describing: error),
+                "TLS handshake with localhost failed: certificate verify failed: self-signed certificate")
+        }
+    }
+
+    func testTrustedSelfSignedServerEchoesWithALPNAndInfo() throws {
+        let reactor = try Reactor()
+        var keep: [AnyObject] = []
+        let server = try TLSContext.selfSigned(hostname: "localhost", alpn: ["h2", "http/1.1"])
+        let port = try startEchoServer(reactor, context: server, keep: &keep)
+        let client = try TLSContext.client(trustedCertificatesPEM: [server.certificatePEM!], alpn: ["h2", "http/1.1"])
+        let result = try reactor.run(timeout: 10) { () async throws -> [String] in
+            let socket = try await StreamSocket.connect(host: "localhost", port: port, tls: client, on: reactor)
+            let info = try XCTUnwrap(socket.checkTLS())
+            socket.write("hello tls\n")
+            let big = String(repeating: "a", count: 200_000)
+            socket.write(big + "\n")
+            let first = try await socket.readLine(timeout: 5) ?? "<eof>"
+            let second = try await socket.readLine(maximumLength: 300_000, timeout: 5) ?? "<eof>"
+            socket.shutdownWrite()
+            let end = try await socket.readLine(timeout: 5)
+            socket.close()
+            return [
+                first, second == big.uppercased() ? "big ok" : "big wrong", end ?? "eof", info.alpn ?? "no alpn",
+                info.protocolVersion, info.verifyResult, info.peerCertificateSubject ?? "no subject",
+            ]
+        }
+        XCTAssertEqual(result[0..<5], ["HELLO TLS", "big ok", "eof", "h2", "TLSv1.3"])
+        XCTAssertEqual(result[5], "ok")
+        XCTAssertTrue(result[6].contains("CN=localhost"), result[6])
+    }
+
+    func testALPNFallsBackToWhatTheServerSupports() throws {
+        let reactor = try Reactor()
+        var keep: [AnyObject] = []
+        let server = try TLSContext.selfSigned(hostname: "127.0.0.1", alpn: ["http/1.1"])
+        let port = try startEchoServer(reactor, context: server, keep: &keep)
+        let client = try TLSContext.client(trustedCertificatesPEM: [server.certificatePEM!], alpn: ["h2", "http/1.1"])
+        let alpn = try reactor.run(timeout: 10) { () async throws -> String in
+            let socket = try await StreamSocket.connect(host: "127.0.0.1", port: port, tls: client, on: reactor)
+            defer { socket.close() }
+            return socket.checkTLS()?.alpn ?? "none"
+        }
+        XCTAssertEqual(alpn, "http/1.1")
+    }
+
+    func testHandshakeTimeoutNamesThePhase() throws {
+        let reactor = try Reactor()
+        // A plain TCP server that never answers the ClientHello.
+        let listener = try Listener.listen(ListenOptions(host: "127.0.0.1"), on: reactor)
+        var accepted: [StreamSocket] = []
+        listener.onAccept = { accepted.append($0) }
+        let port = listener.localname().port!
+        let client = try TLSContext.client()
+        XCTAssertThrowsError(
+            try reactor.run(timeout: 10) {
+                try await StreamSocket.connect(host: "127.0.0.1", port: port, tls: client, on: reactor, timeout: 0.2)
+            }
+        ) { error in
+            XCTAssertEqual(
+                error as? SocketError, .timedOut(target: "127.0.0.1:\(port)", phase: "TLS handshake", seconds: 0.2))
+        }
+        XCTAssertEqual(accepted.count, 1)
+    }
+
+    func testReactorClientAgainstOpenSSLServer() throws {
+        let openssl = try requireOpenSSL()
+        let (directory, cleanup) = try makeTemporaryDirectory()
+        defer { cleanup() }
+        let certificate = try SelfSignedCertificate(hostname: "localhost")
+        let (server, port) = try startOpenSSLServer(
+            openssl, certificate: certificate, directory: directory, extraArguments: ["-alpn", "h2,http/1.1"])
+        defer { server.stop() }
+        let reactor = try Reactor()
+        let client = try TLSContext.client(trustedCertificatesPEM: [certificate.certificatePEM], alpn: ["h2"])
+        let (reply, alpn) = try reactor.run(timeout: 10) { () async throws -> (String, String) in
+            let socket = try await StreamSocket.connect(
+                host: "127.0.0.1", port: port, tls: client, serverName: "localhost", on: reactor)
+            defer { socket.close() }
+            socket.write("stepwise\n")
+            return (try await socket.readLine(timeout: 5) ?? "<eof>", socket.checkTLS()?.alpn ?? "none")
+        }
+        XCTAssertEqual(reply, "esiwpets")
+        XCTAssertEqual(alpn, "h2")
+    }
+
+    func testOpenSSLClientAgainstReactorServer() throws {
+        let openssl = try requireOpenSSL()
+        let (directory, cleanup) = try makeTemporaryDirectory()
+        defer { cleanup() }
+        let reactor = try Reactor()
+        let server = try TLSContext.selfSigned(hostname: "localhost", alpn: ["h2", "http/1.1"])
+        let caFile = directory.appendingPathComponent("ca.pem").path
+        try server.certificatePEM!.write(toFile: caFile, atomically: true, encoding: .utf8)
+        var keep: [AnyObject] = []
+        let port = try startEchoServer(reactor, context: server, keep: &keep)
+        let client = try TestChildProcess(
+            openssl,
+            [
+                "s_client", "-connect", "127.0.0.1:\(port)", "-servername", "localhost", "-alpn", "h2", "-CAfile",
+                caFile, "-verify_hostname", "localhost", "-verify_return_error", "-quiet",
+            ], withStdin: true)
+        defer { client.stop() }
+        client.write("from s_client\n")
+        try foreignLoop(reactor, for: 10, pollingEvery: 0.02) { client.output.text.contains("FROM S_CLIENT") }
+        XCTAssertTrue(client.output.text.contains("FROM S_CLIENT"), "s_client printed: \(client.output.text)")
+        // -quiet ignores EOF on stdin: the server ends the session (with close_notify) when its
+        // read times out, and s_client must see a clean close, not "unexpected eof".
+        try foreignLoop(reactor, for: 10, pollingEvery: 0.02) { !client.process.isRunning }
+        XCTAssertFalse(client.output.text.contains("unexpected eof"), client.output.text)
+        let info = try TestChildProcess(
+            openssl, ["s_client", "-connect", "127.0.0.1:\(port)", "-alpn", "h2", "-CAfile", caFile], withStdin: true)
+        info.closeStdin()
+        try foreignLoop(reactor, for: 10, pollingEvery: 0.02) { !info.process.isRunning }
+        XCTAssertTrue(info.output.text.contains("ALPN protocol: h2"), info.output.text)
+    }
+}
