@@ -225,3 +225,52 @@ final class SocketTests: XCTestCase {
         XCTAssertEqual(received, size)
     }
 }
+
+final class AdoptedSocketTests: XCTestCase {
+    func testAdoptedFdsReadLinesExactBytesAndUnget() throws {
+        let reactor = try Reactor()
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds), 0)
+        // Blocking fds handed over (as from inetd or SCM_RIGHTS): adoption makes them non-blocking.
+        let left = StreamSocket(adopting: fds[0], on: reactor)
+        let right = StreamSocket(adopting: fds[1], on: reactor)
+        XCTAssertNotEqual(fcntl(fds[0], F_GETFL) & O_NONBLOCK, 0)
+        XCTAssertEqual(left.localname().family, AF_UNIX)
+        let got = try reactor.run(timeout: 5) { () async throws -> [String] in
+            left.write("line one\r\nline two\nEXACT")
+            left.shutdownWrite()
+            let first = try await right.readLine() ?? "nil"
+            let second = try await right.readLine() ?? "nil"
+            let exact = String(decoding: try await right.readExactly(3), as: UTF8.self)
+            right.unget(Array("ex".utf8))
+            let rest = String(decoding: try await right.readToEnd(), as: UTF8.self)
+            let end = try await right.readLine()
+            return [first, second, exact, rest, end ?? "nil"]
+        }
+        XCTAssertEqual(got, ["line one", "line two", "EXA", "exCT", "nil"])
+        let closed = try reactor.run(timeout: 5) { () async throws -> String in
+            left.close()
+            return "\(left.isClosed)"
+        }
+        XCTAssertEqual(closed, "true")
+        right.close()
+    }
+
+    func testLineLongerThanTheLimitIsAnError() throws {
+        let reactor = try Reactor()
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds), 0)
+        let left = StreamSocket(adopting: fds[0], on: reactor)
+        let right = StreamSocket(adopting: fds[1], on: reactor)
+        XCTAssertThrowsError(
+            try reactor.run(timeout: 5) { () async throws -> String? in
+                left.write(String(repeating: "z", count: 100) + "\n")
+                return try await right.readLine(maximumLength: 10)
+            }
+        ) { error in
+            XCTAssertEqual(error as? SocketError, .lineTooLong(limit: 10))
+        }
+        left.close()
+        right.close()
+    }
+}
