@@ -21,17 +21,18 @@ import Glibc
 import Stepwise
 
 /// The integration: `pollfd/events/timeoutMilliseconds/step(timeout: 0)` and nothing else.
-/// `extra` are the host's own fds, polled alongside the reactor's; `ownFdReady` hears about
+/// `extra` gives the host's own fds, polled alongside the reactor's; `ownFdReady` hears about
 /// them. `maxWait` caps each wait (milliseconds, -1: none) so the host keeps its own deadline.
 /// Returns how many times poll() returned.
 @discardableResult
 func hostLoop(
-  _ reactor: some Pollable, extra: [pollfd] = [], maxWait: () -> Int32 = { -1 },
+  _ reactor: some Pollable, extra: () -> [pollfd] = { [] }, maxWait: () -> Int32 = { -1 },
   ownFdReady: (pollfd) -> Void = { _ in }, until done: () -> Bool
 ) throws -> Int {
   var wakeups = 0
   while !done() {
-    var fds = [pollfd(fd: reactor.pollfd(), events: reactor.events().rawValue, revents: 0)] + extra
+    var fds =
+      [pollfd(fd: reactor.pollfd(), events: reactor.events().rawValue, revents: 0)] + extra()
     var wait = reactor.timeoutMilliseconds()
     let cap = maxWait()
     if cap >= 0 && (wait < 0 || cap < wait) { wait = cap }
@@ -174,15 +175,16 @@ func interactive(seconds: Double?) throws {
   var polls = 0
   var beats = 0
   var pending: [UInt8] = []
-  var endOfInput = false
+  var stdinOpen = true
+  var done = false
   print("poll host: type a line and the reactor echoes it 0.5 s later; Ctrl-D ends.")
   let heartbeat = reactor.schedule(after: 1, repeating: 1) { _ in
     beats += 1
     print("heartbeat \(beats): poll() returned \(polls) times so far")
   }
-  let stdin = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
   try hostLoop(
-    reactor, extra: [stdin],
+    reactor,
+    extra: { stdinOpen ? [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)] : [] },
     maxWait: {
       polls += 1
       guard let stopAt else { return -1 }
@@ -192,7 +194,9 @@ func interactive(seconds: Double?) throws {
       var buffer = [UInt8](repeating: 0, count: 4096)
       let count = read(STDIN_FILENO, &buffer, buffer.count)
       guard count > 0 else {
-        endOfInput = true
+        // Ctrl-D (or no stdin at all): stop reading; it ends the run unless --seconds was given.
+        stdinOpen = false
+        done = stopAt == nil
         return
       }
       pending += buffer[..<count]
@@ -202,7 +206,7 @@ func interactive(seconds: Double?) throws {
         reactor.schedule(after: 0.5) { _ in print("echo: \(line)") }
       }
     },
-    until: { endOfInput || stopAt.map { MonotonicClock.seconds() >= $0 } ?? false })
+    until: { done || stopAt.map { MonotonicClock.seconds() >= $0 } ?? false })
   heartbeat.cancel()
   try reactor.loop(timeout: 1)  // deliver the echoes still due
   print("poll host: done after \(ms(milliseconds(since: start))), poll() returned \(polls) times")
