@@ -26,12 +26,12 @@ BUILD_PACKAGES := libev-dev libssl-dev zlib1g-dev openssl pkg-config libglib2.0-
 # Extra Debian packages for the tests: peer tools (curl, nghttp2's h2load/nghttp/nghttpd) and
 # what the Python peer venv needs.
 TEST_PACKAGES := curl nghttp2-client python3 python3-venv
-# Python test peers (later issues: h2 websockets), pip-installed into a venv under .build.
-# Tests find its interpreter in $STEPWISE_PYTHON.
+# Python test peers (later issues: h2 websockets), pip-installed into a venv that `make clean`
+# keeps (.build-test-peers, git-ignored). Tests find its interpreter in $STEPWISE_PYTHON.
 PY_TEST_PEERS := h11 httpx
 # -------------------------------------------------------------------------------------------------
 
-PEERS_VENV := .build/test-peers
+PEERS_VENV := .build-test-peers
 PEERS_PYTHON := $(CURDIR)/$(PEERS_VENV)/bin/python
 PIP_TIMEOUT := 300
 
@@ -57,9 +57,9 @@ bench:
 format:
 	$(SWIFT) format --in-place --recursive Package.swift Sources Tests Examples
 
+# Keeps the Python peer venv (remove .build-test-peers by hand to reinstall it).
 clean:
 	$(SWIFT) package clean
-	rm -rf .build/release .build/debug
 
 # Installs the Debian packages among $(1) that are missing; apt-get update only if some are.
 define install_missing
