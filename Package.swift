@@ -33,5 +33,8 @@ let package = Package(
 
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CLibev"]),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
+        // Runs the built example executables with --self-test (no module dependencies: it
+        // spawns the binaries from the build directory).
+        .testTarget(name: "ExamplesTests"),
     ]
 )

@@ -1,0 +1,99 @@
+# Stepwise: build, test and run.
+#
+#   make run     install what is missing, build (release), start the demo
+#   make test    install what is missing, build every target with warnings as errors, run all tests
+#   make build   debug build of every target (same flags as `make test`, so nothing rebuilds twice)
+#   make bench   (benchmarks arrive with the HTTP server)
+#   make format  swift format --in-place over the Swift sources
+#   make clean   remove build products
+#
+# Installing needs root (we run as root on Debian 12); otherwise sudo is used when available.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+# Swift lives in /opt/swift/usr/bin on our Debian machines when it is not on PATH.
+ifeq ($(shell command -v swift 2>/dev/null),)
+export PATH := /opt/swift/usr/bin:$(PATH)
+endif
+SWIFT ?= swift
+# One set of flags for every build and test, so `make build` and `make test` share a build.
+SWIFT_FLAGS := -Xswiftc -warnings-as-errors
+
+# ---- What gets installed (the one place to change it) -------------------------------------------
+# Debian packages to build and run.
+BUILD_PACKAGES := libev-dev libssl-dev zlib1g-dev openssl pkg-config libglib2.0-dev
+# Extra Debian packages for the tests: peer tools (curl, nghttp2's h2load/nghttp/nghttpd) and
+# what the Python peer venv needs.
+TEST_PACKAGES := curl nghttp2-client python3 python3-venv
+# Python test peers (later issues: h2 websockets), pip-installed into a venv that `make clean`
+# keeps (.build-test-peers, git-ignored). Tests find its interpreter in $STEPWISE_PYTHON.
+PY_TEST_PEERS := h11 httpx
+# -------------------------------------------------------------------------------------------------
+
+PEERS_VENV := .build-test-peers
+PEERS_PYTHON := $(CURDIR)/$(PEERS_VENV)/bin/python
+PIP_TIMEOUT := 300
+
+SUDO := $(if $(filter 0,$(shell id -u)),,$(shell command -v sudo 2>/dev/null))
+
+.PHONY: build test run bench format clean deps test-deps py-test-peers
+
+build:
+	$(SWIFT) build $(SWIFT_FLAGS)
+
+# Until the HTTP server lands, the demo is the poll(2) host example (type lines, Ctrl-D ends).
+run: deps
+	$(SWIFT) build -c release --product example-poll-host
+	.build/release/example-poll-host
+
+test: deps test-deps py-test-peers
+	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
+	STEPWISE_PYTHON=$(PEERS_PYTHON) $(SWIFT) test $(SWIFT_FLAGS)
+
+bench:
+	@echo "make bench: benchmarks arrive with the HTTP server issue; nothing to run yet."
+
+format:
+	$(SWIFT) format --in-place --recursive Package.swift Sources Tests Examples
+
+# Keeps the Python peer venv (remove .build-test-peers by hand to reinstall it).
+clean:
+	$(SWIFT) package clean
+
+# Installs the Debian packages among $(1) that are missing; apt-get update only if some are.
+define install_missing
+	@command -v dpkg >/dev/null || { echo "note: no dpkg here; install $(1) yourself"; exit 0; }; \
+	missing=""; \
+	for package in $(1); do \
+	  dpkg -s "$$package" 2>/dev/null | grep -q '^Status: install ok installed' \
+	    || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ] && [ -z "$(SUDO)" ]; then \
+	    echo "error: need root or sudo to install:$$missing" >&2; exit 1; \
+	  fi; \
+	  echo "installing:$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+	    && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+endef
+
+deps:
+	$(call install_missing,$(BUILD_PACKAGES))
+
+test-deps:
+	$(call install_missing,$(TEST_PACKAGES))
+
+# Best effort: a slow or offline package index must not fail `make test` (tests that need a
+# Python peer skip when it is missing).
+py-test-peers: test-deps
+	@if [ -n "$(strip $(PY_TEST_PEERS))" ] \
+	  && ! "$(PEERS_PYTHON)" -c 'import sys, importlib.metadata as m; [m.version(p) for p in sys.argv[1:]]' \
+	    $(PY_TEST_PEERS) >/dev/null 2>&1; then \
+	  echo "installing Python test peers: $(PY_TEST_PEERS)"; \
+	  { [ -x "$(PEERS_PYTHON)" ] || python3 -m venv "$(PEERS_VENV)"; } \
+	    && timeout $(PIP_TIMEOUT) "$(PEERS_PYTHON)" -m pip install --quiet \
+	      --disable-pip-version-check $(PY_TEST_PEERS) \
+	    || echo "warning: could not install the Python test peers ($(PY_TEST_PEERS)); continuing"; \
+	fi
