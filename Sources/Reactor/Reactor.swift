@@ -35,7 +35,7 @@ public final class Reactor: @unchecked Sendable {
     /// Watchers were started, stopped or changed since libev last synchronised its epoll set.
     private var fdChangesPending = false
     private var isStepping = false
-    private var stopRequested = false
+    private let stopRequested = Atomic<Bool>(false)
     private var activeWatchers: [ObjectIdentifier: IOWatcher] = [:]
     private var userWatcherCount = 0
     private var timers = TimerHeap()
@@ -165,8 +165,8 @@ public final class Reactor: @unchecked Sendable {
         let deadline = timeout.map {
             MonotonicClock.deadline(after: $0, from: MonotonicClock.nanoseconds())
         }
-        stopRequested = false
-        while !empty() && !stopRequested {
+        stopRequested.store(false, ordering: .relaxed)
+        while !empty() && !stopRequested.load(ordering: .relaxed) {
             var wait: Double? = nil
             if let deadline {
                 let now = MonotonicClock.nanoseconds()
@@ -177,9 +177,9 @@ public final class Reactor: @unchecked Sendable {
         }
     }
 
-    /// Makes a running `loop()` return after the current step.
+    /// Makes a running `loop()` return after the current step. Safe from any thread.
     public func stopLoop() {
-        stopRequested = true
+        stopRequested.store(true, ordering: .relaxed)
         wake()
     }
 

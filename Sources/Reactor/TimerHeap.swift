@@ -1,7 +1,8 @@
 /// A binary min-heap of timers ordered by deadline (ties: insertion order), with O(log n)
 /// insertion and removal at any position. Each timer remembers its index, so cancelling one is
-/// cheap. The reactor keeps every timer here and arms a single libev timer (or timerfd) for the
-/// earliest: libev's "be smart about timeouts" advice, and many timers cost no libev calls.
+/// cheap. The reactor keeps every timer here: `timeout()` reads the earliest deadline in O(1), a
+/// blocking step arms one guard `ev_timer` for it, and fd-only mode arms one timerfd — libev's
+/// "be smart about timeouts" advice: many timers cost no libev calls.
 struct TimerHeap {
     private(set) var items: [ReactorTimer] = []
     private(set) var nextSequenceNumber: UInt64 = 0

@@ -105,7 +105,7 @@ final class ReactorTaskTests: XCTestCase {
             }
             done.append("done")
         }
-        try foreignLoop(reactor, for: 5) { !done.entries.isEmpty }
+        try foreignLoop(reactor, for: 5, pollingEvery: 0.01) { !done.entries.isEmpty }
         XCTAssertEqual(onReactor.entries, ["yes"])
         XCTAssertEqual(done.entries, ["done"])
     }
