@@ -43,7 +43,7 @@ public struct Headers: Sendable {
   }
 
   /// The fields themselves (what `fields` exposes).
-  @usableFromInline internal var storage: [Field]
+  internal var storage: [Field]
   /// Name → positions, present only while `count >= indexThreshold`.
   internal var index: NameIndex?
 

@@ -7,8 +7,9 @@
 public enum HTTPUtil {}
 
 /// A set of ASCII bytes as a 128-bit mask: membership is two compares and a shift, with no table
-/// to load. The masks are written out as literals (so they are compile-time constants); the tests
-/// check each one against its definition.
+/// to load. The masks are written out as literals in computed properties, so they fold into
+/// constants at every use (also in other modules, for the @inlinable ones) without a lazy global;
+/// the tests check each one against its definition.
 @usableFromInline
 internal struct ByteSet: Sendable {
   @usableFromInline let low: UInt64
@@ -28,21 +29,29 @@ internal struct ByteSet: Sendable {
   }
 
   /// RFC 9110 §5.6.2 tchar: `!#$%&'*+-.^_`|~`, DIGIT, ALPHA.
-  @usableFromInline static let tchar = ByteSet(
-    low: 0x03FF_6CFA_0000_0000, high: 0x57FF_FFFF_C7FF_FFFE)
+  @inlinable static var tchar: ByteSet {
+    ByteSet(low: 0x03FF_6CFA_0000_0000, high: 0x57FF_FFFF_C7FF_FFFE)
+  }
   /// tchar without upper-case letters (field names are lower case in HTTP/2 and here).
-  @usableFromInline static let lowerTchar = ByteSet(
-    low: 0x03FF_6CFA_0000_0000, high: 0x57FF_FFFF_C000_0000)
+  @inlinable static var lowerTchar: ByteSet {
+    ByteSet(low: 0x03FF_6CFA_0000_0000, high: 0x57FF_FFFF_C000_0000)
+  }
   /// What JavaScript's `encodeURIComponent` leaves alone: ALPHA, DIGIT, `-_.!~*'()`.
-  static let componentUnescaped = ByteSet(low: 0x03FF_6782_0000_0000, high: 0x47FF_FFFE_87FF_FFFE)
+  static var componentUnescaped: ByteSet {
+    ByteSet(low: 0x03FF_6782_0000_0000, high: 0x47FF_FFFE_87FF_FFFE)
+  }
   /// What `encodeURI` leaves alone: the above plus `;,/?:@&=+$#`.
-  static let uriUnescaped = ByteSet(low: 0xAFFF_FFDA_0000_0000, high: 0x47FF_FFFE_87FF_FFFF)
+  static var uriUnescaped: ByteSet {
+    ByteSet(low: 0xAFFF_FFDA_0000_0000, high: 0x47FF_FFFE_87FF_FFFF)
+  }
   /// What `decodeURI` leaves encoded: `#$&+,/:;=?@`.
-  static let uriReserved = ByteSet(low: 0xAC00_9858_0000_0000, high: 0x0000_0000_0000_0001)
+  static var uriReserved: ByteSet {
+    ByteSet(low: 0xAC00_9858_0000_0000, high: 0x0000_0000_0000_0001)
+  }
   /// RFC 3986 reg-name characters: unreserved, `%` (of pct-encoded) and sub-delims.
-  static let regName = ByteSet(low: 0x2BFF_7FF2_0000_0000, high: 0x47FF_FFFE_87FF_FFFE)
+  static var regName: ByteSet { ByteSet(low: 0x2BFF_7FF2_0000_0000, high: 0x47FF_FFFE_87FF_FFFE) }
   /// IPv6 zone identifier characters (RFC 6874 unreserved): ALPHA, DIGIT, `-._~`.
-  static let zoneID = ByteSet(low: 0x03FF_6000_0000_0000, high: 0x47FF_FFFE_87FF_FFFE)
+  static var zoneID: ByteSet { ByteSet(low: 0x03FF_6000_0000_0000, high: 0x47FF_FFFE_87FF_FFFE) }
 }
 
 extension HTTPUtil {
