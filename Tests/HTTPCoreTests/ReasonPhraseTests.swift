@@ -2,64 +2,64 @@ import HTTPCore
 import XCTest
 
 final class ReasonPhraseTests: XCTestCase {
-  func testCommonPhrases() {
-    XCTAssertEqual(ReasonPhrase.for(status: 200), "OK")
-    XCTAssertEqual(ReasonPhrase.for(status: 404), "Not Found")
-    XCTAssertEqual(
-      ReasonPhrase.for(status: 413), "Content Too Large", "RFC 9110's name, not 'Payload Too Large'"
-    )
-    XCTAssertEqual(ReasonPhrase.for(status: 422), "Unprocessable Content")
-    XCTAssertEqual(ReasonPhrase.for(status: 503), "Service Unavailable")
-  }
-
-  /// The whole IANA registry (RFC 9110 §15 and the codes other RFCs registered).
-  func testTheRegistry() {
-    let registry: [Int: String] = [
-      100: "Continue", 101: "Switching Protocols", 102: "Processing", 103: "Early Hints",
-      200: "OK", 201: "Created", 202: "Accepted", 203: "Non-Authoritative Information",
-      204: "No Content",
-      205: "Reset Content", 206: "Partial Content", 207: "Multi-Status", 208: "Already Reported",
-      226: "IM Used",
-      300: "Multiple Choices", 301: "Moved Permanently", 302: "Found", 303: "See Other",
-      304: "Not Modified",
-      305: "Use Proxy", 306: "(Unused)", 307: "Temporary Redirect", 308: "Permanent Redirect",
-      400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
-      404: "Not Found",
-      405: "Method Not Allowed", 406: "Not Acceptable", 407: "Proxy Authentication Required",
-      408: "Request Timeout", 409: "Conflict", 410: "Gone", 411: "Length Required",
-      412: "Precondition Failed",
-      413: "Content Too Large", 414: "URI Too Long", 415: "Unsupported Media Type",
-      416: "Range Not Satisfiable",
-      417: "Expectation Failed", 418: "(Unused)", 421: "Misdirected Request",
-      422: "Unprocessable Content",
-      423: "Locked", 424: "Failed Dependency", 425: "Too Early", 426: "Upgrade Required",
-      428: "Precondition Required", 429: "Too Many Requests",
-      431: "Request Header Fields Too Large",
-      451: "Unavailable For Legal Reasons",
-      500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
-      503: "Service Unavailable",
-      504: "Gateway Timeout", 505: "HTTP Version Not Supported", 506: "Variant Also Negotiates",
-      507: "Insufficient Storage", 508: "Loop Detected", 510: "Not Extended",
-      511: "Network Authentication Required",
-    ]
-    for status in -1...1000 {
-      XCTAssertEqual(
-        ReasonPhrase.for(status: status), registry[status] ?? "Unassigned", "status \(status)")
+    func testCommonPhrases() {
+        XCTAssertEqual(ReasonPhrase.for(status: 200), "OK")
+        XCTAssertEqual(ReasonPhrase.for(status: 404), "Not Found")
+        XCTAssertEqual(
+            ReasonPhrase.for(status: 413), "Content Too Large", "RFC 9110's name, not 'Payload Too Large'"
+        )
+        XCTAssertEqual(ReasonPhrase.for(status: 422), "Unprocessable Content")
+        XCTAssertEqual(ReasonPhrase.for(status: 503), "Service Unavailable")
     }
-  }
 
-  func testUnassigned() {
-    for status in [
-      0, 99, 104, 199, 209, 299, 309, 419, 420, 427, 430, 450, 509, 599, 600, 999, -200, Int.max,
-    ] {
-      XCTAssertEqual(ReasonPhrase.for(status: status), "Unassigned", "status \(status)")
+    /// The whole IANA registry (RFC 9110 §15 and the codes other RFCs registered).
+    func testTheRegistry() {
+        let registry: [Int: String] = [
+            100: "Continue", 101: "Switching Protocols", 102: "Processing", 103: "Early Hints",
+            200: "OK", 201: "Created", 202: "Accepted", 203: "Non-Authoritative Information",
+            204: "No Content",
+            205: "Reset Content", 206: "Partial Content", 207: "Multi-Status", 208: "Already Reported",
+            226: "IM Used",
+            300: "Multiple Choices", 301: "Moved Permanently", 302: "Found", 303: "See Other",
+            304: "Not Modified",
+            305: "Use Proxy", 306: "(Unused)", 307: "Temporary Redirect", 308: "Permanent Redirect",
+            400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
+            404: "Not Found",
+            405: "Method Not Allowed", 406: "Not Acceptable", 407: "Proxy Authentication Required",
+            408: "Request Timeout", 409: "Conflict", 410: "Gone", 411: "Length Required",
+            412: "Precondition Failed",
+            413: "Content Too Large", 414: "URI Too Long", 415: "Unsupported Media Type",
+            416: "Range Not Satisfiable",
+            417: "Expectation Failed", 418: "(Unused)", 421: "Misdirected Request",
+            422: "Unprocessable Content",
+            423: "Locked", 424: "Failed Dependency", 425: "Too Early", 426: "Upgrade Required",
+            428: "Precondition Required", 429: "Too Many Requests",
+            431: "Request Header Fields Too Large",
+            451: "Unavailable For Legal Reasons",
+            500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
+            503: "Service Unavailable",
+            504: "Gateway Timeout", 505: "HTTP Version Not Supported", 506: "Variant Also Negotiates",
+            507: "Insufficient Storage", 508: "Loop Detected", 510: "Not Extended",
+            511: "Network Authentication Required",
+        ]
+        for status in -1...1000 {
+            XCTAssertEqual(
+                ReasonPhrase.for(status: status), registry[status] ?? "Unassigned", "status \(status)")
+        }
     }
-  }
 
-  func testVersion() {
-    XCTAssertEqual(StepwiseVersion.name, "stepwise")
-    XCTAssertEqual(StepwiseVersion.version, "0.1.0")
-    XCTAssertEqual(StepwiseVersion.userAgent, "stepwise/0.1.0")
-    XCTAssertTrue(HTTPUtil.isStrictFieldValue(StepwiseVersion.userAgent))
-  }
+    func testUnassigned() {
+        for status in [
+            0, 99, 104, 199, 209, 299, 309, 419, 420, 427, 430, 450, 509, 599, 600, 999, -200, Int.max,
+        ] {
+            XCTAssertEqual(ReasonPhrase.for(status: status), "Unassigned", "status \(status)")
+        }
+    }
+
+    func testVersion() {
+        XCTAssertEqual(StepwiseVersion.name, "stepwise")
+        XCTAssertEqual(StepwiseVersion.version, "0.1.0")
+        XCTAssertEqual(StepwiseVersion.userAgent, "stepwise/0.1.0")
+        XCTAssertTrue(HTTPUtil.isStrictFieldValue(StepwiseVersion.userAgent))
+    }
 }

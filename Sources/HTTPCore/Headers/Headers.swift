@@ -13,104 +13,104 @@
 ///
 /// Operations on names and values live in `Headers+Operations.swift`.
 public struct Headers: Sendable {
-  /// One header field.
-  public struct Field: Sendable, Equatable, Hashable {
-    public var name: String
-    public var value: String
-    public var neverIndex: Bool
+    /// One header field.
+    public struct Field: Sendable, Equatable, Hashable {
+        public var name: String
+        public var value: String
+        public var neverIndex: Bool
 
-    public init(name: String, value: String, neverIndex: Bool) {
-      self.name = name
-      self.value = value
-      self.neverIndex = neverIndex
+        public init(name: String, value: String, neverIndex: Bool) {
+            self.name = name
+            self.value = value
+            self.neverIndex = neverIndex
+        }
     }
-  }
 
-  /// The fields, in the order they were appended.
-  ///
-  /// Mutating this array directly (inside the module) rebuilds the name index, which costs O(n)
-  /// on large header sets: prefer the methods, which maintain it incrementally.
-  public internal(set) var fields: [Field] {
-    get { storage }
-    set {
-      storage = newValue
-      rebuildIndex()
+    /// The fields, in the order they were appended.
+    ///
+    /// Mutating this array directly (inside the module) rebuilds the name index, which costs O(n)
+    /// on large header sets: prefer the methods, which maintain it incrementally.
+    public internal(set) var fields: [Field] {
+        get { storage }
+        set {
+            storage = newValue
+            rebuildIndex()
+        }
+        _modify {
+            yield &storage
+            rebuildIndex()
+        }
     }
-    _modify {
-      yield &storage
-      rebuildIndex()
+
+    /// The fields themselves (what `fields` exposes).
+    internal var storage: [Field]
+    /// Name → positions, present only while `count >= indexThreshold`.
+    internal var index: NameIndex?
+
+    /// The number of fields from which a name index is kept. Below it, a linear scan over a few
+    /// short names beats hashing the name (measured: see the commit that introduced the index).
+    public static let indexThreshold = 32
+
+    public init() {
+        storage = []
+        storage.reserveCapacity(8)
+        index = nil
     }
-  }
 
-  /// The fields themselves (what `fields` exposes).
-  internal var storage: [Field]
-  /// Name → positions, present only while `count >= indexThreshold`.
-  internal var index: NameIndex?
+    /// The number of fields.
+    public var count: Int { storage.count }
 
-  /// The number of fields from which a name index is kept. Below it, a linear scan over a few
-  /// short names beats hashing the name (measured: see the commit that introduced the index).
-  public static let indexThreshold = 32
-
-  public init() {
-    storage = []
-    storage.reserveCapacity(8)
-    index = nil
-  }
-
-  /// The number of fields.
-  public var count: Int { storage.count }
-
-  /// Whether `name` defaults to never-index (credentials and cookies must not enter HPACK tables).
-  @inlinable
-  public static func defaultNeverIndex(_ name: String) -> Bool {
-    switch name {
-    case "authorization", "proxy-authorization", "cookie", "set-cookie": return true
-    default: return false
+    /// Whether `name` defaults to never-index (credentials and cookies must not enter HPACK tables).
+    @inlinable
+    public static func defaultNeverIndex(_ name: String) -> Bool {
+        switch name {
+        case "authorization", "proxy-authorization", "cookie", "set-cookie": return true
+        default: return false
+        }
     }
-  }
 
-  /// Appends a field. `name` must already be lower case; it is not validated here (the codecs
-  /// validate what they serialize). `neverIndex` defaults to `defaultNeverIndex(name)`.
-  public mutating func append(_ name: String, _ value: String, neverIndex: Bool? = nil) {
-    storage.append(
-      Field(name: name, value: value, neverIndex: neverIndex ?? Headers.defaultNeverIndex(name)))
-    if storage.count >= Headers.indexThreshold { indexAppended(name) }
-  }
-
-  /// Adds the last field to the index, building the index when the set just became large. Kept
-  /// out of line so that `append` on small sets stays a compare and a branch.
-  @inline(never)
-  private mutating func indexAppended(_ name: String) {
-    if index == nil {
-      rebuildIndex()
-    } else {
-      index!.append(name, at: storage.count - 1)
+    /// Appends a field. `name` must already be lower case; it is not validated here (the codecs
+    /// validate what they serialize). `neverIndex` defaults to `defaultNeverIndex(name)`.
+    public mutating func append(_ name: String, _ value: String, neverIndex: Bool? = nil) {
+        storage.append(
+            Field(name: name, value: value, neverIndex: neverIndex ?? Headers.defaultNeverIndex(name)))
+        if storage.count >= Headers.indexThreshold { indexAppended(name) }
     }
-  }
 
-  /// The first value of `name`, or nil.
-  public func first(_ name: String) -> String? {
-    if let index {
-      guard let position = index.first(name) else { return nil }
-      return storage[position].value
+    /// Adds the last field to the index, building the index when the set just became large. Kept
+    /// out of line so that `append` on small sets stays a compare and a branch.
+    @inline(never)
+    private mutating func indexAppended(_ name: String) {
+        if index == nil {
+            rebuildIndex()
+        } else {
+            index!.append(name, at: storage.count - 1)
+        }
     }
-    for field in storage where field.name == name { return field.value }
-    return nil
-  }
 
-  /// Rebuilds the name index from `storage`, or drops it when the set is small.
-  internal mutating func rebuildIndex() {
-    if storage.count >= Headers.indexThreshold {
-      index = NameIndex(storage)
-    } else {
-      index = nil
+    /// The first value of `name`, or nil.
+    public func first(_ name: String) -> String? {
+        if let index {
+            guard let position = index.first(name) else { return nil }
+            return storage[position].value
+        }
+        for field in storage where field.name == name { return field.value }
+        return nil
     }
-  }
+
+    /// Rebuilds the name index from `storage`, or drops it when the set is small.
+    internal mutating func rebuildIndex() {
+        if storage.count >= Headers.indexThreshold {
+            index = NameIndex(storage)
+        } else {
+            index = nil
+        }
+    }
 }
 
 extension Headers: Equatable {
-  /// Two header sets are equal when their fields are, in order (the name index is not compared).
-  public static func == (lhs: Headers, rhs: Headers) -> Bool {
-    lhs.storage == rhs.storage
-  }
+    /// Two header sets are equal when their fields are, in order (the name index is not compared).
+    public static func == (lhs: Headers, rhs: Headers) -> Bool {
+        lhs.storage == rhs.storage
+    }
 }

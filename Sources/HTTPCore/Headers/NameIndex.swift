@@ -2,68 +2,68 @@
 /// plus a chain linking each position to the next one with the same name. Appending is O(1) and
 /// allocates nothing per name beyond the dictionary entry; deleting and sorting rebuild it.
 internal struct NameIndex: Sendable {
-  struct Entry: Sendable {
-    var first: Int
-    var last: Int
-    var count: Int
+    struct Entry: Sendable {
+        var first: Int
+        var last: Int
+        var count: Int
 
-    /// Makes `position` the last occurrence; returns the previous last (-1 if none).
-    mutating func link(_ position: Int) -> Int {
-      let previous = last
-      last = position
-      count += 1
-      return previous
-    }
-  }
-
-  /// Name → where its chain starts and ends.
-  private(set) var entries: [String: Entry]
-  /// For each field position, the position of the next field with the same name, or -1.
-  private(set) var next: [Int]
-
-  init(_ fields: [Headers.Field]) {
-    // Room to grow without rehashing: large header sets tend to keep growing.
-    let capacity = Swift.max(fields.count * 2, 64)
-    entries = [:]
-    entries.reserveCapacity(capacity)
-    next = []
-    next.reserveCapacity(capacity)
-    for (position, field) in fields.enumerated() {
-      append(field.name, at: position)
-    }
-  }
-
-  /// Records that the field at `position` (which must be `next.count`) is named `name`. One
-  /// hash of `name` per call.
-  mutating func append(_ name: String, at position: Int) {
-    assert(position == next.count, "NameIndex.append out of order")
-    next.append(-1)
-    let previous = entries[name, default: Entry(first: position, last: -1, count: 0)].link(position)
-    if previous >= 0 { next[previous] = position }
-  }
-
-  func first(_ name: String) -> Int? { entries[name]?.first }
-
-  func count(of name: String) -> Int { entries[name]?.count ?? 0 }
-
-  /// The positions of `name`, in order.
-  func positions(of name: String) -> Positions {
-    Positions(links: next, start: entries[name]?.first ?? -1)
-  }
-
-  struct Positions: Sequence, IteratorProtocol {
-    let links: [Int]
-    var current: Int
-
-    init(links: [Int], start: Int) {
-      self.links = links
-      self.current = start
+        /// Makes `position` the last occurrence; returns the previous last (-1 if none).
+        mutating func link(_ position: Int) -> Int {
+            let previous = last
+            last = position
+            count += 1
+            return previous
+        }
     }
 
-    mutating func next() -> Int? {
-      guard current >= 0 else { return nil }
-      defer { current = links[current] }
-      return current
+    /// Name → where its chain starts and ends.
+    private(set) var entries: [String: Entry]
+    /// For each field position, the position of the next field with the same name, or -1.
+    private(set) var next: [Int]
+
+    init(_ fields: [Headers.Field]) {
+        // Room to grow without rehashing: large header sets tend to keep growing.
+        let capacity = Swift.max(fields.count * 2, 64)
+        entries = [:]
+        entries.reserveCapacity(capacity)
+        next = []
+        next.reserveCapacity(capacity)
+        for (position, field) in fields.enumerated() {
+            append(field.name, at: position)
+        }
     }
-  }
+
+    /// Records that the field at `position` (which must be `next.count`) is named `name`. One
+    /// hash of `name` per call.
+    mutating func append(_ name: String, at position: Int) {
+        assert(position == next.count, "NameIndex.append out of order")
+        next.append(-1)
+        let previous = entries[name, default: Entry(first: position, last: -1, count: 0)].link(position)
+        if previous >= 0 { next[previous] = position }
+    }
+
+    func first(_ name: String) -> Int? { entries[name]?.first }
+
+    func count(of name: String) -> Int { entries[name]?.count ?? 0 }
+
+    /// The positions of `name`, in order.
+    func positions(of name: String) -> Positions {
+        Positions(links: next, start: entries[name]?.first ?? -1)
+    }
+
+    struct Positions: Sequence, IteratorProtocol {
+        let links: [Int]
+        var current: Int
+
+        init(links: [Int], start: Int) {
+            self.links = links
+            self.current = start
+        }
+
+        mutating func next() -> Int? {
+            guard current >= 0 else { return nil }
+            defer { current = links[current] }
+            return current
+        }
+    }
 }
