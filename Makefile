@@ -49,7 +49,7 @@ run: deps
 
 test: deps test-deps py-test-peers
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
-	STEPWISE_PYTHON=$(PEERS_PYTHON) $(SWIFT) test $(SWIFT_FLAGS)
+	STEPWISE_PYTHON=$(PEERS_PYTHON) $(SWIFT) test $(SWIFT_FLAGS) --disable-swift-testing
 
 bench:
 	@echo "make bench: benchmarks arrive with the HTTP server issue; nothing to run yet."
