@@ -28,6 +28,11 @@ enum HTTP1TestEvent: Equatable, CustomStringConvertible {
   }
 }
 
+/// Collects the absolute input offset just past each head `drive` reports.
+final class HeadEndRecorder {
+  var offsets: [Int] = []
+}
+
 /// Drives `parser` the way a connection does: input arrives in pieces of `pieceSize` octets, the
 /// driver keeps what was not consumed, parses until no event comes, then feeds the next piece.
 /// `inputEnded()` is called at the end when `endInput`. Stops at the first terminal event, and —
@@ -35,9 +40,11 @@ enum HTTP1TestEvent: Equatable, CustomStringConvertible {
 /// (where llhttp pauses).
 func drive(
   _ parser: inout HTTP1Parser, _ input: [UInt8], pieceSize: Int = .max, endInput: Bool = false,
-  stopAtProtocolSwitch: Bool = false, file: StaticString = #filePath, line: UInt = #line
+  stopAtProtocolSwitch: Bool = false, headEnds: HeadEndRecorder? = nil,
+  file: StaticString = #filePath, line: UInt = #line
 ) -> [HTTP1TestEvent] {
   var events: [HTTP1TestEvent] = []
+  var consumedTotal = 0
   var buffer: [UInt8] = []
   var fed = 0
   var lastHeadSwitches = false
@@ -63,11 +70,13 @@ func drive(
         file: file, line: line)
       guard let event = result.event else {
         buffer.removeFirst(result.consumed)
+        consumedTotal += result.consumed
         break
       }
       switch event {
       case .head(let head):
         lastHeadSwitches = head.requestsProtocolSwitch
+        headEnds?.offsets.append(consumedTotal + result.consumed)
         record(.head(head))
       case .body(let range):
         XCTAssert(
@@ -80,6 +89,7 @@ func drive(
       case .error(let error): record(.error(error))
       }
       buffer.removeFirst(result.consumed)
+      consumedTotal += result.consumed
       if event.isTerminal { return events }
       if case .messageEnd = event, stopAtProtocolSwitch, lastHeadSwitches { return events }
     }

@@ -4,9 +4,6 @@
 extension HTTP1Parser {
   /// What the framing-relevant fields of a section said.
   struct FramingFields {
-    var contentLength: UInt64?
-    var contentLengthText = ""
-    var sawContentLength = false
     var sawTransferEncoding = false
     /// Transfer codings, lower-cased, in order (only allocated when Transfer-Encoding is present).
     var codings: [String] = []
@@ -15,35 +12,6 @@ extension HTTP1Parser {
     var connectionKeepAlive = false
     var connectionUpgrade = false
     var sawUpgrade = false
-
-    /// Records one Content-Length field value. RFC 9112 §6.3 item 5: a list is accepted when "all
-    /// values in the list are valid, and all values in the list are the same"; anything else is an
-    /// unrecoverable error (400). Values must fit in 64 bits (RFC 9110 §8.6 asks recipients to
-    /// guard against overflow).
-    mutating func addContentLength(_ value: UnsafeRawBufferPointer) throws(HTTP1ParseError) {
-      let text = HTTP1Syntax.excerpt(value)
-      var found = contentLength
-      var foundText = contentLengthText
-      try HTTP1FieldLines.forEachListElement(value) { (element) throws(HTTP1ParseError) in
-        guard !element.isEmpty else { throw .invalidContentLength(text) }
-        var number: UInt64 = 0
-        for byte in element {
-          guard HTTP1Syntax.isDigit(byte) else { throw .invalidContentLength(text) }
-          let (times10, overflow1) = number.multipliedReportingOverflow(by: 10)
-          let (sum, overflow2) = times10.addingReportingOverflow(UInt64(byte &- 0x30))
-          guard !overflow1, !overflow2 else { throw .invalidContentLength(text) }
-          number = sum
-        }
-        if let previous = found, previous != number {
-          throw .conflictingContentLengths(foundText, text)
-        }
-        found = number
-        foundText = text
-      }
-      contentLength = found
-      contentLengthText = foundText
-      sawContentLength = true
-    }
 
     /// Records one Transfer-Encoding field value:
     /// `#transfer-coding`, `transfer-coding = token *( OWS ";" OWS transfer-parameter )`,
@@ -157,10 +125,6 @@ extension HTTP1Parser {
       switch name.count {
       case 4 where skippingHost && HTTP1Syntax.equalsLowercased(name, "host"):
         continue
-      case 14 where HTTP1Syntax.equalsLowercased(name, "content-length"):
-        try withBytes(of: line, value) { (bytes) throws(HTTP1ParseError) in
-          try framing.addContentLength(bytes)
-        }
       case 17 where HTTP1Syntax.equalsLowercased(name, "transfer-encoding"):
         try withBytes(of: line, value) { (bytes) throws(HTTP1ParseError) in
           try framing.addTransferEncoding(bytes)
@@ -247,7 +211,7 @@ extension HTTP1Parser {
       // Item 3: "If a message is received with both a Transfer-Encoding and a Content-Length
       // header field, ... Such a message might indicate an attempt to perform request smuggling
       // ... and ought to be handled as an error."
-      if fields.sawContentLength { throw .contentLengthWithTransferEncoding }
+      if scan.sawContentLength { throw .contentLengthWithTransferEncoding }
       // §6.1: "A server or client that receives an HTTP/1.0 message containing a
       // Transfer-Encoding header field MUST treat the message as if the framing is faulty".
       if version == .http10 { throw .transferEncodingInHTTP10 }
@@ -266,7 +230,7 @@ extension HTTP1Parser {
       }
       framing = .chunked
       codings = Array(fields.codings.dropLast())
-    } else if let length = fields.contentLength {
+    } else if let length = scan.contentLength {
       framing = .contentLength(length)
     }
     // RFC 9110 §9.3.6: "A CONNECT request message does not have content." What follows its head
@@ -302,7 +266,7 @@ extension HTTP1Parser {
     if scan.fieldCount + 1 > 8 { headers.fields.reserveCapacity(scan.fieldCount + 1) }
     headers.append(":status", String(status))
     let fields = try addFields(block, from: scan.fieldsStart, to: &headers, skippingHost: false)
-    if fields.sawTransferEncoding && fields.sawContentLength {
+    if fields.sawTransferEncoding && scan.sawContentLength {
       throw .contentLengthWithTransferEncoding
     }
 
@@ -333,7 +297,7 @@ extension HTTP1Parser {
         framing = .chunked
         codings = Array(fields.codings.dropLast())
       }
-    } else if let length = fields.contentLength {
+    } else if let length = scan.contentLength {
       framing = .contentLength(length)
     } else {
       // Item 8: a response without a declared length is read until the server closes.

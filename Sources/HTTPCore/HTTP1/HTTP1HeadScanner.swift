@@ -72,6 +72,11 @@ struct HTTP1HeadScanner: Sendable {
   private(set) var hostCount = 0
   /// Whether any obs-fold was seen (pass 2 then unfolds).
   private(set) var sawFolding = false
+  /// Content-Length, validated as soon as each such field line ends (so an invalid or conflicting
+  /// value fails before the rest of the head arrives).
+  private(set) var sawContentLength = false
+  private(set) var contentLength: UInt64?
+  private var fieldIsContentLength = false
 
   private(set) var major: UInt8 = 0
   private(set) var minor: UInt8 = 0
@@ -274,6 +279,10 @@ struct HTTP1HeadScanner: Sendable {
             return fail(kind == .trailers ? .obsoleteLineFolding : .whitespaceAfterStartLine)
           }
           guard allowsFolding else { return fail(.obsoleteLineFolding) }
+          if fieldIsContentLength {
+            return fail(
+              .invalidContentLength(HTTP1Syntax.excerpt(bytes(base + colon + 1, i)) + " (folded)"))
+          }
           sawFolding = true
           state = .fieldValue
           i += 1
@@ -301,6 +310,9 @@ struct HTTP1HeadScanner: Sendable {
             if hostCount == 0 { hostLine = lineStart }
             hostCount += 1
           }
+          fieldIsContentLength =
+            kind != .trailers && i - nameStart == 14
+            && HTTP1Syntax.equalsLowercased(bytes(nameStart, i), "content-length")
           colon = i - base
           state = .fieldValue
           i += 1
@@ -328,6 +340,9 @@ struct HTTP1HeadScanner: Sendable {
 
       case .fieldLF:
         guard input[i] == HTTP1Syntax.lf else { return fail(.bareCR) }
+        if fieldIsContentLength, let error = recordContentLength(bytes(base + colon + 1, i - 1)) {
+          return fail(error)
+        }
         state = .fieldLineStart
         i += 1
 
@@ -345,5 +360,41 @@ struct HTTP1HeadScanner: Sendable {
           ? .trailerBlockTooLarge(limit: blockLimit) : .headerBlockTooLarge(limit: blockLimit))
     }
     return .needMore
+  }
+
+  /// Records one Content-Length field value. RFC 9112 §6.3 item 5: a list is accepted when "all
+  /// values in the list are valid, and all values in the list are the same"; anything else makes
+  /// the framing invalid (400). Values must fit in 64 bits (RFC 9110 §8.6: "a recipient MUST
+  /// anticipate potentially large decimal numerals and prevent parsing errors due to integer
+  /// conversion overflows").
+  private mutating func recordContentLength(_ raw: UnsafeRawBufferPointer) -> HTTP1ParseError? {
+    let value = HTTP1Syntax.trimmingWhitespace(raw)
+    var found = contentLength
+    var start = 0
+    while start <= value.count {
+      var end = start
+      while end < value.count, value[end] != HTTP1Syntax.comma { end += 1 }
+      let element = HTTP1Syntax.trimmingWhitespace(
+        UnsafeRawBufferPointer(rebasing: value[start..<end]))
+      guard !element.isEmpty else { return .invalidContentLength(HTTP1Syntax.excerpt(value)) }
+      var number: UInt64 = 0
+      for byte in element {
+        guard HTTP1Syntax.isDigit(byte) else {
+          return .invalidContentLength(HTTP1Syntax.excerpt(value))
+        }
+        let (times10, overflow) = number.multipliedReportingOverflow(by: 10)
+        let (sum, carry) = times10.addingReportingOverflow(UInt64(byte &- 0x30))
+        guard !overflow, !carry else { return .invalidContentLength(HTTP1Syntax.excerpt(value)) }
+        number = sum
+      }
+      if let previous = found, previous != number {
+        return .conflictingContentLengths(String(previous), String(number))
+      }
+      found = number
+      start = end + 1
+    }
+    contentLength = found
+    sawContentLength = true
+    return nil
   }
 }
