@@ -43,10 +43,29 @@ func drive(
   stopAtProtocolSwitch: Bool = false, headEnds: HeadEndRecorder? = nil,
   file: StaticString = #filePath, line: UInt = #line
 ) -> [HTTP1TestEvent] {
+  var pieces: [[UInt8]] = []
+  var start = 0
+  while start < input.count {
+    let end = input.count - start > pieceSize ? start + pieceSize : input.count
+    pieces.append(Array(input[start..<end]))
+    start = end
+  }
+  return drive(
+    &parser, pieces: pieces, endInput: endInput, stopAtProtocolSwitch: stopAtProtocolSwitch,
+    headEnds: headEnds,
+    file: file, line: line)
+}
+
+/// Drives `parser` with input arriving in exactly these pieces.
+func drive(
+  _ parser: inout HTTP1Parser, pieces: [[UInt8]], endInput: Bool = false,
+  stopAtProtocolSwitch: Bool = false,
+  headEnds: HeadEndRecorder? = nil, file: StaticString = #filePath, line: UInt = #line
+) -> [HTTP1TestEvent] {
   var events: [HTTP1TestEvent] = []
   var consumedTotal = 0
   var buffer: [UInt8] = []
-  var fed = 0
+  var nextPiece = 0
   var lastHeadSwitches = false
   var iterations = 0
   func record(_ event: HTTP1TestEvent) {
@@ -93,10 +112,9 @@ func drive(
       if event.isTerminal { return events }
       if case .messageEnd = event, stopAtProtocolSwitch, lastHeadSwitches { return events }
     }
-    if fed == input.count { break }
-    let next = min(input.count, fed + pieceSize)
-    buffer.append(contentsOf: input[fed..<next])
-    fed = next
+    if nextPiece == pieces.count { break }
+    buffer.append(contentsOf: pieces[nextPiece])
+    nextPiece += 1
   }
   if endInput, let event = parser.inputEnded() {
     switch event {

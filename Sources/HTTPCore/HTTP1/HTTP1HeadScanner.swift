@@ -280,8 +280,8 @@ struct HTTP1HeadScanner: Sendable {
           }
           guard allowsFolding else { return fail(.obsoleteLineFolding) }
           if fieldIsContentLength {
-            return fail(
-              .invalidContentLength(HTTP1Syntax.excerpt(bytes(base + colon + 1, i)) + " (folded)"))
+            let value = HTTP1Syntax.trimmingWhitespace(bytes(base + colon + 1, i - 2))
+            return fail(.invalidContentLength(HTTP1Syntax.excerpt(value) + " (folded)"))
           }
           sawFolding = true
           state = .fieldValue
