@@ -646,7 +646,8 @@ final class HTTP1ParserTests: XCTestCase {
       parseBothWays("GET / HTTP/1.1\r\nHost: a\r\n\(fields)\r\n"),
       [.error(.tooManyFields(limit: 100))])
     XCTAssertEqual(HTTP1ParseError.tooManyFields(limit: 100).status, 431)
-    let hundred = (0..<99).map { "X-\($0): v\r\n" }.joined()  // 99 + Host = 100 field lines: accepted
+    // 99 + Host = 100 field lines: accepted.
+    let hundred = (0..<99).map { "X-\($0): v\r\n" }.joined()
     XCTAssertEqual(
       firstHead(parseBothWays("GET / HTTP/1.1\r\nHost: a\r\n\(hundred)\r\n"))?.headers.count, 102)
 
@@ -658,7 +659,8 @@ final class HTTP1ParserTests: XCTestCase {
   }
 
   func testLimitsAreSettableAndExactAtTheirBoundary() {
-    let head = "GET /abc HTTP/1.1\r\nHost: a\r\n\r\n"  // request line: 17 octets; section: 30 octets
+    // Request line: 17 octets; header section: 30 octets.
+    let head = "GET /abc HTTP/1.1\r\nHost: a\r\n\r\n"
     XCTAssertEqual(parseBothWays(head) { $0.limits.maxStartLineLength = 17 }.last, .end)
     XCTAssertEqual(
       parseBothWays(head) { $0.limits.maxStartLineLength = 16 },
