@@ -19,7 +19,8 @@ final class HTTP1SerializerTests: XCTestCase {
     )
     let head = firstHead(parseBothWays(buffer))
     var expected = headers
-    expected.fields.removeAll { $0.name == ":scheme" }  // HTTP/1 does not carry it; the caller knows it
+    // HTTP/1 does not carry :scheme; the caller knows it.
+    expected.fields.removeAll { $0.name == ":scheme" }
     XCTAssertEqual(head?.headers, expected)
     XCTAssertEqual(head?.headers.fields.last?.neverIndex, true)
   }
@@ -80,7 +81,8 @@ final class HTTP1SerializerTests: XCTestCase {
         (":method", "POST"), (":path", "/"), (":authority", "a"), ("transfer-encoding", "chunked"),
       ]), into: &buffer)
     HTTP1Serializer.writeChunk(Array("hello".utf8), into: &buffer)
-    HTTP1Serializer.writeChunk([], into: &buffer)  // writes nothing: a zero-size chunk would end the body
+    // Writes nothing: a zero-size chunk would end the body.
+    HTTP1Serializer.writeChunk([], into: &buffer)
     let alphabet = Array("abcdefghijklmnopqrstuvwxyz".utf8)
     alphabet.withUnsafeBytes { HTTP1Serializer.writeChunk($0, into: &buffer) }
     try HTTP1Serializer.writeLastChunk(
