@@ -30,14 +30,14 @@ struct HTTP1FieldLines {
     let name = UnsafeRawBufferPointer(rebasing: block[lineStart..<index])
     let valueStart = index + 1
     index = valueStart
-    while block[index] != HTTP1Syntax.cr { index += 1 }
+    index = HTTP1Syntax.firstIndex(of: HTTP1Syntax.cr, in: block, from: index, to: block.count)
     var valueEnd = index
     position = index + 2
     var folded = false
     while position < end, HTTP1Syntax.isWhitespace(block[position]) {
       folded = true
       index = position
-      while block[index] != HTTP1Syntax.cr { index += 1 }
+      index = HTTP1Syntax.firstIndex(of: HTTP1Syntax.cr, in: block, from: index, to: block.count)
       valueEnd = index
       position = index + 2
     }
@@ -107,5 +107,16 @@ struct HTTP1FieldLines {
     try body(
       HTTP1Syntax.trimmingWhitespace(
         UnsafeRawBufferPointer(rebasing: value[start..<min(index, value.count)])))
+  }
+}
+
+extension Headers {
+  /// An empty `Headers` whose array holds `capacity` fields without growing, so a parsed head
+  /// costs one array allocation (`Headers()` reserves 8, and a typical request head has more
+  /// entries once its pseudo-headers are counted). If `Headers` gains a public capacity
+  /// initializer, this one can go.
+  init(http1Capacity capacity: Int) {
+    fields = []
+    fields.reserveCapacity(capacity)
   }
 }

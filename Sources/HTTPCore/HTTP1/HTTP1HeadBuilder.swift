@@ -136,7 +136,7 @@ extension HTTP1Parser {
       default:
         break
       }
-      headers.append(HTTP1Syntax.lowercasedString(name), value)
+      headers.append(HTTP1FieldNames.name(name), value)
     }
     return framing
   }
@@ -193,8 +193,7 @@ extension HTTP1Parser {
       }
     }
 
-    var headers = Headers()
-    if scan.fieldCount + 3 > 8 { headers.fields.reserveCapacity(scan.fieldCount + 3) }
+    var headers = Headers(http1Capacity: scan.fieldCount + 2)
     headers.append(":method", HTTP1Syntax.string(methodBytes))
     if isConnect {
       headers.append(":authority", HTTP1Syntax.string(target))
@@ -262,8 +261,7 @@ extension HTTP1Parser {
     let reason = HTTP1Syntax.string(
       UnsafeRawBufferPointer(rebasing: block[scan.reasonStart..<scan.reasonEnd]))
 
-    var headers = Headers()
-    if scan.fieldCount + 1 > 8 { headers.fields.reserveCapacity(scan.fieldCount + 1) }
+    var headers = Headers(http1Capacity: scan.fieldCount + 1)
     headers.append(":status", String(status))
     let fields = try addFields(block, from: scan.fieldsStart, to: &headers, skippingHost: false)
     if fields.sawTransferEncoding && scan.sawContentLength {
@@ -339,11 +337,10 @@ extension HTTP1Parser {
   /// responses). Fields are delivered as received; the stream layer decides which trailers it
   /// honours (RFC 9110 §6.5.1).
   func buildTrailers(_ block: UnsafeRawBufferPointer) -> Headers {
-    var headers = Headers()
-    if scanner.fieldCount > 8 { headers.fields.reserveCapacity(scanner.fieldCount) }
+    var headers = Headers(http1Capacity: scanner.fieldCount)
     var lines = HTTP1FieldLines(block, from: 0)
     while let line = lines.next() {
-      headers.append(HTTP1Syntax.lowercasedString(line.name), HTTP1FieldLines.value(of: line))
+      headers.append(HTTP1FieldNames.name(line.name), HTTP1FieldLines.value(of: line))
     }
     return headers
   }

@@ -156,7 +156,7 @@ struct HTTP1HeadScanner: Sendable {
       case .target:
         let lineBase = base + startLineStart
         let targetStart = base + methodEnd + 1
-        while i < stop, HTTP1Syntax.isTargetChar(input[i]) { i += 1 }
+        i = HTTP1Syntax.skipTargetChars(input, from: i, to: stop)
         if i - lineBase > maxLine { return fail(.requestTargetTooLong(limit: maxLine)) }
         if i == stop { break scanning }
         let byte = input[i]
@@ -247,7 +247,7 @@ struct HTTP1HeadScanner: Sendable {
         if i - (base + startLineStart) > maxLine { return fail(.startLineTooLong(limit: maxLine)) }
 
       case .reason:
-        while i < stop, HTTP1Syntax.isReasonChar(input[i]) { i += 1 }
+        i = HTTP1Syntax.skipFieldValueChars(input, from: i, to: stop)  // reason chars = field value chars
         if i - (base + startLineStart) > maxLine { return fail(.startLineTooLong(limit: maxLine)) }
         if i == stop { break scanning }
         let byte = input[i]
@@ -325,7 +325,7 @@ struct HTTP1HeadScanner: Sendable {
         }
 
       case .fieldValue:
-        while i < stop, HTTP1Syntax.isFieldValueChar(input[i]) { i += 1 }
+        i = HTTP1Syntax.skipFieldValueChars(input, from: i, to: stop)
         if i == stop { break scanning }
         let byte = input[i]
         if byte == HTTP1Syntax.cr {

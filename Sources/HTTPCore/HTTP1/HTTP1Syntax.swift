@@ -93,6 +93,70 @@ enum HTTP1Syntax {
     }
   }
 
+  // MARK: Word-at-a-time scanning (SWAR)
+  //
+  // The hot loops walk field values and request-targets. Eight octets are tested at once with the
+  // classic "has a byte less than n" bit trick: for a 64-bit word w and n <= 128,
+  // (w - n*0x01…01) & ~w & 0x80…80 is non-zero iff some byte of w is below n. A word with any
+  // octet of interest falls back to the octet loop, so these helpers only ever skip octets the
+  // octet loop would have skipped too.
+
+  private static let ones: UInt64 = 0x0101_0101_0101_0101
+  private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+  @inline(__always)
+  private static func hasByteBelow(_ word: UInt64, _ n: UInt8) -> Bool {
+    (word &- ones &* UInt64(n)) & ~word & highs != 0
+  }
+
+  @inline(__always)
+  private static func hasByte(_ word: UInt64, _ value: UInt8) -> Bool {
+    let x = word ^ (ones &* UInt64(value))
+    return (x &- ones) & ~x & highs != 0
+  }
+
+  /// The first offset in `from..<to` whose octet is not `isFieldValueChar`, or `to`.
+  @inline(__always)
+  static func skipFieldValueChars(_ input: UnsafeRawBufferPointer, from: Int, to: Int) -> Int {
+    var i = from
+    while i &+ 8 <= to {
+      let word = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+      if hasByteBelow(word, 0x20) || hasByte(word, 0x7F) { break }  // CTLs (incl. HTAB) and DEL
+      i &+= 8
+    }
+    while i < to, isFieldValueChar(input[i]) { i &+= 1 }
+    return i
+  }
+
+  /// The first offset in `from..<to` whose octet is not `isTargetChar`, or `to`.
+  @inline(__always)
+  static func skipTargetChars(_ input: UnsafeRawBufferPointer, from: Int, to: Int) -> Int {
+    var i = from
+    while i &+ 8 <= to {
+      let word = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+      // SP and CTLs; DEL and obs-text (0x7F...0xFF: the high bit of (b & 0x7F) + 1, or of b).
+      if hasByteBelow(word, 0x21) || ((word & ~highs) &+ ones | word) & highs != 0 { break }
+      i &+= 8
+    }
+    while i < to, isTargetChar(input[i]) { i &+= 1 }
+    return i
+  }
+
+  /// The first offset in `from..<to` holding `byte` (an ASCII octet), or `to`.
+  @inline(__always)
+  static func firstIndex(of byte: UInt8, in input: UnsafeRawBufferPointer, from: Int, to: Int)
+    -> Int
+  {
+    var i = from
+    while i &+ 8 <= to {
+      let word = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+      if hasByte(word, byte) { break }
+      i &+= 8
+    }
+    while i < to, input[i] != byte { i &+= 1 }
+    return i
+  }
+
   /// Whether `bytes` equals the lower-case ASCII `name`, ignoring ASCII case in `bytes`.
   @inline(__always)
   static func equalsLowercased(_ bytes: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
