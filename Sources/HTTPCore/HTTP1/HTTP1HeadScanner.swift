@@ -247,7 +247,8 @@ struct HTTP1HeadScanner: Sendable {
         if i - (base + startLineStart) > maxLine { return fail(.startLineTooLong(limit: maxLine)) }
 
       case .reason:
-        i = HTTP1Syntax.skipFieldValueChars(input, from: i, to: stop)  // reason chars = field value chars
+        // Reason-phrase octets are exactly field-value octets (HTAB / SP / VCHAR / obs-text).
+        i = HTTP1Syntax.skipFieldValueChars(input, from: i, to: stop)
         if i - (base + startLineStart) > maxLine { return fail(.startLineTooLong(limit: maxLine)) }
         if i == stop { break scanning }
         let byte = input[i]
