@@ -675,6 +675,27 @@ final class HTTP1ParserTests: XCTestCase {
     XCTAssertEqual(parseBothWays(head) { $0.limits.maxFieldCount = 1 }.last, .end)
     XCTAssertEqual(
       parseBothWays(head) { $0.limits.maxFieldCount = 0 }, [.error(.tooManyFields(limit: 0))])
+    // Extreme settings neither trap nor loop: "no limit" and "nothing allowed".
+    let unlimited = HTTP1Limits(
+      maxStartLineLength: .max, maxHeaderBlockSize: .max, maxFieldCount: .max,
+      maxChunkExtensionLength: .max,
+      maxTrailerBlockSize: .max, maxTrailerFieldCount: .max)
+    let chunked =
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;x=y\r\na\r\n0\r\nT: 1\r\n\r\n"
+    XCTAssertEqual(parseBothWays(chunked) { $0.limits = unlimited }.last, .end)
+    XCTAssertEqual(
+      parseBothWays("HTTP/1.1 200 OK\r\n\r\n", role: .client) { $0.limits = unlimited }.count, 1)
+    var nothing = HTTP1Limits()
+    nothing.maxStartLineLength = 0
+    XCTAssertEqual(parseBothWays(head) { $0.limits = nothing }, [.error(.methodTooLong(limit: 0))])
+    nothing = HTTP1Limits()
+    nothing.maxHeaderBlockSize = -1
+    XCTAssertEqual(
+      parseBothWays(head) { $0.limits = nothing }, [.error(.headerBlockTooLarge(limit: -1))])
+    nothing = HTTP1Limits()
+    nothing.maxChunkExtensionLength = 0
+    XCTAssertEqual(
+      parseBothWays(chunked) { $0.limits = nothing }.last, .error(.chunkExtensionTooLong(limit: 0)))
     let limits = HTTP1Limits()
     XCTAssertEqual(
       [

@@ -121,10 +121,9 @@ extension HTTP1Parser {
     var lines = HTTP1FieldLines(block, from: start)
     while let line = lines.next() {
       let name = line.name
+      if skippingHost && name.count == 4 && HTTP1Syntax.equalsLowercased(name, "host") { continue }
       let value = HTTP1FieldLines.value(of: line)
       switch name.count {
-      case 4 where skippingHost && HTTP1Syntax.equalsLowercased(name, "host"):
-        continue
       case 17 where HTTP1Syntax.equalsLowercased(name, "transfer-encoding"):
         try withBytes(of: line, value) { (bytes) throws(HTTP1ParseError) in
           try framing.addTransferEncoding(bytes)

@@ -221,7 +221,8 @@ struct HTTP1HeadScanner: Sendable {
         }
         versionIndex += 1
         i += 1
-        if i - (base + startLineStart) > maxLine + (state == .startLineLF ? 1 : 0) {
+        // The line so far, without the CR just consumed if the version ended the request line.
+        if i - (base + startLineStart) - (state == .startLineLF ? 1 : 0) > maxLine {
           return fail(.startLineTooLong(limit: maxLine))
         }
 

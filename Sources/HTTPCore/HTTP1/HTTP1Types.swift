@@ -38,7 +38,7 @@ public enum HTTP1BodyFraming: Sendable, Hashable {
 }
 
 /// Every size limit of the parser, each with a documented default. Body sizes are limited by the
-/// layer above (the stream), not here.
+/// layer above (the stream), not here. `Int.max` means no limit; 0 or less allows nothing.
 public struct HTTP1Limits: Sendable, Hashable {
   /// The longest request line or status line, excluding its CRLF. Default 8 KiB. A request line
   /// that is too long because of its target is answered with 414 (URI Too Long, RFC 9112 §3),
@@ -64,13 +64,6 @@ public struct HTTP1Limits: Sendable, Hashable {
     maxChunkExtensionLength: Int = 4 * 1024, maxTrailerBlockSize: Int = 64 * 1024,
     maxTrailerFieldCount: Int = 100
   ) {
-    precondition(
-      maxStartLineLength > 0 && maxHeaderBlockSize > 0, "HTTP1Limits: limits must be positive")
-    precondition(
-      maxFieldCount >= 0 && maxTrailerFieldCount >= 0, "HTTP1Limits: field counts must be >= 0")
-    precondition(
-      maxChunkExtensionLength >= 0 && maxTrailerBlockSize > 0,
-      "HTTP1Limits: limits must be positive")
     self.maxStartLineLength = maxStartLineLength
     self.maxHeaderBlockSize = maxHeaderBlockSize
     self.maxFieldCount = maxFieldCount
