@@ -269,3 +269,24 @@ final class HTTP1SerializerTests: XCTestCase {
       "invalid :status \"1000\" (must be 100...999)")
   }
 }
+
+extension HTTP1SerializerTests {
+  /// Writing many pieces into one buffer grows it geometrically, not by each piece's size
+  /// (`reserveCapacity` with an exact size would copy the whole buffer on every call).
+  func testAccumulatingWritesGrowTheBufferGeometrically() throws {
+    var buffer: [UInt8] = []
+    var capacityChanges = 0
+    var lastCapacity = buffer.capacity
+    let head = Headers([(":status", "200"), ("transfer-encoding", "chunked")])
+    for index in 0..<10_000 {
+      if index % 100 == 0 { try HTTP1Serializer.writeResponseHead(head, into: &buffer) }
+      HTTP1Serializer.writeChunk(Array("chunk \(index)".utf8), into: &buffer)
+      if buffer.capacity != lastCapacity {
+        capacityChanges += 1
+        lastCapacity = buffer.capacity
+      }
+    }
+    try HTTP1Serializer.writeLastChunk(into: &buffer)
+    XCTAssertLessThan(capacityChanges, 40, "\(buffer.count) bytes")
+  }
+}

@@ -128,7 +128,7 @@ public enum HTTP1Serializer {
 
     size += method.utf8.count + 1 + target.utf8.count + 1 + 8 + 2 + 2
     if let authority { size += 6 + authority.utf8.count + 2 }
-    buffer.reserveCapacity(buffer.count + size)
+    reserve(size, in: &buffer)
     buffer.append(contentsOf: method.utf8)
     buffer.append(HTTP1Syntax.sp)
     buffer.append(contentsOf: target.utf8)
@@ -168,7 +168,7 @@ public enum HTTP1Serializer {
     }
 
     size += 8 + 1 + 3 + 1 + reason.utf8.count + 2 + 2
-    buffer.reserveCapacity(buffer.count + size)
+    reserve(size, in: &buffer)
     appendVersion(version, to: &buffer)
     buffer.append(HTTP1Syntax.sp)
     buffer.append(contentsOf: statusText.utf8)
@@ -183,7 +183,7 @@ public enum HTTP1Serializer {
   /// Writes nothing for empty data, because a zero-size chunk would end the body.
   public static func writeChunk(_ data: UnsafeRawBufferPointer, into buffer: inout [UInt8]) {
     guard !data.isEmpty else { return }
-    buffer.reserveCapacity(buffer.count + 16 + 2 + data.count + 2)
+    reserve(16 + 2 + data.count + 2, in: &buffer)
     appendHex(UInt64(data.count), to: &buffer)
     appendCRLF(to: &buffer)
     buffer.append(contentsOf: data)
@@ -205,7 +205,7 @@ public enum HTTP1Serializer {
       if field.name.utf8.first == UInt8(ascii: ":") { throw .unexpectedPseudoHeader(field.name) }
       size += try validatedFieldSize(field)
     }
-    buffer.reserveCapacity(buffer.count + size)
+    reserve(size, in: &buffer)
     buffer.append(UInt8(ascii: "0"))
     appendCRLF(to: &buffer)
     appendFields(trailers, to: &buffer)
@@ -300,6 +300,15 @@ public enum HTTP1Serializer {
       buffer.append(contentsOf: field.value.utf8)
       appendCRLF(to: &buffer)
     }
+  }
+
+  /// Makes room for `size` more octets in one allocation. Grows geometrically: `reserveCapacity`
+  /// allocates exactly what it is asked for, so asking for `count + size` on every call would copy
+  /// an accumulating buffer each time (quadratic).
+  @inline(__always)
+  private static func reserve(_ size: Int, in buffer: inout [UInt8]) {
+    let needed = buffer.count + size
+    if needed > buffer.capacity { buffer.reserveCapacity(Swift.max(needed, 2 * buffer.capacity)) }
   }
 
   @inline(__always)
