@@ -636,6 +636,15 @@ final class HTTP1ParserTests: XCTestCase {
     XCTAssertEqual(
       parseBothWays("\(method) / HTTP/1.1\r\n\r\n"), [.error(.methodTooLong(limit: 8192))])
     XCTAssertEqual(HTTP1ParseError.methodTooLong(limit: 8192).status, 501)
+    // Long enough only once the version is added: still the target's fault (or the method's).
+    let almost = "/" + String(repeating: "a", count: 8192 - 4 - 1 - 9 + 1)
+    XCTAssertEqual(
+      parseBothWays("GET \(almost) HTTP/1.1\r\n\r\n"), [.error(.requestTargetTooLong(limit: 8192))])
+    XCTAssertEqual(
+      parseBothWays("GET \(almost.dropLast()) HTTP/1.1\r\n\r\n").last, .error(.missingHost))
+    let longMethod = String(repeating: "M", count: 8192 - 2 - 9 + 1)
+    XCTAssertEqual(
+      parseBothWays("\(longMethod) / HTTP/1.1\r\n\r\n"), [.error(.methodTooLong(limit: 8192))])
     let reason = String(repeating: "r", count: 9 * 1024)
     XCTAssertEqual(
       parseBothWays("HTTP/1.1 200 \(reason)\r\n\r\n", role: .client),
@@ -664,7 +673,7 @@ final class HTTP1ParserTests: XCTestCase {
     XCTAssertEqual(parseBothWays(head) { $0.limits.maxStartLineLength = 17 }.last, .end)
     XCTAssertEqual(
       parseBothWays(head) { $0.limits.maxStartLineLength = 16 },
-      [.error(.startLineTooLong(limit: 16))])
+      [.error(.requestTargetTooLong(limit: 16))])
     XCTAssertEqual(
       parseBothWays("GET /abcdef HTTP/1.1\r\n\r\n") { $0.limits.maxStartLineLength = 10 },
       [.error(.requestTargetTooLong(limit: 10))])

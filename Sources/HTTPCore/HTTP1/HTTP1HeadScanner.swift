@@ -223,7 +223,13 @@ struct HTTP1HeadScanner: Sendable {
         i += 1
         // The line so far, without the CR just consumed if the version ended the request line.
         if i - (base + startLineStart) - (state == .startLineLF ? 1 : 0) > maxLine {
-          return fail(.startLineTooLong(limit: maxLine))
+          guard kind == .request else { return fail(.startLineTooLong(limit: maxLine)) }
+          // The version has a fixed size: the method or the target made the line too long.
+          let methodLength = methodEnd - startLineStart
+          let targetLength = targetEnd - methodEnd - 1
+          return fail(
+            methodLength > targetLength
+              ? .methodTooLong(limit: maxLine) : .requestTargetTooLong(limit: maxLine))
         }
 
       case .statusCode:
