@@ -5,32 +5,32 @@ import XCTest
 /// One parser event as the tests compare them: body ranges are resolved to bytes, and consecutive
 /// body events are merged (their boundaries depend on how the input was split, nothing else).
 enum HTTP1TestEvent: Equatable, CustomStringConvertible {
-  case head(HTTP1MessageHead)
-  case body([UInt8])
-  case trailers(Headers)
-  case end
-  case switched
-  case error(HTTP1ParseError)
+    case head(HTTP1MessageHead)
+    case body([UInt8])
+    case trailers(Headers)
+    case end
+    case switched
+    case error(HTTP1ParseError)
 
-  var description: String {
-    switch self {
-    case .head(let head):
-      let fields = head.headers.fields.map { "\($0.name): \($0.value)" }.joined(separator: " | ")
-      return
-        "head(\(head.version) \(head.status.map(String.init) ?? "") [\(fields)] \(head.framing))"
-    case .body(let bytes): return "body(\(String(decoding: bytes, as: UTF8.self).debugDescription))"
-    case .trailers(let headers):
-      return "trailers(\(headers.fields.map { "\($0.name): \($0.value)" }))"
-    case .end: return "end"
-    case .switched: return "switched"
-    case .error(let error): return "error(\(error))"
+    var description: String {
+        switch self {
+        case .head(let head):
+            let fields = head.headers.fields.map { "\($0.name): \($0.value)" }.joined(separator: " | ")
+            return
+                "head(\(head.version) \(head.status.map(String.init) ?? "") [\(fields)] \(head.framing))"
+        case .body(let bytes): return "body(\(String(decoding: bytes, as: UTF8.self).debugDescription))"
+        case .trailers(let headers):
+            return "trailers(\(headers.fields.map { "\($0.name): \($0.value)" }))"
+        case .end: return "end"
+        case .switched: return "switched"
+        case .error(let error): return "error(\(error))"
+        }
     }
-  }
 }
 
 /// Collects the absolute input offset just past each head `drive` reports.
 final class HeadEndRecorder {
-  var offsets: [Int] = []
+    var offsets: [Int] = []
 }
 
 /// Drives `parser` the way a connection does: input arrives in pieces of `pieceSize` octets, the
@@ -39,143 +39,143 @@ final class HeadEndRecorder {
 /// when `stopAtProtocolSwitch` — after the `.messageEnd` of a request asking to switch protocols
 /// (where llhttp pauses).
 func drive(
-  _ parser: inout HTTP1Parser, _ input: [UInt8], pieceSize: Int = .max, endInput: Bool = false,
-  stopAtProtocolSwitch: Bool = false, headEnds: HeadEndRecorder? = nil,
-  file: StaticString = #filePath, line: UInt = #line
+    _ parser: inout HTTP1Parser, _ input: [UInt8], pieceSize: Int = .max, endInput: Bool = false,
+    stopAtProtocolSwitch: Bool = false, headEnds: HeadEndRecorder? = nil,
+    file: StaticString = #filePath, line: UInt = #line
 ) -> [HTTP1TestEvent] {
-  var pieces: [[UInt8]] = []
-  var start = 0
-  while start < input.count {
-    let end = input.count - start > pieceSize ? start + pieceSize : input.count
-    pieces.append(Array(input[start..<end]))
-    start = end
-  }
-  return drive(
-    &parser, pieces: pieces, endInput: endInput, stopAtProtocolSwitch: stopAtProtocolSwitch,
-    headEnds: headEnds,
-    file: file, line: line)
+    var pieces: [[UInt8]] = []
+    var start = 0
+    while start < input.count {
+        let end = input.count - start > pieceSize ? start + pieceSize : input.count
+        pieces.append(Array(input[start..<end]))
+        start = end
+    }
+    return drive(
+        &parser, pieces: pieces, endInput: endInput, stopAtProtocolSwitch: stopAtProtocolSwitch,
+        headEnds: headEnds,
+        file: file, line: line)
 }
 
 /// Drives `parser` with input arriving in exactly these pieces.
 func drive(
-  _ parser: inout HTTP1Parser, pieces: [[UInt8]], endInput: Bool = false,
-  stopAtProtocolSwitch: Bool = false,
-  headEnds: HeadEndRecorder? = nil, file: StaticString = #filePath, line: UInt = #line
+    _ parser: inout HTTP1Parser, pieces: [[UInt8]], endInput: Bool = false,
+    stopAtProtocolSwitch: Bool = false,
+    headEnds: HeadEndRecorder? = nil, file: StaticString = #filePath, line: UInt = #line
 ) -> [HTTP1TestEvent] {
-  var events: [HTTP1TestEvent] = []
-  var consumedTotal = 0
-  var buffer: [UInt8] = []
-  var nextPiece = 0
-  var lastHeadSwitches = false
-  var iterations = 0
-  func record(_ event: HTTP1TestEvent) {
-    if case .body(let more) = event, case .body(let previous)? = events.last {
-      events[events.count - 1] = .body(previous + more)
-    } else {
-      events.append(event)
+    var events: [HTTP1TestEvent] = []
+    var consumedTotal = 0
+    var buffer: [UInt8] = []
+    var nextPiece = 0
+    var lastHeadSwitches = false
+    var iterations = 0
+    func record(_ event: HTTP1TestEvent) {
+        if case .body(let more) = event, case .body(let previous)? = events.last {
+            events[events.count - 1] = .body(previous + more)
+        } else {
+            events.append(event)
+        }
     }
-  }
-  while true {
     while true {
-      iterations += 1
-      if iterations > 10_000_000 {
-        XCTFail("parser did not settle (busy loop?)", file: file, line: line)
-        return events
-      }
-      let result = buffer.withUnsafeBytes { parser.parse($0) }
-      XCTAssert(
-        result.consumed >= 0 && result.consumed <= buffer.count,
-        "consumed \(result.consumed) of \(buffer.count)",
-        file: file, line: line)
-      guard let event = result.event else {
-        buffer.removeFirst(result.consumed)
-        consumedTotal += result.consumed
-        break
-      }
-      switch event {
-      case .head(let head):
-        lastHeadSwitches = head.requestsProtocolSwitch
-        headEnds?.offsets.append(consumedTotal + result.consumed)
-        record(.head(head))
-      case .body(let range):
-        XCTAssert(
-          range.lowerBound >= 0 && range.upperBound <= result.consumed, "body range \(range)",
-          file: file, line: line)
-        record(.body(Array(buffer[range])))
-      case .trailers(let trailers): record(.trailers(trailers))
-      case .messageEnd: record(.end)
-      case .switchedProtocols: record(.switched)
-      case .error(let error): record(.error(error))
-      }
-      buffer.removeFirst(result.consumed)
-      consumedTotal += result.consumed
-      if event.isTerminal { return events }
-      if case .messageEnd = event, stopAtProtocolSwitch, lastHeadSwitches { return events }
+        while true {
+            iterations += 1
+            if iterations > 10_000_000 {
+                XCTFail("parser did not settle (busy loop?)", file: file, line: line)
+                return events
+            }
+            let result = buffer.withUnsafeBytes { parser.parse($0) }
+            XCTAssert(
+                result.consumed >= 0 && result.consumed <= buffer.count,
+                "consumed \(result.consumed) of \(buffer.count)",
+                file: file, line: line)
+            guard let event = result.event else {
+                buffer.removeFirst(result.consumed)
+                consumedTotal += result.consumed
+                break
+            }
+            switch event {
+            case .head(let head):
+                lastHeadSwitches = head.requestsProtocolSwitch
+                headEnds?.offsets.append(consumedTotal + result.consumed)
+                record(.head(head))
+            case .body(let range):
+                XCTAssert(
+                    range.lowerBound >= 0 && range.upperBound <= result.consumed, "body range \(range)",
+                    file: file, line: line)
+                record(.body(Array(buffer[range])))
+            case .trailers(let trailers): record(.trailers(trailers))
+            case .messageEnd: record(.end)
+            case .switchedProtocols: record(.switched)
+            case .error(let error): record(.error(error))
+            }
+            buffer.removeFirst(result.consumed)
+            consumedTotal += result.consumed
+            if event.isTerminal { return events }
+            if case .messageEnd = event, stopAtProtocolSwitch, lastHeadSwitches { return events }
+        }
+        if nextPiece == pieces.count { break }
+        buffer.append(contentsOf: pieces[nextPiece])
+        nextPiece += 1
     }
-    if nextPiece == pieces.count { break }
-    buffer.append(contentsOf: pieces[nextPiece])
-    nextPiece += 1
-  }
-  if endInput, let event = parser.inputEnded() {
-    switch event {
-    case .messageEnd: record(.end)
-    case .error(let error): record(.error(error))
-    case .switchedProtocols: record(.switched)
-    default: XCTFail("unexpected event from inputEnded: \(event)", file: file, line: line)
+    if endInput, let event = parser.inputEnded() {
+        switch event {
+        case .messageEnd: record(.end)
+        case .error(let error): record(.error(error))
+        case .switchedProtocols: record(.switched)
+        default: XCTFail("unexpected event from inputEnded: \(event)", file: file, line: line)
+        }
     }
-  }
-  return events
+    return events
 }
 
 /// Parses `text` whole and octet by octet, asserts both give the same events, and returns them.
 @discardableResult
 func parseBothWays(
-  _ text: String, role: HTTP1Role = .server, endInput: Bool = false,
-  configure: (inout HTTP1Parser) -> Void = { _ in },
-  file: StaticString = #filePath, line: UInt = #line
+    _ text: String, role: HTTP1Role = .server, endInput: Bool = false,
+    configure: (inout HTTP1Parser) -> Void = { _ in },
+    file: StaticString = #filePath, line: UInt = #line
 ) -> [HTTP1TestEvent] {
-  parseBothWays(
-    Array(text.utf8), role: role, endInput: endInput, configure: configure, file: file, line: line)
+    parseBothWays(
+        Array(text.utf8), role: role, endInput: endInput, configure: configure, file: file, line: line)
 }
 
 @discardableResult
 func parseBothWays(
-  _ bytes: [UInt8], role: HTTP1Role = .server, endInput: Bool = false,
-  configure: (inout HTTP1Parser) -> Void = { _ in },
-  file: StaticString = #filePath, line: UInt = #line
+    _ bytes: [UInt8], role: HTTP1Role = .server, endInput: Bool = false,
+    configure: (inout HTTP1Parser) -> Void = { _ in },
+    file: StaticString = #filePath, line: UInt = #line
 ) -> [HTTP1TestEvent] {
-  var whole = HTTP1Parser(role: role)
-  configure(&whole)
-  var trickled = HTTP1Parser(role: role)
-  configure(&trickled)
-  let wholeEvents = drive(&whole, bytes, endInput: endInput, file: file, line: line)
-  let trickledEvents = drive(
-    &trickled, bytes, pieceSize: 1, endInput: endInput, file: file, line: line)
-  XCTAssertEqual(wholeEvents, trickledEvents, "whole vs. octet by octet", file: file, line: line)
-  return wholeEvents
+    var whole = HTTP1Parser(role: role)
+    configure(&whole)
+    var trickled = HTTP1Parser(role: role)
+    configure(&trickled)
+    let wholeEvents = drive(&whole, bytes, endInput: endInput, file: file, line: line)
+    let trickledEvents = drive(
+        &trickled, bytes, pieceSize: 1, endInput: endInput, file: file, line: line)
+    XCTAssertEqual(wholeEvents, trickledEvents, "whole vs. octet by octet", file: file, line: line)
+    return wholeEvents
 }
 
 /// The head of the first event, or a failure.
 func firstHead(_ events: [HTTP1TestEvent], file: StaticString = #filePath, line: UInt = #line)
-  -> HTTP1MessageHead?
+    -> HTTP1MessageHead?
 {
-  for event in events { if case .head(let head) = event { return head } }
-  XCTFail("no head in \(events)", file: file, line: line)
-  return nil
+    for event in events { if case .head(let head) = event { return head } }
+    XCTFail("no head in \(events)", file: file, line: line)
+    return nil
 }
 
 /// The error the events end with, if any.
 func finalError(_ events: [HTTP1TestEvent]) -> HTTP1ParseError? {
-  if case .error(let error)? = events.last { return error }
-  return nil
+    if case .error(let error)? = events.last { return error }
+    return nil
 }
 
 extension Headers {
-  /// Test shorthand: fields from name/value pairs.
-  init(_ pairs: [(String, String)]) {
-    self.init()
-    for (name, value) in pairs { append(name, value) }
-  }
+    /// Test shorthand: fields from name/value pairs.
+    init(_ pairs: [(String, String)]) {
+        self.init()
+        for (name, value) in pairs { append(name, value) }
+    }
 
-  var pairs: [String] { fields.map { "\($0.name): \($0.value)" } }
+    var pairs: [String] { fields.map { "\($0.name): \($0.value)" } }
 }

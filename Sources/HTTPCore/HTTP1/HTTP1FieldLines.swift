@@ -2,121 +2,110 @@
 /// with CRLF, every field line has a colon after a non-empty token, and continuation lines (obs-fold)
 /// only occur where folding is allowed. So the walk needs no checks, only searches.
 struct HTTP1FieldLines {
-  struct Line {
-    /// The field name as received.
-    var name: UnsafeRawBufferPointer
-    /// Everything between the colon and the CRLF that ends the field (including continuation
-    /// lines when `folded`), untrimmed.
-    var rawValue: UnsafeRawBufferPointer
-    var folded: Bool
-  }
-
-  let block: UnsafeRawBufferPointer
-  var position: Int
-  /// The offset of the CR of the empty line that ends the section.
-  let end: Int
-
-  init(_ block: UnsafeRawBufferPointer, from start: Int) {
-    self.block = block
-    self.position = start
-    self.end = block.count - 2
-  }
-
-  mutating func next() -> Line? {
-    guard position < end else { return nil }
-    let lineStart = position
-    var index = lineStart
-    while block[index] != HTTP1Syntax.colon { index += 1 }
-    let name = UnsafeRawBufferPointer(rebasing: block[lineStart..<index])
-    let valueStart = index + 1
-    index = valueStart
-    index = HTTP1Syntax.firstIndex(of: HTTP1Syntax.cr, in: block, from: index, to: block.count)
-    var valueEnd = index
-    position = index + 2
-    var folded = false
-    while position < end, HTTP1Syntax.isWhitespace(block[position]) {
-      folded = true
-      index = position
-      index = HTTP1Syntax.firstIndex(of: HTTP1Syntax.cr, in: block, from: index, to: block.count)
-      valueEnd = index
-      position = index + 2
+    struct Line {
+        /// The field name as received.
+        var name: UnsafeRawBufferPointer
+        /// Everything between the colon and the CRLF that ends the field (including continuation
+        /// lines when `folded`), untrimmed.
+        var rawValue: UnsafeRawBufferPointer
+        var folded: Bool
     }
-    return Line(
-      name: name, rawValue: UnsafeRawBufferPointer(rebasing: block[valueStart..<valueEnd]),
-      folded: folded)
-  }
 
-  /// The field value of `line` as a String: OWS trimmed, and each obs-fold (`OWS CRLF RWS`)
-  /// replaced by one SP (RFC 9112 §5.2).
-  static func value(of line: Line) -> String {
-    guard line.folded else {
-      return HTTP1Syntax.string(HTTP1Syntax.trimmingWhitespace(line.rawValue))
-    }
-    return unfolded(line.rawValue).withUnsafeBytes {
-      HTTP1Syntax.string(HTTP1Syntax.trimmingWhitespace($0))
-    }
-  }
+    let block: UnsafeRawBufferPointer
+    var position: Int
+    /// The offset of the CR of the empty line that ends the section.
+    let end: Int
 
-  /// `raw` with every `OWS CRLF RWS` replaced by one SP.
-  static func unfolded(_ raw: UnsafeRawBufferPointer) -> [UInt8] {
-    var out: [UInt8] = []
-    out.reserveCapacity(raw.count)
-    var index = 0
-    while index < raw.count {
-      let byte = raw[index]
-      if byte == HTTP1Syntax.cr {
-        while let last = out.last, HTTP1Syntax.isWhitespace(last) { out.removeLast() }
-        out.append(HTTP1Syntax.sp)
-        index += 2
-        while index < raw.count, HTTP1Syntax.isWhitespace(raw[index]) { index += 1 }
-      } else {
-        out.append(byte)
-        index += 1
-      }
+    init(_ block: UnsafeRawBufferPointer, from start: Int) {
+        self.block = block
+        self.position = start
+        self.end = block.count - 2
     }
-    return out
-  }
 
-  /// Calls `body` with each element of a comma-separated list (RFC 9110 §5.6.1), OWS-trimmed.
-  /// Empty elements are passed too (as empty buffers); callers decide whether they are allowed.
-  /// Commas inside quoted strings are not separators.
-  static func forEachListElement(
-    _ value: UnsafeRawBufferPointer,
-    _ body: (UnsafeRawBufferPointer) throws(HTTP1ParseError) -> Void
-  ) throws(HTTP1ParseError) {
-    var start = 0
-    var index = 0
-    var quoted = false
-    while index < value.count {
-      let byte = value[index]
-      if quoted {
-        if byte == HTTP1Syntax.backslash {
-          index += 1
-        } else if byte == HTTP1Syntax.dquote {
-          quoted = false
+    mutating func next() -> Line? {
+        guard position < end else { return nil }
+        let lineStart = position
+        var index = lineStart
+        while block[index] != HTTP1Syntax.colon { index += 1 }
+        let name = UnsafeRawBufferPointer(rebasing: block[lineStart..<index])
+        let valueStart = index + 1
+        index = valueStart
+        index = HTTP1Syntax.firstIndex(of: HTTP1Syntax.cr, in: block, from: index, to: block.count)
+        var valueEnd = index
+        position = index + 2
+        var folded = false
+        while position < end, HTTP1Syntax.isWhitespace(block[position]) {
+            folded = true
+            index = position
+            index = HTTP1Syntax.firstIndex(of: HTTP1Syntax.cr, in: block, from: index, to: block.count)
+            valueEnd = index
+            position = index + 2
         }
-      } else if byte == HTTP1Syntax.dquote {
-        quoted = true
-      } else if byte == HTTP1Syntax.comma {
-        try body(
-          HTTP1Syntax.trimmingWhitespace(UnsafeRawBufferPointer(rebasing: value[start..<index])))
-        start = index + 1
-      }
-      index += 1
+        return Line(
+            name: name, rawValue: UnsafeRawBufferPointer(rebasing: block[valueStart..<valueEnd]),
+            folded: folded)
     }
-    try body(
-      HTTP1Syntax.trimmingWhitespace(
-        UnsafeRawBufferPointer(rebasing: value[start..<min(index, value.count)])))
-  }
-}
 
-extension Headers {
-  /// An empty `Headers` whose array holds `capacity` fields without growing, so a parsed head
-  /// costs one array allocation (`Headers()` reserves 8, and a typical request head has more
-  /// entries once its pseudo-headers are counted). If `Headers` gains a public capacity
-  /// initializer, this one can go.
-  init(http1Capacity capacity: Int) {
-    fields = []
-    fields.reserveCapacity(capacity)
-  }
+    /// The field value of `line` as a String: OWS trimmed, and each obs-fold (`OWS CRLF RWS`)
+    /// replaced by one SP (RFC 9112 §5.2).
+    static func value(of line: Line) -> String {
+        guard line.folded else {
+            return HTTP1Syntax.string(HTTP1Syntax.trimmingWhitespace(line.rawValue))
+        }
+        return unfolded(line.rawValue).withUnsafeBytes {
+            HTTP1Syntax.string(HTTP1Syntax.trimmingWhitespace($0))
+        }
+    }
+
+    /// `raw` with every `OWS CRLF RWS` replaced by one SP.
+    static func unfolded(_ raw: UnsafeRawBufferPointer) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(raw.count)
+        var index = 0
+        while index < raw.count {
+            let byte = raw[index]
+            if byte == HTTP1Syntax.cr {
+                while let last = out.last, HTTP1Syntax.isWhitespace(last) { out.removeLast() }
+                out.append(HTTP1Syntax.sp)
+                index += 2
+                while index < raw.count, HTTP1Syntax.isWhitespace(raw[index]) { index += 1 }
+            } else {
+                out.append(byte)
+                index += 1
+            }
+        }
+        return out
+    }
+
+    /// Calls `body` with each element of a comma-separated list (RFC 9110 §5.6.1), OWS-trimmed.
+    /// Empty elements are passed too (as empty buffers); callers decide whether they are allowed.
+    /// Commas inside quoted strings are not separators.
+    static func forEachListElement(
+        _ value: UnsafeRawBufferPointer,
+        _ body: (UnsafeRawBufferPointer) throws(HTTP1ParseError) -> Void
+    ) throws(HTTP1ParseError) {
+        var start = 0
+        var index = 0
+        var quoted = false
+        while index < value.count {
+            let byte = value[index]
+            if quoted {
+                if byte == HTTP1Syntax.backslash {
+                    index += 1
+                } else if byte == HTTP1Syntax.dquote {
+                    quoted = false
+                }
+            } else if byte == HTTP1Syntax.dquote {
+                quoted = true
+            } else if byte == HTTP1Syntax.comma {
+                try body(
+                    HTTP1Syntax.trimmingWhitespace(UnsafeRawBufferPointer(rebasing: value[start..<index])))
+                start = index + 1
+            }
+            index += 1
+        }
+        try body(
+            HTTP1Syntax.trimmingWhitespace(
+                UnsafeRawBufferPointer(rebasing: value[start..<min(index, value.count)])))
+    }
 }

@@ -2,345 +2,345 @@
 /// `Headers` array) and decides the body framing (RFC 9112 §6.3), then moves the parser to the
 /// state that reads that body.
 extension HTTP1Parser {
-  /// What the framing-relevant fields of a section said.
-  struct FramingFields {
-    var sawTransferEncoding = false
-    /// Transfer codings, lower-cased, in order (only allocated when Transfer-Encoding is present).
-    var codings: [String] = []
-    var transferEncodingText = ""
-    var connectionClose = false
-    var connectionKeepAlive = false
-    var connectionUpgrade = false
-    var sawUpgrade = false
+    /// What the framing-relevant fields of a section said.
+    struct FramingFields {
+        var sawTransferEncoding = false
+        /// Transfer codings, lower-cased, in order (only allocated when Transfer-Encoding is present).
+        var codings: [String] = []
+        var transferEncodingText = ""
+        var connectionClose = false
+        var connectionKeepAlive = false
+        var connectionUpgrade = false
+        var sawUpgrade = false
 
-    /// Records one Transfer-Encoding field value:
-    /// `#transfer-coding`, `transfer-coding = token *( OWS ";" OWS transfer-parameter )`,
-    /// `transfer-parameter = token BWS "=" BWS ( token / quoted-string )` (RFC 9112 §7, RFC 9110
-    /// §10.1.4). Parameters are validated and dropped; `chunked` takes none.
-    mutating func addTransferEncoding(_ value: UnsafeRawBufferPointer) throws(HTTP1ParseError) {
-      sawTransferEncoding = true
-      let text = HTTP1Syntax.excerpt(value)
-      transferEncodingText =
-        transferEncodingText.isEmpty ? text : transferEncodingText + ", " + text
-      var codings = self.codings
-      try HTTP1FieldLines.forEachListElement(value) { (element) throws(HTTP1ParseError) in
-        guard !element.isEmpty else { return }  // empty list elements are ignored (RFC 9110 §5.6.1)
-        var index = 0
-        while index < element.count, HTTP1Syntax.isTokenChar(element[index]) { index += 1 }
-        guard index > 0 else { throw .invalidTransferEncoding(text) }
-        let name = UnsafeRawBufferPointer(rebasing: element[0..<index])
-        if index < element.count {
-          guard !HTTP1Syntax.equalsLowercased(name, "chunked"),
-            Self.isParameterList(UnsafeRawBufferPointer(rebasing: element[index...]))
-          else { throw .invalidTransferEncoding(text) }
-        }
-        codings.append(HTTP1Syntax.lowercasedString(name))
-      }
-      self.codings = codings
-    }
-
-    /// `*( OWS ";" OWS token BWS "=" BWS ( token / quoted-string ) )`, non-empty.
-    static func isParameterList(_ bytes: UnsafeRawBufferPointer) -> Bool {
-      var index = 0
-      func skipWhitespace() {
-        while index < bytes.count, HTTP1Syntax.isWhitespace(bytes[index]) { index += 1 }
-      }
-      func token() -> Bool {
-        let start = index
-        while index < bytes.count, HTTP1Syntax.isTokenChar(bytes[index]) { index += 1 }
-        return index > start
-      }
-      var parameters = 0
-      while true {
-        skipWhitespace()
-        if index == bytes.count { return parameters > 0 }
-        guard bytes[index] == HTTP1Syntax.semicolon else { return false }
-        index += 1
-        skipWhitespace()
-        guard token() else { return false }
-        skipWhitespace()
-        guard index < bytes.count, bytes[index] == HTTP1Syntax.equals else { return false }
-        index += 1
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == HTTP1Syntax.dquote {
-          index += 1
-          var closed = false
-          while index < bytes.count {
-            let byte = bytes[index]
-            index += 1
-            if byte == HTTP1Syntax.dquote {
-              closed = true
-              break
+        /// Records one Transfer-Encoding field value:
+        /// `#transfer-coding`, `transfer-coding = token *( OWS ";" OWS transfer-parameter )`,
+        /// `transfer-parameter = token BWS "=" BWS ( token / quoted-string )` (RFC 9112 §7, RFC 9110
+        /// §10.1.4). Parameters are validated and dropped; `chunked` takes none.
+        mutating func addTransferEncoding(_ value: UnsafeRawBufferPointer) throws(HTTP1ParseError) {
+            sawTransferEncoding = true
+            let text = HTTP1Syntax.excerpt(value)
+            transferEncodingText =
+                transferEncodingText.isEmpty ? text : transferEncodingText + ", " + text
+            var codings = self.codings
+            try HTTP1FieldLines.forEachListElement(value) { (element) throws(HTTP1ParseError) in
+                guard !element.isEmpty else { return }  // empty list elements are ignored (RFC 9110 §5.6.1)
+                var index = 0
+                while index < element.count, HTTP1Syntax.isTokenChar(element[index]) { index += 1 }
+                guard index > 0 else { throw .invalidTransferEncoding(text) }
+                let name = UnsafeRawBufferPointer(rebasing: element[0..<index])
+                if index < element.count {
+                    guard !HTTP1Syntax.equalsLowercased(name, "chunked"),
+                        Self.isParameterList(UnsafeRawBufferPointer(rebasing: element[index...]))
+                    else { throw .invalidTransferEncoding(text) }
+                }
+                codings.append(HTTP1Syntax.lowercasedString(name))
             }
-            if byte == HTTP1Syntax.backslash { index += 1 }
-          }
-          guard closed else { return false }
+            self.codings = codings
+        }
+
+        /// `*( OWS ";" OWS token BWS "=" BWS ( token / quoted-string ) )`, non-empty.
+        static func isParameterList(_ bytes: UnsafeRawBufferPointer) -> Bool {
+            var index = 0
+            func skipWhitespace() {
+                while index < bytes.count, HTTP1Syntax.isWhitespace(bytes[index]) { index += 1 }
+            }
+            func token() -> Bool {
+                let start = index
+                while index < bytes.count, HTTP1Syntax.isTokenChar(bytes[index]) { index += 1 }
+                return index > start
+            }
+            var parameters = 0
+            while true {
+                skipWhitespace()
+                if index == bytes.count { return parameters > 0 }
+                guard bytes[index] == HTTP1Syntax.semicolon else { return false }
+                index += 1
+                skipWhitespace()
+                guard token() else { return false }
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == HTTP1Syntax.equals else { return false }
+                index += 1
+                skipWhitespace()
+                if index < bytes.count, bytes[index] == HTTP1Syntax.dquote {
+                    index += 1
+                    var closed = false
+                    while index < bytes.count {
+                        let byte = bytes[index]
+                        index += 1
+                        if byte == HTTP1Syntax.dquote {
+                            closed = true
+                            break
+                        }
+                        if byte == HTTP1Syntax.backslash { index += 1 }
+                    }
+                    guard closed else { return false }
+                } else {
+                    guard token() else { return false }
+                }
+                parameters += 1
+            }
+        }
+
+        /// Records the options of a Connection field (`#connection-option`, RFC 9110 §7.6.1).
+        mutating func addConnection(_ value: UnsafeRawBufferPointer) {
+            var close = connectionClose
+            var keepAlive = connectionKeepAlive
+            var upgrade = connectionUpgrade
+            try? HTTP1FieldLines.forEachListElement(value) { element in
+                if HTTP1Syntax.equalsLowercased(element, "close") {
+                    close = true
+                } else if HTTP1Syntax.equalsLowercased(element, "keep-alive") {
+                    keepAlive = true
+                } else if HTTP1Syntax.equalsLowercased(element, "upgrade") {
+                    upgrade = true
+                }
+            }
+            connectionClose = close
+            connectionKeepAlive = keepAlive
+            connectionUpgrade = upgrade
+        }
+
+        /// Whether the connection persists after the message (RFC 9112 §9.3).
+        func persists(_ version: HTTP1Version) -> Bool {
+            if connectionClose { return false }
+            return version == .http11 || connectionKeepAlive
+        }
+
+        /// The transfer codings in the order applied, and whether the final one is a single chunked.
+        var chunkedIsFinal: Bool { codings.last == "chunked" }
+        var chunkedCount: Int { codings.reduce(0) { $0 + ($1 == "chunked" ? 1 : 0) } }
+    }
+
+    /// Adds the regular fields of a validated section to `headers` (names lower-cased) and records
+    /// the framing-relevant ones. The Host field is skipped in requests (it became `:authority`).
+    private func addFields(
+        _ block: UnsafeRawBufferPointer, from start: Int, to headers: inout Headers, skippingHost: Bool
+    ) throws(HTTP1ParseError) -> FramingFields {
+        var framing = FramingFields()
+        var lines = HTTP1FieldLines(block, from: start)
+        while let line = lines.next() {
+            let name = line.name
+            if skippingHost && name.count == 4 && HTTP1Syntax.equalsLowercased(name, "host") { continue }
+            let value = HTTP1FieldLines.value(of: line)
+            switch name.count {
+            case 17 where HTTP1Syntax.equalsLowercased(name, "transfer-encoding"):
+                try withBytes(of: line, value) { (bytes) throws(HTTP1ParseError) in
+                    try framing.addTransferEncoding(bytes)
+                }
+            case 10 where HTTP1Syntax.equalsLowercased(name, "connection"):
+                try withBytes(of: line, value) { framing.addConnection($0) }
+            case 7 where HTTP1Syntax.equalsLowercased(name, "upgrade"):
+                framing.sawUpgrade = framing.sawUpgrade || !value.isEmpty
+            default:
+                break
+            }
+            headers.append(HTTP1FieldNames.name(name), value)
+        }
+        return framing
+    }
+
+    /// Calls `body` with the value bytes of `line`: the trimmed raw bytes, or the unfolded value.
+    private func withBytes<R>(
+        of line: HTTP1FieldLines.Line, _ value: String,
+        _ body: (UnsafeRawBufferPointer) throws(HTTP1ParseError) -> R
+    ) throws(HTTP1ParseError) -> R {
+        if !line.folded { return try body(HTTP1Syntax.trimmingWhitespace(line.rawValue)) }
+        var copy = value
+        do {
+            return try copy.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
+        } catch let error as HTTP1ParseError {
+            throw error
+        } catch {
+            preconditionFailure("unreachable: the body only throws HTTP1ParseError")
+        }
+    }
+
+    // MARK: - Requests
+
+    /// Builds a request head and prepares to read its body (server role).
+    mutating func buildRequestHead(_ block: UnsafeRawBufferPointer) throws(HTTP1ParseError)
+        -> HTTP1MessageHead
+    {
+        let scan = scanner
+        let methodBytes = UnsafeRawBufferPointer(rebasing: block[scan.startLineStart..<scan.methodEnd])
+        let target = UnsafeRawBufferPointer(rebasing: block[(scan.methodEnd + 1)..<scan.targetEnd])
+        let version: HTTP1Version = scan.minor == 0 ? .http10 : .http11
+        let isConnect =
+            methodBytes.count == 7 && methodBytes.elementsEqual("CONNECT".utf8)
+
+        // RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1
+        // request message that lacks a Host header field and to any request message that contains more
+        // than one Host header field line or a Host header field with an invalid field value."
+        if scan.hostCount > 1 { throw .multipleHosts }
+        var hostValue: UnsafeRawBufferPointer? = nil
+        if scan.hostCount == 1 {
+            var lines = HTTP1FieldLines(block, from: scan.hostLine)
+            let line = lines.next()!  // the scanner recorded where it is
+            let value = HTTP1Syntax.trimmingWhitespace(line.rawValue)
+            guard value.allSatisfy(HTTP1Syntax.isHostChar) else {
+                throw .invalidHost(HTTP1Syntax.excerpt(value))
+            }
+            hostValue = value
+        } else if version == .http11 && requireHost {
+            throw .missingHost
+        }
+        if isConnect {
+            // authority-form = uri-host ":" port (RFC 9112 §3.2.3)
+            guard target.allSatisfy(HTTP1Syntax.isHostChar) else {
+                throw .invalidRequestTarget(HTTP1Syntax.excerpt(target))
+            }
+        }
+
+        var headers = Headers(capacity: scan.fieldCount + 2)
+        headers.append(":method", HTTP1Syntax.string(methodBytes))
+        if isConnect {
+            headers.append(":authority", HTTP1Syntax.string(target))
         } else {
-          guard token() else { return false }
+            headers.append(":path", HTTP1Syntax.string(target))
+            if let hostValue { headers.append(":authority", HTTP1Syntax.string(hostValue)) }
         }
-        parameters += 1
-      }
-    }
+        let fields = try addFields(block, from: scan.fieldsStart, to: &headers, skippingHost: true)
 
-    /// Records the options of a Connection field (`#connection-option`, RFC 9110 §7.6.1).
-    mutating func addConnection(_ value: UnsafeRawBufferPointer) {
-      var close = connectionClose
-      var keepAlive = connectionKeepAlive
-      var upgrade = connectionUpgrade
-      try? HTTP1FieldLines.forEachListElement(value) { element in
-        if HTTP1Syntax.equalsLowercased(element, "close") {
-          close = true
-        } else if HTTP1Syntax.equalsLowercased(element, "keep-alive") {
-          keepAlive = true
-        } else if HTTP1Syntax.equalsLowercased(element, "upgrade") {
-          upgrade = true
+        // Framing, RFC 9112 §6.3.
+        var framing = HTTP1BodyFraming.none
+        var codings: [String] = []
+        if fields.sawTransferEncoding {
+            // Item 3: "If a message is received with both a Transfer-Encoding and a Content-Length
+            // header field, ... Such a message might indicate an attempt to perform request smuggling
+            // ... and ought to be handled as an error."
+            if scan.sawContentLength { throw .contentLengthWithTransferEncoding }
+            // §6.1: "A server or client that receives an HTTP/1.0 message containing a
+            // Transfer-Encoding header field MUST treat the message as if the framing is faulty".
+            if version == .http10 { throw .transferEncodingInHTTP10 }
+            // §6.1: "A server that receives a request message with a transfer coding it does not
+            // understand SHOULD respond with 501 (Not Implemented)." We decode gzip and deflate above.
+            for coding in fields.codings where !Self.knownRequestCodings.contains(coding) {
+                throw .unknownTransferCoding(coding)
+            }
+            // Item 4: "If a Transfer-Encoding header field is present in a request and the chunked
+            // transfer coding is not the final encoding, the message body length cannot be determined
+            // reliably; the server MUST respond with the 400 (Bad Request) status code".
+            guard fields.chunkedIsFinal else { throw .chunkedNotFinal(fields.transferEncodingText) }
+            // §6.1: "A sender MUST NOT apply the chunked transfer coding more than once".
+            guard fields.chunkedCount == 1 else {
+                throw .invalidTransferEncoding(fields.transferEncodingText)
+            }
+            framing = .chunked
+            codings = Array(fields.codings.dropLast())
+        } else if let length = scan.contentLength {
+            framing = .contentLength(length)
         }
-      }
-      connectionClose = close
-      connectionKeepAlive = keepAlive
-      connectionUpgrade = upgrade
+        // RFC 9110 §9.3.6: "A CONNECT request message does not have content." What follows its head
+        // is tunnel data if the server accepts.
+        if isConnect { framing = .none }
+
+        let persists = fields.persists(version)
+        let head = HTTP1MessageHead(
+            version: version, headers: headers, framing: framing, transferCodings: codings,
+            keepAlive: persists,
+            requestsProtocolSwitch: isConnect || (fields.connectionUpgrade && fields.sawUpgrade))
+        keepAlive = persists
+        enterBody(framing)
+        return head
     }
 
-    /// Whether the connection persists after the message (RFC 9112 §9.3).
-    func persists(_ version: HTTP1Version) -> Bool {
-      if connectionClose { return false }
-      return version == .http11 || connectionKeepAlive
-    }
+    /// The transfer codings a server accepts in requests: the stream layer decodes gzip and deflate.
+    static let knownRequestCodings: Set<String> = ["chunked", "gzip", "x-gzip", "deflate"]
 
-    /// The transfer codings in the order applied, and whether the final one is a single chunked.
-    var chunkedIsFinal: Bool { codings.last == "chunked" }
-    var chunkedCount: Int { codings.reduce(0) { $0 + ($1 == "chunked" ? 1 : 0) } }
-  }
+    // MARK: - Responses
 
-  /// Adds the regular fields of a validated section to `headers` (names lower-cased) and records
-  /// the framing-relevant ones. The Host field is skipped in requests (it became `:authority`).
-  private func addFields(
-    _ block: UnsafeRawBufferPointer, from start: Int, to headers: inout Headers, skippingHost: Bool
-  ) throws(HTTP1ParseError) -> FramingFields {
-    var framing = FramingFields()
-    var lines = HTTP1FieldLines(block, from: start)
-    while let line = lines.next() {
-      let name = line.name
-      if skippingHost && name.count == 4 && HTTP1Syntax.equalsLowercased(name, "host") { continue }
-      let value = HTTP1FieldLines.value(of: line)
-      switch name.count {
-      case 17 where HTTP1Syntax.equalsLowercased(name, "transfer-encoding"):
-        try withBytes(of: line, value) { (bytes) throws(HTTP1ParseError) in
-          try framing.addTransferEncoding(bytes)
+    /// Builds a response head and prepares to read its body (client role).
+    mutating func buildResponseHead(_ block: UnsafeRawBufferPointer) throws(HTTP1ParseError)
+        -> HTTP1MessageHead
+    {
+        let scan = scanner
+        let version: HTTP1Version = scan.minor == 0 ? .http10 : .http11
+        let status = scan.statusCode
+        let reason = HTTP1Syntax.string(
+            UnsafeRawBufferPointer(rebasing: block[scan.reasonStart..<scan.reasonEnd]))
+
+        var headers = Headers(capacity: scan.fieldCount + 1)
+        headers.append(":status", String(status))
+        let fields = try addFields(block, from: scan.fieldsStart, to: &headers, skippingHost: false)
+        if fields.sawTransferEncoding && scan.sawContentLength {
+            throw .contentLengthWithTransferEncoding
         }
-      case 10 where HTTP1Syntax.equalsLowercased(name, "connection"):
-        try withBytes(of: line, value) { framing.addConnection($0) }
-      case 7 where HTTP1Syntax.equalsLowercased(name, "upgrade"):
-        framing.sawUpgrade = framing.sawUpgrade || !value.isEmpty
-      default:
-        break
-      }
-      headers.append(HTTP1FieldNames.name(name), value)
-    }
-    return framing
-  }
 
-  /// Calls `body` with the value bytes of `line`: the trimmed raw bytes, or the unfolded value.
-  private func withBytes<R>(
-    of line: HTTP1FieldLines.Line, _ value: String,
-    _ body: (UnsafeRawBufferPointer) throws(HTTP1ParseError) -> R
-  ) throws(HTTP1ParseError) -> R {
-    if !line.folded { return try body(HTTP1Syntax.trimmingWhitespace(line.rawValue)) }
-    var copy = value
-    do {
-      return try copy.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
-    } catch let error as HTTP1ParseError {
-      throw error
-    } catch {
-      preconditionFailure("unreachable: the body only throws HTTP1ParseError")
-    }
-  }
+        let isInterim = status < 200
+        let request: RequestKind = isInterim ? .other : popPendingRequest()
+        var framing = HTTP1BodyFraming.none
+        var codings: [String] = []
+        var persists = fields.persists(version)
+        var switches = false
 
-  // MARK: - Requests
+        // RFC 9112 §6.3, in order.
+        if isInterim || status == 204 || status == 304 || request == .head {
+            // Item 1: responses to HEAD and 1xx, 204 and 304 responses end after the header section.
+            switches = status == 101
+        } else if request == .connect && status < 300 {
+            // Item 2: "Any 2xx (Successful) response to a CONNECT request implies that the connection
+            // will become a tunnel immediately after the empty line that concludes the header fields."
+            switches = true
+        } else if fields.sawTransferEncoding {
+            if version == .http10 || !fields.chunkedIsFinal || fields.chunkedCount != 1 {
+                // Item 4: "If a Transfer-Encoding header field is present in a response and the chunked
+                // transfer coding is not the final encoding, the message body length is determined by
+                // reading the connection until it is closed by the server." An HTTP/1.0 response with
+                // Transfer-Encoding has faulty framing (§6.1) and is read the same way.
+                framing = .untilClose
+                codings = fields.codings
+            } else {
+                framing = .chunked
+                codings = Array(fields.codings.dropLast())
+            }
+        } else if let length = scan.contentLength {
+            framing = .contentLength(length)
+        } else {
+            // Item 8: a response without a declared length is read until the server closes.
+            framing = .untilClose
+        }
+        if framing == .untilClose { persists = false }
 
-  /// Builds a request head and prepares to read its body (server role).
-  mutating func buildRequestHead(_ block: UnsafeRawBufferPointer) throws(HTTP1ParseError)
-    -> HTTP1MessageHead
-  {
-    let scan = scanner
-    let methodBytes = UnsafeRawBufferPointer(rebasing: block[scan.startLineStart..<scan.methodEnd])
-    let target = UnsafeRawBufferPointer(rebasing: block[(scan.methodEnd + 1)..<scan.targetEnd])
-    let version: HTTP1Version = scan.minor == 0 ? .http10 : .http11
-    let isConnect =
-      methodBytes.count == 7 && methodBytes.elementsEqual("CONNECT".utf8)
-
-    // RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1
-    // request message that lacks a Host header field and to any request message that contains more
-    // than one Host header field line or a Host header field with an invalid field value."
-    if scan.hostCount > 1 { throw .multipleHosts }
-    var hostValue: UnsafeRawBufferPointer? = nil
-    if scan.hostCount == 1 {
-      var lines = HTTP1FieldLines(block, from: scan.hostLine)
-      let line = lines.next()!  // the scanner recorded where it is
-      let value = HTTP1Syntax.trimmingWhitespace(line.rawValue)
-      guard value.allSatisfy(HTTP1Syntax.isHostChar) else {
-        throw .invalidHost(HTTP1Syntax.excerpt(value))
-      }
-      hostValue = value
-    } else if version == .http11 && requireHost {
-      throw .missingHost
-    }
-    if isConnect {
-      // authority-form = uri-host ":" port (RFC 9112 §3.2.3)
-      guard target.allSatisfy(HTTP1Syntax.isHostChar) else {
-        throw .invalidRequestTarget(HTTP1Syntax.excerpt(target))
-      }
+        let head = HTTP1MessageHead(
+            version: version, headers: headers, status: status, reasonPhrase: reason, framing: framing,
+            transferCodings: codings, keepAlive: persists, requestsProtocolSwitch: false)
+        if switches {
+            state = .switched
+        } else if isInterim {
+            // 1xx: the final response follows (RFC 9110 §15.2); stay in head mode.
+            scanner = HTTP1HeadScanner(kind: .response, allowsFolding: true)
+        } else {
+            keepAlive = persists
+            enterBody(framing)
+        }
+        return head
     }
 
-    var headers = Headers(http1Capacity: scan.fieldCount + 2)
-    headers.append(":method", HTTP1Syntax.string(methodBytes))
-    if isConnect {
-      headers.append(":authority", HTTP1Syntax.string(target))
-    } else {
-      headers.append(":path", HTTP1Syntax.string(target))
-      if let hostValue { headers.append(":authority", HTTP1Syntax.string(hostValue)) }
-    }
-    let fields = try addFields(block, from: scan.fieldsStart, to: &headers, skippingHost: true)
-
-    // Framing, RFC 9112 §6.3.
-    var framing = HTTP1BodyFraming.none
-    var codings: [String] = []
-    if fields.sawTransferEncoding {
-      // Item 3: "If a message is received with both a Transfer-Encoding and a Content-Length
-      // header field, ... Such a message might indicate an attempt to perform request smuggling
-      // ... and ought to be handled as an error."
-      if scan.sawContentLength { throw .contentLengthWithTransferEncoding }
-      // §6.1: "A server or client that receives an HTTP/1.0 message containing a
-      // Transfer-Encoding header field MUST treat the message as if the framing is faulty".
-      if version == .http10 { throw .transferEncodingInHTTP10 }
-      // §6.1: "A server that receives a request message with a transfer coding it does not
-      // understand SHOULD respond with 501 (Not Implemented)." We decode gzip and deflate above.
-      for coding in fields.codings where !Self.knownRequestCodings.contains(coding) {
-        throw .unknownTransferCoding(coding)
-      }
-      // Item 4: "If a Transfer-Encoding header field is present in a request and the chunked
-      // transfer coding is not the final encoding, the message body length cannot be determined
-      // reliably; the server MUST respond with the 400 (Bad Request) status code".
-      guard fields.chunkedIsFinal else { throw .chunkedNotFinal(fields.transferEncodingText) }
-      // §6.1: "A sender MUST NOT apply the chunked transfer coding more than once".
-      guard fields.chunkedCount == 1 else {
-        throw .invalidTransferEncoding(fields.transferEncodingText)
-      }
-      framing = .chunked
-      codings = Array(fields.codings.dropLast())
-    } else if let length = scan.contentLength {
-      framing = .contentLength(length)
-    }
-    // RFC 9110 §9.3.6: "A CONNECT request message does not have content." What follows its head
-    // is tunnel data if the server accepts.
-    if isConnect { framing = .none }
-
-    let persists = fields.persists(version)
-    let head = HTTP1MessageHead(
-      version: version, headers: headers, framing: framing, transferCodings: codings,
-      keepAlive: persists,
-      requestsProtocolSwitch: isConnect || (fields.connectionUpgrade && fields.sawUpgrade))
-    keepAlive = persists
-    enterBody(framing)
-    return head
-  }
-
-  /// The transfer codings a server accepts in requests: the stream layer decodes gzip and deflate.
-  static let knownRequestCodings: Set<String> = ["chunked", "gzip", "x-gzip", "deflate"]
-
-  // MARK: - Responses
-
-  /// Builds a response head and prepares to read its body (client role).
-  mutating func buildResponseHead(_ block: UnsafeRawBufferPointer) throws(HTTP1ParseError)
-    -> HTTP1MessageHead
-  {
-    let scan = scanner
-    let version: HTTP1Version = scan.minor == 0 ? .http10 : .http11
-    let status = scan.statusCode
-    let reason = HTTP1Syntax.string(
-      UnsafeRawBufferPointer(rebasing: block[scan.reasonStart..<scan.reasonEnd]))
-
-    var headers = Headers(http1Capacity: scan.fieldCount + 1)
-    headers.append(":status", String(status))
-    let fields = try addFields(block, from: scan.fieldsStart, to: &headers, skippingHost: false)
-    if fields.sawTransferEncoding && scan.sawContentLength {
-      throw .contentLengthWithTransferEncoding
+    private mutating func popPendingRequest() -> RequestKind {
+        pendingRequests.isEmpty ? .other : pendingRequests.removeFirst()
     }
 
-    let isInterim = status < 200
-    let request: RequestKind = isInterim ? .other : popPendingRequest()
-    var framing = HTTP1BodyFraming.none
-    var codings: [String] = []
-    var persists = fields.persists(version)
-    var switches = false
+    // MARK: - Body and trailers
 
-    // RFC 9112 §6.3, in order.
-    if isInterim || status == 204 || status == 304 || request == .head {
-      // Item 1: responses to HEAD and 1xx, 204 and 304 responses end after the header section.
-      switches = status == 101
-    } else if request == .connect && status < 300 {
-      // Item 2: "Any 2xx (Successful) response to a CONNECT request implies that the connection
-      // will become a tunnel immediately after the empty line that concludes the header fields."
-      switches = true
-    } else if fields.sawTransferEncoding {
-      if version == .http10 || !fields.chunkedIsFinal || fields.chunkedCount != 1 {
-        // Item 4: "If a Transfer-Encoding header field is present in a response and the chunked
-        // transfer coding is not the final encoding, the message body length is determined by
-        // reading the connection until it is closed by the server." An HTTP/1.0 response with
-        // Transfer-Encoding has faulty framing (§6.1) and is read the same way.
-        framing = .untilClose
-        codings = fields.codings
-      } else {
-        framing = .chunked
-        codings = Array(fields.codings.dropLast())
-      }
-    } else if let length = scan.contentLength {
-      framing = .contentLength(length)
-    } else {
-      // Item 8: a response without a declared length is read until the server closes.
-      framing = .untilClose
+    private mutating func enterBody(_ framing: HTTP1BodyFraming) {
+        switch framing {
+        case .none, .contentLength(0): state = .messageEnd
+        case .contentLength(let length): state = .body(remaining: length)
+        case .chunked: startChunkLine()
+        case .untilClose: state = .untilClose
+        }
     }
-    if framing == .untilClose { persists = false }
 
-    let head = HTTP1MessageHead(
-      version: version, headers: headers, status: status, reasonPhrase: reason, framing: framing,
-      transferCodings: codings, keepAlive: persists, requestsProtocolSwitch: false)
-    if switches {
-      state = .switched
-    } else if isInterim {
-      // 1xx: the final response follows (RFC 9110 §15.2); stay in head mode.
-      scanner = HTTP1HeadScanner(kind: .response, allowsFolding: true)
-    } else {
-      keepAlive = persists
-      enterBody(framing)
+    /// Builds the trailer section of a chunked message (names lower-cased, obs-fold unfolded in
+    /// responses). Fields are delivered as received; the stream layer decides which trailers it
+    /// honours (RFC 9110 §6.5.1).
+    func buildTrailers(_ block: UnsafeRawBufferPointer) -> Headers {
+        var headers = Headers(capacity: scanner.fieldCount)
+        var lines = HTTP1FieldLines(block, from: 0)
+        while let line = lines.next() {
+            headers.append(HTTP1FieldNames.name(line.name), HTTP1FieldLines.value(of: line))
+        }
+        return headers
     }
-    return head
-  }
-
-  private mutating func popPendingRequest() -> RequestKind {
-    pendingRequests.isEmpty ? .other : pendingRequests.removeFirst()
-  }
-
-  // MARK: - Body and trailers
-
-  private mutating func enterBody(_ framing: HTTP1BodyFraming) {
-    switch framing {
-    case .none, .contentLength(0): state = .messageEnd
-    case .contentLength(let length): state = .body(remaining: length)
-    case .chunked: startChunkLine()
-    case .untilClose: state = .untilClose
-    }
-  }
-
-  /// Builds the trailer section of a chunked message (names lower-cased, obs-fold unfolded in
-  /// responses). Fields are delivered as received; the stream layer decides which trailers it
-  /// honours (RFC 9110 §6.5.1).
-  func buildTrailers(_ block: UnsafeRawBufferPointer) -> Headers {
-    var headers = Headers(http1Capacity: scanner.fieldCount)
-    var lines = HTTP1FieldLines(block, from: 0)
-    while let line = lines.next() {
-      headers.append(HTTP1FieldNames.name(line.name), HTTP1FieldLines.value(of: line))
-    }
-    return headers
-  }
 }

@@ -34,375 +34,375 @@
 /// - The status line needs the SP after the status code even with an empty reason phrase
 ///   (`status-line = HTTP-version SP status-code SP [ reason-phrase ]`, §4).
 struct HTTP1HeadScanner: Sendable {
-  enum Kind: Sendable { case request, response, trailers }
+    enum Kind: Sendable { case request, response, trailers }
 
-  enum State: UInt8, Sendable {
-    case leading, leadingLF
-    case method, targetStart, target, version
-    case statusCode, reason
-    case startLineLF
-    case fieldLineStart, fieldName, fieldValue, fieldLF
-    case finalLF
-  }
-
-  enum Outcome {
-    case needMore
-    /// The section is complete; `end` is its length (just past the final LF).
-    case complete(end: Int)
-    case failed(HTTP1ParseError)
-  }
-
-  let kind: Kind
-  /// Whether obs-fold continuation lines are accepted (responses and their trailers).
-  let allowsFolding: Bool
-  private(set) var state: State
-  /// Octets of the section already examined.
-  private(set) var scanned = 0
-
-  // Offsets relative to the first octet of the section, for pass 2.
-  private(set) var startLineStart = 0
-  private(set) var methodEnd = 0
-  private(set) var targetEnd = 0
-  private(set) var reasonStart = 0
-  private(set) var reasonEnd = 0
-  private(set) var fieldsStart = 0
-  private(set) var fieldCount = 0
-  /// Offset of the first Host field line, and how many there are (requests).
-  private(set) var hostLine = -1
-  private(set) var hostCount = 0
-  /// Whether any obs-fold was seen (pass 2 then unfolds).
-  private(set) var sawFolding = false
-  /// Content-Length, validated as soon as each such field line ends (so an invalid or conflicting
-  /// value fails before the rest of the head arrives).
-  private(set) var sawContentLength = false
-  private(set) var contentLength: UInt64?
-  private var fieldIsContentLength = false
-
-  private(set) var major: UInt8 = 0
-  private(set) var minor: UInt8 = 0
-  private(set) var statusCode = 0
-  private var versionIndex = 0
-  private var statusDigits = 0
-  private var lineStart = 0
-  private var colon = 0
-
-  init(kind: Kind, allowsFolding: Bool) {
-    self.kind = kind
-    self.allowsFolding = allowsFolding
-    self.state = kind == .trailers ? .fieldLineStart : .leading
-  }
-
-  /// Whether nothing but empty lines has been seen (the connection is between messages).
-  var isIdle: Bool { state == .leading || state == .leadingLF }
-
-  /// Scans `input[base...]`, where `input[base]` is the first octet of the section, resuming after
-  /// the octets scanned by earlier calls.
-  mutating func scan(_ input: UnsafeRawBufferPointer, from base: Int, limits: HTTP1Limits)
-    -> Outcome
-  {
-    let blockLimit = kind == .trailers ? limits.maxTrailerBlockSize : limits.maxHeaderBlockSize
-    let fieldLimit = kind == .trailers ? limits.maxTrailerFieldCount : limits.maxFieldCount
-    let maxLine = limits.maxStartLineLength
-    let available = input.count - base
-    let stop = base + min(available, blockLimit)
-    var i = base + scanned
-
-    @inline(__always) func fail(_ error: HTTP1ParseError) -> Outcome {
-      scanned = i - base
-      return .failed(error)
-    }
-    @inline(__always) func bytes(_ from: Int, _ to: Int) -> UnsafeRawBufferPointer {
-      UnsafeRawBufferPointer(rebasing: input[from..<min(to, input.count)])
+    enum State: UInt8, Sendable {
+        case leading, leadingLF
+        case method, targetStart, target, version
+        case statusCode, reason
+        case startLineLF
+        case fieldLineStart, fieldName, fieldValue, fieldLF
+        case finalLF
     }
 
-    scanning: while i < stop {
-      switch state {
-      case .leading:
-        let byte = input[i]
-        if byte == HTTP1Syntax.cr {
-          state = .leadingLF
-          i += 1
-        } else if byte == HTTP1Syntax.lf {
-          return fail(.bareLF)
-        } else {
-          startLineStart = i - base
-          state = kind == .request ? .method : .version
-          versionIndex = 0
+    enum Outcome {
+        case needMore
+        /// The section is complete; `end` is its length (just past the final LF).
+        case complete(end: Int)
+        case failed(HTTP1ParseError)
+    }
+
+    let kind: Kind
+    /// Whether obs-fold continuation lines are accepted (responses and their trailers).
+    let allowsFolding: Bool
+    private(set) var state: State
+    /// Octets of the section already examined.
+    private(set) var scanned = 0
+
+    // Offsets relative to the first octet of the section, for pass 2.
+    private(set) var startLineStart = 0
+    private(set) var methodEnd = 0
+    private(set) var targetEnd = 0
+    private(set) var reasonStart = 0
+    private(set) var reasonEnd = 0
+    private(set) var fieldsStart = 0
+    private(set) var fieldCount = 0
+    /// Offset of the first Host field line, and how many there are (requests).
+    private(set) var hostLine = -1
+    private(set) var hostCount = 0
+    /// Whether any obs-fold was seen (pass 2 then unfolds).
+    private(set) var sawFolding = false
+    /// Content-Length, validated as soon as each such field line ends (so an invalid or conflicting
+    /// value fails before the rest of the head arrives).
+    private(set) var sawContentLength = false
+    private(set) var contentLength: UInt64?
+    private var fieldIsContentLength = false
+
+    private(set) var major: UInt8 = 0
+    private(set) var minor: UInt8 = 0
+    private(set) var statusCode = 0
+    private var versionIndex = 0
+    private var statusDigits = 0
+    private var lineStart = 0
+    private var colon = 0
+
+    init(kind: Kind, allowsFolding: Bool) {
+        self.kind = kind
+        self.allowsFolding = allowsFolding
+        self.state = kind == .trailers ? .fieldLineStart : .leading
+    }
+
+    /// Whether nothing but empty lines has been seen (the connection is between messages).
+    var isIdle: Bool { state == .leading || state == .leadingLF }
+
+    /// Scans `input[base...]`, where `input[base]` is the first octet of the section, resuming after
+    /// the octets scanned by earlier calls.
+    mutating func scan(_ input: UnsafeRawBufferPointer, from base: Int, limits: HTTP1Limits)
+        -> Outcome
+    {
+        let blockLimit = kind == .trailers ? limits.maxTrailerBlockSize : limits.maxHeaderBlockSize
+        let fieldLimit = kind == .trailers ? limits.maxTrailerFieldCount : limits.maxFieldCount
+        let maxLine = limits.maxStartLineLength
+        let available = input.count - base
+        let stop = base + min(available, blockLimit)
+        var i = base + scanned
+
+        @inline(__always) func fail(_ error: HTTP1ParseError) -> Outcome {
+            scanned = i - base
+            return .failed(error)
+        }
+        @inline(__always) func bytes(_ from: Int, _ to: Int) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(rebasing: input[from..<min(to, input.count)])
         }
 
-      case .leadingLF:
-        guard input[i] == HTTP1Syntax.lf else { return fail(.bareCR) }
-        state = .leading
-        i += 1
+        scanning: while i < stop {
+            switch state {
+            case .leading:
+                let byte = input[i]
+                if byte == HTTP1Syntax.cr {
+                    state = .leadingLF
+                    i += 1
+                } else if byte == HTTP1Syntax.lf {
+                    return fail(.bareLF)
+                } else {
+                    startLineStart = i - base
+                    state = kind == .request ? .method : .version
+                    versionIndex = 0
+                }
 
-      case .method:
-        let lineBase = base + startLineStart
-        while i < stop, HTTP1Syntax.isTokenChar(input[i]) { i += 1 }
-        if i - lineBase > maxLine { return fail(.methodTooLong(limit: maxLine)) }
-        if i == stop { break scanning }
-        guard input[i] == HTTP1Syntax.sp, i > lineBase else {
-          return fail(.invalidMethod(HTTP1Syntax.excerpt(bytes(lineBase, i + 1))))
-        }
-        methodEnd = i - base
-        state = .targetStart
-        i += 1
+            case .leadingLF:
+                guard input[i] == HTTP1Syntax.lf else { return fail(.bareCR) }
+                state = .leading
+                i += 1
 
-      case .targetStart:
-        guard HTTP1Syntax.isTargetChar(input[i]) else {
-          return fail(.invalidRequestTarget(HTTP1Syntax.excerpt(bytes(i, i + 1))))
-        }
-        state = .target
+            case .method:
+                let lineBase = base + startLineStart
+                while i < stop, HTTP1Syntax.isTokenChar(input[i]) { i += 1 }
+                if i - lineBase > maxLine { return fail(.methodTooLong(limit: maxLine)) }
+                if i == stop { break scanning }
+                guard input[i] == HTTP1Syntax.sp, i > lineBase else {
+                    return fail(.invalidMethod(HTTP1Syntax.excerpt(bytes(lineBase, i + 1))))
+                }
+                methodEnd = i - base
+                state = .targetStart
+                i += 1
 
-      case .target:
-        let lineBase = base + startLineStart
-        let targetStart = base + methodEnd + 1
-        i = HTTP1Syntax.skipTargetChars(input, from: i, to: stop)
-        if i - lineBase > maxLine { return fail(.requestTargetTooLong(limit: maxLine)) }
-        if i == stop { break scanning }
-        let byte = input[i]
-        if byte == HTTP1Syntax.sp {
-          targetEnd = i - base
-          state = .version
-          versionIndex = 0
-          i += 1
-        } else if byte == HTTP1Syntax.cr || byte == HTTP1Syntax.lf {
-          // `GET /` alone is an HTTP/0.9 simple request, which HTTP/1.1 does not support.
-          return fail(.invalidVersion(""))
-        } else {
-          return fail(.invalidRequestTarget(HTTP1Syntax.excerpt(bytes(targetStart, i + 1))))
-        }
+            case .targetStart:
+                guard HTTP1Syntax.isTargetChar(input[i]) else {
+                    return fail(.invalidRequestTarget(HTTP1Syntax.excerpt(bytes(i, i + 1))))
+                }
+                state = .target
 
-      case .version:
-        // HTTP-version = "HTTP/" DIGIT "." DIGIT (case-sensitive), then CRLF (request) or SP.
-        let byte = input[i]
-        let versionStart = i - versionIndex
-        switch versionIndex {
-        case 0..<5:
-          // "HTTP/" = 48 54 54 50 2F
-          let expected: UInt8 =
-            versionIndex == 0 ? 0x48 : versionIndex == 3 ? 0x50 : versionIndex == 4 ? 0x2F : 0x54
-          guard byte == expected else {
-            return fail(.invalidVersion(HTTP1Syntax.excerpt(bytes(versionStart, i + 1))))
-          }
-        case 5:
-          guard HTTP1Syntax.isDigit(byte) else {
-            return fail(.invalidVersion(HTTP1Syntax.excerpt(bytes(versionStart, i + 1))))
-          }
-          major = byte &- 0x30
-        case 6:
-          guard byte == UInt8(ascii: ".") else {
-            return fail(.invalidVersion(HTTP1Syntax.excerpt(bytes(versionStart, i + 1))))
-          }
-        case 7:
-          guard HTTP1Syntax.isDigit(byte) else {
-            return fail(.invalidVersion(HTTP1Syntax.excerpt(bytes(versionStart, i + 1))))
-          }
-          minor = byte &- 0x30
-          // The version is complete: reject an unsupported major version now rather than after
-          // the rest of the line arrives.
-          if major != 1 { return fail(.unsupportedVersion(major: Int(major), minor: Int(minor))) }
-        default:
-          if kind == .request {
-            if byte == HTTP1Syntax.cr {
-              state = .startLineLF
-            } else if byte == HTTP1Syntax.lf {
-              return fail(.bareLF)
-            } else {
-              return fail(.invalidVersion(HTTP1Syntax.excerpt(bytes(versionStart, i + 1))))
+            case .target:
+                let lineBase = base + startLineStart
+                let targetStart = base + methodEnd + 1
+                i = HTTP1Syntax.skipTargetChars(input, from: i, to: stop)
+                if i - lineBase > maxLine { return fail(.requestTargetTooLong(limit: maxLine)) }
+                if i == stop { break scanning }
+                let byte = input[i]
+                if byte == HTTP1Syntax.sp {
+                    targetEnd = i - base
+                    state = .version
+                    versionIndex = 0
+                    i += 1
+                } else if byte == HTTP1Syntax.cr || byte == HTTP1Syntax.lf {
+                    // `GET /` alone is an HTTP/0.9 simple request, which HTTP/1.1 does not support.
+                    return fail(.invalidVersion(""))
+                } else {
+                    return fail(.invalidRequestTarget(HTTP1Syntax.excerpt(bytes(targetStart, i + 1))))
+                }
+
+            case .version:
+                // HTTP-version = "HTTP/" DIGIT "." DIGIT (case-sensitive), then CRLF (request) or SP.
+                let byte = input[i]
+                let versionStart = i - versionIndex
+                switch versionIndex {
+                case 0..<5:
+                    // "HTTP/" = 48 54 54 50 2F
+                    let expected: UInt8 =
+                        versionIndex == 0 ? 0x48 : versionIndex == 3 ? 0x50 : versionIndex == 4 ? 0x2F : 0x54
+                    guard byte == expected else {
+                        return fail(.invalidVersion(HTTP1Syntax.excerpt(bytes(versionStart, i + 1))))
+                    }
+                case 5:
+                    guard HTTP1Syntax.isDigit(byte) else {
+                        return fail(.invalidVersion(HTTP1Syntax.excerpt(bytes(versionStart, i + 1))))
+                    }
+                    major = byte &- 0x30
+                case 6:
+                    guard byte == UInt8(ascii: ".") else {
+                        return fail(.invalidVersion(HTTP1Syntax.excerpt(bytes(versionStart, i + 1))))
+                    }
+                case 7:
+                    guard HTTP1Syntax.isDigit(byte) else {
+                        return fail(.invalidVersion(HTTP1Syntax.excerpt(bytes(versionStart, i + 1))))
+                    }
+                    minor = byte &- 0x30
+                    // The version is complete: reject an unsupported major version now rather than after
+                    // the rest of the line arrives.
+                    if major != 1 { return fail(.unsupportedVersion(major: Int(major), minor: Int(minor))) }
+                default:
+                    if kind == .request {
+                        if byte == HTTP1Syntax.cr {
+                            state = .startLineLF
+                        } else if byte == HTTP1Syntax.lf {
+                            return fail(.bareLF)
+                        } else {
+                            return fail(.invalidVersion(HTTP1Syntax.excerpt(bytes(versionStart, i + 1))))
+                        }
+                    } else {
+                        guard byte == HTTP1Syntax.sp else {
+                            return fail(.invalidVersion(HTTP1Syntax.excerpt(bytes(versionStart, i + 1))))
+                        }
+                        state = .statusCode
+                        statusDigits = 0
+                        statusCode = 0
+                    }
+                }
+                versionIndex += 1
+                i += 1
+                // The line so far, without the CR just consumed if the version ended the request line.
+                if i - (base + startLineStart) - (state == .startLineLF ? 1 : 0) > maxLine {
+                    guard kind == .request else { return fail(.startLineTooLong(limit: maxLine)) }
+                    // The version has a fixed size: the method or the target made the line too long.
+                    let methodLength = methodEnd - startLineStart
+                    let targetLength = targetEnd - methodEnd - 1
+                    return fail(
+                        methodLength > targetLength
+                            ? .methodTooLong(limit: maxLine) : .requestTargetTooLong(limit: maxLine))
+                }
+
+            case .statusCode:
+                // status-code = 3DIGIT, from 100 to 999, then SP.
+                let byte = input[i]
+                let codeStart = i - statusDigits
+                if statusDigits < 3 {
+                    guard HTTP1Syntax.isDigit(byte), statusDigits > 0 || byte != UInt8(ascii: "0") else {
+                        return fail(.invalidStatusCode(HTTP1Syntax.excerpt(bytes(codeStart, i + 1))))
+                    }
+                    statusCode = statusCode * 10 + Int(byte &- 0x30)
+                    statusDigits += 1
+                } else if byte == HTTP1Syntax.sp {
+                    state = .reason
+                    reasonStart = i + 1 - base
+                } else if byte == HTTP1Syntax.cr || byte == HTTP1Syntax.lf {
+                    return fail(.invalidStatusLine("no SP after the status code"))
+                } else {
+                    return fail(.invalidStatusCode(HTTP1Syntax.excerpt(bytes(codeStart, i + 1))))
+                }
+                i += 1
+                if i - (base + startLineStart) > maxLine { return fail(.startLineTooLong(limit: maxLine)) }
+
+            case .reason:
+                // Reason-phrase octets are exactly field-value octets (HTAB / SP / VCHAR / obs-text).
+                i = HTTP1Syntax.skipFieldValueChars(input, from: i, to: stop)
+                if i - (base + startLineStart) > maxLine { return fail(.startLineTooLong(limit: maxLine)) }
+                if i == stop { break scanning }
+                let byte = input[i]
+                if byte == HTTP1Syntax.cr {
+                    reasonEnd = i - base
+                    state = .startLineLF
+                    i += 1
+                } else if byte == HTTP1Syntax.lf {
+                    return fail(.bareLF)
+                } else {
+                    return fail(.invalidStatusLine("control character in the reason phrase"))
+                }
+
+            case .startLineLF:
+                guard input[i] == HTTP1Syntax.lf else { return fail(.bareCR) }
+                i += 1
+                fieldsStart = i - base
+                state = .fieldLineStart
+
+            case .fieldLineStart:
+                let byte = input[i]
+                if byte == HTTP1Syntax.cr {
+                    state = .finalLF
+                    i += 1
+                } else if byte == HTTP1Syntax.lf {
+                    return fail(.bareLF)
+                } else if HTTP1Syntax.isWhitespace(byte) {
+                    if fieldCount == 0 {
+                        return fail(kind == .trailers ? .obsoleteLineFolding : .whitespaceAfterStartLine)
+                    }
+                    guard allowsFolding else { return fail(.obsoleteLineFolding) }
+                    if fieldIsContentLength {
+                        let value = HTTP1Syntax.trimmingWhitespace(bytes(base + colon + 1, i - 2))
+                        return fail(.invalidContentLength(HTTP1Syntax.excerpt(value) + " (folded)"))
+                    }
+                    sawFolding = true
+                    state = .fieldValue
+                    i += 1
+                } else {
+                    fieldCount += 1
+                    if fieldCount > fieldLimit {
+                        return fail(
+                            kind == .trailers
+                                ? .tooManyTrailerFields(limit: fieldLimit) : .tooManyFields(limit: fieldLimit))
+                    }
+                    lineStart = i - base
+                    state = .fieldName
+                }
+
+            case .fieldName:
+                let nameStart = base + lineStart
+                while i < stop, HTTP1Syntax.isTokenChar(input[i]) { i += 1 }
+                if i == stop { break scanning }
+                let byte = input[i]
+                if byte == HTTP1Syntax.colon {
+                    guard i > nameStart else { return fail(.invalidFieldName("")) }
+                    if kind == .request, i - nameStart == 4,
+                        HTTP1Syntax.equalsLowercased(bytes(nameStart, i), "host")
+                    {
+                        if hostCount == 0 { hostLine = lineStart }
+                        hostCount += 1
+                    }
+                    fieldIsContentLength =
+                        kind != .trailers && i - nameStart == 14
+                        && HTTP1Syntax.equalsLowercased(bytes(nameStart, i), "content-length")
+                    colon = i - base
+                    state = .fieldValue
+                    i += 1
+                } else if HTTP1Syntax.isWhitespace(byte) {
+                    return fail(.whitespaceBeforeColon(HTTP1Syntax.excerpt(bytes(nameStart, i))))
+                } else if byte == HTTP1Syntax.cr || byte == HTTP1Syntax.lf {
+                    return fail(.missingColon(HTTP1Syntax.excerpt(bytes(nameStart, i))))
+                } else {
+                    return fail(.invalidFieldName(HTTP1Syntax.excerpt(bytes(nameStart, i + 1))))
+                }
+
+            case .fieldValue:
+                i = HTTP1Syntax.skipFieldValueChars(input, from: i, to: stop)
+                if i == stop { break scanning }
+                let byte = input[i]
+                if byte == HTTP1Syntax.cr {
+                    state = .fieldLF
+                    i += 1
+                } else if byte == HTTP1Syntax.lf {
+                    return fail(.bareLF)
+                } else {
+                    return fail(
+                        .invalidFieldValue(name: HTTP1Syntax.string(bytes(base + lineStart, base + colon))))
+                }
+
+            case .fieldLF:
+                guard input[i] == HTTP1Syntax.lf else { return fail(.bareCR) }
+                if fieldIsContentLength, let error = recordContentLength(bytes(base + colon + 1, i - 1)) {
+                    return fail(error)
+                }
+                state = .fieldLineStart
+                i += 1
+
+            case .finalLF:
+                guard input[i] == HTTP1Syntax.lf else { return fail(.bareCR) }
+                i += 1
+                scanned = i - base
+                return .complete(end: scanned)
             }
-          } else {
-            guard byte == HTTP1Syntax.sp else {
-              return fail(.invalidVersion(HTTP1Syntax.excerpt(bytes(versionStart, i + 1))))
-            }
-            state = .statusCode
-            statusDigits = 0
-            statusCode = 0
-          }
         }
-        versionIndex += 1
-        i += 1
-        // The line so far, without the CR just consumed if the version ended the request line.
-        if i - (base + startLineStart) - (state == .startLineLF ? 1 : 0) > maxLine {
-          guard kind == .request else { return fail(.startLineTooLong(limit: maxLine)) }
-          // The version has a fixed size: the method or the target made the line too long.
-          let methodLength = methodEnd - startLineStart
-          let targetLength = targetEnd - methodEnd - 1
-          return fail(
-            methodLength > targetLength
-              ? .methodTooLong(limit: maxLine) : .requestTargetTooLong(limit: maxLine))
-        }
-
-      case .statusCode:
-        // status-code = 3DIGIT, from 100 to 999, then SP.
-        let byte = input[i]
-        let codeStart = i - statusDigits
-        if statusDigits < 3 {
-          guard HTTP1Syntax.isDigit(byte), statusDigits > 0 || byte != UInt8(ascii: "0") else {
-            return fail(.invalidStatusCode(HTTP1Syntax.excerpt(bytes(codeStart, i + 1))))
-          }
-          statusCode = statusCode * 10 + Int(byte &- 0x30)
-          statusDigits += 1
-        } else if byte == HTTP1Syntax.sp {
-          state = .reason
-          reasonStart = i + 1 - base
-        } else if byte == HTTP1Syntax.cr || byte == HTTP1Syntax.lf {
-          return fail(.invalidStatusLine("no SP after the status code"))
-        } else {
-          return fail(.invalidStatusCode(HTTP1Syntax.excerpt(bytes(codeStart, i + 1))))
-        }
-        i += 1
-        if i - (base + startLineStart) > maxLine { return fail(.startLineTooLong(limit: maxLine)) }
-
-      case .reason:
-        // Reason-phrase octets are exactly field-value octets (HTAB / SP / VCHAR / obs-text).
-        i = HTTP1Syntax.skipFieldValueChars(input, from: i, to: stop)
-        if i - (base + startLineStart) > maxLine { return fail(.startLineTooLong(limit: maxLine)) }
-        if i == stop { break scanning }
-        let byte = input[i]
-        if byte == HTTP1Syntax.cr {
-          reasonEnd = i - base
-          state = .startLineLF
-          i += 1
-        } else if byte == HTTP1Syntax.lf {
-          return fail(.bareLF)
-        } else {
-          return fail(.invalidStatusLine("control character in the reason phrase"))
-        }
-
-      case .startLineLF:
-        guard input[i] == HTTP1Syntax.lf else { return fail(.bareCR) }
-        i += 1
-        fieldsStart = i - base
-        state = .fieldLineStart
-
-      case .fieldLineStart:
-        let byte = input[i]
-        if byte == HTTP1Syntax.cr {
-          state = .finalLF
-          i += 1
-        } else if byte == HTTP1Syntax.lf {
-          return fail(.bareLF)
-        } else if HTTP1Syntax.isWhitespace(byte) {
-          if fieldCount == 0 {
-            return fail(kind == .trailers ? .obsoleteLineFolding : .whitespaceAfterStartLine)
-          }
-          guard allowsFolding else { return fail(.obsoleteLineFolding) }
-          if fieldIsContentLength {
-            let value = HTTP1Syntax.trimmingWhitespace(bytes(base + colon + 1, i - 2))
-            return fail(.invalidContentLength(HTTP1Syntax.excerpt(value) + " (folded)"))
-          }
-          sawFolding = true
-          state = .fieldValue
-          i += 1
-        } else {
-          fieldCount += 1
-          if fieldCount > fieldLimit {
-            return fail(
-              kind == .trailers
-                ? .tooManyTrailerFields(limit: fieldLimit) : .tooManyFields(limit: fieldLimit))
-          }
-          lineStart = i - base
-          state = .fieldName
-        }
-
-      case .fieldName:
-        let nameStart = base + lineStart
-        while i < stop, HTTP1Syntax.isTokenChar(input[i]) { i += 1 }
-        if i == stop { break scanning }
-        let byte = input[i]
-        if byte == HTTP1Syntax.colon {
-          guard i > nameStart else { return fail(.invalidFieldName("")) }
-          if kind == .request, i - nameStart == 4,
-            HTTP1Syntax.equalsLowercased(bytes(nameStart, i), "host")
-          {
-            if hostCount == 0 { hostLine = lineStart }
-            hostCount += 1
-          }
-          fieldIsContentLength =
-            kind != .trailers && i - nameStart == 14
-            && HTTP1Syntax.equalsLowercased(bytes(nameStart, i), "content-length")
-          colon = i - base
-          state = .fieldValue
-          i += 1
-        } else if HTTP1Syntax.isWhitespace(byte) {
-          return fail(.whitespaceBeforeColon(HTTP1Syntax.excerpt(bytes(nameStart, i))))
-        } else if byte == HTTP1Syntax.cr || byte == HTTP1Syntax.lf {
-          return fail(.missingColon(HTTP1Syntax.excerpt(bytes(nameStart, i))))
-        } else {
-          return fail(.invalidFieldName(HTTP1Syntax.excerpt(bytes(nameStart, i + 1))))
-        }
-
-      case .fieldValue:
-        i = HTTP1Syntax.skipFieldValueChars(input, from: i, to: stop)
-        if i == stop { break scanning }
-        let byte = input[i]
-        if byte == HTTP1Syntax.cr {
-          state = .fieldLF
-          i += 1
-        } else if byte == HTTP1Syntax.lf {
-          return fail(.bareLF)
-        } else {
-          return fail(
-            .invalidFieldValue(name: HTTP1Syntax.string(bytes(base + lineStart, base + colon))))
-        }
-
-      case .fieldLF:
-        guard input[i] == HTTP1Syntax.lf else { return fail(.bareCR) }
-        if fieldIsContentLength, let error = recordContentLength(bytes(base + colon + 1, i - 1)) {
-          return fail(error)
-        }
-        state = .fieldLineStart
-        i += 1
-
-      case .finalLF:
-        guard input[i] == HTTP1Syntax.lf else { return fail(.bareCR) }
-        i += 1
         scanned = i - base
-        return .complete(end: scanned)
-      }
-    }
-    scanned = i - base
-    if available > blockLimit {
-      return .failed(
-        kind == .trailers
-          ? .trailerBlockTooLarge(limit: blockLimit) : .headerBlockTooLarge(limit: blockLimit))
-    }
-    return .needMore
-  }
-
-  /// Records one Content-Length field value. RFC 9112 §6.3 item 5: a list is accepted when "all
-  /// values in the list are valid, and all values in the list are the same"; anything else makes
-  /// the framing invalid (400). Values must fit in 64 bits (RFC 9110 §8.6: "a recipient MUST
-  /// anticipate potentially large decimal numerals and prevent parsing errors due to integer
-  /// conversion overflows").
-  private mutating func recordContentLength(_ raw: UnsafeRawBufferPointer) -> HTTP1ParseError? {
-    let value = HTTP1Syntax.trimmingWhitespace(raw)
-    var found = contentLength
-    var start = 0
-    while start <= value.count {
-      var end = start
-      while end < value.count, value[end] != HTTP1Syntax.comma { end += 1 }
-      let element = HTTP1Syntax.trimmingWhitespace(
-        UnsafeRawBufferPointer(rebasing: value[start..<end]))
-      guard !element.isEmpty else { return .invalidContentLength(HTTP1Syntax.excerpt(value)) }
-      var number: UInt64 = 0
-      for byte in element {
-        guard HTTP1Syntax.isDigit(byte) else {
-          return .invalidContentLength(HTTP1Syntax.excerpt(value))
+        if available > blockLimit {
+            return .failed(
+                kind == .trailers
+                    ? .trailerBlockTooLarge(limit: blockLimit) : .headerBlockTooLarge(limit: blockLimit))
         }
-        let (times10, overflow) = number.multipliedReportingOverflow(by: 10)
-        let (sum, carry) = times10.addingReportingOverflow(UInt64(byte &- 0x30))
-        guard !overflow, !carry else { return .invalidContentLength(HTTP1Syntax.excerpt(value)) }
-        number = sum
-      }
-      if let previous = found, previous != number {
-        return .conflictingContentLengths(String(previous), String(number))
-      }
-      found = number
-      start = end + 1
+        return .needMore
     }
-    contentLength = found
-    sawContentLength = true
-    return nil
-  }
+
+    /// Records one Content-Length field value. RFC 9112 §6.3 item 5: a list is accepted when "all
+    /// values in the list are valid, and all values in the list are the same"; anything else makes
+    /// the framing invalid (400). Values must fit in 64 bits (RFC 9110 §8.6: "a recipient MUST
+    /// anticipate potentially large decimal numerals and prevent parsing errors due to integer
+    /// conversion overflows").
+    private mutating func recordContentLength(_ raw: UnsafeRawBufferPointer) -> HTTP1ParseError? {
+        let value = HTTP1Syntax.trimmingWhitespace(raw)
+        var found = contentLength
+        var start = 0
+        while start <= value.count {
+            var end = start
+            while end < value.count, value[end] != HTTP1Syntax.comma { end += 1 }
+            let element = HTTP1Syntax.trimmingWhitespace(
+                UnsafeRawBufferPointer(rebasing: value[start..<end]))
+            guard !element.isEmpty else { return .invalidContentLength(HTTP1Syntax.excerpt(value)) }
+            var number: UInt64 = 0
+            for byte in element {
+                guard HTTP1Syntax.isDigit(byte) else {
+                    return .invalidContentLength(HTTP1Syntax.excerpt(value))
+                }
+                let (times10, overflow) = number.multipliedReportingOverflow(by: 10)
+                let (sum, carry) = times10.addingReportingOverflow(UInt64(byte &- 0x30))
+                guard !overflow, !carry else { return .invalidContentLength(HTTP1Syntax.excerpt(value)) }
+                number = sum
+            }
+            if let previous = found, previous != number {
+                return .conflictingContentLengths(String(previous), String(number))
+            }
+            found = number
+            start = end + 1
+        }
+        contentLength = found
+        sawContentLength = true
+        return nil
+    }
 }

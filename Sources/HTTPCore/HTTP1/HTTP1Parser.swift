@@ -33,359 +33,359 @@
 /// client role call `expectResponse(toMethod:)` for each request sent, in order, so HEAD and CONNECT
 /// responses are framed correctly; without it a response is framed as the answer to a GET.
 public struct HTTP1Parser: Sendable {
-  public let role: HTTP1Role
-  /// The size limits; change them between messages.
-  public var limits: HTTP1Limits
-  /// Server role: answer an HTTP/1.1 request without Host with `.missingHost` (RFC 9112 §3.2).
-  /// On by default; turn it off only to test or to proxy for broken clients.
-  public var requireHost: Bool
+    public let role: HTTP1Role
+    /// The size limits; change them between messages.
+    public var limits: HTTP1Limits
+    /// Server role: answer an HTTP/1.1 request without Host with `.missingHost` (RFC 9112 §3.2).
+    /// On by default; turn it off only to test or to proxy for broken clients.
+    public var requireHost: Bool
 
-  enum RequestKind: Sendable { case head, connect, other }
+    enum RequestKind: Sendable { case head, connect, other }
 
-  enum State: Sendable {
-    case head
-    case body(remaining: UInt64)
-    case chunkLine
-    case chunkData(remaining: UInt64)
-    case chunkDataCR
-    case chunkDataLF
-    case trailers
-    case untilClose
-    case messageEnd
-    case closed
-    case switched
-    case ended
-    case failed(HTTP1ParseError)
-  }
+    enum State: Sendable {
+        case head
+        case body(remaining: UInt64)
+        case chunkLine
+        case chunkData(remaining: UInt64)
+        case chunkDataCR
+        case chunkDataLF
+        case trailers
+        case untilClose
+        case messageEnd
+        case closed
+        case switched
+        case ended
+        case failed(HTTP1ParseError)
+    }
 
-  /// The chunk-size line (`chunk-size [ chunk-ext ] CRLF`, RFC 9112 §7.1), octet by octet.
-  enum ChunkPhase: UInt8, Sendable {
-    case size, sizeWhitespace, extensionStart, extensionName, afterExtensionName, valueStart
-    case tokenValue, quotedValue, quotedPair, afterValue, lineFeed
-  }
+    /// The chunk-size line (`chunk-size [ chunk-ext ] CRLF`, RFC 9112 §7.1), octet by octet.
+    enum ChunkPhase: UInt8, Sendable {
+        case size, sizeWhitespace, extensionStart, extensionName, afterExtensionName, valueStart
+        case tokenValue, quotedValue, quotedPair, afterValue, lineFeed
+    }
 
-  var state: State = .head
-  var scanner: HTTP1HeadScanner
-  private var chunkPhase: ChunkPhase = .size
-  private var chunkDigits = 0
-  private var chunkSize: UInt64 = 0
-  private var chunkExtensionLength = 0
-  /// Whether the connection stays open after the current message.
-  var keepAlive = true
-  /// Client role: the kinds of the requests whose responses have not arrived, oldest first.
-  var pendingRequests: [RequestKind] = []
+    var state: State = .head
+    var scanner: HTTP1HeadScanner
+    private var chunkPhase: ChunkPhase = .size
+    private var chunkDigits = 0
+    private var chunkSize: UInt64 = 0
+    private var chunkExtensionLength = 0
+    /// Whether the connection stays open after the current message.
+    var keepAlive = true
+    /// Client role: the kinds of the requests whose responses have not arrived, oldest first.
+    var pendingRequests: [RequestKind] = []
 
-  public init(role: HTTP1Role, limits: HTTP1Limits = HTTP1Limits(), requireHost: Bool = true) {
-    self.role = role
-    self.limits = limits
-    self.requireHost = requireHost
-    self.scanner = Self.headScanner(for: role)
-  }
+    public init(role: HTTP1Role, limits: HTTP1Limits = HTTP1Limits(), requireHost: Bool = true) {
+        self.role = role
+        self.limits = limits
+        self.requireHost = requireHost
+        self.scanner = Self.headScanner(for: role)
+    }
 
-  private static func headScanner(for role: HTTP1Role) -> HTTP1HeadScanner {
-    HTTP1HeadScanner(kind: role == .server ? .request : .response, allowsFolding: role == .client)
-  }
+    private static func headScanner(for role: HTTP1Role) -> HTTP1HeadScanner {
+        HTTP1HeadScanner(kind: role == .server ? .request : .response, allowsFolding: role == .client)
+    }
 
-  /// Client role: a request with this method was sent; its response is framed accordingly (RFC
-  /// 9112 §6.3: no content after HEAD; a tunnel after a 2xx to CONNECT). Call once per request,
-  /// in the order the requests were written.
-  public mutating func expectResponse(toMethod method: String) {
-    precondition(role == .client, "HTTP1Parser.expectResponse(toMethod:) is for the client role")
-    let kind: RequestKind = method == "HEAD" ? .head : method == "CONNECT" ? .connect : .other
-    pendingRequests.append(kind)
-  }
+    /// Client role: a request with this method was sent; its response is framed accordingly (RFC
+    /// 9112 §6.3: no content after HEAD; a tunnel after a 2xx to CONNECT). Call once per request,
+    /// in the order the requests were written.
+    public mutating func expectResponse(toMethod method: String) {
+        precondition(role == .client, "HTTP1Parser.expectResponse(toMethod:) is for the client role")
+        let kind: RequestKind = method == "HEAD" ? .head : method == "CONNECT" ? .connect : .other
+        pendingRequests.append(kind)
+    }
 
-  /// Whether the parser is between messages (nothing of the next message has arrived, or only
-  /// empty lines).
-  public var isIdle: Bool {
-    if case .head = state { return scanner.isIdle }
-    if case .closed = state { return true }
-    return false
-  }
+    /// Whether the parser is between messages (nothing of the next message has arrived, or only
+    /// empty lines).
+    public var isIdle: Bool {
+        if case .head = state { return scanner.isIdle }
+        if case .closed = state { return true }
+        return false
+    }
 
-  // MARK: - Parsing
+    // MARK: - Parsing
 
-  /// Parses as much of `input` as yields the next event. See the type's documentation.
-  public mutating func parse(_ input: UnsafeRawBufferPointer) -> HTTP1ParseResult {
-    var position = 0
-    while true {
-      switch state {
-      case .failed(let error):
-        return HTTP1ParseResult(consumed: 0, event: .error(error))
+    /// Parses as much of `input` as yields the next event. See the type's documentation.
+    public mutating func parse(_ input: UnsafeRawBufferPointer) -> HTTP1ParseResult {
+        var position = 0
+        while true {
+            switch state {
+            case .failed(let error):
+                return HTTP1ParseResult(consumed: 0, event: .error(error))
 
-      case .switched:
-        return HTTP1ParseResult(consumed: 0, event: .switchedProtocols)
+            case .switched:
+                return HTTP1ParseResult(consumed: 0, event: .switchedProtocols)
 
-      case .ended:
-        if position < input.count { return fail(.dataAfterEnd, consumed: position) }
-        return HTTP1ParseResult(consumed: position, event: nil)
+            case .ended:
+                if position < input.count { return fail(.dataAfterEnd, consumed: position) }
+                return HTTP1ParseResult(consumed: position, event: nil)
 
-      case .closed:
-        // Tolerate the stray CRLFs some peers send after a message, but nothing else.
+            case .closed:
+                // Tolerate the stray CRLFs some peers send after a message, but nothing else.
+                while position < input.count {
+                    let byte = input[position]
+                    guard byte == HTTP1Syntax.cr || byte == HTTP1Syntax.lf else {
+                        return fail(.dataAfterClose, consumed: position)
+                    }
+                    position += 1
+                }
+                return HTTP1ParseResult(consumed: position, event: nil)
+
+            case .head:
+                switch scanner.scan(input, from: position, limits: limits) {
+                case .needMore:
+                    return HTTP1ParseResult(consumed: position, event: nil)
+                case .failed(let error):
+                    return fail(error, consumed: position)
+                case .complete(let end):
+                    let block = UnsafeRawBufferPointer(rebasing: input[position..<position + end])
+                    do {
+                        let head = try role == .server ? buildRequestHead(block) : buildResponseHead(block)
+                        return HTTP1ParseResult(consumed: position + end, event: .head(head))
+                    } catch {
+                        return fail(error, consumed: position)
+                    }
+                }
+
+            case .body(let remaining):
+                let available = input.count - position
+                guard available > 0 else { return HTTP1ParseResult(consumed: position, event: nil) }
+                let count = remaining < UInt64(available) ? Int(remaining) : available
+                let left = remaining - UInt64(count)
+                state = left == 0 ? .messageEnd : .body(remaining: left)
+                return HTTP1ParseResult(
+                    consumed: position + count, event: .body(position..<position + count))
+
+            case .untilClose:
+                guard position < input.count else {
+                    return HTTP1ParseResult(consumed: position, event: nil)
+                }
+                return HTTP1ParseResult(consumed: input.count, event: .body(position..<input.count))
+
+            case .chunkLine:
+                switch scanChunkLine(input, &position) {
+                case .needMore:
+                    return HTTP1ParseResult(consumed: position, event: nil)
+                case .failed(let error):
+                    return fail(error, consumed: position)
+                case .complete:
+                    if chunkSize == 0 {
+                        scanner = HTTP1HeadScanner(kind: .trailers, allowsFolding: role == .client)
+                        state = .trailers
+                    } else {
+                        state = .chunkData(remaining: chunkSize)
+                    }
+                }
+
+            case .chunkData(let remaining):
+                let available = input.count - position
+                guard available > 0 else { return HTTP1ParseResult(consumed: position, event: nil) }
+                let count = remaining < UInt64(available) ? Int(remaining) : available
+                let left = remaining - UInt64(count)
+                state = left == 0 ? .chunkDataCR : .chunkData(remaining: left)
+                return HTTP1ParseResult(
+                    consumed: position + count, event: .body(position..<position + count))
+
+            case .chunkDataCR:
+                guard position < input.count else {
+                    return HTTP1ParseResult(consumed: position, event: nil)
+                }
+                guard input[position] == HTTP1Syntax.cr else {
+                    return fail(.missingChunkTerminator, consumed: position)
+                }
+                position += 1
+                state = .chunkDataLF
+
+            case .chunkDataLF:
+                guard position < input.count else {
+                    return HTTP1ParseResult(consumed: position, event: nil)
+                }
+                guard input[position] == HTTP1Syntax.lf else {
+                    return fail(.missingChunkTerminator, consumed: position)
+                }
+                position += 1
+                startChunkLine()
+
+            case .trailers:
+                switch scanner.scan(input, from: position, limits: limits) {
+                case .needMore:
+                    return HTTP1ParseResult(consumed: position, event: nil)
+                case .failed(let error):
+                    return fail(error, consumed: position)
+                case .complete(let end):
+                    let block = UnsafeRawBufferPointer(rebasing: input[position..<position + end])
+                    position += end
+                    if scanner.fieldCount == 0 {
+                        finishMessage()
+                        return HTTP1ParseResult(consumed: position, event: .messageEnd)
+                    }
+                    state = .messageEnd
+                    return HTTP1ParseResult(consumed: position, event: .trailers(buildTrailers(block)))
+                }
+
+            case .messageEnd:
+                finishMessage()
+                return HTTP1ParseResult(consumed: position, event: .messageEnd)
+            }
+        }
+    }
+
+    /// Tells the parser that the input has ended (the peer closed its side). Returns `.messageEnd`
+    /// when that ends a body delimited by close, `.error(.unexpectedEOF)` in the middle of any other
+    /// message, and nil between messages. `parse` must not be called with more input afterwards.
+    public mutating func inputEnded() -> HTTP1ParseEvent? {
+        switch state {
+        case .failed(let error):
+            return .error(error)
+        case .switched, .ended:
+            return nil
+        case .closed:
+            state = .ended
+            return nil
+        case .head:
+            if scanner.isIdle {
+                state = .ended
+                return nil
+            }
+            state = .failed(.unexpectedEOF)
+            return .error(.unexpectedEOF)
+        case .untilClose, .messageEnd:
+            state = .ended
+            return .messageEnd
+        case .body, .chunkLine, .chunkData, .chunkDataCR, .chunkDataLF, .trailers:
+            state = .failed(.unexpectedEOF)
+            return .error(.unexpectedEOF)
+        }
+    }
+
+    private mutating func fail(_ error: HTTP1ParseError, consumed: Int) -> HTTP1ParseResult {
+        state = .failed(error)
+        return HTTP1ParseResult(consumed: consumed, event: .error(error))
+    }
+
+    private mutating func finishMessage() {
+        if keepAlive {
+            state = .head
+            scanner = Self.headScanner(for: role)
+        } else {
+            state = .closed
+        }
+    }
+
+    mutating func startChunkLine() {
+        state = .chunkLine
+        chunkPhase = .size
+        chunkDigits = 0
+        chunkSize = 0
+        chunkExtensionLength = 0
+    }
+
+    // MARK: - Chunk-size line
+
+    enum ChunkLineOutcome {
+        case needMore
+        /// The line is complete; `chunkSize` holds the size.
+        case complete
+        case failed(HTTP1ParseError)
+    }
+
+    /// Consumes the octets of a chunk-size line.
+    ///
+    /// `chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF`, `chunk-size = 1*HEXDIG`,
+    /// `chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )` (RFC 9112 §7.1).
+    /// Extensions are validated and skipped ("A recipient MUST ignore unrecognized chunk
+    /// extensions", §7.1.1), within `maxChunkExtensionLength`. The size may have up to 16 hex digits
+    /// (leading zeros included), so it always fits in a UInt64 — RFC 9112 §7.1: "Recipients MUST
+    /// anticipate potentially large hexadecimal numerals and prevent parsing errors due to integer
+    /// conversion overflows". (lua-http allows 8 digits, which caps chunks at 4 GiB.)
+    private mutating func scanChunkLine(_ input: UnsafeRawBufferPointer, _ position: inout Int)
+        -> ChunkLineOutcome
+    {
+        let extensionLimit = limits.maxChunkExtensionLength
         while position < input.count {
-          let byte = input[position]
-          guard byte == HTTP1Syntax.cr || byte == HTTP1Syntax.lf else {
-            return fail(.dataAfterClose, consumed: position)
-          }
-          position += 1
+            let byte = input[position]
+            position += 1
+            if chunkPhase != .size && chunkPhase != .lineFeed && byte != HTTP1Syntax.cr {
+                chunkExtensionLength += 1
+                if chunkExtensionLength > extensionLimit {
+                    return .failed(.chunkExtensionTooLong(limit: extensionLimit))
+                }
+            }
+            switch chunkPhase {
+            case .size:
+                if let digit = HTTP1Syntax.hexValue(byte) {
+                    chunkDigits += 1
+                    if chunkDigits > 16 { return .failed(.chunkSizeTooLarge) }
+                    chunkSize = chunkSize << 4 | UInt64(digit)
+                    continue
+                }
+                guard chunkDigits > 0 else { return .failed(.invalidChunkSize) }
+                switch byte {
+                case HTTP1Syntax.cr: chunkPhase = .lineFeed
+                case HTTP1Syntax.semicolon, HTTP1Syntax.sp, HTTP1Syntax.htab:
+                    chunkPhase = byte == HTTP1Syntax.semicolon ? .extensionStart : .sizeWhitespace
+                    chunkExtensionLength = 1
+                    if extensionLimit < 1 { return .failed(.chunkExtensionTooLong(limit: extensionLimit)) }
+                case HTTP1Syntax.lf: return .failed(.bareLF)
+                default: return .failed(.invalidChunkSize)
+                }
+            case .sizeWhitespace:
+                // BWS is only allowed before a ";" (so "5 \r\n" and "5 abc" are invalid sizes).
+                if byte == HTTP1Syntax.semicolon {
+                    chunkPhase = .extensionStart
+                } else if !HTTP1Syntax.isWhitespace(byte) {
+                    return .failed(.invalidChunkSize)
+                }
+            case .extensionStart:
+                if HTTP1Syntax.isTokenChar(byte) {
+                    chunkPhase = .extensionName
+                } else if !HTTP1Syntax.isWhitespace(byte) {
+                    return .failed(.invalidChunkExtension)
+                }
+            case .extensionName, .afterExtensionName:
+                if chunkPhase == .extensionName && HTTP1Syntax.isTokenChar(byte) { continue }
+                switch byte {
+                case HTTP1Syntax.sp, HTTP1Syntax.htab: chunkPhase = .afterExtensionName
+                case HTTP1Syntax.equals: chunkPhase = .valueStart
+                case HTTP1Syntax.semicolon: chunkPhase = .extensionStart
+                case HTTP1Syntax.cr: chunkPhase = .lineFeed
+                case HTTP1Syntax.lf: return .failed(.bareLF)
+                default: return .failed(.invalidChunkExtension)
+                }
+            case .valueStart:
+                if byte == HTTP1Syntax.dquote {
+                    chunkPhase = .quotedValue
+                } else if HTTP1Syntax.isTokenChar(byte) {
+                    chunkPhase = .tokenValue
+                } else if !HTTP1Syntax.isWhitespace(byte) {
+                    return .failed(.invalidChunkExtension)
+                }
+            case .tokenValue, .afterValue:
+                if chunkPhase == .tokenValue && HTTP1Syntax.isTokenChar(byte) { continue }
+                switch byte {
+                case HTTP1Syntax.sp, HTTP1Syntax.htab: chunkPhase = .afterValue
+                case HTTP1Syntax.semicolon: chunkPhase = .extensionStart
+                case HTTP1Syntax.cr: chunkPhase = .lineFeed
+                case HTTP1Syntax.lf: return .failed(.bareLF)
+                default: return .failed(.invalidChunkExtension)
+                }
+            case .quotedValue:
+                if byte == HTTP1Syntax.dquote {
+                    chunkPhase = .afterValue
+                } else if byte == HTTP1Syntax.backslash {
+                    chunkPhase = .quotedPair
+                } else if !HTTP1Syntax.isQuotedTextChar(byte) {
+                    return .failed(.invalidChunkExtension)
+                }
+            case .quotedPair:
+                // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
+                guard HTTP1Syntax.isFieldValueChar(byte) else { return .failed(.invalidChunkExtension) }
+                chunkPhase = .quotedValue
+            case .lineFeed:
+                guard byte == HTTP1Syntax.lf else { return .failed(.bareCR) }
+                return .complete
+            }
         }
-        return HTTP1ParseResult(consumed: position, event: nil)
-
-      case .head:
-        switch scanner.scan(input, from: position, limits: limits) {
-        case .needMore:
-          return HTTP1ParseResult(consumed: position, event: nil)
-        case .failed(let error):
-          return fail(error, consumed: position)
-        case .complete(let end):
-          let block = UnsafeRawBufferPointer(rebasing: input[position..<position + end])
-          do {
-            let head = try role == .server ? buildRequestHead(block) : buildResponseHead(block)
-            return HTTP1ParseResult(consumed: position + end, event: .head(head))
-          } catch {
-            return fail(error, consumed: position)
-          }
-        }
-
-      case .body(let remaining):
-        let available = input.count - position
-        guard available > 0 else { return HTTP1ParseResult(consumed: position, event: nil) }
-        let count = remaining < UInt64(available) ? Int(remaining) : available
-        let left = remaining - UInt64(count)
-        state = left == 0 ? .messageEnd : .body(remaining: left)
-        return HTTP1ParseResult(
-          consumed: position + count, event: .body(position..<position + count))
-
-      case .untilClose:
-        guard position < input.count else {
-          return HTTP1ParseResult(consumed: position, event: nil)
-        }
-        return HTTP1ParseResult(consumed: input.count, event: .body(position..<input.count))
-
-      case .chunkLine:
-        switch scanChunkLine(input, &position) {
-        case .needMore:
-          return HTTP1ParseResult(consumed: position, event: nil)
-        case .failed(let error):
-          return fail(error, consumed: position)
-        case .complete:
-          if chunkSize == 0 {
-            scanner = HTTP1HeadScanner(kind: .trailers, allowsFolding: role == .client)
-            state = .trailers
-          } else {
-            state = .chunkData(remaining: chunkSize)
-          }
-        }
-
-      case .chunkData(let remaining):
-        let available = input.count - position
-        guard available > 0 else { return HTTP1ParseResult(consumed: position, event: nil) }
-        let count = remaining < UInt64(available) ? Int(remaining) : available
-        let left = remaining - UInt64(count)
-        state = left == 0 ? .chunkDataCR : .chunkData(remaining: left)
-        return HTTP1ParseResult(
-          consumed: position + count, event: .body(position..<position + count))
-
-      case .chunkDataCR:
-        guard position < input.count else {
-          return HTTP1ParseResult(consumed: position, event: nil)
-        }
-        guard input[position] == HTTP1Syntax.cr else {
-          return fail(.missingChunkTerminator, consumed: position)
-        }
-        position += 1
-        state = .chunkDataLF
-
-      case .chunkDataLF:
-        guard position < input.count else {
-          return HTTP1ParseResult(consumed: position, event: nil)
-        }
-        guard input[position] == HTTP1Syntax.lf else {
-          return fail(.missingChunkTerminator, consumed: position)
-        }
-        position += 1
-        startChunkLine()
-
-      case .trailers:
-        switch scanner.scan(input, from: position, limits: limits) {
-        case .needMore:
-          return HTTP1ParseResult(consumed: position, event: nil)
-        case .failed(let error):
-          return fail(error, consumed: position)
-        case .complete(let end):
-          let block = UnsafeRawBufferPointer(rebasing: input[position..<position + end])
-          position += end
-          if scanner.fieldCount == 0 {
-            finishMessage()
-            return HTTP1ParseResult(consumed: position, event: .messageEnd)
-          }
-          state = .messageEnd
-          return HTTP1ParseResult(consumed: position, event: .trailers(buildTrailers(block)))
-        }
-
-      case .messageEnd:
-        finishMessage()
-        return HTTP1ParseResult(consumed: position, event: .messageEnd)
-      }
+        return .needMore
     }
-  }
-
-  /// Tells the parser that the input has ended (the peer closed its side). Returns `.messageEnd`
-  /// when that ends a body delimited by close, `.error(.unexpectedEOF)` in the middle of any other
-  /// message, and nil between messages. `parse` must not be called with more input afterwards.
-  public mutating func inputEnded() -> HTTP1ParseEvent? {
-    switch state {
-    case .failed(let error):
-      return .error(error)
-    case .switched, .ended:
-      return nil
-    case .closed:
-      state = .ended
-      return nil
-    case .head:
-      if scanner.isIdle {
-        state = .ended
-        return nil
-      }
-      state = .failed(.unexpectedEOF)
-      return .error(.unexpectedEOF)
-    case .untilClose, .messageEnd:
-      state = .ended
-      return .messageEnd
-    case .body, .chunkLine, .chunkData, .chunkDataCR, .chunkDataLF, .trailers:
-      state = .failed(.unexpectedEOF)
-      return .error(.unexpectedEOF)
-    }
-  }
-
-  private mutating func fail(_ error: HTTP1ParseError, consumed: Int) -> HTTP1ParseResult {
-    state = .failed(error)
-    return HTTP1ParseResult(consumed: consumed, event: .error(error))
-  }
-
-  private mutating func finishMessage() {
-    if keepAlive {
-      state = .head
-      scanner = Self.headScanner(for: role)
-    } else {
-      state = .closed
-    }
-  }
-
-  mutating func startChunkLine() {
-    state = .chunkLine
-    chunkPhase = .size
-    chunkDigits = 0
-    chunkSize = 0
-    chunkExtensionLength = 0
-  }
-
-  // MARK: - Chunk-size line
-
-  enum ChunkLineOutcome {
-    case needMore
-    /// The line is complete; `chunkSize` holds the size.
-    case complete
-    case failed(HTTP1ParseError)
-  }
-
-  /// Consumes the octets of a chunk-size line.
-  ///
-  /// `chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF`, `chunk-size = 1*HEXDIG`,
-  /// `chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )` (RFC 9112 §7.1).
-  /// Extensions are validated and skipped ("A recipient MUST ignore unrecognized chunk
-  /// extensions", §7.1.1), within `maxChunkExtensionLength`. The size may have up to 16 hex digits
-  /// (leading zeros included), so it always fits in a UInt64 — RFC 9112 §7.1: "Recipients MUST
-  /// anticipate potentially large hexadecimal numerals and prevent parsing errors due to integer
-  /// conversion overflows". (lua-http allows 8 digits, which caps chunks at 4 GiB.)
-  private mutating func scanChunkLine(_ input: UnsafeRawBufferPointer, _ position: inout Int)
-    -> ChunkLineOutcome
-  {
-    let extensionLimit = limits.maxChunkExtensionLength
-    while position < input.count {
-      let byte = input[position]
-      position += 1
-      if chunkPhase != .size && chunkPhase != .lineFeed && byte != HTTP1Syntax.cr {
-        chunkExtensionLength += 1
-        if chunkExtensionLength > extensionLimit {
-          return .failed(.chunkExtensionTooLong(limit: extensionLimit))
-        }
-      }
-      switch chunkPhase {
-      case .size:
-        if let digit = HTTP1Syntax.hexValue(byte) {
-          chunkDigits += 1
-          if chunkDigits > 16 { return .failed(.chunkSizeTooLarge) }
-          chunkSize = chunkSize << 4 | UInt64(digit)
-          continue
-        }
-        guard chunkDigits > 0 else { return .failed(.invalidChunkSize) }
-        switch byte {
-        case HTTP1Syntax.cr: chunkPhase = .lineFeed
-        case HTTP1Syntax.semicolon, HTTP1Syntax.sp, HTTP1Syntax.htab:
-          chunkPhase = byte == HTTP1Syntax.semicolon ? .extensionStart : .sizeWhitespace
-          chunkExtensionLength = 1
-          if extensionLimit < 1 { return .failed(.chunkExtensionTooLong(limit: extensionLimit)) }
-        case HTTP1Syntax.lf: return .failed(.bareLF)
-        default: return .failed(.invalidChunkSize)
-        }
-      case .sizeWhitespace:
-        // BWS is only allowed before a ";" (so "5 \r\n" and "5 abc" are invalid sizes).
-        if byte == HTTP1Syntax.semicolon {
-          chunkPhase = .extensionStart
-        } else if !HTTP1Syntax.isWhitespace(byte) {
-          return .failed(.invalidChunkSize)
-        }
-      case .extensionStart:
-        if HTTP1Syntax.isTokenChar(byte) {
-          chunkPhase = .extensionName
-        } else if !HTTP1Syntax.isWhitespace(byte) {
-          return .failed(.invalidChunkExtension)
-        }
-      case .extensionName, .afterExtensionName:
-        if chunkPhase == .extensionName && HTTP1Syntax.isTokenChar(byte) { continue }
-        switch byte {
-        case HTTP1Syntax.sp, HTTP1Syntax.htab: chunkPhase = .afterExtensionName
-        case HTTP1Syntax.equals: chunkPhase = .valueStart
-        case HTTP1Syntax.semicolon: chunkPhase = .extensionStart
-        case HTTP1Syntax.cr: chunkPhase = .lineFeed
-        case HTTP1Syntax.lf: return .failed(.bareLF)
-        default: return .failed(.invalidChunkExtension)
-        }
-      case .valueStart:
-        if byte == HTTP1Syntax.dquote {
-          chunkPhase = .quotedValue
-        } else if HTTP1Syntax.isTokenChar(byte) {
-          chunkPhase = .tokenValue
-        } else if !HTTP1Syntax.isWhitespace(byte) {
-          return .failed(.invalidChunkExtension)
-        }
-      case .tokenValue, .afterValue:
-        if chunkPhase == .tokenValue && HTTP1Syntax.isTokenChar(byte) { continue }
-        switch byte {
-        case HTTP1Syntax.sp, HTTP1Syntax.htab: chunkPhase = .afterValue
-        case HTTP1Syntax.semicolon: chunkPhase = .extensionStart
-        case HTTP1Syntax.cr: chunkPhase = .lineFeed
-        case HTTP1Syntax.lf: return .failed(.bareLF)
-        default: return .failed(.invalidChunkExtension)
-        }
-      case .quotedValue:
-        if byte == HTTP1Syntax.dquote {
-          chunkPhase = .afterValue
-        } else if byte == HTTP1Syntax.backslash {
-          chunkPhase = .quotedPair
-        } else if !HTTP1Syntax.isQuotedTextChar(byte) {
-          return .failed(.invalidChunkExtension)
-        }
-      case .quotedPair:
-        // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
-        guard HTTP1Syntax.isFieldValueChar(byte) else { return .failed(.invalidChunkExtension) }
-        chunkPhase = .quotedValue
-      case .lineFeed:
-        guard byte == HTTP1Syntax.lf else { return .failed(.bareCR) }
-        return .complete
-      }
-    }
-    return .needMore
-  }
 }

@@ -1,69 +1,69 @@
 /// Why the serializer refused to write a head. Nothing is written when it throws.
 public enum HTTP1SerializeError: Error, Sendable, Hashable, CustomStringConvertible {
-  /// A required pseudo-header is missing (`:method`, `:path`, `:status`, or `:authority` / a Host
-  /// field for an HTTP/1.1 request or a CONNECT).
-  case missingPseudoHeader(String)
-  /// A pseudo-header that has no place in this head (`:status` in a request, `:path` in a CONNECT,
-  /// any pseudo-header in trailers, an unknown one).
-  case unexpectedPseudoHeader(String)
-  /// Both `:authority` and a Host field.
-  case conflictingHost
-  /// The method is empty or not a token.
-  case invalidMethod(String)
-  /// The request-target is empty or has a byte outside visible US-ASCII (CR, LF, NUL, SP …).
-  case invalidRequestTarget(String)
-  /// The authority has a byte that cannot appear in `uri-host [ ":" port ]`.
-  case invalidAuthority(String)
-  /// `:status` is not three digits from 100 to 999.
-  case invalidStatus(String)
-  /// The reason phrase has a CR, LF, NUL or another CTL.
-  case invalidReasonPhrase(String)
-  /// A field name that is empty or not a token (CR, LF, NUL, SP, colon …).
-  case invalidFieldName(String)
-  /// A field value with CR, LF, NUL or another CTL (obs-fold is not generated: RFC 9112 §5.2 "A
-  /// sender MUST NOT generate a message that includes line folding").
-  case invalidFieldValue(name: String)
+    /// A required pseudo-header is missing (`:method`, `:path`, `:status`, or `:authority` / a Host
+    /// field for an HTTP/1.1 request or a CONNECT).
+    case missingPseudoHeader(String)
+    /// A pseudo-header that has no place in this head (`:status` in a request, `:path` in a CONNECT,
+    /// any pseudo-header in trailers, an unknown one).
+    case unexpectedPseudoHeader(String)
+    /// Both `:authority` and a Host field.
+    case conflictingHost
+    /// The method is empty or not a token.
+    case invalidMethod(String)
+    /// The request-target is empty or has a byte outside visible US-ASCII (CR, LF, NUL, SP …).
+    case invalidRequestTarget(String)
+    /// The authority has a byte that cannot appear in `uri-host [ ":" port ]`.
+    case invalidAuthority(String)
+    /// `:status` is not three digits from 100 to 999.
+    case invalidStatus(String)
+    /// The reason phrase has a CR, LF, NUL or another CTL.
+    case invalidReasonPhrase(String)
+    /// A field name that is empty or not a token (CR, LF, NUL, SP, colon …).
+    case invalidFieldName(String)
+    /// A field value with CR, LF, NUL or another CTL (obs-fold is not generated: RFC 9112 §5.2 "A
+    /// sender MUST NOT generate a message that includes line folding").
+    case invalidFieldValue(name: String)
 
-  public var description: String {
-    switch self {
-    case .missingPseudoHeader(let name): return "missing \(name) (required in this HTTP/1 head)"
-    case .unexpectedPseudoHeader(let name):
-      return "pseudo-header \(name) cannot be written in this HTTP/1 head"
-    case .conflictingHost: return "both :authority and a host field"
-    case .invalidMethod(let method): return "invalid method: \"\(Self.escaped(method))\""
-    case .invalidRequestTarget(let target):
-      return "invalid request-target: \"\(Self.escaped(target))\""
-    case .invalidAuthority(let authority):
-      return "invalid authority: \"\(Self.escaped(authority))\""
-    case .invalidStatus(let status):
-      return "invalid :status \"\(Self.escaped(status))\" (must be 100...999)"
-    case .invalidReasonPhrase(let reason):
-      return "invalid reason phrase: \"\(Self.escaped(reason))\""
-    case .invalidFieldName(let name): return "invalid field name: \"\(Self.escaped(name))\""
-    case .invalidFieldValue(let name):
-      return "invalid character (CR, LF, NUL or CTL) in the value of \"\(Self.escaped(name))\""
-    }
-  }
-
-  /// The string with control characters shown as `\r`, `\n`, `\0` or `\u{XX}`.
-  static func escaped(_ string: String) -> String {
-    var out = ""
-    for scalar in string.unicodeScalars {
-      switch scalar {
-      case "\r": out += "\\r"
-      case "\n": out += "\\n"
-      case "\0": out += "\\0"
-      case "\"": out += "\\\""
-      default:
-        if scalar.value < 0x20 || scalar.value == 0x7F {
-          out += "\\u{" + String(scalar.value, radix: 16) + "}"
-        } else {
-          out.unicodeScalars.append(scalar)
+    public var description: String {
+        switch self {
+        case .missingPseudoHeader(let name): return "missing \(name) (required in this HTTP/1 head)"
+        case .unexpectedPseudoHeader(let name):
+            return "pseudo-header \(name) cannot be written in this HTTP/1 head"
+        case .conflictingHost: return "both :authority and a host field"
+        case .invalidMethod(let method): return "invalid method: \"\(Self.escaped(method))\""
+        case .invalidRequestTarget(let target):
+            return "invalid request-target: \"\(Self.escaped(target))\""
+        case .invalidAuthority(let authority):
+            return "invalid authority: \"\(Self.escaped(authority))\""
+        case .invalidStatus(let status):
+            return "invalid :status \"\(Self.escaped(status))\" (must be 100...999)"
+        case .invalidReasonPhrase(let reason):
+            return "invalid reason phrase: \"\(Self.escaped(reason))\""
+        case .invalidFieldName(let name): return "invalid field name: \"\(Self.escaped(name))\""
+        case .invalidFieldValue(let name):
+            return "invalid character (CR, LF, NUL or CTL) in the value of \"\(Self.escaped(name))\""
         }
-      }
     }
-    return out
-  }
+
+    /// The string with control characters shown as `\r`, `\n`, `\0` or `\u{XX}`.
+    static func escaped(_ string: String) -> String {
+        var out = ""
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\r": out += "\\r"
+            case "\n": out += "\\n"
+            case "\0": out += "\\0"
+            case "\"": out += "\\\""
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    out += "\\u{" + String(scalar.value, radix: 16) + "}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
+    }
 }
 
 /// Writes HTTP/1 heads and chunk framing into a caller's byte buffer. No I/O, no framing policy:
@@ -72,261 +72,209 @@ public enum HTTP1SerializeError: Error, Sendable, Hashable, CustomStringConverti
 /// injection (CR, LF, NUL in any element, a name that is not a token) is impossible. On error it
 /// throws and the buffer is unchanged.
 public enum HTTP1Serializer {
-  /// Writes a request head: the request line from `:method` and `:path` (for CONNECT, the target is
-  /// `:authority`), then `host` from `:authority` as the first field (RFC 9110 §7.2: a user agent
-  /// "SHOULD generate Host as the first field line"), then the regular fields in order, then the
-  /// empty line. `:scheme` is not written (HTTP/1 origin-form has none). An HTTP/1.1 request needs
-  /// `:authority` or a `host` field (RFC 9112 §3.2).
-  public static func writeRequestHead(
-    _ headers: Headers, version: HTTP1Version = .http11, into buffer: inout [UInt8]
-  ) throws(HTTP1SerializeError) {
-    var method: String?
-    var path: String?
-    var authority: String?
-    var size = 0
-    var hasHostField = false
-    for field in headers.fields {
-      if field.name.utf8.first == UInt8(ascii: ":") {
-        switch field.name {
-        case ":method": method = field.value
-        case ":path": path = field.value
-        case ":authority": authority = field.value
-        case ":scheme": break
-        default: throw .unexpectedPseudoHeader(field.name)
+    /// Writes a request head: the request line from `:method` and `:path` (for CONNECT, the target is
+    /// `:authority`), then `host` from `:authority` as the first field (RFC 9110 §7.2: a user agent
+    /// "SHOULD generate Host as the first field line"), then the regular fields in order, then the
+    /// empty line. `:scheme` is not written (HTTP/1 origin-form has none). An HTTP/1.1 request needs
+    /// `:authority` or a `host` field (RFC 9112 §3.2).
+    public static func writeRequestHead(
+        _ headers: Headers, version: HTTP1Version = .http11, into buffer: inout [UInt8]
+    ) throws(HTTP1SerializeError) {
+        var method: String?
+        var path: String?
+        var authority: String?
+        var size = 0
+        var hasHostField = false
+        for field in headers.fields {
+            if field.name.utf8.first == UInt8(ascii: ":") {
+                switch field.name {
+                case ":method": method = field.value
+                case ":path": path = field.value
+                case ":authority": authority = field.value
+                case ":scheme": break
+                default: throw .unexpectedPseudoHeader(field.name)
+                }
+                continue
+            }
+            size += try validatedFieldSize(field)
+            if isHost(field.name) { hasHostField = true }
         }
-        continue
-      }
-      size += try validatedFieldSize(field)
-      if isHost(field.name) { hasHostField = true }
-    }
-    guard let method else { throw .missingPseudoHeader(":method") }
-    guard !method.isEmpty, method.utf8.allSatisfy(HTTP1Syntax.isTokenChar) else {
-      throw .invalidMethod(method)
-    }
-    if let authority {
-      if hasHostField { throw .conflictingHost }
-      guard authority.utf8.allSatisfy(HTTP1Syntax.isHostChar) else {
-        throw .invalidAuthority(authority)
-      }
-    }
-    let target: String
-    if method == "CONNECT" {
-      // authority-form (RFC 9112 §3.2.3); like HTTP/2, a CONNECT has no :path.
-      if path != nil { throw .unexpectedPseudoHeader(":path") }
-      guard let authority, !authority.isEmpty else { throw .missingPseudoHeader(":authority") }
-      target = authority
-    } else {
-      guard let path else { throw .missingPseudoHeader(":path") }
-      guard !path.isEmpty, path.utf8.allSatisfy(HTTP1Syntax.isTargetChar) else {
-        throw .invalidRequestTarget(path)
-      }
-      target = path
-    }
-    if version == .http11 && authority == nil && !hasHostField {
-      throw .missingPseudoHeader(":authority")
-    }
+        guard let method else { throw .missingPseudoHeader(":method") }
+        guard !method.isEmpty, method.utf8.allSatisfy(HTTP1Syntax.isTokenChar) else {
+            throw .invalidMethod(method)
+        }
+        if let authority {
+            if hasHostField { throw .conflictingHost }
+            guard authority.utf8.allSatisfy(HTTP1Syntax.isHostChar) else {
+                throw .invalidAuthority(authority)
+            }
+        }
+        let target: String
+        if method == "CONNECT" {
+            // authority-form (RFC 9112 §3.2.3); like HTTP/2, a CONNECT has no :path.
+            if path != nil { throw .unexpectedPseudoHeader(":path") }
+            guard let authority, !authority.isEmpty else { throw .missingPseudoHeader(":authority") }
+            target = authority
+        } else {
+            guard let path else { throw .missingPseudoHeader(":path") }
+            guard !path.isEmpty, path.utf8.allSatisfy(HTTP1Syntax.isTargetChar) else {
+                throw .invalidRequestTarget(path)
+            }
+            target = path
+        }
+        if version == .http11 && authority == nil && !hasHostField {
+            throw .missingPseudoHeader(":authority")
+        }
 
-    size += method.utf8.count + 1 + target.utf8.count + 1 + 8 + 2 + 2
-    if let authority { size += 6 + authority.utf8.count + 2 }
-    reserve(size, in: &buffer)
-    buffer.append(contentsOf: method.utf8)
-    buffer.append(HTTP1Syntax.sp)
-    buffer.append(contentsOf: target.utf8)
-    buffer.append(HTTP1Syntax.sp)
-    appendVersion(version, to: &buffer)
-    appendCRLF(to: &buffer)
-    if let authority {
-      buffer.append(contentsOf: "host: ".utf8)
-      buffer.append(contentsOf: authority.utf8)
-      appendCRLF(to: &buffer)
-    }
-    appendFields(headers, to: &buffer)
-    appendCRLF(to: &buffer)
-  }
-
-  /// Writes a response head: the status line from `:status` and `reasonPhrase` (by default
-  /// `defaultReasonPhrase(for:)`), then the regular fields in order, then the empty line.
-  public static func writeResponseHead(
-    _ headers: Headers, version: HTTP1Version = .http11, reasonPhrase: String? = nil,
-    into buffer: inout [UInt8]
-  ) throws(HTTP1SerializeError) {
-    var statusText: String?
-    var size = 0
-    for field in headers.fields {
-      if field.name.utf8.first == UInt8(ascii: ":") {
-        guard field.name == ":status" else { throw .unexpectedPseudoHeader(field.name) }
-        statusText = field.value
-        continue
-      }
-      size += try validatedFieldSize(field)
-    }
-    guard let statusText else { throw .missingPseudoHeader(":status") }
-    guard let status = parseStatus(statusText) else { throw .invalidStatus(statusText) }
-    let reason = reasonPhrase ?? defaultReasonPhrase(for: status)
-    guard reason.utf8.allSatisfy(HTTP1Syntax.isReasonChar) else {
-      throw .invalidReasonPhrase(reason)
+        size += method.utf8.count + 1 + target.utf8.count + 1 + 8 + 2 + 2
+        if let authority { size += 6 + authority.utf8.count + 2 }
+        reserve(size, in: &buffer)
+        buffer.append(contentsOf: method.utf8)
+        buffer.append(HTTP1Syntax.sp)
+        buffer.append(contentsOf: target.utf8)
+        buffer.append(HTTP1Syntax.sp)
+        appendVersion(version, to: &buffer)
+        appendCRLF(to: &buffer)
+        if let authority {
+            buffer.append(contentsOf: "host: ".utf8)
+            buffer.append(contentsOf: authority.utf8)
+            appendCRLF(to: &buffer)
+        }
+        appendFields(headers, to: &buffer)
+        appendCRLF(to: &buffer)
     }
 
-    size += 8 + 1 + 3 + 1 + reason.utf8.count + 2 + 2
-    reserve(size, in: &buffer)
-    appendVersion(version, to: &buffer)
-    buffer.append(HTTP1Syntax.sp)
-    buffer.append(contentsOf: statusText.utf8)
-    buffer.append(HTTP1Syntax.sp)
-    buffer.append(contentsOf: reason.utf8)
-    appendCRLF(to: &buffer)
-    appendFields(headers, to: &buffer)
-    appendCRLF(to: &buffer)
-  }
+    /// Writes a response head: the status line from `:status` and `reasonPhrase` (by default
+    /// `ReasonPhrase.registered(status:)`, empty for unregistered codes), then the regular fields in order, then the empty line.
+    public static func writeResponseHead(
+        _ headers: Headers, version: HTTP1Version = .http11, reasonPhrase: String? = nil,
+        into buffer: inout [UInt8]
+    ) throws(HTTP1SerializeError) {
+        var statusText: String?
+        var size = 0
+        for field in headers.fields {
+            if field.name.utf8.first == UInt8(ascii: ":") {
+                guard field.name == ":status" else { throw .unexpectedPseudoHeader(field.name) }
+                statusText = field.value
+                continue
+            }
+            size += try validatedFieldSize(field)
+        }
+        guard let statusText else { throw .missingPseudoHeader(":status") }
+        guard let status = parseStatus(statusText) else { throw .invalidStatus(statusText) }
+        let reason = reasonPhrase ?? ReasonPhrase.registered(status: status) ?? ""
+        guard reason.utf8.allSatisfy(HTTP1Syntax.isReasonChar) else {
+            throw .invalidReasonPhrase(reason)
+        }
 
-  /// Writes one chunk: `chunk-size CRLF chunk-data CRLF` (RFC 9112 §7.1), size in lower-case hex.
-  /// Writes nothing for empty data, because a zero-size chunk would end the body.
-  public static func writeChunk(_ data: UnsafeRawBufferPointer, into buffer: inout [UInt8]) {
-    guard !data.isEmpty else { return }
-    reserve(16 + 2 + data.count + 2, in: &buffer)
-    appendHex(UInt64(data.count), to: &buffer)
-    appendCRLF(to: &buffer)
-    buffer.append(contentsOf: data)
-    appendCRLF(to: &buffer)
-  }
-
-  /// Writes one chunk from an array. See `writeChunk(_:into:)` for raw buffers.
-  public static func writeChunk(_ data: [UInt8], into buffer: inout [UInt8]) {
-    data.withUnsafeBytes { writeChunk($0, into: &buffer) }
-  }
-
-  /// Writes the last chunk (`0` CRLF), the trailer fields, and the final CRLF. Trailers cannot hold
-  /// pseudo-headers.
-  public static func writeLastChunk(trailers: Headers = Headers(), into buffer: inout [UInt8])
-    throws(HTTP1SerializeError)
-  {
-    var size = 5
-    for field in trailers.fields {
-      if field.name.utf8.first == UInt8(ascii: ":") { throw .unexpectedPseudoHeader(field.name) }
-      size += try validatedFieldSize(field)
+        size += 8 + 1 + 3 + 1 + reason.utf8.count + 2 + 2
+        reserve(size, in: &buffer)
+        appendVersion(version, to: &buffer)
+        buffer.append(HTTP1Syntax.sp)
+        buffer.append(contentsOf: statusText.utf8)
+        buffer.append(HTTP1Syntax.sp)
+        buffer.append(contentsOf: reason.utf8)
+        appendCRLF(to: &buffer)
+        appendFields(headers, to: &buffer)
+        appendCRLF(to: &buffer)
     }
-    reserve(size, in: &buffer)
-    buffer.append(UInt8(ascii: "0"))
-    appendCRLF(to: &buffer)
-    appendFields(trailers, to: &buffer)
-    appendCRLF(to: &buffer)
-  }
 
-  /// The reason phrase written when none is given: a small table of common codes, and an empty
-  /// phrase (valid: `reason-phrase` is optional) for the rest. The full IANA table
-  /// (`ReasonPhrase.for(status:)`) can replace this function's body without changing callers.
-  public static func defaultReasonPhrase(for status: Int) -> String {
-    switch status {
-    case 100: return "Continue"
-    case 101: return "Switching Protocols"
-    case 103: return "Early Hints"
-    case 200: return "OK"
-    case 201: return "Created"
-    case 202: return "Accepted"
-    case 204: return "No Content"
-    case 206: return "Partial Content"
-    case 301: return "Moved Permanently"
-    case 302: return "Found"
-    case 303: return "See Other"
-    case 304: return "Not Modified"
-    case 307: return "Temporary Redirect"
-    case 308: return "Permanent Redirect"
-    case 400: return "Bad Request"
-    case 401: return "Unauthorized"
-    case 403: return "Forbidden"
-    case 404: return "Not Found"
-    case 405: return "Method Not Allowed"
-    case 406: return "Not Acceptable"
-    case 408: return "Request Timeout"
-    case 409: return "Conflict"
-    case 410: return "Gone"
-    case 411: return "Length Required"
-    case 412: return "Precondition Failed"
-    case 413: return "Content Too Large"
-    case 414: return "URI Too Long"
-    case 415: return "Unsupported Media Type"
-    case 416: return "Range Not Satisfiable"
-    case 417: return "Expectation Failed"
-    case 421: return "Misdirected Request"
-    case 422: return "Unprocessable Content"
-    case 426: return "Upgrade Required"
-    case 428: return "Precondition Required"
-    case 429: return "Too Many Requests"
-    case 431: return "Request Header Fields Too Large"
-    case 500: return "Internal Server Error"
-    case 501: return "Not Implemented"
-    case 502: return "Bad Gateway"
-    case 503: return "Service Unavailable"
-    case 504: return "Gateway Timeout"
-    case 505: return "HTTP Version Not Supported"
-    default: return ""
+    /// Writes one chunk: `chunk-size CRLF chunk-data CRLF` (RFC 9112 §7.1), size in lower-case hex.
+    /// Writes nothing for empty data, because a zero-size chunk would end the body.
+    public static func writeChunk(_ data: UnsafeRawBufferPointer, into buffer: inout [UInt8]) {
+        guard !data.isEmpty else { return }
+        reserve(16 + 2 + data.count + 2, in: &buffer)
+        appendHex(UInt64(data.count), to: &buffer)
+        appendCRLF(to: &buffer)
+        buffer.append(contentsOf: data)
+        appendCRLF(to: &buffer)
     }
-  }
 
-  // MARK: - Helpers
-
-  /// Validates a regular field and returns the octets it takes on the wire.
-  private static func validatedFieldSize(_ field: Headers.Field) throws(HTTP1SerializeError) -> Int
-  {
-    let name = field.name.utf8
-    guard !name.isEmpty, name.allSatisfy(HTTP1Syntax.isTokenChar) else {
-      throw .invalidFieldName(field.name)
+    /// Writes one chunk from an array. See `writeChunk(_:into:)` for raw buffers.
+    public static func writeChunk(_ data: [UInt8], into buffer: inout [UInt8]) {
+        data.withUnsafeBytes { writeChunk($0, into: &buffer) }
     }
-    let value = field.value.utf8
-    guard value.allSatisfy(HTTP1Syntax.isFieldValueChar) else {
-      throw .invalidFieldValue(name: field.name)
+
+    /// Writes the last chunk (`0` CRLF), the trailer fields, and the final CRLF. Trailers cannot hold
+    /// pseudo-headers.
+    public static func writeLastChunk(trailers: Headers = Headers(), into buffer: inout [UInt8])
+        throws(HTTP1SerializeError)
+    {
+        var size = 5
+        for field in trailers.fields {
+            if field.name.utf8.first == UInt8(ascii: ":") { throw .unexpectedPseudoHeader(field.name) }
+            size += try validatedFieldSize(field)
+        }
+        reserve(size, in: &buffer)
+        buffer.append(UInt8(ascii: "0"))
+        appendCRLF(to: &buffer)
+        appendFields(trailers, to: &buffer)
+        appendCRLF(to: &buffer)
     }
-    return name.count + 2 + value.count + 2
-  }
 
-  private static func isHost(_ name: String) -> Bool {
-    name.utf8.count == 4
-      && name.utf8.elementsEqual("host".utf8, by: { HTTP1Syntax.lower($0) == $1 })
-  }
+    // MARK: - Helpers
 
-  /// Three ASCII digits from 100 to 999.
-  private static func parseStatus(_ text: String) -> Int? {
-    let utf8 = text.utf8
-    guard utf8.count == 3, utf8.allSatisfy(HTTP1Syntax.isDigit), utf8.first != UInt8(ascii: "0")
-    else { return nil }
-    return utf8.reduce(0) { $0 * 10 + Int($1 &- 0x30) }
-  }
-
-  private static func appendFields(_ headers: Headers, to buffer: inout [UInt8]) {
-    for field in headers.fields where field.name.utf8.first != UInt8(ascii: ":") {
-      buffer.append(contentsOf: field.name.utf8)
-      buffer.append(HTTP1Syntax.colon)
-      buffer.append(HTTP1Syntax.sp)
-      buffer.append(contentsOf: field.value.utf8)
-      appendCRLF(to: &buffer)
+    /// Validates a regular field and returns the octets it takes on the wire.
+    private static func validatedFieldSize(_ field: Headers.Field) throws(HTTP1SerializeError) -> Int {
+        let name = field.name.utf8
+        guard !name.isEmpty, name.allSatisfy(HTTP1Syntax.isTokenChar) else {
+            throw .invalidFieldName(field.name)
+        }
+        let value = field.value.utf8
+        guard value.allSatisfy(HTTP1Syntax.isFieldValueChar) else {
+            throw .invalidFieldValue(name: field.name)
+        }
+        return name.count + 2 + value.count + 2
     }
-  }
 
-  /// Makes room for `size` more octets in one allocation. Grows geometrically: `reserveCapacity`
-  /// allocates exactly what it is asked for, so asking for `count + size` on every call would copy
-  /// an accumulating buffer each time (quadratic).
-  @inline(__always)
-  private static func reserve(_ size: Int, in buffer: inout [UInt8]) {
-    let needed = buffer.count + size
-    if needed > buffer.capacity { buffer.reserveCapacity(Swift.max(needed, 2 * buffer.capacity)) }
-  }
-
-  @inline(__always)
-  private static func appendCRLF(to buffer: inout [UInt8]) {
-    buffer.append(HTTP1Syntax.cr)
-    buffer.append(HTTP1Syntax.lf)
-  }
-
-  private static func appendVersion(_ version: HTTP1Version, to buffer: inout [UInt8]) {
-    buffer.append(contentsOf: version == .http10 ? "HTTP/1.0".utf8 : "HTTP/1.1".utf8)
-  }
-
-  private static func appendHex(_ value: UInt64, to buffer: inout [UInt8]) {
-    var digits = 1
-    while digits < 16 && value >> (4 * UInt64(digits)) != 0 { digits += 1 }
-    for shift in stride(from: digits - 1, through: 0, by: -1) {
-      let nibble = UInt8((value >> (4 * UInt64(shift))) & 0xF)
-      buffer.append(nibble < 10 ? 0x30 + nibble : 0x61 + nibble - 10)
+    private static func isHost(_ name: String) -> Bool {
+        name.utf8.count == 4
+            && name.utf8.elementsEqual("host".utf8, by: { HTTP1Syntax.lower($0) == $1 })
     }
-  }
+
+    /// Three ASCII digits from 100 to 999.
+    private static func parseStatus(_ text: String) -> Int? {
+        let utf8 = text.utf8
+        guard utf8.count == 3, utf8.allSatisfy(HTTP1Syntax.isDigit), utf8.first != UInt8(ascii: "0")
+        else { return nil }
+        return utf8.reduce(0) { $0 * 10 + Int($1 &- 0x30) }
+    }
+
+    private static func appendFields(_ headers: Headers, to buffer: inout [UInt8]) {
+        for field in headers.fields where field.name.utf8.first != UInt8(ascii: ":") {
+            buffer.append(contentsOf: field.name.utf8)
+            buffer.append(HTTP1Syntax.colon)
+            buffer.append(HTTP1Syntax.sp)
+            buffer.append(contentsOf: field.value.utf8)
+            appendCRLF(to: &buffer)
+        }
+    }
+
+    /// Makes room for `size` more octets in one allocation. Grows geometrically: `reserveCapacity`
+    /// allocates exactly what it is asked for, so asking for `count + size` on every call would copy
+    /// an accumulating buffer each time (quadratic).
+    @inline(__always)
+    private static func reserve(_ size: Int, in buffer: inout [UInt8]) {
+        let needed = buffer.count + size
+        if needed > buffer.capacity { buffer.reserveCapacity(Swift.max(needed, 2 * buffer.capacity)) }
+    }
+
+    @inline(__always)
+    private static func appendCRLF(to buffer: inout [UInt8]) {
+        buffer.append(HTTP1Syntax.cr)
+        buffer.append(HTTP1Syntax.lf)
+    }
+
+    private static func appendVersion(_ version: HTTP1Version, to buffer: inout [UInt8]) {
+        buffer.append(contentsOf: version == .http10 ? "HTTP/1.0".utf8 : "HTTP/1.1".utf8)
+    }
+
+    private static func appendHex(_ value: UInt64, to buffer: inout [UInt8]) {
+        var digits = 1
+        while digits < 16 && value >> (4 * UInt64(digits)) != 0 { digits += 1 }
+        for shift in stride(from: digits - 1, through: 0, by: -1) {
+            let nibble = UInt8((value >> (4 * UInt64(shift))) & 0xF)
+            buffer.append(nibble < 10 ? 0x30 + nibble : 0x61 + nibble - 10)
+        }
+    }
 }

@@ -2,210 +2,210 @@
 /// single octet. Internal to the codec; named so it cannot collide with the `Headers` helpers that
 /// live elsewhere in the module.
 enum HTTP1Syntax {
-  static let cr: UInt8 = 0x0D
-  static let lf: UInt8 = 0x0A
-  static let sp: UInt8 = 0x20
-  static let htab: UInt8 = 0x09
-  static let colon: UInt8 = 0x3A
-  static let semicolon: UInt8 = 0x3B
-  static let comma: UInt8 = 0x2C
-  static let equals: UInt8 = 0x3D
-  static let dquote: UInt8 = 0x22
-  static let backslash: UInt8 = 0x5C
+    static let cr: UInt8 = 0x0D
+    static let lf: UInt8 = 0x0A
+    static let sp: UInt8 = 0x20
+    static let htab: UInt8 = 0x09
+    static let colon: UInt8 = 0x3A
+    static let semicolon: UInt8 = 0x3B
+    static let comma: UInt8 = 0x2C
+    static let equals: UInt8 = 0x3D
+    static let dquote: UInt8 = 0x22
+    static let backslash: UInt8 = 0x5C
 
-  // tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
-  //       / DIGIT / ALPHA                                                      (RFC 9110 §5.6.2)
-  // As two 64-bit masks: bit n of `tcharLow` is octet n (0–63), bit n of `tcharHigh` is octet 64+n.
-  // The test suite checks these masks against the grammar for all 256 octets.
-  private static let tcharLow: UInt64 = 0x03FF_6CFA_0000_0000
-  private static let tcharHigh: UInt64 = 0x57FF_FFFF_C7FF_FFFE
+    // tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
+    //       / DIGIT / ALPHA                                                      (RFC 9110 §5.6.2)
+    // As two 64-bit masks: bit n of `tcharLow` is octet n (0–63), bit n of `tcharHigh` is octet 64+n.
+    // The test suite checks these masks against the grammar for all 256 octets.
+    private static let tcharLow: UInt64 = 0x03FF_6CFA_0000_0000
+    private static let tcharHigh: UInt64 = 0x57FF_FFFF_C7FF_FFFE
 
-  /// `tchar`: an octet allowed in a token (method, field name, transfer coding, chunk extension).
-  @inline(__always)
-  static func isTokenChar(_ byte: UInt8) -> Bool {
-    if byte < 64 { return (tcharLow >> UInt64(byte)) & 1 == 1 }
-    if byte < 128 { return (tcharHigh >> UInt64(byte &- 64)) & 1 == 1 }
-    return false
-  }
-
-  /// A byte allowed inside a field value: `field-vchar` (VCHAR / obs-text), SP or HTAB.
-  /// Every other CTL (NUL, CR, LF, …) and DEL is excluded (RFC 9110 §5.5).
-  @inline(__always)
-  static func isFieldValueChar(_ byte: UInt8) -> Bool {
-    (byte >= 0x20 && byte != 0x7F) || byte == htab
-  }
-
-  /// A byte allowed in a request-target: visible US-ASCII (0x21–0x7E). See `HTTP1Parser` for why
-  /// this is wider than the URI grammar.
-  @inline(__always)
-  static func isTargetChar(_ byte: UInt8) -> Bool {
-    byte &- 0x21 < 0x5E  // 0x21...0x7E
-  }
-
-  /// `reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )` (RFC 9112 §4).
-  @inline(__always)
-  static func isReasonChar(_ byte: UInt8) -> Bool { isFieldValueChar(byte) }
-
-  @inline(__always)
-  static func isDigit(_ byte: UInt8) -> Bool { byte &- 0x30 < 10 }
-
-  /// The value of a hexadecimal digit, or nil.
-  @inline(__always)
-  static func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case 0x30...0x39: return byte &- 0x30
-    case 0x41...0x46: return byte &- 0x41 &+ 10
-    case 0x61...0x66: return byte &- 0x61 &+ 10
-    default: return nil
+    /// `tchar`: an octet allowed in a token (method, field name, transfer coding, chunk extension).
+    @inline(__always)
+    static func isTokenChar(_ byte: UInt8) -> Bool {
+        if byte < 64 { return (tcharLow >> UInt64(byte)) & 1 == 1 }
+        if byte < 128 { return (tcharHigh >> UInt64(byte &- 64)) & 1 == 1 }
+        return false
     }
-  }
 
-  @inline(__always)
-  static func isWhitespace(_ byte: UInt8) -> Bool { byte == sp || byte == htab }
-
-  /// ASCII lower-casing of one octet.
-  @inline(__always)
-  static func lower(_ byte: UInt8) -> UInt8 {
-    byte &- 0x41 < 26 ? byte | 0x20 : byte
-  }
-
-  /// `qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text` (RFC 9110 §5.6.4).
-  @inline(__always)
-  static func isQuotedTextChar(_ byte: UInt8) -> Bool {
-    isFieldValueChar(byte) && byte != dquote && byte != backslash
-  }
-
-  /// Octets allowed in a Host field value: the characters of `uri-host [ ":" port ]` (RFC 3986
-  /// §3.2.2: unreserved, pct-encoded, sub-delims, and ":" "[" "]" for ports and IP literals). This
-  /// is a character check, not a structural parse.
-  @inline(__always)
-  static func isHostChar(_ byte: UInt8) -> Bool {
-    switch byte {
-    case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true  // DIGIT ALPHA
-    case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): return true
-    case UInt8(ascii: "%"), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "]"): return true
-    case UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-      UInt8(ascii: "("),
-      UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"),
-      UInt8(ascii: "="):
-      return true
-    default: return false
+    /// A byte allowed inside a field value: `field-vchar` (VCHAR / obs-text), SP or HTAB.
+    /// Every other CTL (NUL, CR, LF, …) and DEL is excluded (RFC 9110 §5.5).
+    @inline(__always)
+    static func isFieldValueChar(_ byte: UInt8) -> Bool {
+        (byte >= 0x20 && byte != 0x7F) || byte == htab
     }
-  }
 
-  // MARK: Word-at-a-time scanning (SWAR)
-  //
-  // The hot loops walk field values and request-targets. Eight octets are tested at once with the
-  // classic "has a byte less than n" bit trick: for a 64-bit word w and n <= 128,
-  // (w - n*0x01…01) & ~w & 0x80…80 is non-zero iff some byte of w is below n. A word with any
-  // octet of interest falls back to the octet loop, so these helpers only ever skip octets the
-  // octet loop would have skipped too.
-
-  private static let ones: UInt64 = 0x0101_0101_0101_0101
-  private static let highs: UInt64 = 0x8080_8080_8080_8080
-
-  @inline(__always)
-  private static func hasByteBelow(_ word: UInt64, _ n: UInt8) -> Bool {
-    (word &- ones &* UInt64(n)) & ~word & highs != 0
-  }
-
-  @inline(__always)
-  private static func hasByte(_ word: UInt64, _ value: UInt8) -> Bool {
-    let x = word ^ (ones &* UInt64(value))
-    return (x &- ones) & ~x & highs != 0
-  }
-
-  /// The first offset in `from..<to` whose octet is not `isFieldValueChar`, or `to`.
-  @inline(__always)
-  static func skipFieldValueChars(_ input: UnsafeRawBufferPointer, from: Int, to: Int) -> Int {
-    var i = from
-    while i &+ 8 <= to {
-      let word = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-      if hasByteBelow(word, 0x20) || hasByte(word, 0x7F) { break }  // CTLs (incl. HTAB) and DEL
-      i &+= 8
+    /// A byte allowed in a request-target: visible US-ASCII (0x21–0x7E). See `HTTP1Parser` for why
+    /// this is wider than the URI grammar.
+    @inline(__always)
+    static func isTargetChar(_ byte: UInt8) -> Bool {
+        byte &- 0x21 < 0x5E  // 0x21...0x7E
     }
-    while i < to, isFieldValueChar(input[i]) { i &+= 1 }
-    return i
-  }
 
-  /// The first offset in `from..<to` whose octet is not `isTargetChar`, or `to`.
-  @inline(__always)
-  static func skipTargetChars(_ input: UnsafeRawBufferPointer, from: Int, to: Int) -> Int {
-    var i = from
-    while i &+ 8 <= to {
-      let word = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-      // SP and CTLs; DEL and obs-text (0x7F...0xFF: the high bit of (b & 0x7F) + 1, or of b).
-      if hasByteBelow(word, 0x21) || ((word & ~highs) &+ ones | word) & highs != 0 { break }
-      i &+= 8
+    /// `reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )` (RFC 9112 §4).
+    @inline(__always)
+    static func isReasonChar(_ byte: UInt8) -> Bool { isFieldValueChar(byte) }
+
+    @inline(__always)
+    static func isDigit(_ byte: UInt8) -> Bool { byte &- 0x30 < 10 }
+
+    /// The value of a hexadecimal digit, or nil.
+    @inline(__always)
+    static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: return byte &- 0x30
+        case 0x41...0x46: return byte &- 0x41 &+ 10
+        case 0x61...0x66: return byte &- 0x61 &+ 10
+        default: return nil
+        }
     }
-    while i < to, isTargetChar(input[i]) { i &+= 1 }
-    return i
-  }
 
-  /// The first offset in `from..<to` holding `byte` (an ASCII octet), or `to`.
-  @inline(__always)
-  static func firstIndex(of byte: UInt8, in input: UnsafeRawBufferPointer, from: Int, to: Int)
-    -> Int
-  {
-    var i = from
-    while i &+ 8 <= to {
-      let word = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-      if hasByte(word, byte) { break }
-      i &+= 8
+    @inline(__always)
+    static func isWhitespace(_ byte: UInt8) -> Bool { byte == sp || byte == htab }
+
+    /// ASCII lower-casing of one octet.
+    @inline(__always)
+    static func lower(_ byte: UInt8) -> UInt8 {
+        byte &- 0x41 < 26 ? byte | 0x20 : byte
     }
-    while i < to, input[i] != byte { i &+= 1 }
-    return i
-  }
 
-  /// Whether `bytes` equals the lower-case ASCII `name`, ignoring ASCII case in `bytes`.
-  @inline(__always)
-  static func equalsLowercased(_ bytes: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
-    guard bytes.count == name.utf8CodeUnitCount else { return false }
-    let expected = name.utf8Start
-    for index in 0..<bytes.count where lower(bytes[index]) != expected[index] { return false }
-    return true
-  }
-
-  /// The bytes with leading and trailing SP/HTAB removed.
-  @inline(__always)
-  static func trimmingWhitespace(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-    var start = 0
-    var end = bytes.count
-    while start < end, isWhitespace(bytes[start]) { start += 1 }
-    while end > start, isWhitespace(bytes[end - 1]) { end -= 1 }
-    return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
-  }
-
-  /// A String made once from bytes: UTF-8, with invalid sequences (e.g. Latin-1 obs-text) replaced
-  /// by U+FFFD.
-  @inline(__always)
-  static func string(_ bytes: UnsafeRawBufferPointer) -> String {
-    String(decoding: bytes, as: UTF8.self)
-  }
-
-  /// A String made once from bytes, ASCII-lower-cased on the way in (field names are tokens, so
-  /// ASCII only).
-  @inline(__always)
-  static func lowercasedString(_ bytes: UnsafeRawBufferPointer) -> String {
-    String(unsafeUninitializedCapacity: bytes.count) { buffer in
-      for index in 0..<bytes.count { buffer[index] = lower(bytes[index]) }
-      return bytes.count
+    /// `qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text` (RFC 9110 §5.6.4).
+    @inline(__always)
+    static func isQuotedTextChar(_ byte: UInt8) -> Bool {
+        isFieldValueChar(byte) && byte != dquote && byte != backslash
     }
-  }
 
-  /// A short printable rendering of peer bytes for error messages (at most `limit` bytes; CTLs
-  /// and non-ASCII shown as `\xNN`).
-  static func excerpt(_ bytes: UnsafeRawBufferPointer, limit: Int = 64) -> String {
-    var out = ""
-    for byte in bytes.prefix(limit) {
-      if byte >= 0x20 && byte < 0x7F && byte != backslash && byte != dquote {
-        out.unicodeScalars.append(Unicode.Scalar(byte))
-      } else {
-        let hex = String(byte, radix: 16, uppercase: true)
-        out += "\\x" + (hex.count == 1 ? "0" + hex : hex)
-      }
+    /// Octets allowed in a Host field value: the characters of `uri-host [ ":" port ]` (RFC 3986
+    /// §3.2.2: unreserved, pct-encoded, sub-delims, and ":" "[" "]" for ports and IP literals). This
+    /// is a character check, not a structural parse.
+    @inline(__always)
+    static func isHostChar(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true  // DIGIT ALPHA
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): return true
+        case UInt8(ascii: "%"), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "]"): return true
+        case UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+            UInt8(ascii: "("),
+            UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"),
+            UInt8(ascii: "="):
+            return true
+        default: return false
+        }
     }
-    if bytes.count > limit { out += "…" }
-    return out
-  }
+
+    // MARK: Word-at-a-time scanning (SWAR)
+    //
+    // The hot loops walk field values and request-targets. Eight octets are tested at once with the
+    // classic "has a byte less than n" bit trick: for a 64-bit word w and n <= 128,
+    // (w - n*0x01…01) & ~w & 0x80…80 is non-zero iff some byte of w is below n. A word with any
+    // octet of interest falls back to the octet loop, so these helpers only ever skip octets the
+    // octet loop would have skipped too.
+
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    @inline(__always)
+    private static func hasByteBelow(_ word: UInt64, _ n: UInt8) -> Bool {
+        (word &- ones &* UInt64(n)) & ~word & highs != 0
+    }
+
+    @inline(__always)
+    private static func hasByte(_ word: UInt64, _ value: UInt8) -> Bool {
+        let x = word ^ (ones &* UInt64(value))
+        return (x &- ones) & ~x & highs != 0
+    }
+
+    /// The first offset in `from..<to` whose octet is not `isFieldValueChar`, or `to`.
+    @inline(__always)
+    static func skipFieldValueChars(_ input: UnsafeRawBufferPointer, from: Int, to: Int) -> Int {
+        var i = from
+        while i &+ 8 <= to {
+            let word = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            if hasByteBelow(word, 0x20) || hasByte(word, 0x7F) { break }  // CTLs (incl. HTAB) and DEL
+            i &+= 8
+        }
+        while i < to, isFieldValueChar(input[i]) { i &+= 1 }
+        return i
+    }
+
+    /// The first offset in `from..<to` whose octet is not `isTargetChar`, or `to`.
+    @inline(__always)
+    static func skipTargetChars(_ input: UnsafeRawBufferPointer, from: Int, to: Int) -> Int {
+        var i = from
+        while i &+ 8 <= to {
+            let word = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            // SP and CTLs; DEL and obs-text (0x7F...0xFF: the high bit of (b & 0x7F) + 1, or of b).
+            if hasByteBelow(word, 0x21) || ((word & ~highs) &+ ones | word) & highs != 0 { break }
+            i &+= 8
+        }
+        while i < to, isTargetChar(input[i]) { i &+= 1 }
+        return i
+    }
+
+    /// The first offset in `from..<to` holding `byte` (an ASCII octet), or `to`.
+    @inline(__always)
+    static func firstIndex(of byte: UInt8, in input: UnsafeRawBufferPointer, from: Int, to: Int)
+        -> Int
+    {
+        var i = from
+        while i &+ 8 <= to {
+            let word = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            if hasByte(word, byte) { break }
+            i &+= 8
+        }
+        while i < to, input[i] != byte { i &+= 1 }
+        return i
+    }
+
+    /// Whether `bytes` equals the lower-case ASCII `name`, ignoring ASCII case in `bytes`.
+    @inline(__always)
+    static func equalsLowercased(_ bytes: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
+        guard bytes.count == name.utf8CodeUnitCount else { return false }
+        let expected = name.utf8Start
+        for index in 0..<bytes.count where lower(bytes[index]) != expected[index] { return false }
+        return true
+    }
+
+    /// The bytes with leading and trailing SP/HTAB removed.
+    @inline(__always)
+    static func trimmingWhitespace(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        var start = 0
+        var end = bytes.count
+        while start < end, isWhitespace(bytes[start]) { start += 1 }
+        while end > start, isWhitespace(bytes[end - 1]) { end -= 1 }
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+    }
+
+    /// A String made once from bytes: UTF-8, with invalid sequences (e.g. Latin-1 obs-text) replaced
+    /// by U+FFFD.
+    @inline(__always)
+    static func string(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A String made once from bytes, ASCII-lower-cased on the way in (field names are tokens, so
+    /// ASCII only).
+    @inline(__always)
+    static func lowercasedString(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: bytes.count) { buffer in
+            for index in 0..<bytes.count { buffer[index] = lower(bytes[index]) }
+            return bytes.count
+        }
+    }
+
+    /// A short printable rendering of peer bytes for error messages (at most `limit` bytes; CTLs
+    /// and non-ASCII shown as `\xNN`).
+    static func excerpt(_ bytes: UnsafeRawBufferPointer, limit: Int = 64) -> String {
+        var out = ""
+        for byte in bytes.prefix(limit) {
+            if byte >= 0x20 && byte < 0x7F && byte != backslash && byte != dquote {
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                let hex = String(byte, radix: 16, uppercase: true)
+                out += "\\x" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        if bytes.count > limit { out += "…" }
+        return out
+    }
 }

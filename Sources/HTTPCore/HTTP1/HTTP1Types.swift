@@ -1,9 +1,9 @@
 /// Which side of an HTTP/1 connection a parser sits on.
 public enum HTTP1Role: Sendable, Hashable {
-  /// Parses requests (and answers them).
-  case server
-  /// Parses responses (to the requests it sent).
-  case client
+    /// Parses requests (and answers them).
+    case server
+    /// Parses responses (to the requests it sent).
+    case client
 }
 
 /// The HTTP/1 versions the codec speaks.
@@ -14,63 +14,63 @@ public enum HTTP1Role: Sendable, Hashable {
 /// process the message as if it were in the highest minor version within that major version to
 /// which the recipient is conformant."
 public enum HTTP1Version: Sendable, Hashable, CustomStringConvertible {
-  case http10
-  case http11
+    case http10
+    case http11
 
-  /// The minor version number.
-  public var minor: Int { self == .http10 ? 0 : 1 }
+    /// The minor version number.
+    public var minor: Int { self == .http10 ? 0 : 1 }
 
-  /// `"HTTP/1.0"` or `"HTTP/1.1"`, as written on the wire.
-  public var description: String { self == .http10 ? "HTTP/1.0" : "HTTP/1.1" }
+    /// `"HTTP/1.0"` or `"HTTP/1.1"`, as written on the wire.
+    public var description: String { self == .http10 ? "HTTP/1.0" : "HTTP/1.1" }
 }
 
 /// How the body of a message is delimited (RFC 9112 §6.3).
 public enum HTTP1BodyFraming: Sendable, Hashable {
-  /// No content: a request without Content-Length or Transfer-Encoding, a CONNECT request, a
-  /// response to HEAD, or a 1xx, 204 or 304 response.
-  case none
-  /// Exactly this many octets.
-  case contentLength(UInt64)
-  /// The chunked transfer coding (`transferCodings` lists any codings applied before it).
-  case chunked
-  /// A response whose content runs until the server closes the connection.
-  case untilClose
+    /// No content: a request without Content-Length or Transfer-Encoding, a CONNECT request, a
+    /// response to HEAD, or a 1xx, 204 or 304 response.
+    case none
+    /// Exactly this many octets.
+    case contentLength(UInt64)
+    /// The chunked transfer coding (`transferCodings` lists any codings applied before it).
+    case chunked
+    /// A response whose content runs until the server closes the connection.
+    case untilClose
 }
 
 /// Every size limit of the parser, each with a documented default. Body sizes are limited by the
 /// layer above (the stream), not here. `Int.max` means no limit; 0 or less allows nothing.
 public struct HTTP1Limits: Sendable, Hashable {
-  /// The longest request line or status line, excluding its CRLF. Default 8 KiB. A request line
-  /// that is too long because of its target is answered with 414 (URI Too Long, RFC 9112 §3),
-  /// because of its method with 501 (RFC 9112 §3: "A server that receives a method longer than
-  /// any that it implements SHOULD respond with a 501"), otherwise with 400.
-  public var maxStartLineLength: Int = 8 * 1024
-  /// The largest header section in octets, from the first octet of the start line (including any
-  /// empty lines before it) to the empty line that ends it. Default 64 KiB; beyond it: 431.
-  public var maxHeaderBlockSize: Int = 64 * 1024
-  /// The most field lines in a header section. Default 100; beyond it: 431.
-  public var maxFieldCount: Int = 100
-  /// The longest chunk extension (everything between the chunk size and its CRLF). Default 4 KiB;
-  /// beyond it: 400 (RFC 9112 §7.1.1 asks servers to limit it and answer with a 4xx).
-  public var maxChunkExtensionLength: Int = 4 * 1024
-  /// The largest trailer section in octets, including the empty line that ends it. Default 64 KiB.
-  public var maxTrailerBlockSize: Int = 64 * 1024
-  /// The most field lines in a trailer section. Default 100.
-  public var maxTrailerFieldCount: Int = 100
+    /// The longest request line or status line, excluding its CRLF. Default 8 KiB. A request line
+    /// that is too long because of its target is answered with 414 (URI Too Long, RFC 9112 §3),
+    /// because of its method with 501 (RFC 9112 §3: "A server that receives a method longer than
+    /// any that it implements SHOULD respond with a 501"), otherwise with 400.
+    public var maxStartLineLength: Int = 8 * 1024
+    /// The largest header section in octets, from the first octet of the start line (including any
+    /// empty lines before it) to the empty line that ends it. Default 64 KiB; beyond it: 431.
+    public var maxHeaderBlockSize: Int = 64 * 1024
+    /// The most field lines in a header section. Default 100; beyond it: 431.
+    public var maxFieldCount: Int = 100
+    /// The longest chunk extension (everything between the chunk size and its CRLF). Default 4 KiB;
+    /// beyond it: 400 (RFC 9112 §7.1.1 asks servers to limit it and answer with a 4xx).
+    public var maxChunkExtensionLength: Int = 4 * 1024
+    /// The largest trailer section in octets, including the empty line that ends it. Default 64 KiB.
+    public var maxTrailerBlockSize: Int = 64 * 1024
+    /// The most field lines in a trailer section. Default 100.
+    public var maxTrailerFieldCount: Int = 100
 
-  public init(
-    maxStartLineLength: Int = 8 * 1024, maxHeaderBlockSize: Int = 64 * 1024,
-    maxFieldCount: Int = 100,
-    maxChunkExtensionLength: Int = 4 * 1024, maxTrailerBlockSize: Int = 64 * 1024,
-    maxTrailerFieldCount: Int = 100
-  ) {
-    self.maxStartLineLength = maxStartLineLength
-    self.maxHeaderBlockSize = maxHeaderBlockSize
-    self.maxFieldCount = maxFieldCount
-    self.maxChunkExtensionLength = maxChunkExtensionLength
-    self.maxTrailerBlockSize = maxTrailerBlockSize
-    self.maxTrailerFieldCount = maxTrailerFieldCount
-  }
+    public init(
+        maxStartLineLength: Int = 8 * 1024, maxHeaderBlockSize: Int = 64 * 1024,
+        maxFieldCount: Int = 100,
+        maxChunkExtensionLength: Int = 4 * 1024, maxTrailerBlockSize: Int = 64 * 1024,
+        maxTrailerFieldCount: Int = 100
+    ) {
+        self.maxStartLineLength = maxStartLineLength
+        self.maxHeaderBlockSize = maxHeaderBlockSize
+        self.maxFieldCount = maxFieldCount
+        self.maxChunkExtensionLength = maxChunkExtensionLength
+        self.maxTrailerBlockSize = maxTrailerBlockSize
+        self.maxTrailerFieldCount = maxTrailerFieldCount
+    }
 }
 
 /// The head of a message: the start line and header section, already interpreted.
@@ -81,88 +81,88 @@ public struct HTTP1Limits: Sendable, Hashable {
 /// lower-cased names. The Host field is not repeated as a regular field. `:scheme` is left to the
 /// caller, which knows whether the connection is secure.
 public struct HTTP1MessageHead: Sendable, Equatable {
-  public var version: HTTP1Version
-  public var headers: Headers
-  /// The status code of a response; nil for a request.
-  public var status: Int?
-  /// The reason phrase of a response (possibly empty); empty for a request.
-  public var reasonPhrase: String
-  /// How the body that follows is delimited.
-  public var framing: HTTP1BodyFraming
-  /// Transfer codings applied to the content, lower-cased, in the order they were applied,
-  /// without a final `chunked` (which the parser removes). For a request these can only be
-  /// `gzip`, `x-gzip` or `deflate`; the stream layer decodes them. Empty without Transfer-Encoding.
-  public var transferCodings: [String]
-  /// Whether the connection stays open after this message (RFC 9112 §9.3): false with a `close`
-  /// connection option, for HTTP/1.0 without `keep-alive`, and for a body delimited by close.
-  public var keepAlive: Bool
-  /// A request that asks to leave HTTP/1: a CONNECT request, or one with an `upgrade` connection
-  /// option and an Upgrade field. After its `.messageEnd` a server that switches protocols stops
-  /// calling `parse` and takes the unconsumed bytes; one that declines keeps parsing.
-  public var requestsProtocolSwitch: Bool
+    public var version: HTTP1Version
+    public var headers: Headers
+    /// The status code of a response; nil for a request.
+    public var status: Int?
+    /// The reason phrase of a response (possibly empty); empty for a request.
+    public var reasonPhrase: String
+    /// How the body that follows is delimited.
+    public var framing: HTTP1BodyFraming
+    /// Transfer codings applied to the content, lower-cased, in the order they were applied,
+    /// without a final `chunked` (which the parser removes). For a request these can only be
+    /// `gzip`, `x-gzip` or `deflate`; the stream layer decodes them. Empty without Transfer-Encoding.
+    public var transferCodings: [String]
+    /// Whether the connection stays open after this message (RFC 9112 §9.3): false with a `close`
+    /// connection option, for HTTP/1.0 without `keep-alive`, and for a body delimited by close.
+    public var keepAlive: Bool
+    /// A request that asks to leave HTTP/1: a CONNECT request, or one with an `upgrade` connection
+    /// option and an Upgrade field. After its `.messageEnd` a server that switches protocols stops
+    /// calling `parse` and takes the unconsumed bytes; one that declines keeps parsing.
+    public var requestsProtocolSwitch: Bool
 
-  public init(
-    version: HTTP1Version, headers: Headers, status: Int? = nil, reasonPhrase: String = "",
-    framing: HTTP1BodyFraming = .none, transferCodings: [String] = [], keepAlive: Bool = true,
-    requestsProtocolSwitch: Bool = false
-  ) {
-    self.version = version
-    self.headers = headers
-    self.status = status
-    self.reasonPhrase = reasonPhrase
-    self.framing = framing
-    self.transferCodings = transferCodings
-    self.keepAlive = keepAlive
-    self.requestsProtocolSwitch = requestsProtocolSwitch
-  }
+    public init(
+        version: HTTP1Version, headers: Headers, status: Int? = nil, reasonPhrase: String = "",
+        framing: HTTP1BodyFraming = .none, transferCodings: [String] = [], keepAlive: Bool = true,
+        requestsProtocolSwitch: Bool = false
+    ) {
+        self.version = version
+        self.headers = headers
+        self.status = status
+        self.reasonPhrase = reasonPhrase
+        self.framing = framing
+        self.transferCodings = transferCodings
+        self.keepAlive = keepAlive
+        self.requestsProtocolSwitch = requestsProtocolSwitch
+    }
 
-  /// `:method` of a request.
-  public var method: String? { headers.first(":method") }
-  /// `:path` of a request: the request-target as received.
-  public var path: String? { headers.first(":path") }
-  /// `:authority` of a request.
-  public var authority: String? { headers.first(":authority") }
+    /// `:method` of a request.
+    public var method: String? { headers.first(":method") }
+    /// `:path` of a request: the request-target as received.
+    public var path: String? { headers.first(":path") }
+    /// `:authority` of a request.
+    public var authority: String? { headers.first(":authority") }
 }
 
 /// What the parser found in one call.
 public enum HTTP1ParseEvent: Sendable, Equatable {
-  /// A request or response head. In the client role 1xx interim responses arrive as heads of their
-  /// own (no body, no `.messageEnd`) before the final response.
-  case head(HTTP1MessageHead)
-  /// Body octets: a range of offsets into the input of *this* call (zero copy; copy them out
-  /// before the input buffer changes). Transfer codings other than chunked are not decoded.
-  case body(Range<Int>)
-  /// The trailer section of a chunked message, when it has fields. `.messageEnd` follows.
-  case trailers(Headers)
-  /// The message is complete.
-  case messageEnd
-  /// Client role: the response switched protocols (101) or opened a tunnel (2xx to CONNECT). The
-  /// bytes from the first unconsumed one on are not HTTP/1; the parser stops here and returns this
-  /// event again, consuming nothing, on every later call.
-  case switchedProtocols
-  /// The input is not valid HTTP/1. The parser stops here and returns this error again, consuming
-  /// nothing, on every later call.
-  case error(HTTP1ParseError)
+    /// A request or response head. In the client role 1xx interim responses arrive as heads of their
+    /// own (no body, no `.messageEnd`) before the final response.
+    case head(HTTP1MessageHead)
+    /// Body octets: a range of offsets into the input of *this* call (zero copy; copy them out
+    /// before the input buffer changes). Transfer codings other than chunked are not decoded.
+    case body(Range<Int>)
+    /// The trailer section of a chunked message, when it has fields. `.messageEnd` follows.
+    case trailers(Headers)
+    /// The message is complete.
+    case messageEnd
+    /// Client role: the response switched protocols (101) or opened a tunnel (2xx to CONNECT). The
+    /// bytes from the first unconsumed one on are not HTTP/1; the parser stops here and returns this
+    /// event again, consuming nothing, on every later call.
+    case switchedProtocols
+    /// The input is not valid HTTP/1. The parser stops here and returns this error again, consuming
+    /// nothing, on every later call.
+    case error(HTTP1ParseError)
 
-  /// Whether the parser has stopped for good (`.error` or `.switchedProtocols`).
-  public var isTerminal: Bool {
-    switch self {
-    case .error, .switchedProtocols: return true
-    default: return false
+    /// Whether the parser has stopped for good (`.error` or `.switchedProtocols`).
+    public var isTerminal: Bool {
+        switch self {
+        case .error, .switchedProtocols: return true
+        default: return false
+        }
     }
-  }
 }
 
 /// The outcome of `HTTP1Parser.parse(_:)`.
 public struct HTTP1ParseResult: Sendable, Equatable {
-  /// How many octets from the front of the input the parser is done with. The caller drops them
-  /// and passes the rest again, followed by new input, on the next call.
-  public var consumed: Int
-  /// The event, or nil when the parser needs more input.
-  public var event: HTTP1ParseEvent?
+    /// How many octets from the front of the input the parser is done with. The caller drops them
+    /// and passes the rest again, followed by new input, on the next call.
+    public var consumed: Int
+    /// The event, or nil when the parser needs more input.
+    public var event: HTTP1ParseEvent?
 
-  public init(consumed: Int, event: HTTP1ParseEvent?) {
-    self.consumed = consumed
-    self.event = event
-  }
+    public init(consumed: Int, event: HTTP1ParseEvent?) {
+        self.consumed = consumed
+        self.event = event
+    }
 }

@@ -52,8 +52,14 @@ public struct Headers: Sendable {
     public static let indexThreshold = 32
 
     public init() {
+        self.init(capacity: 8)
+    }
+
+    /// An empty set with room for `capacity` fields without growing (a parser that counted the
+    /// field lines makes one allocation per head).
+    public init(capacity: Int) {
         storage = []
-        storage.reserveCapacity(8)
+        storage.reserveCapacity(capacity)
         index = nil
     }
 

@@ -5,6 +5,12 @@ public enum ReasonPhrase {
     /// without a registration). 306 and 418 are listed as `"(Unused)"`, as the registry has them;
     /// 510, which the registry marks obsoleted, keeps its phrase `"Not Extended"`.
     public static func `for`(status: Int) -> String {
+        registered(status: status) ?? "Unassigned"
+    }
+
+    /// The registered reason phrase for `status`, or nil when the code has no registration (what
+    /// a serializer uses: RFC 9112 §4 lets the reason phrase be empty).
+    public static func registered(status: Int) -> String? {
         switch status {
         case 100: return "Continue"
         case 101: return "Switching Protocols"
@@ -69,7 +75,7 @@ public enum ReasonPhrase {
         case 508: return "Loop Detected"  // RFC 5842
         case 510: return "Not Extended"  // RFC 2774
         case 511: return "Network Authentication Required"  // RFC 6585
-        default: return "Unassigned"
+        default: return nil
         }
     }
 }
