@@ -39,18 +39,14 @@ extension Reactor {
                 outcome.result = .failure(error)
             }
         }
-        let deadline = timeout.map {
-            MonotonicClock.deadline(after: $0, from: MonotonicClock.nanoseconds())
-        }
+        let deadline = Deadline(timeout)
         while outcome.result == nil {
-            var wait: Double? = nil
-            if let deadline {
-                let now = MonotonicClock.nanoseconds()
-                guard now < deadline else {
-                    task.cancel()
-                    throw ReactorError.timedOut("Reactor.run")
-                }
-                wait = Double(deadline - now) / 1e9
+            let wait: Double?
+            do {
+                wait = try deadline.remaining("Reactor.run")
+            } catch {
+                task.cancel()
+                throw error
             }
             try step(timeout: wait)
         }

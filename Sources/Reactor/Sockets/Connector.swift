@@ -59,7 +59,7 @@ final class Connector {
     /// Abandons the attempt (the completion is not called).
     func cancel() {
         completion = nil
-        cleanUp(closingSocket: true)
+        cleanUp()
     }
 
     private func tryNextAddress() {
@@ -109,16 +109,17 @@ final class Connector {
     private func finish(_ result: Result<StreamSocket, SocketError>) {
         guard let completion else { return }
         self.completion = nil
-        cleanUp(closingSocket: true)
+        cleanUp()
         completion(result)
     }
 
-    private func cleanUp(closingSocket: Bool) {
+    /// Stops the timer and watcher and closes a socket that never made it to a `StreamSocket`.
+    private func cleanUp() {
         timer?.cancel()
         timer = nil
         watcher?.cancel()
         watcher = nil
-        if closingSocket && fd >= 0 {
+        if fd >= 0 {
             close(fd)
             fd = -1
         }

@@ -114,7 +114,7 @@ final class WorkerPool: @unchecked Sendable {
     func submit(_ job: @escaping @Sendable () -> Void) {
         pthread_mutex_lock(mutex)
         jobs.append(job)
-        let startThread = started < maximumThreads && jobs.count > 0
+        let startThread = started < maximumThreads
         if startThread { started += 1 }
         pthread_cond_signal(condition)
         pthread_mutex_unlock(mutex)

@@ -88,13 +88,13 @@ extension StreamSocket {
             return socket
         } catch {
             socket.close()
-            if let timeout, case SocketError.timedOut = error {
-                throw SocketError.timedOut(target: "\(host):\(port)", phase: "TLS handshake", seconds: timeout)
+            // Out of time before or during the handshake: name the whole connect's target and budget.
+            switch error {
+            case SocketError.timedOut, ReactorError.timedOut:
+                throw SocketError.timedOut(target: "\(host):\(port)", phase: "TLS handshake", seconds: timeout ?? 0)
+            default:
+                throw error
             }
-            if case ReactorError.timedOut = error, let timeout {
-                throw SocketError.timedOut(target: "\(host):\(port)", phase: "TLS handshake", seconds: timeout)
-            }
-            throw error
         }
     }
 }
