@@ -12,6 +12,12 @@ let package = Package(
         .executable(name: "example-game-loop", targets: ["ExampleGameLoop"]),
         .executable(name: "example-glib-host", targets: ["ExampleGLibHost"]),
     ],
+    dependencies: [
+        // The Swift server ecosystem's logging API: a `Logger` per server and client.
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // The demo CLI's argument parsing.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
     targets: [
         // System libraries. Debian's libev-dev ships no libev.pc, so CLibev links "ev" directly.
         .systemLibrary(name: "CLibev", providers: [.apt(["libev-dev"])]),
@@ -23,9 +29,16 @@ let package = Package(
 
         .target(name: "Reactor", dependencies: ["CLibev", "COpenSSL"]),
         .target(name: "HTTPCore", dependencies: ["Reactor", "CZlib"]),
-        .target(name: "Stepwise", dependencies: ["Reactor", "HTTPCore"]),
+        .target(
+            name: "Stepwise",
+            dependencies: ["Reactor", "HTTPCore", .product(name: "Logging", package: "swift-log")]),
 
-        .executableTarget(name: "StepwiseCLI", dependencies: ["Stepwise"]),
+        .executableTarget(
+            name: "StepwiseCLI",
+            dependencies: [
+                "Stepwise", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(name: "ExamplePollHost", dependencies: ["Stepwise"], path: "Examples/PollHost"),
         .executableTarget(name: "ExampleGameLoop", dependencies: ["Stepwise"], path: "Examples/GameLoop"),
         .executableTarget(

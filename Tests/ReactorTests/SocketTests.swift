@@ -274,3 +274,24 @@ final class AdoptedSocketTests: XCTestCase {
         right.close()
     }
 }
+
+extension SocketTests {
+    func testReadToEndPastItsLimitSaysTooLarge() throws {
+        let reactor = try Reactor()
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds), 0)
+        let left = StreamSocket(adopting: fds[0], on: reactor)
+        let right = StreamSocket(adopting: fds[1], on: reactor)
+        XCTAssertThrowsError(
+            try reactor.run(timeout: 5) { () async throws -> [UInt8] in
+                left.write([UInt8](repeating: 7, count: 100))
+                left.shutdownWrite()
+                return try await right.readToEnd(limit: 10)
+            }
+        ) { error in
+            XCTAssertEqual(error as? SocketError, .tooLarge(limit: 10))
+        }
+        left.close()
+        right.close()
+    }
+}

@@ -192,8 +192,9 @@ extension HTTP1Parser {
             }
         }
 
-        var headers = Headers(capacity: scan.fieldCount + 2)
+        var headers = Headers(capacity: scan.fieldCount + 3)
         headers.append(":method", HTTP1Syntax.string(methodBytes))
+        if let scheme, !isConnect { headers.append(":scheme", scheme) }
         if isConnect {
             headers.append(":authority", HTTP1Syntax.string(target))
         } else {

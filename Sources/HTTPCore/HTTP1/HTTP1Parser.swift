@@ -39,6 +39,10 @@ public struct HTTP1Parser: Sendable {
     /// Server role: answer an HTTP/1.1 request without Host with `.missingHost` (RFC 9112 §3.2).
     /// On by default; turn it off only to test or to proxy for broken clients.
     public var requireHost: Bool
+    /// Server role: the `:scheme` pseudo-header added to request heads (`http` or `https`: the
+    /// connection knows whether it is secure); nil adds none. CONNECT requests never get one (RFC
+    /// 9113 §8.5 shape).
+    public var scheme: String?
 
     enum RequestKind: Sendable { case head, connect, other }
 

@@ -78,7 +78,8 @@ public enum HTTP1Serializer {
     /// empty line. `:scheme` is not written (HTTP/1 origin-form has none). An HTTP/1.1 request needs
     /// `:authority` or a `host` field (RFC 9112 §3.2).
     public static func writeRequestHead(
-        _ headers: Headers, version: HTTP1Version = .http11, into buffer: inout [UInt8]
+        _ headers: Headers, version: HTTP1Version = .http11, appending additional: [Headers.Field] = [],
+        into buffer: inout [UInt8]
     ) throws(HTTP1SerializeError) {
         var method: String?
         var path: String?
@@ -122,6 +123,10 @@ public enum HTTP1Serializer {
             }
             target = path
         }
+        for field in additional {
+            size += try validatedFieldSize(field)
+            if isHost(field.name) { hasHostField = true }
+        }
         if version == .http11 && authority == nil && !hasHostField {
             throw .missingPseudoHeader(":authority")
         }
@@ -141,6 +146,7 @@ public enum HTTP1Serializer {
             appendCRLF(to: &buffer)
         }
         appendFields(headers, to: &buffer)
+        appendFields(additional, to: &buffer)
         appendCRLF(to: &buffer)
     }
 
@@ -148,7 +154,7 @@ public enum HTTP1Serializer {
     /// `ReasonPhrase.registered(status:)`, empty for unregistered codes), then the regular fields in order, then the empty line.
     public static func writeResponseHead(
         _ headers: Headers, version: HTTP1Version = .http11, reasonPhrase: String? = nil,
-        into buffer: inout [UInt8]
+        appending additional: [Headers.Field] = [], into buffer: inout [UInt8]
     ) throws(HTTP1SerializeError) {
         var statusText: String?
         var size = 0
@@ -160,6 +166,7 @@ public enum HTTP1Serializer {
             }
             size += try validatedFieldSize(field)
         }
+        for field in additional { size += try validatedFieldSize(field) }
         guard let statusText else { throw .missingPseudoHeader(":status") }
         guard let status = parseStatus(statusText) else { throw .invalidStatus(statusText) }
         let reason = reasonPhrase ?? ReasonPhrase.registered(status: status) ?? ""
@@ -176,6 +183,7 @@ public enum HTTP1Serializer {
         buffer.append(contentsOf: reason.utf8)
         appendCRLF(to: &buffer)
         appendFields(headers, to: &buffer)
+        appendFields(additional, to: &buffer)
         appendCRLF(to: &buffer)
     }
 
@@ -187,6 +195,14 @@ public enum HTTP1Serializer {
         appendHex(UInt64(data.count), to: &buffer)
         appendCRLF(to: &buffer)
         buffer.append(contentsOf: data)
+        appendCRLF(to: &buffer)
+    }
+
+    /// Writes the start of a chunk of `count` octets (`chunk-size CRLF`); the caller writes the
+    /// data and its CRLF. Lets a connection send large chunk data without copying it.
+    public static func writeChunkSize(_ count: Int, into buffer: inout [UInt8]) {
+        precondition(count > 0, "a chunk of 0 octets would end the body")
+        appendHex(UInt64(count), to: &buffer)
         appendCRLF(to: &buffer)
     }
 
@@ -241,7 +257,11 @@ public enum HTTP1Serializer {
     }
 
     private static func appendFields(_ headers: Headers, to buffer: inout [UInt8]) {
-        for field in headers.fields where field.name.utf8.first != UInt8(ascii: ":") {
+        appendFields(headers.fields, to: &buffer)
+    }
+
+    private static func appendFields(_ fields: [Headers.Field], to buffer: inout [UInt8]) {
+        for field in fields where field.name.utf8.first != UInt8(ascii: ":") {
             buffer.append(contentsOf: field.name.utf8)
             buffer.append(HTTP1Syntax.colon)
             buffer.append(HTTP1Syntax.sp)

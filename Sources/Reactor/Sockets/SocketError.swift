@@ -15,6 +15,8 @@ public enum SocketError: Error, Equatable, CustomStringConvertible {
     case unexpectedEOF(String)
     /// A line was longer than the limit.
     case lineTooLong(limit: Int)
+    /// More data than a read that collects everything (`readToEnd`) accepts.
+    case tooLarge(limit: Int)
     /// The socket was closed locally while an operation waited.
     case closed
     /// The TLS handshake failed: who with and why (`certificate verify failed: …`).
@@ -38,6 +40,7 @@ public enum SocketError: Error, Equatable, CustomStringConvertible {
             return "\(operation): \(String(cString: strerror(errno)))"
         case .unexpectedEOF(let what): return "connection closed by peer \(what)"
         case .lineTooLong(let limit): return "line longer than \(limit) bytes"
+        case .tooLarge(let limit): return "more than \(limit) bytes before the end of the stream"
         case .closed: return "socket closed"
         case .tlsHandshake(let peer, let reason): return "TLS handshake with \(peer) failed: \(reason)"
         case .tls(let peer, let reason): return "TLS with \(peer) failed: \(reason)"

@@ -278,10 +278,10 @@ public final class StreamSocket: @unchecked Sendable {
         maximumBufferedInput = Swift.max(saved, limit + 1)
         defer { maximumBufferedInput = saved }
         while !isEOF {
-            if input.readableBytes > limit { throw SocketError.lineTooLong(limit: limit) }
+            if input.readableBytes > limit { throw SocketError.tooLarge(limit: limit) }
             try await waitForInput("readToEnd", deadline)
         }
-        guard input.readableBytes <= limit else { throw SocketError.lineTooLong(limit: limit) }
+        guard input.readableBytes <= limit else { throw SocketError.tooLarge(limit: limit) }
         return input.read(upTo: input.readableBytes)
     }
 

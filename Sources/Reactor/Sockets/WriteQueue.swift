@@ -17,26 +17,38 @@ struct WriteQueue {
     var isEmpty: Bool { count == 0 }
 
     mutating func append(_ bytes: [UInt8]) {
-        guard !bytes.isEmpty else { return }
-        count += bytes.count
         if bytes.count < WriteQueue.coalesceBelow {
-            if lastIsCoalescing && !(chunks.count == 1 && headOffset > 0) {
-                chunks[chunks.count - 1].append(contentsOf: bytes)
-            } else {
-                var buffer = [UInt8]()
-                buffer.reserveCapacity(WriteQueue.coalesceBelow)
-                buffer.append(contentsOf: bytes)
-                chunks.append(buffer)
-                lastIsCoalescing = true
-            }
+            bytes.withUnsafeBytes { coalesce($0) }
         } else {
+            count += bytes.count
             chunks.append(bytes)
             lastIsCoalescing = false
         }
     }
 
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        append(Array(bytes))
+        if bytes.count < WriteQueue.coalesceBelow {
+            coalesce(bytes)
+        } else {
+            count += bytes.count
+            chunks.append(Array(bytes))
+            lastIsCoalescing = false
+        }
+    }
+
+    /// Copies a small write into the last coalescing buffer (or a new one).
+    private mutating func coalesce(_ bytes: UnsafeRawBufferPointer) {
+        guard !bytes.isEmpty else { return }
+        count += bytes.count
+        if lastIsCoalescing && !(chunks.count == 1 && headOffset > 0) {
+            chunks[chunks.count - 1].append(contentsOf: bytes)
+        } else {
+            var buffer = [UInt8]()
+            buffer.reserveCapacity(WriteQueue.coalesceBelow)
+            buffer.append(contentsOf: bytes)
+            chunks.append(buffer)
+            lastIsCoalescing = true
+        }
     }
 
     /// Writes as much as the kernel takes; returns bytes written, or -1 with `errno` set.

@@ -1,0 +1,119 @@
+// The client side of H1Connection: requests out in order, responses in the same order.
+
+extension H1Connection {
+    /// Client: a stream for the next request (lua-http's `new_stream`); nil when the connection
+    /// will not carry another request (closing, closed, or the server said `close`).
+    public func newStream() -> H1Stream? {
+        precondition(type == .client, "newStream is for client connections")
+        guard phase == .open && !inputStopped && socket.failure == nil && !socket.isEOF else { return nil }
+        return H1Stream(connection: self, requestHead: nil)
+    }
+
+    /// Whether a new request could be sent now without waiting for earlier responses.
+    public var isIdle: Bool { pipeline.isEmpty && phase == .open && !inputStopped }
+
+    func writeRequestHead(
+        _ headers: Headers, endStream: Bool, for stream: H1Stream, into out: inout [UInt8]
+    ) throws(HTTPStreamError) {
+        guard phase == .open else { throw .connectionClosed("before the request was sent") }
+        try stream.outbound.writeRequestHead(headers, endStream: endStream, version: version, into: &out)
+        let method = headers.first(":method") ?? "GET"
+        stream.requestMethod = method
+        parser.expectResponse(toMethod: method)
+        pipeline.append(stream)
+        disarm()
+        if stream.outbound.closeAfter { phase = .closingAfterCurrent }
+        updateReadInterest()
+    }
+
+    func clientRequestComplete(_ stream: H1Stream) {
+        updateReadInterest()
+    }
+
+    func clientProcessInput() {
+        while phase != .closed {
+            guard let stream = pipeline.first else {
+                // Idle: anything but EOF is a protocol error; EOF is the server closing an idle
+                // keep-alive connection (a pool notices it here rather than on the next request).
+                if !socket.input.isEmpty || socket.isEOF || socket.failure != nil { close() }
+                return
+            }
+            if stream.inbound.bufferedBytes >= options.maxBufferedBody { return }
+            var body: [UInt8]?
+            let result = socket.input.withUnsafeReadableBytes { buffer in
+                let result = parser.parse(buffer)
+                if case .body(let range)? = result.event {
+                    body = Array(UnsafeRawBufferPointer(rebasing: buffer[range]))
+                }
+                return result
+            }
+            socket.input.consume(result.consumed)
+            var event = result.event
+            if event == nil && (socket.isEOF || socket.failure != nil) {
+                event = parser.inputEnded() ?? .error(.unexpectedEOF)
+                if case .error(.unexpectedEOF)? = event, let failure = socket.failure {
+                    failAll(.socket(failure))
+                    close()
+                    return
+                }
+            }
+            guard let event else { return }
+            handleResponse(event, body: body, for: stream)
+        }
+    }
+
+    private func handleResponse(_ event: HTTP1ParseEvent, body: [UInt8]?, for stream: H1Stream) {
+        switch event {
+        case .head(let head):
+            if (head.status ?? 0) >= 200 {
+                stream.peerVersion = head.version
+                if !head.keepAlive { phase = phase == .open ? .closingAfterCurrent : phase }
+                if let coding = head.transferCodings.last {
+                    stream.transferDecoder = Inflater(format: coding == "deflate" ? .deflate : .gzip)
+                }
+            }
+            stream.receivedHeaders(head.headers)
+        case .body:
+            if let body { stream.receivedBody(body) }
+        case .trailers(let trailers):
+            stream.receivedHeaders(trailers)
+        case .messageEnd:
+            pipeline.removeFirst()
+            stream.receivedEnd()
+            responseFinished()
+        case .switchedProtocols:
+            // 101 or a 2xx to CONNECT: the rest of the input belongs to the new protocol.
+            inputStopped = true
+            pipeline.removeFirst()
+            stream.receivedEnd()
+        case .error(let error):
+            inputStopped = true
+            failAll(.protocolViolation(error))
+            close()
+        }
+    }
+
+    private func responseFinished() {
+        if phase != .open && pipeline.isEmpty {
+            close()
+        } else if pipeline.isEmpty {
+            arm(.idle, after: options.idleTimeout)
+            onIdle?(self)
+        }
+    }
+
+    private func failAll(_ error: HTTPStreamError) {
+        let streams = pipeline
+        pipeline.removeAll()
+        for stream in streams { stream.failReading(error) }
+    }
+
+    /// `H1Stream.shutdown()` on a client stream: a request or response cut short leaves the
+    /// connection unusable (the server could not find the next request; we could not find the
+    /// next response), so it closes.
+    func shutdownClientStream(_ stream: H1Stream) {
+        let requestUnfinished = stream.outbound.hasStarted && !stream.outbound.isComplete
+        let responseUnfinished = pipeline.contains { $0 === stream }
+        if requestUnfinished || responseUnfinished { close() }
+    }
+}

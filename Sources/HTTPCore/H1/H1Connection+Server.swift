@@ -1,0 +1,189 @@
+// The server side of H1Connection: requests in, one exchange at a time.
+
+extension H1Connection {
+    func serverProcessInput() {
+        while phase != .closed {
+            if phase == .lingering {
+                linger()
+                return
+            }
+            if inputStopped { return }
+            if let current {
+                // Pipelined requests wait in the socket's input until this exchange is over.
+                if current.requestComplete { return }
+                if !current.isDiscardingBody && current.inbound.bufferedBytes >= options.maxBufferedBody { return }
+            } else if phase != .open {
+                return
+            }
+
+            var body: [UInt8]?
+            let result = socket.input.withUnsafeReadableBytes { buffer in
+                let result = parser.parse(buffer)
+                if case .body(let range)? = result.event {
+                    // Copied out before the buffer changes; delivered after the access ends.
+                    body = Array(UnsafeRawBufferPointer(rebasing: buffer[range]))
+                }
+                return result
+            }
+            socket.input.consume(result.consumed)
+
+            guard let event = result.event else {
+                if socket.isEOF || socket.failure != nil {
+                    peerFinishedSending()
+                } else {
+                    waitForMoreRequestInput()
+                }
+                return
+            }
+            handle(event, body: body)
+        }
+    }
+
+    private func handle(_ event: HTTP1ParseEvent, body: [UInt8]?) {
+        switch event {
+        case .head(let head):
+            headerTimerArmed = false
+            disarm()
+            let stream = H1Stream(connection: self, requestHead: head)
+            if options.transferCodings, let coding = head.transferCodings.last {
+                stream.transferDecoder = Inflater(format: coding == "deflate" ? .deflate : .gzip)
+            }
+            // RFC 9112 §9.6: after a request with `close` (or an HTTP/1.0 one without
+            // keep-alive), no further requests are processed.
+            if !head.keepAlive && phase == .open { phase = .closingAfterCurrent }
+            current = stream
+            deliver(stream)
+        case .body:
+            guard let current, let body else { return }
+            if current.isDiscardingBody {
+                drainedBytes += body.count
+                if drainedBytes > options.drainLimit {
+                    inputStopped = true
+                    if current.outbound.isComplete { closeGracefully() } else { phase = .closingAfterCurrent }
+                }
+            } else {
+                current.receivedBody(body)
+            }
+        case .trailers(let trailers):
+            current?.receivedHeaders(trailers)
+        case .messageEnd:
+            guard let current else { return }
+            current.receivedEnd()
+            if current.outbound.isComplete { finishExchange(current) }
+        case .switchedProtocols:
+            break  // client role only
+        case .error(let error):
+            if let current {
+                // The request head was fine, its body is not: the handler's reads fail and the
+                // connection closes after its response (`shutdown` answers 400 if none was sent).
+                inputStopped = true
+                if phase == .open { phase = .closingAfterCurrent }
+                current.failReading(.protocolViolation(error))
+                if current.outbound.isComplete { closeGracefully() }
+            } else {
+                onRequestError?(self, error)
+                rejectRequest(status: error.status, reason: error.description)
+            }
+        }
+    }
+
+    /// The peer sent EOF (or the socket failed) and the parser has consumed everything.
+    private func peerFinishedSending() {
+        let ending = parser.inputEnded()
+        inputStopped = true
+        if let current {
+            if case .error = ending {
+                current.failReading(.connectionClosed("in the middle of the request body"))
+            }
+            // A client may half-close after its request and still wait for the answer.
+            if current.outbound.isComplete { closeGracefully() } else if phase == .open { phase = .closingAfterCurrent }
+        } else {
+            if case .error(let error) = ending { onRequestError?(self, error) }
+            closeGracefully()
+        }
+    }
+
+    /// Between requests: the idle timeout; inside a request head: the header-read timeout, armed
+    /// once per head so that trickling octets cannot extend it.
+    private func waitForMoreRequestInput() {
+        guard current == nil && phase == .open else { return }
+        if parser.isIdle && socket.input.isEmpty {
+            headerTimerArmed = false
+            arm(.idle, after: options.idleTimeout)
+            onIdle?(self)
+        } else if !headerTimerArmed {
+            headerTimerArmed = true
+            arm(.headerRead, after: options.headerReadTimeout)
+        }
+    }
+
+    /// The response was written completely.
+    func serverResponseComplete(_ stream: H1Stream) {
+        guard stream === current else { return }
+        if stream.outbound.switchedProtocols {
+            // 101 or a tunnel: the handler takes the socket (`takeSocket`); HTTP/1 is over.
+            inputStopped = true
+            return
+        }
+        if stream.outbound.closeAfter || inputStopped && !stream.requestComplete {
+            closeGracefully()
+        } else if !stream.requestComplete {
+            // Answered before the whole request body was read: what is left is drained (up to
+            // `drainLimit`) so the connection stays usable, as lua-http's shutdown does.
+            beginDiscardingBody(of: stream)
+        } else {
+            finishExchange(stream)
+        }
+    }
+
+    private func beginDiscardingBody(of stream: H1Stream) {
+        guard !stream.isDiscardingBody else { return }
+        stream.isDiscardingBody = true
+        drainedBytes = stream.inbound.bufferedBytes
+        stream.inbound.discardBody()
+        if drainedBytes > options.drainLimit {
+            closeGracefully()
+        } else {
+            streamWantsInput(stream)
+        }
+    }
+
+    /// Request read and response written: on to the next request (pipelined ones are already in
+    /// the input), or close.
+    private func finishExchange(_ stream: H1Stream) {
+        guard stream === current else { return }
+        current = nil
+        if phase != .open {
+            closeGracefully()
+        } else {
+            streamWantsInput(stream)
+        }
+    }
+
+    /// `H1Stream.shutdown()` on a server stream.
+    func shutdownServerStream(_ stream: H1Stream) {
+        guard stream === current, phase != .closed else { return }
+        if !stream.outbound.hasStarted {
+            // The handler did not answer: 503, or what its read error calls for (lua-http).
+            let status = stream.readFailure?.status ?? 503
+            var headers = Headers(capacity: 3)
+            headers.append(":status", String(status))
+            headers.append("content-type", "text/plain; charset=utf-8")
+            let body = "\(status) \(ReasonPhrase.for(status: status))\n"
+            headers.append("content-length", String(body.utf8.count))
+            do {
+                try writeHead(headers, endStream: false, for: stream)
+                try Array(body.utf8).withUnsafeBytes { bytes in
+                    try stream.writeBodyNow(bytes, endStream: true, trailers: nil)
+                }
+            } catch {
+                abort()
+            }
+        } else if !stream.outbound.isComplete {
+            // Half a response cannot be completed truthfully; closing tells the client it is cut.
+            abort()
+        } else if !stream.requestComplete {
+            beginDiscardingBody(of: stream)
+        }
+    }
+}

@@ -1,0 +1,377 @@
+public import Reactor
+
+/// An HTTP/1.0 or HTTP/1.1 connection over a `StreamSocket`: lua-http's h1_connection, as a
+/// callback-driven state machine on the reactor. The sans-IO `HTTP1Parser` reads, an
+/// `H1OutboundMessage` per stream frames what is written; this class moves octets between them
+/// and the socket and owns the connection's life: keep-alive, pipelining (answered in order),
+/// timeouts, draining and closing.
+///
+/// A server connection (`type == .server`) turns each request head into an `H1Stream` and hands
+/// it to `onStream` (callback tier) or to `nextIncomingStream(timeout:)` (async tier). Requests
+/// are handled one at a time: the next pipelined request is read once the current exchange is
+/// complete. Invalid requests are answered by the connection itself (400, 414, 431, 501, 505 as
+/// `HTTP1ParseError.status` says) and the connection closes; no handler runs.
+///
+/// A client connection (`type == .client`) makes streams with `newStream()`; see
+/// `H1Connection+Client.swift`.
+public final class H1Connection: Pollable, @unchecked Sendable {
+    /// `.server` or `.client`: lua-http's `connection.type`.
+    public let type: HTTP1Role
+    /// The version this side speaks: HTTP/1.1 unless constructed for 1.0.
+    public let version: HTTP1Version
+    public let socket: StreamSocket
+    public var reactor: Reactor { socket.reactor }
+    public let options: H1ConnectionOptions
+
+    /// Server: called with each new request's stream, on the reactor's thread. When nil, streams
+    /// queue for `nextIncomingStream(timeout:)`.
+    public var onStream: ((H1Stream) -> Void)?
+    /// Called when the connection becomes idle: no exchange in progress and nothing pipelined.
+    public var onIdle: ((H1Connection) -> Void)?
+    /// Called once, when the connection is closed (by either side or by a timeout).
+    public var onClose: ((H1Connection) -> Void)?
+    /// Server: called when a request is rejected as invalid before any handler saw it (for logs).
+    public var onRequestError: ((H1Connection, HTTP1ParseError) -> Void)?
+
+    var parser: HTTP1Parser
+    /// Server: the exchange in progress (its request being read or its response being written).
+    var current: H1Stream?
+    /// Server: streams waiting for `nextIncomingStream`.
+    var incoming: [H1Stream] = []
+    private var incomingWaiters: [Suspension<H1Stream?>] = []
+    /// Client: streams whose responses are expected, in request order.
+    var pipeline: [H1Stream] = []
+
+    enum Phase: Equatable {
+        /// Serving: more exchanges may follow.
+        case open
+        /// No new exchange will start (the peer or this side asked to close); the current one
+        /// finishes first.
+        case closingAfterCurrent
+        /// Half-closed after the last response; reading and dropping until EOF or the linger
+        /// timeout.
+        case lingering
+        case closed
+    }
+    var phase: Phase = .open
+    /// The peer may not send more after an error; no more parsing.
+    var inputStopped = false
+    private var timer: ReactorTimer?
+    enum TimerPurpose { case idle, headerRead, linger }
+    private var timerPurpose: TimerPurpose?
+    private var isProcessing = false
+    private var processAgain = false
+    var drainedBytes = 0
+    /// Server: the header-read timer runs for the request head arriving now.
+    var headerTimerArmed = false
+    private var scratch: [UInt8] = []
+    private var dateCache = HTTPDateCache()
+
+    /// Wraps a connected socket. Call `start()` (or let `Server` do it) to begin reading.
+    /// - Parameter version: the version this side speaks (`.http11` by default).
+    public init(
+        socket: StreamSocket, type: HTTP1Role, version: HTTP1Version = .http11,
+        options: H1ConnectionOptions = H1ConnectionOptions()
+    ) {
+        self.socket = socket
+        self.type = type
+        self.version = version
+        self.options = options
+        parser = HTTP1Parser(role: type, limits: options.limits)
+        if type == .server { parser.scheme = socket.checkTLS() != nil ? "https" : "http" }
+    }
+
+    /// Starts reading (server: waiting for the first request).
+    public func start() {
+        socket.onReadable = { [unowned self] in self.processInput() }
+        updateReadInterest()
+        if type == .server { processInput() }
+    }
+
+    // MARK: - Lua-http's connection interface
+
+    public func checkTLS() -> TLSInfo? { socket.checkTLS() }
+    public func localname() -> SocketName { socket.localname() }
+    public func peername() -> SocketName { socket.peername() }
+    public var isClosed: Bool { phase == .closed }
+
+    /// Waits until everything written was handed to the kernel.
+    public func flush(timeout: Double? = nil) async throws {
+        try await socket.flush(timeout: timeout)
+    }
+
+    /// Orderly shutdown: no new exchanges; the current one finishes, then the connection closes.
+    /// An idle connection closes now.
+    public func shutdown() {
+        guard phase == .open else { return }
+        phase = .closingAfterCurrent
+        if current == nil && pipeline.isEmpty { closeGracefully() }
+    }
+
+    /// Closes the socket now. Waiting calls fail; streams in progress see the connection closed.
+    public func close() {
+        guard phase != .closed else { return }
+        phase = .closed
+        timer?.cancel()
+        timer = nil
+        socket.close()
+        let error = HTTPStreamError.connectionClosed("by this side")
+        current?.failReading(error)
+        for stream in pipeline { stream.failReading(error) }
+        let waiters = incomingWaiters
+        incomingWaiters.removeAll()
+        for waiter in waiters { waiter.resume(returning: nil) }
+        let onClose = self.onClose
+        self.onClose = nil
+        onStream = nil
+        onIdle = nil
+        onClose?(self)
+    }
+
+    /// Detaches the socket (for a protocol switch: WebSocket, CONNECT tunnels). The connection is
+    /// closed afterwards without closing the socket; octets read past the last message stay in
+    /// `socket.input`.
+    public func takeSocket() -> StreamSocket {
+        phase = .closed
+        timer?.cancel()
+        timer = nil
+        socket.onReadable = nil
+        socket.readInterest = false
+        let onClose = self.onClose
+        self.onClose = nil
+        onClose?(self)
+        return socket
+    }
+
+    // MARK: - Pollable (the reactor's face: all of the connection's work happens in its steps)
+
+    public func pollfd() -> Int32 { reactor.pollfd() }
+    public func events() -> PollEvents { reactor.events() }
+    public func timeout() -> Double? { reactor.timeout() }
+    public func step(timeout: Double?) throws { try reactor.step(timeout: timeout) }
+
+    // MARK: - Incoming streams (server)
+
+    /// The next request's stream; nil once the connection closed or the peer finished.
+    public func nextIncomingStream(timeout: Double? = nil) async throws -> H1Stream? {
+        precondition(type == .server, "nextIncomingStream is for server connections")
+        if !incoming.isEmpty { return incoming.removeFirst() }
+        if phase != .open && phase != .closingAfterCurrent { return nil }
+        return try await reactor.suspend("nextIncomingStream", timeout: timeout) {
+            (suspension: Suspension<H1Stream?>) in
+            self.incomingWaiters.append(suspension)
+            return { [weak self] in self?.incomingWaiters.removeAll { $0 === suspension } }
+        }
+    }
+
+    func deliver(_ stream: H1Stream) {
+        if let onStream {
+            onStream(stream)
+        } else if !incomingWaiters.isEmpty {
+            incomingWaiters.removeFirst().resume(returning: stream)
+        } else {
+            incoming.append(stream)
+        }
+    }
+
+    // MARK: - Writing
+
+    /// Frames and queues a header block for `stream`.
+    func writeHead(_ headers: Headers, endStream: Bool, for stream: H1Stream) throws(HTTPStreamError) {
+        guard phase != .closed else { throw .connectionClosed("before the headers were written") }
+        scratch.removeAll(keepingCapacity: true)
+        switch type {
+        case .server:
+            guard stream === current, let request = stream.requestHead else {
+                throw .invalidState("this stream's exchange is over")
+            }
+            let isFinal = (headers.first(":status").flatMap { Int($0) } ?? 0) >= 200
+            // RFC 9110 §10.1.1: a final response before the announced body was asked for means
+            // the client may or may not send it; close rather than guess where the next
+            // request starts.
+            let persistent = phase == .open && stream.readFailure == nil && !(isFinal && stream.awaitsContinue)
+            let context = H1OutboundMessage.RequestContext(
+                method: request.method ?? "", version: request.version, keepAlive: request.keepAlive,
+                acceptsGzipTransferCoding: options.transferCodings && request.headers.hasToken("te", "gzip"))
+            let date = options.sendDate && isFinal ? dateCache.imfFixdate() : nil
+            try stream.outbound.writeResponseHead(
+                headers, endStream: endStream, request: context, persistent: persistent, date: date,
+                into: &scratch)
+            if isFinal { stream.awaitsContinue = false }
+        case .client:
+            try writeRequestHead(headers, endStream: endStream, for: stream, into: &scratch)
+        }
+        socket.write(scratch)
+        if stream.outbound.isComplete { outboundComplete(stream) }
+    }
+
+    /// Frames and queues body octets (and the end of the body) for `stream`.
+    func writeBody(
+        _ bytes: UnsafeRawBufferPointer, endStream: Bool, trailers: Headers?, for stream: H1Stream
+    ) throws(HTTPStreamError) {
+        guard phase != .closed else { throw .connectionClosed("before the body was written") }
+        let socket = self.socket
+        do {
+            try stream.outbound.writeBody(bytes, endStream: endStream, trailers: trailers) { socket.write($0) }
+        } catch {
+            if stream.outbound.closeAfter { abort() }
+            throw error
+        }
+        if endStream { outboundComplete(stream) }
+    }
+
+    /// Waits while more than the socket's high-water mark is queued.
+    func waitForWriteRoom(timeout: Double?) async throws {
+        if let failure = socket.failure { throw HTTPStreamError.socket(failure) }
+        if socket.pendingOutputBytes > socket.writeHighWaterMark {
+            do {
+                try await socket.flush(timeout: timeout)
+            } catch let error as SocketError {
+                throw HTTPStreamError.socket(error)
+            }
+        }
+    }
+
+    /// A response (server) or request (client) was written completely.
+    func outboundComplete(_ stream: H1Stream) {
+        switch type {
+        case .server: serverResponseComplete(stream)
+        case .client: clientRequestComplete(stream)
+        }
+    }
+
+    /// `H1Stream.shutdown()`.
+    func shutdownStream(_ stream: H1Stream) {
+        switch type {
+        case .server: shutdownServerStream(stream)
+        case .client: shutdownClientStream(stream)
+        }
+    }
+
+    /// The current exchange cannot be completed cleanly: close now.
+    func abort() {
+        close()
+    }
+
+    // MARK: - Reading
+
+    /// Feeds the socket's input to the parser and the events to streams, until the parser needs
+    /// more input or a stream needs to catch up. Re-entrant calls (a handler that writes from
+    /// inside `onStream`) are folded into the running loop.
+    func processInput() {
+        guard !isProcessing else {
+            processAgain = true
+            return
+        }
+        isProcessing = true
+        defer { isProcessing = false }
+        repeat {
+            processAgain = false
+            switch type {
+            case .server: serverProcessInput()
+            case .client: clientProcessInput()
+            }
+        } while processAgain && phase != .closed
+        updateReadInterest()
+    }
+
+    /// A stream's reader is waiting or took data: parsing may resume.
+    func streamWantsInput(_ stream: H1Stream) {
+        if isProcessing {
+            processAgain = true
+        } else {
+            processInput()
+        }
+    }
+
+    func updateReadInterest() {
+        guard phase != .closed else { return }
+        socket.readInterest = wantsInput
+    }
+
+    private var wantsInput: Bool {
+        if phase == .lingering { return true }
+        if inputStopped { return false }
+        switch type {
+        case .server:
+            guard let current else { return phase == .open }
+            if current.requestComplete { return false }
+            return current.isDiscardingBody || current.inbound.bufferedBytes < options.maxBufferedBody
+        case .client:
+            guard let first = pipeline.first(where: { !$0.requestComplete }) else { return false }
+            return first.inbound.bufferedBytes < options.maxBufferedBody
+        }
+    }
+
+    // MARK: - Timers
+
+    func arm(_ purpose: TimerPurpose, after seconds: Double?) {
+        guard let seconds else {
+            disarm()
+            return
+        }
+        timerPurpose = purpose
+        if let timer {
+            timer.reschedule(after: seconds)
+        } else {
+            timer = reactor.schedule(after: seconds) { [weak self] _ in self?.timerFired() }
+        }
+    }
+
+    func disarm() {
+        timerPurpose = nil
+        timer?.cancel()
+    }
+
+    private func timerFired() {
+        guard let purpose = timerPurpose else { return }
+        timerPurpose = nil
+        switch purpose {
+        case .idle, .linger:
+            close()
+        case .headerRead:
+            // RFC 9110 §15.5.9: 408 "indicates that the server did not receive a complete request
+            // message within the time that it was prepared to wait".
+            rejectRequest(status: 408, reason: "request head not received in time")
+        }
+    }
+
+    // MARK: - Closing
+
+    /// Half-closes after everything queued was sent, then lingers, dropping input, until the
+    /// peer's EOF or the linger timeout (RFC 9112 §9.6: closing at once could make the client's
+    /// TCP stack discard the response on a reset).
+    func closeGracefully() {
+        guard phase != .closed && phase != .lingering else { return }
+        phase = .lingering
+        current = nil
+        socket.shutdownWrite()
+        socket.onDrained = { [weak self] in self?.linger() }
+        arm(.linger, after: options.lingerTimeout)
+        linger()
+        updateReadInterest()
+    }
+
+    /// Lingering: drop input; close once the peer finished and our output is out.
+    func linger() {
+        socket.input.consume(socket.input.readableBytes)
+        let peerDone = socket.isEOF || socket.failure != nil
+        if peerDone && (socket.pendingOutputBytes == 0 || socket.failure != nil) { close() }
+    }
+
+    /// Answers an invalid or timed-out request without a handler and closes.
+    func rejectRequest(status: Int, reason: String) {
+        guard phase != .closed && phase != .lingering else { return }
+        inputStopped = true
+        if current == nil || current?.outbound.hasStarted == false {
+            let phrase = ReasonPhrase.for(status: status)
+            let body = "\(status) \(phrase): \(reason)\n"
+            var head =
+                "HTTP/1.1 \(status) \(phrase)\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\n"
+            head += "content-length: \(body.utf8.count)\r\n"
+            if options.sendDate { head += "date: \(dateCache.imfFixdate())\r\n" }
+            socket.write(head + "\r\n" + body)
+        }
+        closeGracefully()
+    }
+}

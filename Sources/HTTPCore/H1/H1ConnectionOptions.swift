@@ -1,0 +1,29 @@
+/// The settings of an `H1Connection`, each with a documented default.
+public struct H1ConnectionOptions: Sendable {
+    /// The parser's limits (start line, header block, fields, chunk extensions, trailers).
+    public var limits = HTTP1Limits()
+    /// Server: how long an idle keep-alive connection waits for the next request before it is
+    /// closed (lua-http's `intra_stream_timeout`). Default 10 s; nil waits forever.
+    public var idleTimeout: Double? = 10
+    /// Server: how long a request head may take to arrive once its first octet did: the
+    /// slowloris guard lua-http lacks. Answered with 408 and a close. Default 10 s; nil: no limit.
+    public var headerReadTimeout: Double? = 10
+    /// Reading from the socket pauses while a stream holds this many body octets its reader has
+    /// not taken (back-pressure). Default 256 KiB.
+    public var maxBufferedBody = 256 * 1024
+    /// Server: when a handler ends its response without reading the whole request body, up to
+    /// this many body octets are read and dropped to keep the connection usable; a longer body
+    /// closes it. Default 500 KiB (lua-http's).
+    public var drainLimit = 500 * 1024
+    /// After its last response a server half-closes and reads (and drops) what the client still
+    /// sends for up to this long before closing, so the client sees the response rather than a
+    /// reset (RFC 9112 §9.6). Default 2 s.
+    public var lingerTimeout: Double = 2
+    /// Server: add a `date` field to responses that lack one (RFC 9110 §6.6.1). Default true.
+    public var sendDate = true
+    /// Server: decode a request body sent with `transfer-encoding: gzip` or `deflate` (RFC 9112
+    /// §7) and answer `TE: gzip` clients with a gzip transfer coding. Default true.
+    public var transferCodings = true
+
+    public init() {}
+}

@@ -1,0 +1,84 @@
+/// What one stream has received and its reader has not taken yet: header blocks (interim and
+/// final heads, then trailers), body chunks, the end of the message or an error. A value type;
+/// the stream owns it and the connection fills it.
+struct H1InboundQueue {
+    private var headerBlocks: [Headers] = []
+    private var headerBlocksTaken = 0
+    private var chunks: [[UInt8]] = []
+    private var chunksTaken = 0
+    /// Body octets queued and not taken (the connection stops reading above a limit).
+    private(set) var bufferedBytes = 0
+    /// Every body octet received so far.
+    private(set) var receivedBytes: UInt64 = 0
+    /// The message ended (after its trailers, if any).
+    private(set) var ended = false
+    /// Reading failed; reported once the queued data is taken.
+    private(set) var error: HTTPStreamError?
+
+    mutating func appendHeaders(_ headers: Headers) { headerBlocks.append(headers) }
+
+    mutating func appendBody(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        chunks.append(bytes)
+        bufferedBytes += bytes.count
+        receivedBytes += UInt64(bytes.count)
+    }
+
+    /// Puts octets back in front of the body (`unget`).
+    mutating func prependBody(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        if chunksTaken > 0 {
+            chunksTaken -= 1
+            chunks[chunksTaken] = bytes
+        } else {
+            chunks.insert(bytes, at: 0)
+        }
+        bufferedBytes += bytes.count
+    }
+
+    mutating func end() { ended = true }
+
+    mutating func fail(_ error: HTTPStreamError) {
+        if self.error == nil && !ended { self.error = error }
+    }
+
+    /// The next header block, `.some(nil)` when none will come, nil to wait.
+    mutating func takeHeaders() throws(HTTPStreamError) -> Headers?? {
+        if headerBlocksTaken < headerBlocks.count {
+            defer {
+                headerBlocksTaken += 1
+                if headerBlocksTaken == headerBlocks.count {
+                    headerBlocks.removeAll(keepingCapacity: true)
+                    headerBlocksTaken = 0
+                }
+            }
+            return .some(headerBlocks[headerBlocksTaken])
+        }
+        if let error { throw error }
+        return ended ? .some(nil) : nil
+    }
+
+    /// The next body chunk, `.some(nil)` at the end of the body, nil to wait.
+    mutating func takeChunk() throws(HTTPStreamError) -> [UInt8]?? {
+        if chunksTaken < chunks.count {
+            let chunk = chunks[chunksTaken]
+            chunks[chunksTaken] = []
+            chunksTaken += 1
+            bufferedBytes -= chunk.count
+            if chunksTaken == chunks.count {
+                chunks.removeAll(keepingCapacity: true)
+                chunksTaken = 0
+            }
+            return .some(chunk)
+        }
+        if let error { throw error }
+        return ended ? .some(nil) : nil
+    }
+
+    /// Drops every queued body chunk (a stream that will not read its body).
+    mutating func discardBody() {
+        chunks.removeAll()
+        chunksTaken = 0
+        bufferedBytes = 0
+    }
+}

@@ -1,0 +1,281 @@
+/// The write side of one HTTP/1 message, sans-IO: decides the framing when the head is written
+/// (RFC 9112 §6), adds the fields the framing needs (`content-length`, `transfer-encoding`,
+/// `connection`, `date`), and frames body writes, handing the octets to a sink. No I/O; the
+/// connection passes its socket's `write` as the sink.
+///
+/// What it enforces, so that a handler cannot put a broken message on the wire:
+/// - a body only after a final head, never after the end; none at all for 204 and 304 (RFC 9110
+///   §15.3.5, §15.4.5) and no `content-length` in 1xx or 204 (RFC 9110 §8.6);
+/// - no more and no fewer octets than a `content-length` the handler set (a shorter body ends the
+///   connection: the peer could not frame the next message);
+/// - no 1xx to an HTTP/1.0 client (RFC 9110 §15.2: "a server MUST NOT send a 1xx response to an
+///   HTTP/1.0 client");
+/// - a HEAD response's body is dropped (RFC 9110 §9.3.2), keeping any `content-length` given.
+struct H1OutboundMessage {
+    /// How the body octets are delimited on the wire.
+    enum BodyFraming: Equatable {
+        /// No body may follow (204, 304, a 2xx to CONNECT, or a request without one).
+        case none
+        /// The head promised a body that is not sent (a response to HEAD): body writes are dropped.
+        case discarded
+        /// Exactly this many more octets.
+        case contentLength(remaining: UInt64, declared: UInt64)
+        /// The chunked coding (RFC 9112 §7.1), optionally gzip-coded first (`TE: gzip`).
+        case chunked
+        /// Until the connection closes (a response to HTTP/1.0 of unknown length).
+        case untilClose
+    }
+
+    enum State: Equatable {
+        /// Nothing written, or only 1xx interim responses.
+        case head
+        case body(BodyFraming)
+        case ended
+    }
+
+    /// What the connection knows about the request a response answers.
+    struct RequestContext {
+        var method: String
+        var version: HTTP1Version
+        /// The request allows the connection to persist (its version and `connection` field).
+        var keepAlive: Bool
+        /// The client accepts the gzip transfer coding (`TE: gzip`, RFC 9110 §10.1.4).
+        var acceptsGzipTransferCoding: Bool
+    }
+
+    private(set) var state: State = .head
+    /// The connection must close after this message.
+    private(set) var closeAfter = false
+    /// The response was 101 or a 2xx to CONNECT: the connection leaves HTTP/1 after the head.
+    private(set) var switchedProtocols = false
+    /// The status of the final response written, if any.
+    private(set) var status: Int?
+    private var gzip: Deflater?
+
+    var hasStarted: Bool { state != .head || status != nil }
+    var isComplete: Bool { state == .ended }
+
+    // MARK: - Responses
+
+    /// Writes a response head (an interim 1xx or the final response) into `out`.
+    /// - Parameters:
+    ///   - persistent: false when the connection is closing anyway (server shutdown, last
+    ///     request allowed): adds `connection: close`.
+    ///   - date: the `date` field to add when the handler did not set one (RFC 9110 §6.6.1: an
+    ///     origin server with a clock "MUST generate a Date header field" in 2xx-5xx responses).
+    mutating func writeResponseHead(
+        _ headers: Headers, endStream: Bool, request: RequestContext, persistent: Bool, date: String?,
+        into out: inout [UInt8]
+    ) throws(HTTPStreamError) {
+        guard state == .head else { throw .invalidState("response headers were already written") }
+        guard let statusText = headers.first(":status"), let status = Int(statusText),
+            (100...999).contains(status)
+        else { throw .invalidHeaders("missing or invalid :status") }
+
+        var additional: [Headers.Field] = []
+        if status < 200 {
+            // RFC 9110 §15.2: 1xx responses end at their header section.
+            guard request.version == .http11 else {
+                throw .invalidState("a 1xx response cannot be sent to an HTTP/1.0 client")
+            }
+            guard !headers.has("content-length") && !headers.has("transfer-encoding") else {
+                throw .invalidHeaders("content-length or transfer-encoding in a \(status) response")
+            }
+            if status == 101 {
+                switchedProtocols = true
+                self.status = status
+                state = .ended
+            } else if endStream {
+                throw .invalidState("a \(status) response cannot end the stream")
+            }
+            try serialize(headers, additional, into: &out)
+            return
+        }
+
+        self.status = status
+        let isConnectTunnel = request.method == "CONNECT" && status < 300
+        let declared = try declaredLength(headers, status: status, isConnectTunnel: isConnectTunnel)
+        closeAfter = !request.keepAlive || !persistent || headers.hasToken("connection", "close")
+
+        let framing: BodyFraming
+        if isConnectTunnel {
+            // RFC 9110 §9.3.6: the connection becomes a tunnel after the head.
+            switchedProtocols = true
+            framing = .none
+        } else if status == 204 || status == 304 {
+            framing = .none
+        } else if request.method == "HEAD" {
+            framing = .discarded
+        } else if let declared {
+            if endStream && declared != 0 { throw .contentLengthMismatch(declared: declared, written: 0) }
+            framing = .contentLength(remaining: declared, declared: declared)
+        } else if endStream {
+            additional.append(.init(name: "content-length", value: "0", neverIndex: false))
+            framing = .none
+        } else if request.version == .http11 {
+            let encoding = headers.first("content-encoding")
+            if request.acceptsGzipTransferCoding && encoding == nil {
+                gzip = Deflater(format: .gzip)
+                additional.append(.init(name: "transfer-encoding", value: "gzip, chunked", neverIndex: false))
+            } else if !headers.has("transfer-encoding") {
+                additional.append(.init(name: "transfer-encoding", value: "chunked", neverIndex: false))
+            }
+            framing = .chunked
+        } else {
+            // RFC 9112 §6.3 item 8: an HTTP/1.0 client reads a body of unknown length until close.
+            closeAfter = true
+            framing = .untilClose
+        }
+
+        if closeAfter {
+            if request.version == .http11 && !headers.hasToken("connection", "close") {
+                additional.append(.init(name: "connection", value: "close", neverIndex: false))
+            }
+        } else if request.version == .http10 && !headers.hasToken("connection", "keep-alive") {
+            // RFC 9112 §9.3: an HTTP/1.0 connection persists only if the response says keep-alive.
+            additional.append(.init(name: "connection", value: "keep-alive", neverIndex: false))
+        }
+        if let date, !headers.has("date") {
+            additional.append(.init(name: "date", value: date, neverIndex: false))
+        }
+        try serialize(headers, additional, into: &out)
+        state = endStream || framing == .none ? .ended : .body(framing)
+        if endStream, case .discarded = framing { state = .ended }
+    }
+
+    /// The handler's own `content-length` (validated), and the fields it must not send.
+    private func declaredLength(_ headers: Headers, status: Int, isConnectTunnel: Bool) throws(HTTPStreamError)
+        -> UInt64?
+    {
+        if let coding = headers.first("transfer-encoding") {
+            // The library owns the transfer coding; accept a handler that asks for chunked.
+            guard coding.lowercased() == "chunked" else {
+                throw .invalidHeaders("transfer-encoding is set by the library (got \"\(coding)\")")
+            }
+            if headers.has("content-length") {
+                throw .invalidHeaders("both content-length and transfer-encoding")
+            }
+        }
+        guard let text = headers.first("content-length") else { return nil }
+        if status == 204 || isConnectTunnel {
+            // RFC 9110 §8.6: "A server MUST NOT send a Content-Length header field in any
+            // response with a status code of 1xx or 204", nor in a 2xx response to CONNECT.
+            throw .invalidHeaders("content-length in a \(status) response")
+        }
+        guard headers.count(of: "content-length") == 1, !text.isEmpty, text.utf8.count <= 19,
+            text.utf8.allSatisfy({ $0 &- 0x30 < 10 }), let value = UInt64(text)
+        else { throw .invalidHeaders("invalid content-length \"\(text)\"") }
+        return value
+    }
+
+    private func serialize(_ headers: Headers, _ additional: [Headers.Field], into out: inout [UInt8])
+        throws(HTTPStreamError)
+    {
+        do {
+            try HTTP1Serializer.writeResponseHead(headers, appending: additional, into: &out)
+        } catch {
+            throw .invalidHeaders("\(error)")
+        }
+    }
+
+    // MARK: - Requests
+
+    /// Writes a request head into `out`. A body of unknown length is chunked (HTTP/1.1 only: an
+    /// HTTP/1.0 server could not find its end).
+    mutating func writeRequestHead(
+        _ headers: Headers, endStream: Bool, version: HTTP1Version, into out: inout [UInt8]
+    ) throws(HTTPStreamError) {
+        guard state == .head else { throw .invalidState("request headers were already written") }
+        let method = headers.first(":method") ?? ""
+        var additional: [Headers.Field] = []
+        let framing: BodyFraming
+        if let declared = try declaredLength(headers, status: 200, isConnectTunnel: false) {
+            if endStream && declared != 0 { throw .contentLengthMismatch(declared: declared, written: 0) }
+            framing = .contentLength(remaining: declared, declared: declared)
+        } else if endStream {
+            // RFC 9110 §8.6: a user agent SHOULD send Content-Length when the method defines a
+            // meaning for content, and not for GET/HEAD/CONNECT without content.
+            if !["GET", "HEAD", "CONNECT", "OPTIONS", "DELETE", "TRACE"].contains(method) {
+                additional.append(.init(name: "content-length", value: "0", neverIndex: false))
+            }
+            framing = .none
+        } else {
+            guard version == .http11 else {
+                throw .invalidState("a body of unknown length cannot be sent to an HTTP/1.0 server")
+            }
+            if !headers.has("transfer-encoding") {
+                additional.append(.init(name: "transfer-encoding", value: "chunked", neverIndex: false))
+            }
+            framing = .chunked
+        }
+        closeAfter = headers.hasToken("connection", "close")
+        do {
+            try HTTP1Serializer.writeRequestHead(headers, version: version, appending: additional, into: &out)
+        } catch {
+            throw .invalidHeaders("\(error)")
+        }
+        state = endStream || framing == .none ? .ended : .body(framing)
+    }
+
+    // MARK: - Body
+
+    /// Frames `data` (and the end of the body, with `trailers` when chunked) and hands the octets
+    /// to `sink` in order.
+    mutating func writeBody(
+        _ data: UnsafeRawBufferPointer, endStream: Bool, trailers: Headers? = nil,
+        to sink: (UnsafeRawBufferPointer) -> Void
+    ) throws(HTTPStreamError) {
+        guard case .body(let framing) = state else {
+            if state == .ended && data.isEmpty && !endStream { return }
+            throw .invalidState(state == .ended ? "the body was already ended" : "a body before the headers")
+        }
+        switch framing {
+        case .none:
+            if !data.isEmpty { throw .invalidState("a \(status ?? 0) response has no body") }
+        case .discarded:
+            break
+        case .contentLength(let remaining, let declared):
+            guard UInt64(data.count) <= remaining else {
+                throw .contentLengthMismatch(declared: declared, written: declared - remaining + UInt64(data.count))
+            }
+            if !data.isEmpty { sink(data) }
+            let left = remaining - UInt64(data.count)
+            state = .body(.contentLength(remaining: left, declared: declared))
+            if endStream && left != 0 {
+                // The peer cannot frame what follows: the connection has to go.
+                closeAfter = true
+                state = .ended
+                throw .contentLengthMismatch(declared: declared, written: declared - left)
+            }
+        case .chunked:
+            var framed: [UInt8] = []
+            if let gzip {
+                var compressed: [UInt8] = []
+                do {
+                    try gzip.process(data, final: endStream, into: &compressed)
+                } catch {
+                    throw .coding(error as? ContentCodingError ?? .finished)
+                }
+                HTTP1Serializer.writeChunk(compressed, into: &framed)
+            } else if !data.isEmpty {
+                var size: [UInt8] = []
+                size.reserveCapacity(20)
+                HTTP1Serializer.writeChunkSize(data.count, into: &size)
+                size.withUnsafeBytes(sink)
+                sink(data)
+                framed = [0x0D, 0x0A]
+            }
+            if endStream {
+                do {
+                    try HTTP1Serializer.writeLastChunk(trailers: trailers ?? Headers(), into: &framed)
+                } catch {
+                    throw .invalidHeaders("trailers: \(error)")
+                }
+            }
+            if !framed.isEmpty { framed.withUnsafeBytes(sink) }
+        case .untilClose:
+            if !data.isEmpty { sink(data) }
+        }
+        if endStream { state = .ended }
+    }
+}

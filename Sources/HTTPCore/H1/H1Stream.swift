@@ -1,0 +1,287 @@
+public import Reactor
+
+/// One request/response exchange on an `H1Connection`: lua-http's h1_stream.
+///
+/// On a server connection the stream is born with the request head; its handler reads the body
+/// (`getNextChunk`, the body helpers) and writes the response (`writeHeaders`, `writeChunk`). On a
+/// client connection (`H1Connection.newStream()`) it is the other way round. The common API is
+/// `HTTPStream`'s; this class adds HTTP/1 specifics (`requestHead`, `peerVersion`).
+///
+/// Like everything on a reactor it belongs to the reactor's thread; it is `Sendable` so that
+/// tasks on the reactor can carry it.
+public final class H1Stream: HTTPStream, @unchecked Sendable {
+    public let connection: H1Connection
+    public var reactor: Reactor { connection.reactor }
+    /// The request head as received (server) or nil (client).
+    public let requestHead: HTTP1MessageHead?
+    /// The peer's HTTP version, once its head arrived.
+    public internal(set) var peerVersion: HTTP1Version?
+
+    var inbound = H1InboundQueue()
+    var outbound = H1OutboundMessage()
+    private var waiters: [(id: Int, resume: () -> Void)] = []
+    private var nextWaiterID = 0
+
+    /// Server: the request asked for `100 Continue` (RFC 9110 §10.1.1) and none was sent yet.
+    var awaitsContinue = false
+    /// Server: the handler gave up on the request body; the connection discards what is left.
+    var isDiscardingBody = false
+    /// Server: why reading the request failed, if it did (answered on `shutdown`).
+    var readFailure: HTTPStreamError?
+    /// Client: the method of the request (for the response's framing).
+    var requestMethod: String?
+    private(set) var isShutDown = false
+    /// Decodes a request body sent with a gzip or deflate transfer coding.
+    var transferDecoder: Inflater?
+
+    init(connection: H1Connection, requestHead: HTTP1MessageHead?) {
+        self.connection = connection
+        self.requestHead = requestHead
+        if let requestHead {
+            peerVersion = requestHead.version
+            inbound.appendHeaders(requestHead.headers)
+            awaitsContinue =
+                requestHead.version == .http11 && requestHead.headers.hasToken("expect", "100-continue")
+                && requestHead.framing != .none
+        }
+    }
+
+    // MARK: - Connection side
+
+    func receivedBody(_ bytes: [UInt8]) {
+        guard !isDiscardingBody else { return }
+        if let transferDecoder {
+            var decoded: [UInt8] = []
+            do {
+                try transferDecoder.process(bytes, final: false, into: &decoded)
+            } catch {
+                failReading(.coding(error as? ContentCodingError ?? .finished))
+                return
+            }
+            inbound.appendBody(decoded)
+        } else {
+            inbound.appendBody(bytes)
+        }
+        wakeReaders()
+    }
+
+    func receivedHeaders(_ headers: Headers) {
+        inbound.appendHeaders(headers)
+        wakeReaders()
+    }
+
+    func receivedEnd() {
+        if let transferDecoder, !isDiscardingBody {
+            var decoded: [UInt8] = []
+            do {
+                try transferDecoder.process([UInt8](), final: true, into: &decoded)
+                inbound.appendBody(decoded)
+            } catch {
+                failReading(.coding(error as? ContentCodingError ?? .finished))
+                return
+            }
+        }
+        inbound.end()
+        awaitsContinue = false
+        wakeReaders()
+    }
+
+    func failReading(_ error: HTTPStreamError) {
+        if readFailure == nil { readFailure = error }
+        inbound.fail(error)
+        wakeReaders()
+    }
+
+    var requestComplete: Bool { inbound.ended || inbound.error != nil }
+
+    private func wakeReaders() {
+        guard !waiters.isEmpty else { return }
+        let current = waiters
+        waiters.removeAll()
+        for waiter in current { waiter.resume() }
+    }
+
+    // MARK: - Waiting for input
+
+    /// Registers `resume` to run when something arrives; returns a cancel function.
+    func addWaiter(_ resume: @escaping () -> Void) -> () -> Void {
+        let id = nextWaiterID
+        nextWaiterID += 1
+        waiters.append((id, resume))
+        connection.streamWantsInput(self)
+        return { [weak self] in self?.waiters.removeAll { $0.id == id } }
+    }
+
+    /// Async: suspends until something arrives for this stream or `deadline` passes.
+    func waitForInput(_ what: String, _ deadline: Deadline) async throws {
+        let remaining = try deadline.remaining(what)
+        try await reactor.suspend(what, timeout: remaining) { (suspension: Suspension<Void>) in
+            self.addWaiter { suspension.resume(returning: ()) }
+        }
+    }
+
+    /// Callback: runs `then` when something arrives, or `then` with the timeout error.
+    func waitForInput(
+        _ what: String, _ deadline: Deadline, _ then: @escaping (ReactorError?) -> Void
+    ) {
+        let remaining: Double?
+        do {
+            remaining = try deadline.remaining(what)
+        } catch {
+            then(error as? ReactorError)
+            return
+        }
+        var timer: ReactorTimer?
+        var finished = false
+        let cancel = addWaiter {
+            guard !finished else { return }
+            finished = true
+            timer?.cancel()
+            then(nil)
+        }
+        if let remaining {
+            timer = reactor.schedule(after: remaining) { _ in
+                guard !finished else { return }
+                finished = true
+                cancel()
+                then(.timedOut(what))
+            }
+        }
+    }
+
+    // MARK: - Reading
+
+    /// Sends the interim `100 Continue` a client waits for before sending the body it announced,
+    /// the first time the handler asks for that body (lua-http never sends it; curl then stalls
+    /// for a second).
+    func continueIfAwaited() {
+        guard awaitsContinue else { return }
+        awaitsContinue = false
+        guard !outbound.hasStarted else { return }
+        var headers = Headers(capacity: 1)
+        headers.append(":status", "100")
+        try? writeHeadersNow(headers, endStream: false)
+    }
+
+    func nextHeaders() throws -> Headers?? {
+        try inbound.takeHeaders()
+    }
+
+    func nextChunk() throws -> [UInt8]?? {
+        continueIfAwaited()
+        let chunk = try inbound.takeChunk()
+        if chunk != nil { connection.streamWantsInput(self) }
+        return chunk
+    }
+
+    public func unget(_ bytes: [UInt8]) {
+        inbound.prependBody(bytes)
+    }
+
+    // MARK: - Writing
+
+    /// Writes a header block now (buffered; never waits): a response head on a server, a request
+    /// head on a client, or trailers (with `endStream`) after a chunked body.
+    public func writeHeaders(_ headers: Headers, endStream: Bool) throws {
+        try writeHeadersNow(headers, endStream: endStream)
+    }
+
+    func writeHeadersNow(_ headers: Headers, endStream: Bool) throws(HTTPStreamError) {
+        guard !isShutDown else { throw .invalidState("the stream was shut down") }
+        if case .body = outbound.state {
+            // Trailers end the body.
+            try writeBodyNow(UnsafeRawBufferPointer(start: nil, count: 0), endStream: true, trailers: headers)
+            return
+        }
+        try connection.writeHead(headers, endStream: endStream, for: self)
+    }
+
+    /// Writes body octets now (buffered; never waits).
+    public func writeChunk(_ bytes: UnsafeRawBufferPointer, endStream: Bool) throws {
+        try writeBodyNow(bytes, endStream: endStream, trailers: nil)
+    }
+
+    func writeBodyNow(_ bytes: UnsafeRawBufferPointer, endStream: Bool, trailers: Headers?) throws(HTTPStreamError) {
+        guard !isShutDown || bytes.isEmpty else { throw .invalidState("the stream was shut down") }
+        try connection.writeBody(bytes, endStream: endStream, trailers: trailers, for: self)
+    }
+
+    public var isResponseComplete: Bool { outbound.isComplete }
+
+    // MARK: - Common API
+
+    public func getHeaders(timeout: Double?) async throws -> Headers? {
+        let deadline = Deadline(timeout)
+        while true {
+            if let block = try nextHeaders() { return block }
+            try await waitForInput("getHeaders", deadline)
+        }
+    }
+
+    public func getNextChunk(timeout: Double?) async throws -> [UInt8]? {
+        let deadline = Deadline(timeout)
+        while true {
+            if let chunk = try nextChunk() { return chunk }
+            try await waitForInput("getNextChunk", deadline)
+        }
+    }
+
+    public func getHeaders(timeout: Double?, _ completion: @escaping (Result<Headers?, any Error>) -> Void) {
+        poll("getHeaders", Deadline(timeout), { try self.nextHeaders() }, completion)
+    }
+
+    public func getNextChunk(timeout: Double?, _ completion: @escaping (Result<[UInt8]?, any Error>) -> Void) {
+        poll("getNextChunk", Deadline(timeout), { try self.nextChunk() }, completion)
+    }
+
+    /// The callback tier's loop: try, else wait and try again, until a value, an error or the
+    /// deadline.
+    private func poll<T>(
+        _ what: String, _ deadline: Deadline, _ attempt: @escaping () throws -> T??,
+        _ completion: @escaping (Result<T?, any Error>) -> Void
+    ) {
+        do {
+            if let value = try attempt() {
+                completion(.success(value))
+                return
+            }
+        } catch {
+            completion(.failure(error))
+            return
+        }
+        waitForInput(what, deadline) { error in
+            if let error {
+                completion(.failure(error))
+            } else {
+                self.poll(what, deadline, attempt, completion)
+            }
+        }
+    }
+
+    public func writeHeaders(_ headers: Headers, endStream: Bool, timeout: Double?) async throws {
+        try writeHeadersNow(headers, endStream: endStream)
+        try await connection.waitForWriteRoom(timeout: timeout)
+    }
+
+    public func writeChunk(_ bytes: [UInt8], endStream: Bool, timeout: Double?) async throws {
+        try bytes.withUnsafeBytes { buffer in
+            try writeBodyNow(buffer, endStream: endStream, trailers: nil)
+        }
+        try await connection.waitForWriteRoom(timeout: timeout)
+    }
+
+    /// Ends the stream: lua-http's `shutdown`. A server stream whose handler wrote no response
+    /// answers 503 (or the status its read error calls for: 400, 413, …) and closes the connection
+    /// after a read error; an unfinished response aborts the connection (its framing cannot be
+    /// completed); an unread request body is drained (up to the connection's drain limit) so the
+    /// connection stays usable.
+    public func shutdown() {
+        guard !isShutDown else { return }
+        connection.shutdownStream(self)
+        isShutDown = true
+    }
+
+    public func checkTLS() -> TLSInfo? { connection.checkTLS() }
+    public func localname() -> SocketName { connection.localname() }
+    public func peername() -> SocketName { connection.peername() }
+}

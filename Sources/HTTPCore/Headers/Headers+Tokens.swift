@@ -1,0 +1,25 @@
+extension Headers {
+    /// Whether any `name` field holds `token` as an element of its comma-separated list (RFC 9110
+    /// §5.6.1), compared case-insensitively and ignoring parameters (`gzip;q=1` holds `gzip`):
+    /// `connection: keep-alive, Close` holds `close`; `te: trailers, gzip;q=0.5` holds `gzip`.
+    public func hasToken(_ name: String, _ token: String) -> Bool {
+        for field in fields where field.name == name {
+            for element in field.value.utf8.split(separator: UInt8(ascii: ",")) {
+                var item = element.prefix { $0 != UInt8(ascii: ";") }[...]
+                while let first = item.first, first == 0x20 || first == 0x09 { item = item.dropFirst() }
+                while let last = item.last, last == 0x20 || last == 0x09 { item = item.dropLast() }
+                if item.count == token.utf8.count
+                    && zip(item, token.utf8).allSatisfy({ lowerASCII($0) == lowerASCII($1) })
+                {
+                    return true
+                }
+            }
+        }
+        return false
+    }
+}
+
+@inline(__always)
+private func lowerASCII(_ byte: UInt8) -> UInt8 {
+    byte &- 0x41 < 26 ? byte | 0x20 : byte
+}

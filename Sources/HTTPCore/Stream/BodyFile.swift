@@ -1,0 +1,65 @@
+import Glibc
+import Reactor
+
+/// A file descriptor the body helpers opened; closed when the value is released.
+public final class BodyFile: @unchecked Sendable {
+    public let fd: Int32
+
+    /// Takes ownership of `fd`.
+    public init(adopting fd: Int32) { self.fd = fd }
+
+    deinit { Glibc.close(fd) }
+
+    /// Creates or truncates `path` for writing (mode 0644).
+    public convenience init(creating path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SystemError("open \(path)") }
+        self.init(adopting: fd)
+    }
+
+    /// Opens `path` for reading.
+    public convenience init(reading path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open \(path)") }
+        self.init(adopting: fd)
+    }
+
+    /// An anonymous file in the temporary directory (`$TMPDIR`, else /tmp), gone when closed.
+    public static func temporary() throws -> BodyFile {
+        let directory = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        var template = Array("\(directory)/stepwise-body-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw SystemError("mkstemp in \(directory)") }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        return BodyFile(adopting: fd)
+    }
+
+    /// Everything from the current offset to the end.
+    public func readAll() throws -> [UInt8] {
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let got = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("read")
+            }
+            if got == 0 { return result }
+            result.append(contentsOf: buffer[..<got])
+        }
+    }
+
+    static func writeAll(_ bytes: [UInt8], to fd: Int32) throws {
+        try bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw SystemError("write")
+                }
+                offset += written
+            }
+        }
+    }
+}

@@ -1,0 +1,207 @@
+import Glibc
+import Reactor
+
+/// lua-http's body helpers, on every stream. Each takes one `timeout` that is a deadline across
+/// all the reads it makes.
+extension HTTPStream {
+    /// The default limit of the buffering helpers: 64 MiB.
+    public static var defaultBodyLimit: Int { 64 << 20 }
+
+    /// The rest of the body as bytes; throws `HTTPStreamError.bodyTooLarge` past `limit` octets
+    /// (a server answers 413).
+    public func getBodyAsBytes(limit: Int = Self.defaultBodyLimit, timeout: Double? = nil) async throws -> [UInt8] {
+        let deadline = Deadline(timeout)
+        var body: [UInt8] = []
+        while let chunk = try await getNextChunk(timeout: deadline.remaining("getBodyAsBytes")) {
+            guard chunk.count <= limit - body.count else { throw HTTPStreamError.bodyTooLarge(limit: limit) }
+            if body.isEmpty { body = chunk } else { body.append(contentsOf: chunk) }
+        }
+        return body
+    }
+
+    /// The rest of the body decoded as UTF-8 (invalid sequences become U+FFFD).
+    public func getBodyAsString(limit: Int = Self.defaultBodyLimit, timeout: Double? = nil) async throws -> String {
+        String(decoding: try await getBodyAsBytes(limit: limit, timeout: timeout), as: UTF8.self)
+    }
+
+    /// Callback form of `getBodyAsString`.
+    public func getBodyAsString(
+        limit: Int = Self.defaultBodyLimit, timeout: Double? = nil,
+        _ completion: @escaping (Result<String, any Error>) -> Void
+    ) {
+        collectBody([], limit: limit, deadline: Deadline(timeout)) { result in
+            completion(result.map { String(decoding: $0, as: UTF8.self) })
+        }
+    }
+
+    private func collectBody(
+        _ collected: [UInt8], limit: Int, deadline: Deadline,
+        _ completion: @escaping (Result<[UInt8], any Error>) -> Void
+    ) {
+        let remaining: Double?
+        do { remaining = try deadline.remaining("getBodyAsString") } catch {
+            completion(.failure(error))
+            return
+        }
+        getNextChunk(timeout: remaining) { result in
+            switch result {
+            case .failure(let error): completion(.failure(error))
+            case .success(nil): completion(.success(collected))
+            case .success(let chunk?):
+                guard chunk.count <= limit - collected.count else {
+                    completion(.failure(HTTPStreamError.bodyTooLarge(limit: limit)))
+                    return
+                }
+                self.collectBody(collected + chunk, limit: limit, deadline: deadline, completion)
+            }
+        }
+    }
+
+    /// The next `count` octets of the body (fewer at its end; nil when it has ended). The surplus
+    /// of the last chunk read is put back (`unget`).
+    public func getBodyChars(_ count: Int, timeout: Double? = nil) async throws -> [UInt8]? {
+        precondition(count >= 0, "getBodyChars: count must not be negative")
+        let deadline = Deadline(timeout)
+        var collected: [UInt8] = []
+        while collected.count < count {
+            guard var chunk = try await getNextChunk(timeout: deadline.remaining("getBodyChars")) else {
+                return collected.isEmpty && count > 0 ? nil : collected
+            }
+            let wanted = count - collected.count
+            if chunk.count > wanted {
+                unget(Array(chunk[wanted...]))
+                chunk.removeSubrange(wanted...)
+            }
+            collected.append(contentsOf: chunk)
+        }
+        return collected
+    }
+
+    /// The body up to the first `delimiter` (with it when `includeDelimiter`); what follows is
+    /// put back. At the end of the body: the rest, or nil when nothing is left. Throws
+    /// `bodyTooLarge` when `limit` octets pass without the delimiter.
+    public func getBodyUntil(
+        _ delimiter: [UInt8], includeDelimiter: Bool = false, limit: Int = Self.defaultBodyLimit,
+        timeout: Double? = nil
+    ) async throws -> [UInt8]? {
+        precondition(!delimiter.isEmpty, "getBodyUntil: the delimiter must not be empty")
+        let deadline = Deadline(timeout)
+        var collected: [UInt8] = []
+        var searchFrom = 0
+        while true {
+            if let found = Self.firstRange(of: delimiter, in: collected, from: searchFrom) {
+                let rest = Array(collected[found.upperBound...])
+                if !rest.isEmpty { unget(rest) }
+                return Array(collected[..<(includeDelimiter ? found.upperBound : found.lowerBound)])
+            }
+            searchFrom = Swift.max(0, collected.count - delimiter.count + 1)
+            guard collected.count <= limit else { throw HTTPStreamError.bodyTooLarge(limit: limit) }
+            guard let chunk = try await getNextChunk(timeout: deadline.remaining("getBodyUntil")) else {
+                return collected.isEmpty ? nil : collected
+            }
+            collected.append(contentsOf: chunk)
+        }
+    }
+
+    static func firstRange(of needle: [UInt8], in haystack: [UInt8], from start: Int) -> Range<Int>? {
+        guard haystack.count >= needle.count else { return nil }
+        var index = start
+        while index + needle.count <= haystack.count {
+            if haystack[index] == needle[0] && haystack[index..<(index + needle.count)].elementsEqual(needle) {
+                return index..<(index + needle.count)
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// Writes the rest of the body to `fd` (from its current offset); returns the octets written.
+    @discardableResult
+    public func saveBody(to fd: Int32, timeout: Double? = nil) async throws -> UInt64 {
+        let deadline = Deadline(timeout)
+        var total: UInt64 = 0
+        while let chunk = try await getNextChunk(timeout: deadline.remaining("saveBody")) {
+            try BodyFile.writeAll(chunk, to: fd)
+            total += UInt64(chunk.count)
+        }
+        return total
+    }
+
+    /// Writes the rest of the body to the file at `path` (created or truncated, mode 0644).
+    @discardableResult
+    public func saveBody(toPath path: String, timeout: Double? = nil) async throws -> UInt64 {
+        let file = try BodyFile(creating: path)
+        return try await saveBody(to: file.fd, timeout: timeout)
+    }
+
+    /// The rest of the body in an anonymous temporary file, rewound to its start.
+    public func getBodyAsFile(timeout: Double? = nil) async throws -> BodyFile {
+        let file = try BodyFile.temporary()
+        try await saveBody(to: file.fd, timeout: timeout)
+        guard lseek(file.fd, 0, SEEK_SET) == 0 else { throw SystemError("lseek") }
+        return file
+    }
+
+    /// The body as an `AsyncSequence` of chunks; `timeout` applies to each read.
+    public func chunks(timeout: Double? = nil) -> HTTPBodyChunks {
+        HTTPBodyChunks(stream: self, timeout: timeout)
+    }
+
+    /// Writes `string` as the whole (rest of the) body and ends the stream.
+    public func writeBody(_ string: String, timeout: Double? = nil) async throws {
+        try await writeChunk(Array(string.utf8), endStream: true, timeout: timeout)
+    }
+
+    /// Writes `count` octets (or everything to EOF when nil) read from `fd`'s current offset, in
+    /// 1 MiB chunks, and ends the stream. Throws if the file ends before `count` octets.
+    public func writeBody(fromFile fd: Int32, count: UInt64? = nil, timeout: Double? = nil) async throws {
+        let deadline = Deadline(timeout)
+        var left = count ?? UInt64.max
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while left > 0 {
+            let want = Int(Swift.min(UInt64(buffer.count), left))
+            let got = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, want) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("read")
+            }
+            if got == 0 {
+                guard count == nil else {
+                    throw HTTPStreamError.invalidState("file ended \(left) octets before the count given")
+                }
+                break
+            }
+            left -= UInt64(got)
+            try await writeChunk(Array(buffer[..<got]), endStream: false, timeout: deadline.remaining("writeBody"))
+        }
+        try await writeChunk([], endStream: true, timeout: deadline.remaining("writeBody"))
+    }
+
+    /// Writes the file at `path` (from `offset`, `count` octets or to its end) and ends the stream.
+    public func writeBody(fromPath path: String, offset: UInt64 = 0, count: UInt64? = nil, timeout: Double? = nil)
+        async throws
+    {
+        let file = try BodyFile(reading: path)
+        if offset > 0 { guard lseek(file.fd, off_t(offset), SEEK_SET) >= 0 else { throw SystemError("lseek") } }
+        try await writeBody(fromFile: file.fd, count: count, timeout: timeout)
+    }
+}
+
+/// The chunks of a body, for `for try await chunk in stream.chunks()`.
+public struct HTTPBodyChunks: AsyncSequence, Sendable {
+    public typealias Element = [UInt8]
+    let stream: any HTTPStream
+    let timeout: Double?
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let stream: any HTTPStream
+        let timeout: Double?
+        public mutating func next() async throws -> [UInt8]? {
+            try await stream.getNextChunk(timeout: timeout)
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(stream: stream, timeout: timeout)
+    }
+}

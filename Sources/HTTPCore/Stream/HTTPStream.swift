@@ -1,0 +1,68 @@
+public import Reactor
+
+/// The common stream API shared by HTTP/1 and HTTP/2 streams (lua-http's stream interface), so a
+/// handler runs unchanged on either. A stream is one request/response exchange.
+///
+/// Three tiers, as everywhere in Stepwise:
+/// - **non-blocking writes** (`writeHeaders(_:endStream:)`, `writeChunk(_:endStream:)`): the
+///   octets are queued and go out at the end of the reactor step; for handlers answering from a
+///   callback;
+/// - **callbacks** for reads (`getHeaders(timeout:_:)`, `getNextChunk(timeout:_:)`);
+/// - **async** calls on the reactor for everything (`getHeaders(timeout:)`, …); writes wait while
+///   the connection's output is above its high-water mark (back-pressure).
+///
+/// Every call that can wait takes `timeout` in seconds (`nil`: no limit); the body helpers treat
+/// it as one deadline over all their reads. All calls belong to the reactor's thread.
+public protocol HTTPStream: AnyObject, Sendable {
+    var reactor: Reactor { get }
+
+    /// The next header block: the request (server) or response (client) headers, then the
+    /// trailers if any; nil when no more will come.
+    func getHeaders(timeout: Double?) async throws -> Headers?
+    /// The next piece of the body; nil at its end.
+    func getNextChunk(timeout: Double?) async throws -> [UInt8]?
+    func getHeaders(timeout: Double?, _ completion: @escaping (Result<Headers?, any Error>) -> Void)
+    func getNextChunk(timeout: Double?, _ completion: @escaping (Result<[UInt8]?, any Error>) -> Void)
+    /// Puts body octets back; the next read returns them first.
+    func unget(_ bytes: [UInt8])
+
+    /// Queues a header block (pseudo-headers first) without waiting.
+    func writeHeaders(_ headers: Headers, endStream: Bool) throws
+    /// Queues a header block and waits while the connection's output is above its high-water mark.
+    func writeHeaders(_ headers: Headers, endStream: Bool, timeout: Double?) async throws
+    /// Queues body octets without waiting.
+    func writeChunk(_ bytes: UnsafeRawBufferPointer, endStream: Bool) throws
+    /// Queues body octets and waits while the output is above its high-water mark.
+    func writeChunk(_ bytes: [UInt8], endStream: Bool, timeout: Double?) async throws
+
+    /// Ends the exchange: see the conforming type for what happens to an unanswered request and
+    /// an unread body.
+    func shutdown()
+
+    func checkTLS() -> TLSInfo?
+    func localname() -> SocketName
+    func peername() -> SocketName
+}
+
+extension HTTPStream {
+    public func getHeaders() async throws -> Headers? { try await getHeaders(timeout: nil) }
+    public func getNextChunk() async throws -> [UInt8]? { try await getNextChunk(timeout: nil) }
+
+    /// Queues a string as body octets without waiting.
+    public func writeChunk(_ string: String, endStream: Bool) throws {
+        var string = string
+        try string.withUTF8 { try writeChunk(UnsafeRawBufferPointer($0), endStream: endStream) }
+    }
+
+    /// Queues body octets without waiting.
+    public func writeChunk(_ bytes: [UInt8], endStream: Bool) throws {
+        try bytes.withUnsafeBytes { try writeChunk($0, endStream: endStream) }
+    }
+
+    /// Sends an interim `100 Continue` (RFC 9110 §15.2.1).
+    public func writeContinue(timeout: Double? = nil) async throws {
+        var headers = Headers(capacity: 1)
+        headers.append(":status", "100")
+        try await writeHeaders(headers, endStream: false, timeout: timeout)
+    }
+}

@@ -1,0 +1,245 @@
+public import HTTPCore
+public import Logging
+public import Reactor
+
+/// An HTTP server: lua-http's `http.server`. It accepts connections, sets them up (TLS or plain,
+/// on one port if asked), serves HTTP/1 on them and runs a handler for every request stream.
+///
+/// ```swift
+/// let server = try Server.listen(ServerOptions(host: "127.0.0.1", port: 8080), handler: .task { stream in
+///     let request = try await stream.getHeaders()
+///     var response = Headers()
+///     response.append(":status", "200")
+///     try await stream.writeHeaders(response, endStream: false, timeout: 10)
+///     try await stream.writeBody("Hello, World!")
+/// })
+/// try server.loop()
+/// ```
+///
+/// Handlers run on the reactor's thread: a `.task` handler as a task on the reactor (it may
+/// await; when it returns, the stream is shut down: an unanswered request gets 503), a
+/// `.callback` handler as a plain call (it answers now or later with the non-blocking writes and
+/// calls `shutdown()` if it gives up). Errors go to `onError` (default: log) and never stop the
+/// server.
+///
+/// The server is `Pollable`: a foreign loop drives it with `pollfd()`/`events()`/`timeout()` and
+/// `step(timeout: 0)`.
+public final class Server: Pollable, @unchecked Sendable {
+    /// What runs for each request stream.
+    public enum Handler: Sendable {
+        /// An async handler run as a task on the reactor; the stream is shut down when it returns.
+        case task(@Sendable (any HTTPStream) async throws -> Void)
+        /// A callback on the reactor's thread.
+        case callback(@Sendable (any HTTPStream) throws -> Void)
+    }
+
+    public let reactor: Reactor
+    public let options: ServerOptions
+    public var logger: Logger
+    /// Told about every error while serving (default: log it). lua-http's `onerror`.
+    public var onError: (ServerError) -> Void
+    public let handler: Handler
+
+    private var listener: Listener?
+    private var tlsContext: TLSContext?
+    private var setups: [ObjectIdentifier: ConnectionSetup] = [:]
+    private var live: [ObjectIdentifier: H1Connection] = [:]
+    private var isPaused = false
+    private var isClosing = false
+    private var closeTimer: ReactorTimer?
+
+    /// A server that will listen as `options.listen` says (binding happens in `listen()`).
+    /// - Parameter reactor: the reactor to run on; nil makes one for the server.
+    public init(options: ServerOptions, on reactor: Reactor? = nil, handler: Handler) throws {
+        self.reactor = try reactor ?? Reactor()
+        self.options = options
+        self.logger = options.logger
+        self.handler = handler
+        let logger = options.logger
+        onError = { error in Server.log(error, to: logger) }
+    }
+
+    /// A server accepting from an existing listener (lua-http's `.socket` option).
+    public convenience init(listener: Listener, options: ServerOptions = ServerOptions(), handler: Handler) throws {
+        try self.init(options: options, on: listener.reactor, handler: handler)
+        try adopt(listener)
+    }
+
+    /// Creates a server and binds it now.
+    public static func listen(_ options: ServerOptions, on reactor: Reactor? = nil, handler: Handler) throws -> Server {
+        let server = try Server(options: options, on: reactor, handler: handler)
+        try server.listen()
+        return server
+    }
+
+    /// Binds and starts accepting, if not done yet (needed before `localname()`).
+    public func listen() throws {
+        guard listener == nil, !isClosing else { return }
+        try adopt(Listener.listen(options.listen, on: reactor))
+    }
+
+    private func adopt(_ listener: Listener) throws {
+        if options.tls != false {
+            tlsContext =
+                try options.tlsContext
+                ?? TLSContext.selfSigned(
+                    hostname: options.listen.host ?? "localhost", alpn: ["http/1.1"])
+        }
+        self.listener = listener
+        listener.onAccept = { [unowned self] socket in self.addSocket(socket) }
+        listener.onError = { [unowned self] error in self.onError(.accept(error)) }
+        if isPaused { listener.pause() }
+    }
+
+    /// Where the server listens.
+    public func localname() -> SocketName { listener?.localname() ?? .unspecified }
+
+    /// Stops accepting new connections; existing ones go on.
+    public func pause() {
+        isPaused = true
+        listener?.pause()
+    }
+
+    /// Accepts again after `pause()`.
+    public func resume() {
+        isPaused = false
+        updateAccepting()
+    }
+
+    /// Graceful close: stops accepting, closes idle connections, lets requests in flight finish
+    /// (their responses say `connection: close`), and after `timeout` seconds (nil: no limit)
+    /// closes whatever is left. A closed server cannot be reopened.
+    public func close(timeout: Double? = 10) {
+        guard !isClosing else { return }
+        isClosing = true
+        listener?.close()
+        listener = nil
+        for setup in setups.values { setup.cancel() }
+        for connection in live.values { connection.shutdown() }
+        if let timeout, !live.isEmpty {
+            closeTimer = reactor.schedule(after: timeout) { [weak self] _ in
+                guard let self else { return }
+                for connection in self.live.values { connection.close() }
+            }
+        }
+    }
+
+    /// The number of client connections open now (including those still in TLS setup).
+    public func connections() -> Int { setups.count + live.count }
+
+    /// True once the server is closed and every connection is gone.
+    public func empty() -> Bool { listener == nil && setups.isEmpty && live.isEmpty }
+
+    /// Serves a connection obtained elsewhere (inetd, `SCM_RIGHTS`, another listener).
+    public func addSocket(_ socket: StreamSocket) {
+        guard !isClosing else {
+            socket.close()
+            return
+        }
+        let id = ObjectIdentifier(socket)
+        let setup = ConnectionSetup(
+            socket: socket, tls: options.tls, context: tlsContext, timeout: options.connectionSetupTimeout
+        ) { [unowned self] outcome in
+            self.setups[id] = nil
+            switch outcome {
+            case .http1(let socket):
+                self.startHTTP1(socket)
+            case .failed(let socket, let reason):
+                self.onError(.connectionSetup(peer: "\(socket.peername())", reason: reason))
+                socket.close()
+                self.updateAccepting()
+            }
+        }
+        setups[id] = setup
+        updateAccepting()
+        setup.start()
+    }
+
+    /// Runs the handler for a stream obtained elsewhere (lua-http's `add_stream`).
+    public func addStream(_ stream: any HTTPStream) {
+        dispatch(stream)
+    }
+
+    // MARK: - Pollable
+
+    public func pollfd() -> Int32 { reactor.pollfd() }
+    public func events() -> PollEvents { reactor.events() }
+    public func timeout() -> Double? { reactor.timeout() }
+    public func step(timeout: Double?) throws { try reactor.step(timeout: timeout) }
+
+    /// Steps until the server is closed and empty, or `timeout` seconds passed (nil: no limit).
+    public func loop(timeout: Double? = nil) throws {
+        let deadline = Deadline(timeout)
+        while !empty() {
+            let remaining: Double?
+            do { remaining = try deadline.remaining("loop") } catch { return }
+            try reactor.step(timeout: remaining)
+        }
+    }
+
+    // MARK: - Serving
+
+    private func startHTTP1(_ socket: StreamSocket) {
+        let connection = H1Connection(socket: socket, type: .server, options: options.connectionOptions)
+        let id = ObjectIdentifier(connection)
+        live[id] = connection
+        connection.onStream = { [unowned self] stream in self.dispatch(stream) }
+        connection.onClose = { [weak self] _ in
+            self?.live[id] = nil
+            self?.updateAccepting()
+        }
+        connection.onRequestError = { [weak self] connection, error in
+            self?.onError(.rejectedRequest(peer: "\(connection.peername())", error: error))
+        }
+        connection.start()
+        if isClosing { connection.shutdown() }
+    }
+
+    private func dispatch(_ stream: any HTTPStream) {
+        switch handler {
+        case .callback(let body):
+            do {
+                try body(stream)
+            } catch {
+                report(error, on: stream)
+                stream.shutdown()
+            }
+        case .task(let body):
+            reactor.spawn {
+                do {
+                    try await body(stream)
+                } catch {
+                    self.report(error, on: stream)
+                }
+                stream.shutdown()
+            }
+        }
+    }
+
+    private func report(_ error: any Error, on stream: any HTTPStream) {
+        var request = "request"
+        if let head = (stream as? H1Stream)?.requestHead {
+            request = "\(head.method ?? "?") \(head.path ?? head.authority ?? "?")"
+        }
+        onError(.handler(peer: "\(stream.peername())", request: request, error: error))
+    }
+
+    /// Accept while under `maxConcurrent` and not paused or closing.
+    private func updateAccepting() {
+        guard let listener, !isPaused else { return }
+        if let limit = options.maxConcurrent, connections() >= limit {
+            listener.pause()
+        } else {
+            listener.resume()
+        }
+        if isClosing && empty() { closeTimer?.cancel() }
+    }
+
+    static func log(_ error: ServerError, to logger: Logger) {
+        switch error {
+        case .handler, .accept: logger.error("\(error)")
+        case .rejectedRequest: logger.info("\(error)")
+        case .connectionSetup: logger.debug("\(error)")
+        }
+    }
+}

@@ -1,0 +1,61 @@
+public import HTTPCore
+public import Logging
+public import Reactor
+
+/// Everything a `Server` can be told (lua-http's `http.server.new`/`listen` options), each with
+/// a documented default.
+public struct ServerOptions: Sendable {
+    /// Where to listen (host/port or a Unix path, family, v6only, mode, mask, unlink, reuseaddr,
+    /// reuseport, backlog). Ignored by `Server(listener:…)`.
+    public var listen = ListenOptions(host: "127.0.0.1", port: 0)
+    /// `nil` (default): plain HTTP and TLS on the same port, told apart by the first octet (a TLS
+    /// handshake record starts with 0x16); `true`: TLS only; `false`: plain only.
+    public var tls: Bool?
+    /// The TLS context; nil makes a self-signed certificate for the listening host (lua-http's
+    /// behaviour) when TLS is allowed.
+    public var tlsContext: TLSContext?
+    /// Pins the HTTP version served; nil serves every version the server speaks.
+    public var version: HTTPVersionPin?
+    /// How long a new connection may take to send its first octets and finish its TLS handshake.
+    /// Default 10 s.
+    public var connectionSetupTimeout: Double? = 10
+    /// How long an idle keep-alive connection waits for its next request (lua-http's
+    /// `intra_stream_timeout`). Default 10 s.
+    public var intraStreamTimeout: Double? = 10
+    /// How long a request head may take once it started arriving (slowloris guard; answered with
+    /// 408). Default 10 s.
+    public var headerReadTimeout: Double? = 10
+    /// The most connections served at once; accepting pauses at the limit. nil (default): no limit.
+    public var maxConcurrent: Int?
+    /// HTTP/1 settings (parser limits, buffering, drain limit, date, transfer codings);
+    /// `idleTimeout` and `headerReadTimeout` there are taken from this struct's values.
+    public var http1 = H1ConnectionOptions()
+    /// Where the server logs (errors of handlers, rejected requests at debug level, …).
+    public var logger = Logger(label: "stepwise.server")
+
+    public init() {}
+
+    /// Options listening on `host`:`port` (port 0: the kernel picks one; see `Server.localname()`).
+    public init(host: String, port: UInt16) {
+        listen = ListenOptions(host: host, port: port)
+    }
+
+    /// Options listening on the Unix socket at `path`.
+    public init(path: String, mode: UInt32? = nil, unlink: Bool = false) {
+        listen = ListenOptions(path: path, mode: mode, unlink: unlink)
+    }
+
+    var connectionOptions: H1ConnectionOptions {
+        var options = http1
+        options.idleTimeout = intraStreamTimeout
+        options.headerReadTimeout = headerReadTimeout
+        return options
+    }
+}
+
+/// An HTTP version a server or client can be pinned to.
+public enum HTTPVersionPin: Sendable, Hashable {
+    case http10
+    case http11
+    case http2
+}

@@ -1,0 +1,80 @@
+import Stepwise
+
+/// The demo's routes: `/hello`, `/echo`, and (with the static-file planner) files under `root`.
+final class DemoSite: Sendable {
+    let root: String
+    let maxBody: Int
+    let log: RequestLog?
+    static let hello = Array("Hello, World!".utf8)
+
+    init(root: String, maxBody: Int, log: RequestLog?) {
+        self.root = root
+        self.maxBody = maxBody
+        self.log = log
+    }
+
+    /// Callback handler: answers `/hello` at once, the rest from tasks.
+    func handle(_ stream: any HTTPStream) {
+        guard let head = (stream as? H1Stream)?.requestHead else {
+            stream.shutdown()
+            return
+        }
+        let started = MonotonicClock.nanoseconds()
+        let path = head.path ?? "/"
+        let method = head.method ?? "GET"
+        let route = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
+        switch route {
+        case "/hello":
+            guard method == "GET" || method == "HEAD" else {
+                respond(
+                    stream, head, status: 405, body: "only GET and HEAD\n", extra: [("allow", "GET, HEAD")], started)
+                return
+            }
+            respond(stream, head, status: 200, body: DemoSite.hello, started)
+        case "/echo":
+            stream.reactor.spawn { await self.echo(stream, head, started) }
+        default:
+            respond(stream, head, status: 404, body: "not found\n", started)
+        }
+    }
+
+    private func echo(_ stream: any HTTPStream, _ head: HTTP1MessageHead, _ started: UInt64) async {
+        do {
+            let body = try await stream.getBodyAsBytes(limit: maxBody, timeout: 30)
+            let type = head.headers.first("content-type") ?? "application/octet-stream"
+            respond(stream, head, status: 200, body: body, extra: [("content-type", type)], started)
+        } catch let error as HTTPStreamError {
+            respond(stream, head, status: error.status ?? 400, body: "\(error)\n", started)
+        } catch {
+            respond(stream, head, status: 408, body: "\(error)\n", started)
+        }
+        stream.shutdown()
+    }
+
+    func respond(
+        _ stream: any HTTPStream, _ head: HTTP1MessageHead, status: Int, body: String,
+        extra: [(String, String)] = [], _ started: UInt64
+    ) {
+        respond(stream, head, status: status, body: Array(body.utf8), extra: extra, started)
+    }
+
+    func respond(
+        _ stream: any HTTPStream, _ head: HTTP1MessageHead, status: Int, body: [UInt8],
+        extra: [(String, String)] = [], _ started: UInt64
+    ) {
+        var headers = Headers(capacity: 4 + extra.count)
+        headers.append(":status", String(status))
+        if !extra.contains(where: { $0.0 == "content-type" }) {
+            headers.append("content-type", "text/plain; charset=utf-8")
+        }
+        for (name, value) in extra { headers.append(name, value) }
+        headers.append("content-length", String(body.count))
+        do {
+            try stream.writeHeaders(headers, endStream: body.isEmpty)
+            if !body.isEmpty { try stream.writeChunk(body, endStream: true) }
+        } catch {
+            stream.shutdown()
+        }
+        log?.record(peer: stream.peername(), head: head, status: status, bytes: body.count, started: started)
+    }
+}

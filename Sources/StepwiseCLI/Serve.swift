@@ -1,0 +1,64 @@
+import ArgumentParser
+import Glibc
+import Logging
+import Stepwise
+
+/// `stepwise serve`: static files from `--root`, `GET /hello`, `/echo`, one log line per request.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve files, /hello and /echo over HTTP/1.1 (plain, TLS, or both on one port).")
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "TCP port (0: any free port).") var port: UInt16 = 8080
+    @Option(help: "Listen on this Unix socket path instead of TCP.") var unix: String?
+    @Option(help: "Directory to serve files from (default: the current directory).") var root: String?
+    @Flag(help: "TLS only, with a self-signed certificate (unless --cert/--key).") var tls = false
+    @Flag(help: "Plain HTTP only (by default plain and TLS share the port).") var plain = false
+    @Option(help: "PEM certificate chain (enables TLS).") var cert: String?
+    @Option(help: "PEM private key for --cert.") var key: String?
+    @Option(help: "Largest request body /echo accepts, in bytes.") var maxBody = 16 << 20
+    @Option(help: "Seconds an idle keep-alive connection is kept.") var idleTimeout: Double = 10
+    @Flag(help: "No request log.") var quiet = false
+
+    func validate() throws {
+        if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
+        if tls && plain { throw ValidationError("--tls and --plain exclude each other") }
+    }
+
+    func run() throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var options = unix.map { ServerOptions(path: $0, unlink: true) } ?? ServerOptions(host: host, port: port)
+        options.intraStreamTimeout = idleTimeout
+        options.tls = tls || cert != nil ? true : plain ? false : nil
+        if let cert, let key {
+            options.tlsContext = try TLSContext.server(
+                certificateChainFile: cert, privateKeyFile: key, alpn: ["http/1.1"])
+        }
+        let site = DemoSite(root: root ?? currentDirectory(), maxBody: maxBody, log: quiet ? nil : RequestLog())
+        let server = try Server.listen(options, handler: .callback { stream in site.handle(stream) })
+        announce(server, options)
+        try server.loop()
+    }
+
+    private func announce(_ server: Server, _ options: ServerOptions) {
+        let name = server.localname()
+        let line: String
+        if let unix {
+            line = "stepwise \(StepwiseVersion.version) serving on unix:\(unix)"
+        } else {
+            let address = name.address ?? host
+            let host = address.contains(":") ? "[\(address)]" : address
+            let schemes = options.tls == true ? "https" : options.tls == false ? "http" : "http and https"
+            line =
+                "stepwise \(StepwiseVersion.version) serving \(schemes) on \(host):\(name.port ?? port) — try http\(options.tls == true ? "s" : "")://\(host):\(name.port ?? port)/hello"
+        }
+        var text = line + "\n"
+        text.withUTF8 { _ = write(1, $0.baseAddress, $0.count) }
+    }
+
+    private func currentDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return "." }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
