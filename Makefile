@@ -1,6 +1,6 @@
 # Stepwise: build, test and run.
 #
-#   make run     install what is missing, build (release), start the demo
+#   make run     install what is missing, build (release), start the demo server (stepwise serve)
 #   make test    install what is missing, build every target with warnings as errors, run all tests
 #   make build   debug build of every target (same flags as `make test`, so nothing rebuilds twice)
 #   make bench   (benchmarks arrive with the HTTP server)
@@ -42,10 +42,12 @@ SUDO := $(if $(filter 0,$(shell id -u)),,$(shell command -v sudo 2>/dev/null))
 build:
 	$(SWIFT) build $(SWIFT_FLAGS)
 
-# Until the HTTP server lands, the demo is the poll(2) host example (type lines, Ctrl-D ends).
+# The demo server: static files from the current directory, /hello, /echo (see --help).
+# Override with e.g. `make run SERVE_ARGS="--port 9000 --tls"`.
+SERVE_ARGS ?= --port 8080
 run: deps
-	$(SWIFT) build -c release --product example-poll-host
-	.build/release/example-poll-host
+	$(SWIFT) build -c release --product stepwise
+	.build/release/stepwise serve $(SERVE_ARGS)
 
 test: deps test-deps py-test-peers
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
@@ -85,8 +87,8 @@ deps:
 test-deps:
 	$(call install_missing,$(TEST_PACKAGES))
 
-# Best effort: a slow or offline package index must not fail `make test` (tests that need a
-# Python peer skip when it is missing).
+# The interop tests need these peers and fail without them, so a failed install stops here with
+# the reason rather than later with a missing-module error.
 py-test-peers: test-deps
 	@if [ -n "$(strip $(PY_TEST_PEERS))" ] \
 	  && ! "$(PEERS_PYTHON)" -c 'import sys, importlib.metadata as m; [m.version(p) for p in sys.argv[1:]]' \
@@ -95,5 +97,5 @@ py-test-peers: test-deps
 	  { [ -x "$(PEERS_PYTHON)" ] || python3 -m venv "$(PEERS_VENV)"; } \
 	    && timeout $(PIP_TIMEOUT) "$(PEERS_PYTHON)" -m pip install --quiet \
 	      --disable-pip-version-check $(PY_TEST_PEERS) \
-	    || echo "warning: could not install the Python test peers ($(PY_TEST_PEERS)); continuing"; \
+	    || { echo "error: could not install the Python test peers ($(PY_TEST_PEERS))" >&2; exit 1; }; \
 	fi

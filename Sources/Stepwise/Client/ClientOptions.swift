@@ -1,0 +1,46 @@
+import Glibc
+public import HTTPCore
+public import Reactor
+
+/// Where and how `Client.connect` connects (lua-http's `http.client.connect` options).
+public struct ClientOptions: Sendable {
+    /// The host name or IP literal; nil with `path` set.
+    public var host: String?
+    /// The port; nil: 443 with TLS, else 80.
+    public var port: UInt16?
+    /// A Unix socket path instead of host and port.
+    public var path: String?
+    /// `AF_INET`, `AF_INET6` or `AF_UNSPEC` (default: whatever DNS gives).
+    public var family: Int32 = AF_UNSPEC
+    /// The local address to bind to before connecting (`"addr"`, `"addr:port"`, `"[v6]:port"`).
+    public var bind: String?
+    /// Use TLS (default false).
+    public var tls = false
+    /// The TLS context; nil: a verifying client context offering the ALPN protocols of `version`.
+    public var tlsContext: TLSContext?
+    /// The SNI name sent and verified (lua-http's `sendname`).
+    public var serverName: ServerNameIndication = .host
+    /// Pin the HTTP version; nil: the best the server agrees to (HTTP/1.1 until HTTP/2 lands).
+    public var version: HTTPVersionPin?
+    /// HTTP/1 settings of the connection.
+    public var http1 = H1ConnectionOptions()
+
+    public init(host: String? = nil, port: UInt16? = nil, tls: Bool = false) {
+        self.host = host
+        self.port = port
+        self.tls = tls
+    }
+
+    /// The port to connect to.
+    public var effectivePort: UInt16 { port ?? (tls ? 443 : 80) }
+}
+
+/// What a client sends as SNI (and checks the certificate against).
+public enum ServerNameIndication: Sendable, Hashable {
+    /// The host, unless it is an IP literal (lua-http's default).
+    case host
+    /// This name.
+    case name(String)
+    /// No SNI and no name check (the chain is still verified when the context verifies).
+    case none
+}
