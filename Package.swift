@@ -24,6 +24,7 @@ let package = Package(
         .target(name: "Reactor", dependencies: ["CLibev", "COpenSSL"]),
         .target(name: "HTTPCore", dependencies: ["Reactor", "CZlib"]),
         .target(name: "Stepwise", dependencies: ["Reactor", "HTTPCore"]),
+        .target(name: "StepwiseDemo", dependencies: ["HTTPCore"]),
 
         .executableTarget(name: "StepwiseCLI", dependencies: ["Stepwise"]),
         .executableTarget(name: "ExamplePollHost", dependencies: ["Stepwise"], path: "Examples/PollHost"),
