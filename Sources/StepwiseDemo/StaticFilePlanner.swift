@@ -37,14 +37,16 @@ public struct StaticFilePlanner: Sendable {
         }
         guard let target = RequestTarget.parse(path) else { return .text(400) }
         do throws(FileSystemError) {
-            return try plan(method: method, target: target, headers: headers)
+            return try planTarget(target, method: method, headers: headers)
         } catch {
             return .text(error.status)
         }
     }
 
-    private func plan(method: String, target: RequestTarget, headers: Headers) throws(FileSystemError) -> StaticFilePlan
-    {
+    /// The plan for a request whose path passed `RequestTarget.parse`.
+    private func planTarget(
+        _ target: RequestTarget, method: String, headers: Headers
+    ) throws(FileSystemError) -> StaticFilePlan {
         let rootPath: String
         do throws(FileSystemError) {
             rootPath = try FileSystem.realPath(root)
