@@ -29,14 +29,16 @@ let package = Package(
 
         .target(name: "Reactor", dependencies: ["CLibev", "COpenSSL"]),
         .target(name: "HTTPCore", dependencies: ["Reactor", "CZlib"]),
-        .target(
+.target(
             name: "Stepwise",
             dependencies: ["Reactor", "HTTPCore", .product(name: "Logging", package: "swift-log")]),
+        // The demo server's static-file logic (sans-IO planner), tested on its own.
+        .target(name: "StepwiseDemo", dependencies: ["HTTPCore"]),
 
         .executableTarget(
             name: "StepwiseCLI",
             dependencies: [
-                "Stepwise", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Stepwise", "StepwiseDemo", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(name: "ExamplePollHost", dependencies: ["Stepwise"], path: "Examples/PollHost"),
@@ -46,6 +48,7 @@ let package = Package(
 
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CLibev"]),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
+        .testTarget(name: "StepwiseDemoTests", dependencies: ["StepwiseDemo", "HTTPCore"]),
         // Runs the built example executables with --self-test (no module dependencies: it
         // spawns the binaries from the build directory).
         .testTarget(name: "ExamplesTests"),

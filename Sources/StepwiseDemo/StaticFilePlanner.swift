@@ -1,0 +1,130 @@
+import HTTPCore
+
+/// Decides how `stepwise serve` answers a request for a file below a root directory, without doing
+/// any network I/O: it looks at the file system (`realpath`, `stat`, `open`, `readdir`) and returns
+/// a `StaticFilePlan` that the server carries out.
+///
+/// The rules, in the order they apply:
+/// 1. Methods other than GET and HEAD: 405 with `allow: GET, HEAD` (RFC 9110 §15.5.6).
+/// 2. A path that is not a safe file name: 400 (see `RequestTarget.parse`: no NUL, no `..`
+///    segment even percent-encoded, UTF-8, starting with `/`).
+/// 3. The path is resolved with `realpath`; a name that resolves outside the root (a symbolic link
+///    leading out) is answered 404, as if it did not exist. File system errors: 404 for a missing
+///    name, 403 for permission denied, 500 for the rest.
+/// 4. A directory requested without a trailing slash: 301 to the same path with `/` appended,
+///    query kept, so that relative links in its page resolve inside it.
+/// 5. A directory with an `index.html` (a regular file inside the root): that file; without one,
+///    an HTML listing (`DirectoryIndex`). A file requested with a trailing slash: 404.
+/// 6. A regular file: preconditions (`ConditionalRequest`: 304, 412), then `Range`
+///    (`ByteRangeRequest`: 206, 416, or 200 with the whole file). Other file types: 404.
+///
+/// HEAD gets the plan GET would get, except that `Range` applies to GET only (RFC 9110 §14.2).
+public struct StaticFilePlanner: Sendable {
+    /// The directory served, as given.
+    public let root: String
+
+    /// A planner serving the files below `root`. The root is resolved (`realpath`) on each request,
+    /// so it may be created or replaced later; while it cannot be resolved every request gets 500.
+    public init(root: String) {
+        self.root = root
+    }
+
+    /// The plan for a request with method `method`, raw `:path` `path` (query and all, still
+    /// percent-encoded) and request header fields `headers`.
+    public func plan(method: String, path: String, headers: Headers) -> StaticFilePlan {
+        guard method == "GET" || method == "HEAD" else {
+            return .text(405, [("allow", "GET, HEAD")])
+        }
+        guard let target = RequestTarget.parse(path) else { return .text(400) }
+        do throws(FileSystemError) {
+            return try planTarget(target, method: method, headers: headers)
+        } catch {
+            return .text(error.status)
+        }
+    }
+
+    /// The plan for a request whose path passed `RequestTarget.parse`.
+    private func planTarget(
+        _ target: RequestTarget, method: String, headers: Headers
+    ) throws(FileSystemError) -> StaticFilePlan {
+        let rootPath: String
+        do throws(FileSystemError) {
+            rootPath = try FileSystem.realPath(root)
+        } catch {
+            return .text(500)  // a root that is missing or unreadable is the server's fault
+        }
+        let requested = target.segments.isEmpty ? rootPath : rootPath + "/" + target.relativePath
+        let resolved = try FileSystem.realPath(requested)
+        guard Self.isInside(resolved, root: rootPath) else { return .text(404) }
+        let status = try FileSystem.status(resolved)
+        if status.isDirectory {
+            guard target.hasTrailingSlash else {
+                return .text(301, [("location", target.locationWithTrailingSlash)])
+            }
+            return try planDirectory(resolved, rootPath: rootPath, method: method, target: target, headers: headers)
+        }
+        guard status.isRegularFile, !target.hasTrailingSlash else { return .text(404) }
+        let name = target.segments.last ?? ""
+        return try planFile(resolved, status: status, name: name, method: method, headers: headers)
+    }
+
+    /// The plan for a directory requested with its trailing slash: its `index.html` when it has
+    /// one (a regular file that resolves inside the root), else its listing.
+    private func planDirectory(
+        _ directory: String, rootPath: String, method: String, target: RequestTarget, headers: Headers
+    ) throws(FileSystemError) -> StaticFilePlan {
+        let indexName = DirectoryIndex.indexFileName
+        do throws(FileSystemError) {
+            let index = try FileSystem.realPath(directory + "/" + indexName)
+            let status = try FileSystem.status(index)
+            if Self.isInside(index, root: rootPath), status.isRegularFile {
+                return try planFile(index, status: status, name: indexName, method: method, headers: headers)
+            }
+        } catch  where error.isMissing {
+            // No index: list the directory.
+        }
+        let page = DirectoryIndex.html(urlPath: target.decodedPath, entries: try FileSystem.directoryEntries(directory))
+        return .withBody(200, [], contentType: ContentType.forExtension("html"), body: Array(page.utf8))
+    }
+
+    /// The plan for the regular file at `path` (resolved, inside the root), requested as `name`,
+    /// whose extension picks the content type.
+    private func planFile(
+        _ path: String, status: FileStatus, name: String, method: String, headers: Headers
+    ) throws(FileSystemError) -> StaticFilePlan {
+        try FileSystem.checkReadable(path)
+        let validators = Validators(
+            entityTag: .forFile(
+                inode: status.inode, size: status.size, modificationNanoseconds: status.modificationNanoseconds),
+            lastModified: status.modificationSeconds)
+        switch ConditionalRequest.evaluate(method: method, headers: headers, validators: validators) {
+        case .notModified: return .notModified(validators.entityTag)
+        case .preconditionFailed: return .text(412)
+        case .proceed: break
+        }
+        let selection = ByteRangeRequest.select(
+            method: method, headers: headers, completeLength: status.size, validators: validators)
+        let range: ByteRange?
+        switch selection {
+        case .unsatisfiable: return .text(416, [("content-range", "bytes */\(status.size)")])
+        case .whole: range = nil
+        case .partial(let partial): range = partial
+        }
+        var fields = StaticFilePlan.statusHeaders(range == nil ? 200 : 206)
+        fields.append("content-type", ContentType.forPath(name))
+        fields.append("content-length", String(range?.count ?? status.size))
+        fields.append("last-modified", HTTPUtil.imfFixdate(validators.lastModified))
+        fields.append("etag", validators.entityTag.fieldValue)
+        fields.append("accept-ranges", "bytes")
+        if let range { fields.append("content-range", range.contentRange(completeLength: status.size)) }
+        return .file(
+            path: path, status: range == nil ? 200 : 206, headers: fields, offset: range?.first ?? 0,
+            length: range?.count ?? status.size)
+    }
+
+    /// Whether the canonical path `path` is `root` or below it (`root` canonical too).
+    static func isInside(_ path: String, root: String) -> Bool {
+        if root == "/" { return true }
+        return path == root || path.hasPrefix(root + "/")
+    }
+}

@@ -1,0 +1,104 @@
+import StepwiseDemo
+import XCTest
+
+/// Whole files, validators and preconditions through `StaticFilePlanner`.
+final class PlannerFileTests: PlannerTestCase {
+    private let helloModified = "Tue, 14 Nov 2023 22:13:20 GMT"
+
+    private func helloHeaders(status: Int = 200, length: Int = 14, extra: [String] = []) throws -> [String] {
+        [
+            ":status: \(status)", "content-type: text/plain; charset=utf-8", "content-length: \(length)",
+            "last-modified: \(helloModified)", "etag: \(try helloEntityTag())", "accept-ranges: bytes",
+        ] + extra
+    }
+
+    func testGetServesTheWholeFile() throws {
+        assertFile(
+            plan("/hello.txt"), path: try tree.realPath("root/hello.txt"), status: 200, try helloHeaders(), offset: 0,
+            length: 14)
+    }
+
+    func testHeadPlansTheSameAsGet() {
+        XCTAssertEqual(plan("/hello.txt", method: "HEAD"), plan("/hello.txt"))
+        XCTAssertEqual(plan("/sub/", method: "HEAD"), plan("/sub/"))
+        XCTAssertEqual(plan("/missing", method: "HEAD"), plan("/missing"))
+    }
+
+    func testStatusIsTheFirstField() {
+        for path in ["/hello.txt", "/sub/", "/sub", "/missing", "/../x"] {
+            XCTAssertEqual(plan(path).headers.field(at: 0).name, ":status", path)
+            XCTAssertEqual(plan(path).headers.field(at: 0).value, String(plan(path).status), path)
+        }
+    }
+
+    func testQueryAndFragmentAreIgnored() throws {
+        assertFile(
+            plan("/hello.txt?v=2#top"), path: try tree.realPath("root/hello.txt"), status: 200, try helloHeaders(),
+            offset: 0, length: 14)
+    }
+
+    func testContentTypeFollowsTheRequestedName() throws {
+        XCTAssertEqual(plan("/style.css").headers.first("content-type"), "text/css; charset=utf-8")
+        XCTAssertEqual(plan("/site/index.html").headers.first("content-type"), "text/html; charset=utf-8")
+        // A link is typed by its own name, the one the client sees; it has no extension.
+        XCTAssertEqual(plan("/link-in").headers.first("content-type"), "application/octet-stream")
+    }
+
+    func testNameWithSpacesAndUnicode() throws {
+        try assertServesWholeFile(
+            "/hello%20w%C3%B6rld.txt", "root/hello wörld.txt", contentType: "text/plain; charset=utf-8", length: 8)
+    }
+
+    func testEmptyFile() throws {
+        XCTAssertEqual(plan("/empty.txt").status, 200)
+        XCTAssertEqual(plan("/empty.txt").headers.first("content-length"), "0")
+        assertText(
+            plan("/empty.txt", [("range", "bytes=0-")]), 416, "Range Not Satisfiable", ["content-range: bytes */0"])
+    }
+
+    func testEntityTagIsStableAndChangesWithTheFile() throws {
+        let first = plan("/hello.txt").headers.first("etag")
+        XCTAssertEqual(first, try helloEntityTag())
+        XCTAssertEqual(plan("/hello.txt").headers.first("etag"), first)
+
+        // Same size, new content and mtime.
+        try tree.write("root/hello.txt", "Hello, World!\n")
+        try tree.setModificationTime("root/hello.txt", nanoseconds: 1_700_000_001_000_000_005)
+        let second = plan("/hello.txt").headers.first("etag")
+        XCTAssertEqual(second, try helloEntityTag(nanoseconds: 1_700_000_001_000_000_005))
+        XCTAssertNotEqual(second, first)
+        XCTAssertEqual(plan("/hello.txt").headers.first("last-modified"), "Tue, 14 Nov 2023 22:13:21 GMT")
+
+        // Same mtime, new size.
+        try tree.write("root/hello.txt", "Hello!\n")
+        try tree.setModificationTime("root/hello.txt", nanoseconds: 1_700_000_001_000_000_005)
+        XCTAssertNotEqual(plan("/hello.txt").headers.first("etag"), second)
+    }
+
+    func testIfNoneMatchGives304WithETagOnly() throws {
+        let etag = try helloEntityTag()
+        assertBytes(plan("/hello.txt", [("if-none-match", etag)]), 304, [":status: 304", "etag: \(etag)"], "")
+        assertBytes(plan("/hello.txt", [("if-none-match", "W/\(etag)")]), 304, [":status: 304", "etag: \(etag)"], "")
+        assertBytes(plan("/hello.txt", [("if-none-match", "*")]), 304, [":status: 304", "etag: \(etag)"], "")
+        assertBytes(
+            plan("/hello.txt", method: "HEAD", [("if-none-match", etag)]), 304, [":status: 304", "etag: \(etag)"], "")
+        XCTAssertEqual(plan("/hello.txt", [("if-none-match", "\"other\"")]).status, 200)
+    }
+
+    func testIfModifiedSinceGives304() throws {
+        let etag = try helloEntityTag()
+        assertBytes(
+            plan("/hello.txt", [("if-modified-since", helloModified)]), 304, [":status: 304", "etag: \(etag)"], "")
+        XCTAssertEqual(plan("/hello.txt", [("if-modified-since", "Tue, 14 Nov 2023 22:13:19 GMT")]).status, 200)
+        XCTAssertEqual(
+            plan("/hello.txt", [("if-none-match", "\"other\""), ("if-modified-since", helloModified)]).status, 200)
+    }
+
+    func testFailedPreconditionsGive412() throws {
+        assertText(plan("/hello.txt", [("if-match", "\"other\"")]), 412, "Precondition Failed")
+        assertText(
+            plan("/hello.txt", [("if-unmodified-since", "Tue, 14 Nov 2023 22:13:19 GMT")]), 412, "Precondition Failed")
+        XCTAssertEqual(plan("/hello.txt", [("if-match", try helloEntityTag())]).status, 200)
+        XCTAssertEqual(plan("/hello.txt", [("if-unmodified-since", helloModified)]).status, 200)
+    }
+}
