@@ -1,14 +1,17 @@
 import Stepwise
+import StepwiseDemo
 
 /// The demo's routes: `/hello`, `/echo`, and (with the static-file planner) files under `root`.
 final class DemoSite: Sendable {
     let root: String
+    let files: StaticFilePlanner
     let maxBody: Int
     let log: RequestLog?
     static let hello = Array("Hello, World!".utf8)
 
     init(root: String, maxBody: Int, log: RequestLog?) {
         self.root = root
+        self.files = StaticFilePlanner(root: root)
         self.maxBody = maxBody
         self.log = log
     }
@@ -34,7 +37,37 @@ final class DemoSite: Sendable {
         case "/echo":
             stream.reactor.spawn { await self.echo(stream, head, started) }
         default:
-            respond(stream, head, status: 404, body: "not found\n", started)
+            serveFile(stream, head, files.plan(method: method, path: path, headers: head.headers), started)
+        }
+    }
+
+    private func serveFile(
+        _ stream: any HTTPStream, _ head: HTTP1MessageHead, _ plan: StaticFilePlan, _ started: UInt64
+    ) {
+        switch plan {
+        case .bytes(let status, let headers, let body):
+            do {
+                try stream.writeHeaders(headers, endStream: body.isEmpty)
+                if !body.isEmpty { try stream.writeChunk(body, endStream: true) }
+            } catch {
+                stream.shutdown()
+            }
+            log?.record(peer: stream.peername(), head: head, status: status, bytes: body.count, started: started)
+        case .file(let path, let status, let headers, let offset, let length):
+            let isHead = head.method == "HEAD"
+            stream.reactor.spawn {
+                do {
+                    try await stream.writeHeaders(headers, endStream: isHead || length == 0, timeout: 30)
+                    if !isHead && length > 0 {
+                        try await stream.writeBody(fromPath: path, offset: offset, count: length, timeout: 300)
+                    }
+                } catch {
+                    stream.shutdown()
+                }
+                self.log?.record(
+                    peer: stream.peername(), head: head, status: status, bytes: isHead ? 0 : Int(length),
+                    started: started)
+            }
         }
     }
 
