@@ -5,8 +5,13 @@ extension H1Connection {
     /// will not carry another request (closing, closed, or the server said `close`).
     public func newStream() -> H1Stream? {
         precondition(type == .client, "newStream is for client connections")
-        guard phase == .open && !inputStopped && socket.failure == nil && !socket.isEOF else { return nil }
+        guard newStreamPossible else { return nil }
         return H1Stream(connection: self, requestHead: nil)
+    }
+
+    /// Whether `newStream()` would give a stream now.
+    public var newStreamPossible: Bool {
+        phase == .open && !inputStopped && socket.failure == nil && !socket.isEOF
     }
 
     /// Whether a new request could be sent now without waiting for earlier responses.

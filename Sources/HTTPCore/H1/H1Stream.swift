@@ -31,6 +31,10 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
     /// Client: the method of the request (for the response's framing).
     var requestMethod: String?
     private(set) var isShutDown = false
+    /// Client helpers: a response head read ahead (by a 100-continue wait), and whether the
+    /// response was read to its end.
+    public var prefetched: Headers?
+    public var isResponseRead = false
     /// Decodes a request body sent with a gzip or deflate transfer coding.
     var transferDecoder: Inflater?
 

@@ -23,7 +23,8 @@ public enum Client {
         }
         do {
             return try await negotiate(socket, options, timeout: deadline.remaining("connect"))
-        } catch ReactorError.timedOut {
+        } catch let error where isTimeout(error) {
+            // One budget for every phase: name the whole target and the whole budget.
             let target = options.path ?? "\(options.host ?? ""):\(options.effectivePort)"
             throw SocketError.timedOut(target: target, phase: "TLS handshake", seconds: timeout ?? 0)
         }
@@ -109,5 +110,13 @@ public enum ClientError: Error, Equatable, CustomStringConvertible {
         case .invalidOptions(let why): return "invalid client options: \(why)"
         case .unsupportedProtocol(let why): return "unsupported protocol: \(why)"
         }
+    }
+}
+
+/// Whether an error is one of the reactor's or the sockets' timeouts.
+func isTimeout(_ error: any Error) -> Bool {
+    switch error {
+    case ReactorError.timedOut, SocketError.timedOut: return true
+    default: return false
     }
 }

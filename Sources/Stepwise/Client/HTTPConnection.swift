@@ -1,0 +1,211 @@
+import HTTPCore
+public import Reactor
+
+/// One persistent connection to one host and port, http or https: the seed's `HttpConnection`
+/// (`../shared/reference/persistent-connection-api.txt`).
+///
+/// ```swift
+/// let conn = try HTTPConnection(host: "example.com", port: 443, scheme: "https")
+/// try conn.request("GET", "/")
+/// let resp = try conn.getResponse()
+/// print(resp.status, resp.text)
+/// conn.close()
+/// ```
+///
+/// The connection opens on the first request (or `connect()`), is reused while the server keeps
+/// it alive, and reopens after the server closed it. Each call exists twice: blocking (runs the
+/// connection's reactor until done; for scripts, not from inside a reactor callback) and async
+/// (for tasks on the reactor), with the same names.
+public final class HTTPConnection: @unchecked Sendable {
+    /// Per-phase time limits in seconds (nil: none).
+    public struct Timeouts: Sendable, Equatable {
+        public var connect: Double?
+        public var read: Double?
+        public var write: Double?
+
+        public init(connect: Double? = nil, read: Double? = nil, write: Double? = nil) {
+            self.connect = connect
+            self.read = read
+            self.write = write
+        }
+
+        /// The same limit for every phase.
+        public static func all(_ seconds: Double?) -> Timeouts {
+            Timeouts(connect: seconds, read: seconds, write: seconds)
+        }
+    }
+
+    public let host: String
+    public let port: UInt16
+    public let scheme: String
+    public let verify: Bool
+    public let reactor: Reactor
+    /// The limits used by the next calls; `setTimeout` changes them.
+    public private(set) var timeouts: Timeouts
+    /// Extra trust anchors (PEM) for https, e.g. a test server's self-signed certificate.
+    public var trustedCertificatesPEM: [String] = []
+
+    private var connection: H1Connection?
+    private var stream: H1Stream?
+
+    /// - Parameters:
+    ///   - port: default 80 for http, 443 for https.
+    ///   - timeout: one limit for connect, read and write (nil: none).
+    ///   - scheme: `"http"` (default) or `"https"`.
+    ///   - verify: verify the server's certificate (default true).
+    ///   - reactor: the reactor to run on; nil makes one for this connection.
+    public init(
+        host: String, port: UInt16? = nil, timeout: Double? = nil, scheme: String = "http", verify: Bool = true,
+        on reactor: Reactor? = nil
+    ) throws {
+        guard scheme == "http" || scheme == "https" else {
+            throw ClientError.invalidOptions("scheme must be http or https, not \(scheme)")
+        }
+        self.host = host
+        self.port = port ?? (scheme == "https" ? 443 : 80)
+        self.scheme = scheme
+        self.verify = verify
+        self.timeouts = .all(timeout)
+        self.reactor = try reactor ?? Reactor()
+    }
+
+    /// Sets one limit for every phase; nil clears them.
+    public func setTimeout(_ seconds: Double?) { timeouts = .all(seconds) }
+    /// Sets the per-phase limits.
+    public func setTimeouts(_ timeouts: Timeouts) { self.timeouts = timeouts }
+
+    /// Whether a connection is open now.
+    public var isConnected: Bool { connection.map { !$0.isClosed } ?? false }
+
+    // MARK: - Async
+
+    /// Opens the TCP (and TLS) connection if it is not open.
+    public func connect() async throws {
+        if let connection, !connection.isClosed, connection.newStreamPossible { return }
+        connection?.close()
+        var options = ClientOptions(host: host, port: port, tls: scheme == "https")
+        if scheme == "https" {
+            options.tlsContext = try TLSContext.client(
+                verify: verify, trustedCertificatesPEM: trustedCertificatesPEM, alpn: ["http/1.1"])
+        }
+        connection = try await Client.connect(options, on: reactor, timeout: timeouts.connect)
+    }
+
+    /// Sends a request. Adds `host` and, for a known body length, `content-length` when absent.
+    /// - Parameters:
+    ///   - expectContinue: send `expect: 100-continue` and wait (up to the read timeout) for the
+    ///     server's go-ahead before a non-empty body; a final status instead skips the body.
+    ///   - bodyStream: produces the body piece by piece (nil: the end); with `bodyLength` it is
+    ///     sent with that content-length (and must produce exactly that much), else chunked.
+    public func request(
+        _ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
+        expectContinue: Bool = false, bodyStream: (() throws -> [UInt8]?)? = nil, bodyLength: UInt64? = nil
+    ) async throws {
+        if let stream, !stream.isResponseRead {
+            throw ClientError.invalidOptions("read the previous response before sending another request")
+        }
+        try await connect()
+        guard let connection, let stream = connection.newStream() else {
+            throw HTTPStreamError.connectionClosed("before the request was sent")
+        }
+        self.stream = stream
+        var fields = Headers(capacity: headers.count + 6)
+        fields.append(":method", method)
+        fields.append(":scheme", scheme)
+        fields.append(":path", path)
+        let userHasHost = headers.contains { $0.0.lowercased() == "host" }
+        if !userHasHost { fields.append(":authority", HTTPUtil.authority(host: host, port: Int(port), scheme: scheme)) }
+        for (name, value) in headers { fields.append(name.lowercased(), value) }
+        let hasBody = (body?.isEmpty == false) || bodyStream != nil
+        if !fields.has("content-length") {
+            if let body, !body.isEmpty {
+                fields.append("content-length", String(body.count))
+            } else if bodyStream != nil, let bodyLength {
+                fields.append("content-length", String(bodyLength))
+            }
+        }
+        if expectContinue && hasBody && !fields.has("expect") { fields.append("expect", "100-continue") }
+        try await stream.writeHeaders(fields, endStream: !hasBody, timeout: timeouts.write)
+        guard hasBody else { return }
+        if expectContinue {
+            guard try await waitForContinue(stream) else { return }
+        }
+        if let body { try await stream.writeChunk(body, endStream: bodyStream == nil, timeout: timeouts.write) }
+        if let bodyStream {
+            while let piece = try bodyStream() {
+                try await stream.writeChunk(piece, endStream: false, timeout: timeouts.write)
+            }
+            try await stream.writeChunk([], endStream: true, timeout: timeouts.write)
+        }
+    }
+
+    /// Waits for `100 Continue` (true) or a final response (false: the body is not sent; the
+    /// response stays for `response()`). Without an answer within the read timeout the body is
+    /// sent anyway (RFC 9110 §10.1.1: a client "SHOULD NOT wait for an indefinite period").
+    private func waitForContinue(_ stream: H1Stream) async throws -> Bool {
+        do {
+            guard let headers = try await stream.getHeaders(timeout: timeouts.read ?? 1) else { return false }
+            if headers.first(":status") == "100" { return true }
+            stream.prefetched = headers
+            return false
+        } catch ReactorError.timedOut {
+            return true
+        }
+    }
+
+    /// Reads the response to the last request: status, headers and the whole body (content-length,
+    /// chunked or until close). Interim 1xx responses are skipped.
+    public func response() async throws -> HTTPResponse {
+        guard let stream else { throw ClientError.invalidOptions("no request was sent") }
+        let deadline = Deadline(timeouts.read)
+        var head = stream.prefetched
+        stream.prefetched = nil
+        while true {
+            if head == nil { head = try await stream.getHeaders(timeout: deadline.remaining("response headers")) }
+            guard let headers = head else { throw HTTPStreamError.connectionClosed("before the response") }
+            guard let statusText = headers.first(":status"), let status = Int(statusText) else {
+                throw HTTPStreamError.invalidHeaders("response without :status")
+            }
+            if status < 200 && status != 101 {
+                head = nil
+                continue
+            }
+            let body = try await stream.getBodyAsBytes(timeout: deadline.remaining("response body"))
+            stream.isResponseRead = true
+            return HTTPResponse(status: status, headers: headers, body: body)
+        }
+    }
+
+    /// Closes the connection; safe to call more than once.
+    public func close() {
+        connection?.close()
+        connection = nil
+        stream = nil
+    }
+
+    // MARK: - Blocking (scripts)
+
+    /// Blocking `connect()`.
+    public func connect() throws {
+        try reactor.run { try await self.connect() }
+    }
+
+    /// Blocking `request(...)`.
+    public func request(
+        _ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
+        expectContinue: Bool = false, bodyStream: (() throws -> [UInt8]?)? = nil, bodyLength: UInt64? = nil
+    ) throws {
+        nonisolated(unsafe) let bodyStream = bodyStream
+        let headers = headers
+        try reactor.run {
+            try await self.request(
+                method, path, headers: headers, body: body, expectContinue: expectContinue, bodyStream: bodyStream,
+                bodyLength: bodyLength)
+        }
+    }
+
+    /// Blocking `response()` (the seed's `getResponse`).
+    public func getResponse() throws -> HTTPResponse {
+        try reactor.run { try await self.response() }
+    }
+}

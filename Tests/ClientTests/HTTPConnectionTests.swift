@@ -1,0 +1,133 @@
+import Stepwise
+import XCTest
+
+final class HTTPConnectionTests: XCTestCase {
+    func testTheReferenceDemoRunsAsWritten() throws {
+        let server = try TestServer { stream, head in
+            try await reply(stream, "hello from \(head.path ?? "?")")
+        }
+        defer { server.stop() }
+        let conn = try HTTPConnection(host: "127.0.0.1", port: server.port, timeout: 5, scheme: "http")
+        try conn.request("GET", "/")
+        let resp = try conn.getResponse()
+        XCTAssertEqual(resp.status, 200)
+        XCTAssertEqual(resp.text, "hello from /")
+        conn.close()
+        conn.close()
+    }
+
+    func testOneConnectionServesAHundredRequests() throws {
+        let server = try TestServer { stream, head in
+            try await reply(stream, head.path ?? "")
+        }
+        defer { server.stop() }
+        let conn = try HTTPConnection(host: "127.0.0.1", port: server.port, timeout: 5)
+        for i in 0..<100 {
+            try conn.request("GET", "/n/\(i)")
+            XCTAssertEqual(try conn.getResponse().text, "/n/\(i)")
+        }
+        XCTAssertEqual(server.connectionsSeen, 1)
+        conn.close()
+    }
+
+    func testHostAndContentLengthAreAddedAndBodiesArrive() throws {
+        let server = try TestServer { stream, head in
+            let body = try await stream.getBodyAsString(timeout: 5)
+            let framing = head.headers.first("content-length").map { "cl=\($0)" } ?? "chunked"
+            try await reply(stream, "\(head.authority ?? "-") \(framing) \(body)")
+        }
+        defer { server.stop() }
+        let conn = try HTTPConnection(host: "127.0.0.1", port: server.port, timeout: 5)
+        try conn.request("POST", "/", body: Array("abc".utf8))
+        XCTAssertEqual(try conn.getResponse().text, "127.0.0.1:\(server.port) cl=3 abc")
+
+        var pieces = [Array("de".utf8), Array("f".utf8)]
+        try conn.request("POST", "/", bodyStream: { pieces.isEmpty ? nil : pieces.removeFirst() }, bodyLength: 3)
+        XCTAssertEqual(try conn.getResponse().text, "127.0.0.1:\(server.port) cl=3 def")
+
+        var more = [Array("gh".utf8), Array("i".utf8)]
+        try conn.request("POST", "/", bodyStream: { more.isEmpty ? nil : more.removeFirst() })
+        XCTAssertEqual(try conn.getResponse().text, "127.0.0.1:\(server.port) chunked ghi")
+        XCTAssertEqual(server.connectionsSeen, 1)
+    }
+
+    func testExpectContinueSendsTheBodyAfterTheGoAhead() throws {
+        let server = try TestServer { stream, _ in
+            let body = try await stream.getBodyAsString(timeout: 5)
+            try await reply(stream, "got \(body.count)")
+        }
+        defer { server.stop() }
+        let conn = try HTTPConnection(host: "127.0.0.1", port: server.port, timeout: 5)
+        let started = MonotonicClock.seconds()
+        try conn.request("PUT", "/", body: [UInt8](repeating: 1, count: 100_000), expectContinue: true)
+        XCTAssertEqual(try conn.getResponse().text, "got 100000")
+        // The server's automatic 100 Continue means no 1 s stall waiting for the timeout.
+        XCTAssertLessThan(MonotonicClock.seconds() - started, 0.9)
+    }
+
+    func testExpectContinueRefusedSkipsTheBody() throws {
+        let server = try TestServer { stream, _ in
+            try await reply(stream, status: 413, "too big")
+        }
+        defer { server.stop() }
+        let conn = try HTTPConnection(host: "127.0.0.1", port: server.port, timeout: 5)
+        try conn.request("PUT", "/", body: [UInt8](repeating: 1, count: 100_000), expectContinue: true)
+        let response = try conn.getResponse()
+        XCTAssertEqual(response.status, 413)
+        XCTAssertEqual(response.text, "too big")
+    }
+
+    func testReadTimeoutFiresAgainstAStallingServer() throws {
+        let server = try TestServer { stream, _ in
+            try await stream.reactor.sleep(seconds: 2)
+            try await reply(stream, "late")
+        }
+        defer { server.stop() }
+        let conn = try HTTPConnection(host: "127.0.0.1", port: server.port)
+        conn.setTimeouts(.init(connect: 5, read: 0.3, write: 5))
+        try conn.request("GET", "/")
+        let started = MonotonicClock.seconds()
+        XCTAssertThrowsError(try conn.getResponse()) { error in
+            guard case ReactorError.timedOut = error else { return XCTFail("\(error)") }
+        }
+        let elapsed = MonotonicClock.seconds() - started
+        XCTAssertGreaterThanOrEqual(elapsed, 0.29)
+        XCTAssertLessThan(elapsed, 1.5)
+        conn.close()
+    }
+
+    func testConnectTimeoutCoversTheTLSHandshakeAndNamesIt() throws {
+        // A listener nobody accepts from: TCP connects (the kernel's backlog), TLS never answers.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                XCTAssertEqual(bind(fd, pointer, length), 0)
+                XCTAssertEqual(listen(fd, 8), 0)
+                XCTAssertEqual(getsockname(fd, pointer, &length), 0)
+            }
+        }
+        let conn = try HTTPConnection(host: "127.0.0.1", port: UInt16(bigEndian: address.sin_port), scheme: "https")
+        conn.setTimeouts(.init(connect: 0.3))
+        let started = MonotonicClock.seconds()
+        XCTAssertThrowsError(try conn.connect()) { error in
+            XCTAssertEqual(
+                "\(error)",
+                "127.0.0.1:\(UInt16(bigEndian: address.sin_port)): timed out after 0.3 s during TLS handshake")
+        }
+        let elapsed = MonotonicClock.seconds() - started
+        XCTAssertGreaterThanOrEqual(elapsed, 0.29)
+        XCTAssertLessThan(elapsed, 2)
+    }
+
+    func testRefusedConnectSaysSo() throws {
+        let conn = try HTTPConnection(host: "127.0.0.1", port: 9, timeout: 2)
+        XCTAssertThrowsError(try conn.request("GET", "/")) { error in
+            XCTAssertEqual("\(error)", "connect to 127.0.0.1:9 refused")
+        }
+    }
+}
