@@ -114,6 +114,16 @@ final class URIParsingTests: XCTestCase {
         XCTAssertEqual(try URI(parsing: "X-Custom+1.0:").scheme, "x-custom+1.0")
     }
 
+    func testOriginForm() throws {
+        let cases: [(String, String)] = [
+            ("http://a", "/"), ("http://a/", "/"), ("http://a?q", "/?q"), ("http://a/?", "/?"),
+            ("http://a/b/c?d=e#f", "/b/c?d=e"), ("http://a#f", "/"), ("http://a//b", "//b"),
+        ]
+        for (uri, target) in cases {
+            XCTAssertEqual(try URI(parsing: uri).originForm, target, uri)
+        }
+    }
+
     func testDescriptionRoundTrips() throws {
         for text in [
             "http://example.com/", "https://u:p@[::1]:1/a?b#c", "ws://h:8080/chat?x", "http://h/%2F%20?%3D#%23",

@@ -66,6 +66,16 @@ public struct URI: Sendable, Equatable, CustomStringConvertible {
         return hostIsIPv6 ? "[" + host + "]" : host
     }
 
+    /// The request-target in origin form (RFC 9112 §3.2.1: `absolute-path [ "?" query ]`): the path,
+    /// or `/` when it is empty ("If the target URI's path component is empty, the client MUST send
+    /// "/" as the path within the origin-form of request-target"), then `?` and the query if there
+    /// is one. The fragment is left out (RFC 9110 §7.1).
+    public var originForm: String {
+        let absolutePath = path.isEmpty ? "/" : path
+        guard let query else { return absolutePath }
+        return absolutePath + "?" + query
+    }
+
     /// The URI written out again (RFC 3986 §5.3): the scheme in lower case, an empty port dropped,
     /// everything else as parsed. Includes the userinfo: don't log it when it may hold a password.
     public var description: String {
