@@ -1,6 +1,6 @@
 /// Small HTTP utilities, lua-http's `http.util` with Swift names: percent-encoding (JavaScript's
 /// `encodeURI` family), query strings, relative paths, authorities, HTTP dates, quoting, token and
-/// field validation, and IP address checks.
+/// field validation, IP address checks, and base64.
 ///
 /// Everything is a static function on this caseless enum, so call sites read
 /// `HTTPUtil.splitAuthority(…)`. None of it uses Foundation.
