@@ -48,7 +48,7 @@ let package = Package(
 
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CLibev"]),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
-.testTarget(name: "ClientTests", dependencies: ["Stepwise"]),
+        .testTarget(name: "ClientTests", dependencies: ["Stepwise"]),
         .testTarget(name: "StepwiseTests", dependencies: ["Stepwise"]),
         .testTarget(name: "StepwiseDemoTests", dependencies: ["StepwiseDemo", "HTTPCore"]),
         // Runs the built example executables with --self-test (no module dependencies: it

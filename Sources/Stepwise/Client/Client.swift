@@ -62,14 +62,14 @@ public enum Client {
 
     static func serverName(_ options: ClientOptions) -> String? {
         switch options.serverName {
-        case .none: return nil
-        case .name(let name): return name
-        case .host: return options.host
+        case .disabled: return nil
+        case .named(let name): return name
+        case .automatic: return options.host
         }
     }
 
     /// One verifying context per ALPN offer, shared (contexts are immutable once made).
-    static func defaultContext(for version: HTTPVersionPin?) throws -> TLSContext {
+    static func defaultContext(for version: HTTPVersionPreference?) throws -> TLSContext {
         try sharedContext.get()
     }
 

@@ -19,9 +19,9 @@ public struct ClientOptions: Sendable {
     /// The TLS context; nil: a verifying client context offering the ALPN protocols of `version`.
     public var tlsContext: TLSContext?
     /// The SNI name sent and verified (lua-http's `sendname`).
-    public var serverName: ServerNameIndication = .host
+    public var serverName: SendName = .automatic
     /// Pin the HTTP version; nil: the best the server agrees to (HTTP/1.1 until HTTP/2 lands).
-    public var version: HTTPVersionPin?
+    public var version: HTTPVersionPreference?
     /// HTTP/1 settings of the connection.
     public var http1 = H1ConnectionOptions()
 
@@ -33,14 +33,4 @@ public struct ClientOptions: Sendable {
 
     /// The port to connect to.
     public var effectivePort: UInt16 { port ?? (tls ? 443 : 80) }
-}
-
-/// What a client sends as SNI (and checks the certificate against).
-public enum ServerNameIndication: Sendable, Hashable {
-    /// The host, unless it is an IP literal (lua-http's default).
-    case host
-    /// This name.
-    case name(String)
-    /// No SNI and no name check (the chain is still verified when the context verifies).
-    case none
 }

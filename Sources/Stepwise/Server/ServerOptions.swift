@@ -15,7 +15,7 @@ public struct ServerOptions: Sendable {
     /// behaviour) when TLS is allowed.
     public var tlsContext: TLSContext?
     /// Pins the HTTP version served; nil serves every version the server speaks.
-    public var version: HTTPVersionPin?
+    public var version: HTTPVersionPreference?
     /// How long a new connection may take to send its first octets and finish its TLS handshake.
     /// Default 10 s.
     public var connectionSetupTimeout: Double? = 10
@@ -51,11 +51,4 @@ public struct ServerOptions: Sendable {
         options.headerReadTimeout = headerReadTimeout
         return options
     }
-}
-
-/// An HTTP version a server or client can be pinned to.
-public enum HTTPVersionPin: Sendable, Hashable {
-    case http10
-    case http11
-    case http2
 }
