@@ -81,26 +81,28 @@ struct H1OutboundMessage {
             guard !headers.has("content-length") && !headers.has("transfer-encoding") else {
                 throw .invalidHeaders("content-length or transfer-encoding in a \(status) response")
             }
+            if status != 101 && endStream {
+                throw .invalidState("a \(status) response cannot end the stream")
+            }
+            try serialize(headers, additional, into: &out)
             if status == 101 {
                 switchedProtocols = true
                 self.status = status
                 state = .ended
-            } else if endStream {
-                throw .invalidState("a \(status) response cannot end the stream")
             }
-            try serialize(headers, additional, into: &out)
             return
         }
 
-        self.status = status
+        // The message changes only once the head is written: a refused head leaves it unstarted,
+        // so the handler (or `shutdown`'s 503) can still answer.
         let isConnectTunnel = request.method == "CONNECT" && status < 300
         let declared = try declaredLength(headers, status: status, isConnectTunnel: isConnectTunnel)
-        closeAfter = !request.keepAlive || !persistent || headers.hasToken("connection", "close")
+        var closeAfter = !request.keepAlive || !persistent || headers.hasToken("connection", "close")
+        var gzip: Deflater?
 
         let framing: BodyFraming
         if isConnectTunnel {
             // RFC 9110 §9.3.6: the connection becomes a tunnel after the head.
-            switchedProtocols = true
             framing = .none
         } else if status == 204 || status == 304 {
             framing = .none
@@ -139,6 +141,10 @@ struct H1OutboundMessage {
             additional.append(.init(name: "date", value: date, neverIndex: false))
         }
         try serialize(headers, additional, into: &out)
+        self.status = status
+        self.closeAfter = closeAfter
+        self.gzip = gzip
+        switchedProtocols = isConnectTunnel
         state = endStream || framing == .none ? .ended : .body(framing)
         if endStream, case .discarded = framing { state = .ended }
     }
@@ -208,12 +214,12 @@ struct H1OutboundMessage {
             }
             framing = .chunked
         }
-        closeAfter = headers.hasToken("connection", "close")
         do {
             try HTTP1Serializer.writeRequestHead(headers, version: version, appending: additional, into: &out)
         } catch {
             throw .invalidHeaders("\(error)")
         }
+        closeAfter = headers.hasToken("connection", "close")
         state = endStream || framing == .none ? .ended : .body(framing)
     }
 
