@@ -130,7 +130,9 @@ struct H1OutboundMessage {
         }
 
         if closeAfter {
-            if request.version == .http11 && !headers.hasToken("connection", "close") {
+            // Also to HTTP/1.0: the status line says HTTP/1.1, which persists unless told to
+            // close (RFC 9112 §9.3).
+            if !headers.hasToken("connection", "close") {
                 additional.append(.init(name: "connection", value: "close", neverIndex: false))
             }
         } else if request.version == .http10 && !headers.hasToken("connection", "keep-alive") {
