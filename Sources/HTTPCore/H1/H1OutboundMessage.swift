@@ -99,6 +99,11 @@ struct H1OutboundMessage {
         let declared = try declaredLength(headers, status: status, isConnectTunnel: isConnectTunnel)
         var closeAfter = !request.keepAlive || !persistent || headers.hasToken("connection", "close")
         var gzip: Deflater?
+        // A handler's `transfer-encoding: chunked` only asks for a body of unknown length; the
+        // framing below decides what goes out, in one field: chunked or gzip-then-chunked on
+        // HTTP/1.1, nothing for HTTP/1.0 (RFC 9112 §6.1), 204, 304 or HEAD.
+        var headers = headers
+        if headers.has("transfer-encoding") { headers.delete("transfer-encoding") }
 
         let framing: BodyFraming
         if isConnectTunnel {
@@ -119,7 +124,7 @@ struct H1OutboundMessage {
             if request.acceptsGzipTransferCoding && encoding == nil {
                 gzip = Deflater(format: .gzip)
                 additional.append(.init(name: "transfer-encoding", value: "gzip, chunked", neverIndex: false))
-            } else if !headers.has("transfer-encoding") {
+            } else {
                 additional.append(.init(name: "transfer-encoding", value: "chunked", neverIndex: false))
             }
             framing = .chunked
@@ -197,7 +202,12 @@ struct H1OutboundMessage {
         let method = headers.first(":method") ?? ""
         var additional: [Headers.Field] = []
         let framing: BodyFraming
-        if let declared = try declaredLength(headers, status: 200, isConnectTunnel: false) {
+        let declared = try declaredLength(headers, status: 200, isConnectTunnel: false)
+        // As for responses: the framing decides on transfer-encoding (a request that ends at its
+        // head gets content-length: 0, not a chunked promise).
+        var headers = headers
+        if headers.has("transfer-encoding") { headers.delete("transfer-encoding") }
+        if let declared {
             if endStream && declared != 0 { throw .contentLengthMismatch(declared: declared, written: 0) }
             framing = .contentLength(remaining: declared, declared: declared)
         } else if endStream {
@@ -211,9 +221,7 @@ struct H1OutboundMessage {
             guard version == .http11 else {
                 throw .invalidState("a body of unknown length cannot be sent to an HTTP/1.0 server")
             }
-            if !headers.has("transfer-encoding") {
-                additional.append(.init(name: "transfer-encoding", value: "chunked", neverIndex: false))
-            }
+            additional.append(.init(name: "transfer-encoding", value: "chunked", neverIndex: false))
             framing = .chunked
         }
         do {
