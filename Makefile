@@ -85,8 +85,8 @@ deps:
 test-deps:
 	$(call install_missing,$(TEST_PACKAGES))
 
-# Best effort: a slow or offline package index must not fail `make test` (tests that need a
-# Python peer skip when it is missing).
+# Best effort: a slow or offline package index must not stop `make test` before the tests run
+# (the tests that need a Python peer then fail, saying what is missing).
 py-test-peers: test-deps
 	@if [ -n "$(strip $(PY_TEST_PEERS))" ] \
 	  && ! "$(PEERS_PYTHON)" -c 'import sys, importlib.metadata as m; [m.version(p) for p in sys.argv[1:]]' \
