@@ -81,26 +81,33 @@ struct H1OutboundMessage {
             guard !headers.has("content-length") && !headers.has("transfer-encoding") else {
                 throw .invalidHeaders("content-length or transfer-encoding in a \(status) response")
             }
+            if status != 101 && endStream {
+                throw .invalidState("a \(status) response cannot end the stream")
+            }
+            try serialize(headers, additional, into: &out)
             if status == 101 {
                 switchedProtocols = true
                 self.status = status
                 state = .ended
-            } else if endStream {
-                throw .invalidState("a \(status) response cannot end the stream")
             }
-            try serialize(headers, additional, into: &out)
             return
         }
 
-        self.status = status
+        // The message changes only once the head is written: a refused head leaves it unstarted,
+        // so the handler (or `shutdown`'s 503) can still answer.
         let isConnectTunnel = request.method == "CONNECT" && status < 300
         let declared = try declaredLength(headers, status: status, isConnectTunnel: isConnectTunnel)
-        closeAfter = !request.keepAlive || !persistent || headers.hasToken("connection", "close")
+        var closeAfter = !request.keepAlive || !persistent || headers.hasToken("connection", "close")
+        var gzip: Deflater?
+        // A handler's `transfer-encoding: chunked` only asks for a body of unknown length; the
+        // framing below decides what goes out, in one field: chunked or gzip-then-chunked on
+        // HTTP/1.1, nothing for HTTP/1.0 (RFC 9112 §6.1), 204, 304 or HEAD.
+        var headers = headers
+        if headers.has("transfer-encoding") { headers.delete("transfer-encoding") }
 
         let framing: BodyFraming
         if isConnectTunnel {
             // RFC 9110 §9.3.6: the connection becomes a tunnel after the head.
-            switchedProtocols = true
             framing = .none
         } else if status == 204 || status == 304 {
             framing = .none
@@ -117,7 +124,7 @@ struct H1OutboundMessage {
             if request.acceptsGzipTransferCoding && encoding == nil {
                 gzip = Deflater(format: .gzip)
                 additional.append(.init(name: "transfer-encoding", value: "gzip, chunked", neverIndex: false))
-            } else if !headers.has("transfer-encoding") {
+            } else {
                 additional.append(.init(name: "transfer-encoding", value: "chunked", neverIndex: false))
             }
             framing = .chunked
@@ -128,7 +135,9 @@ struct H1OutboundMessage {
         }
 
         if closeAfter {
-            if request.version == .http11 && !headers.hasToken("connection", "close") {
+            // Also to HTTP/1.0: the status line says HTTP/1.1, which persists unless told to
+            // close (RFC 9112 §9.3).
+            if !headers.hasToken("connection", "close") {
                 additional.append(.init(name: "connection", value: "close", neverIndex: false))
             }
         } else if request.version == .http10 && !headers.hasToken("connection", "keep-alive") {
@@ -139,6 +148,10 @@ struct H1OutboundMessage {
             additional.append(.init(name: "date", value: date, neverIndex: false))
         }
         try serialize(headers, additional, into: &out)
+        self.status = status
+        self.closeAfter = closeAfter
+        self.gzip = gzip
+        switchedProtocols = isConnectTunnel
         state = endStream || framing == .none ? .ended : .body(framing)
         if endStream, case .discarded = framing { state = .ended }
     }
@@ -189,7 +202,12 @@ struct H1OutboundMessage {
         let method = headers.first(":method") ?? ""
         var additional: [Headers.Field] = []
         let framing: BodyFraming
-        if let declared = try declaredLength(headers, status: 200, isConnectTunnel: false) {
+        let declared = try declaredLength(headers, status: 200, isConnectTunnel: false)
+        // As for responses: the framing decides on transfer-encoding (a request that ends at its
+        // head gets content-length: 0, not a chunked promise).
+        var headers = headers
+        if headers.has("transfer-encoding") { headers.delete("transfer-encoding") }
+        if let declared {
             if endStream && declared != 0 { throw .contentLengthMismatch(declared: declared, written: 0) }
             framing = .contentLength(remaining: declared, declared: declared)
         } else if endStream {
@@ -203,17 +221,15 @@ struct H1OutboundMessage {
             guard version == .http11 else {
                 throw .invalidState("a body of unknown length cannot be sent to an HTTP/1.0 server")
             }
-            if !headers.has("transfer-encoding") {
-                additional.append(.init(name: "transfer-encoding", value: "chunked", neverIndex: false))
-            }
+            additional.append(.init(name: "transfer-encoding", value: "chunked", neverIndex: false))
             framing = .chunked
         }
-        closeAfter = headers.hasToken("connection", "close")
         do {
             try HTTP1Serializer.writeRequestHead(headers, version: version, appending: additional, into: &out)
         } catch {
             throw .invalidHeaders("\(error)")
         }
+        closeAfter = headers.hasToken("connection", "close")
         state = endStream || framing == .none ? .ended : .body(framing)
     }
 
