@@ -542,8 +542,9 @@ final class H1OutboundMessageTests: XCTestCase {
         _ = try head(&message, [(":status", "200"), ("content-length", "1")])
         XCTAssertEqual(try body(&message, "x", endStream: true), "x")
         assertThrows(.invalidState) { _ = try body(&message, "y") }
-        assertThrows(.invalidState) { _ = try body(&message, "", endStream: true) }
-        // An empty write that does not end anything is harmless.
+        // Empty writes after the end, ending again included (`writeBody("")` after a 204 head),
+        // are harmless and write nothing.
+        XCTAssertEqual(try body(&message, "", endStream: true), "")
         XCTAssertEqual(try body(&message, ""), "")
         assertThrows(.invalidState) { _ = try head(&message, [(":status", "200")]) }
     }
@@ -777,5 +778,19 @@ final class H1OutboundMessageTests: XCTestCase {
         XCTAssertTrue(headers.hasToken("connection", "http2-settings"))
         XCTAssertTrue(headers.hasToken("connection", "upgrade"))
         XCTAssertFalse(headers.hasToken("connection", "close"))
+    }
+}
+
+final class AcceptsCodingTests: XCTestCase {
+    func testAWeightOfZeroRefusesTheCoding() {
+        var headers = Headers()
+        headers.append("te", "trailers, gzip;q=0")
+        XCTAssertFalse(headers.acceptsCoding("gzip", in: "te"))
+        var weighted = Headers()
+        weighted.append("te", "Gzip ; q=0.5")
+        XCTAssertTrue(weighted.acceptsCoding("gzip", in: "te"))
+        var absent = Headers()
+        absent.append("te", "trailers")
+        XCTAssertFalse(absent.acceptsCoding("gzip", in: "te"))
     }
 }

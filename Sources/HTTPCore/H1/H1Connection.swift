@@ -192,7 +192,7 @@ public final class H1Connection: Pollable, @unchecked Sendable {
             let persistent = phase == .open && stream.readFailure == nil && !(isFinal && stream.awaitsContinue)
             let context = H1OutboundMessage.RequestContext(
                 method: request.method ?? "", version: request.version, keepAlive: request.keepAlive,
-                acceptsGzipTransferCoding: options.transferCodings && request.headers.hasToken("te", "gzip"))
+                acceptsGzipTransferCoding: options.transferCodings && request.headers.acceptsCoding("gzip", in: "te"))
             let date = options.sendDate && isFinal ? dateCache.imfFixdate() : nil
             try stream.outbound.writeResponseHead(
                 headers, endStream: endStream, request: context, persistent: persistent, date: date,

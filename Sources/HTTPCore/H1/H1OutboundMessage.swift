@@ -242,7 +242,9 @@ struct H1OutboundMessage {
         to sink: (UnsafeRawBufferPointer) -> Void
     ) throws(HTTPStreamError) {
         guard case .body(let framing) = state else {
-            if state == .ended && data.isEmpty && !endStream { return }
+            // Ending an already complete message with no data (`writeBody("")` after a 204 head)
+            // is harmless; data after the end is not.
+            if state == .ended && data.isEmpty { return }
             throw .invalidState(state == .ended ? "the body was already ended" : "a body before the headers")
         }
         switch framing {

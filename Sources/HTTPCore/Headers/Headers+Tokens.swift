@@ -19,6 +19,36 @@ extension Headers {
     }
 }
 
+extension Headers {
+    /// Whether the `name` field (`te`, `accept-encoding`) accepts `coding`: listed with a weight
+    /// above zero (RFC 9110 §12.4.2: "a value of 0 means not acceptable"), e.g. `gzip` or
+    /// `gzip;q=0.5`, but not `gzip;q=0`.
+    public func acceptsCoding(_ coding: String, in name: String) -> Bool {
+        for field in fields where field.name == name {
+            for element in field.value.split(separator: ",") {
+                let parts = element.split(separator: ";")
+                guard let token = parts.first,
+                    token.trimmingWhitespace().lowercased() == coding
+                else { continue }
+                let weight = parts.dropFirst().lazy.map { $0.trimmingWhitespace() }
+                    .first { $0.lowercased().hasPrefix("q=") }
+                if let weight, let value = Double(weight.dropFirst(2)), value <= 0 { return false }
+                return true
+            }
+        }
+        return false
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingWhitespace() -> Substring {
+        var result = self
+        while let first = result.first, first == " " || first == "\t" { result = result.dropFirst() }
+        while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
+        return result
+    }
+}
+
 @inline(__always)
 private func lowerASCII(_ byte: UInt8) -> UInt8 {
     byte &- 0x41 < 26 ? byte | 0x20 : byte
