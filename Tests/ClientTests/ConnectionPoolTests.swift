@@ -118,13 +118,17 @@ final class ConnectionPoolTests: XCTestCase {
 /// connection as a client sees it. Counts the connections accepted.
 final class OneShotServer: @unchecked Sendable {
     private let listener: Int32
+    private let serve: @Sendable (Int32) -> Void
     let port: UInt16
     private let count = Locked(0)
     private let done = DispatchSemaphore(value: 0)
 
     var connections: Int { count.withLock { $0 } }
 
-    init() throws {
+    /// - Parameter serve: talks to one accepted connection (on its own thread); by default the
+    ///   stale keep-alive behaviour above. The socket is closed after it returns.
+    init(serve: @escaping @Sendable (Int32) -> Void = OneShotServer.answerOnce) throws {
+        self.serve = serve
         listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -139,12 +143,15 @@ final class OneShotServer: @unchecked Sendable {
             }
         }
         port = UInt16(bigEndian: address.sin_port)
-        let thread = Thread { [count, done] in
+        let thread = Thread { [count, done, serve] in
             while true {
                 let client = accept(fd, nil, nil)
                 if client < 0 { break }
                 count.withLock { $0 += 1 }
-                Thread { OneShotServer.serve(client) }.start()
+                Thread {
+                    serve(client)
+                    close(client)
+                }.start()
             }
             done.signal()
         }
@@ -153,8 +160,7 @@ final class OneShotServer: @unchecked Sendable {
 
     /// Reads one request head (and a body by content-length), answers it, reads the next
     /// request's first octets and closes.
-    private static func serve(_ client: Int32) {
-        defer { close(client) }
+    static func answerOnce(_ client: Int32) {
         guard readRequest(client) else { return }
         let response = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
         _ = response.withCString { send(client, $0, strlen($0), 0) }
@@ -162,7 +168,7 @@ final class OneShotServer: @unchecked Sendable {
         _ = recv(client, &byte, 1, 0)
     }
 
-    private static func readRequest(_ client: Int32) -> Bool {
+    static func readRequest(_ client: Int32) -> Bool {
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {

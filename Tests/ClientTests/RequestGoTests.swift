@@ -148,6 +148,37 @@ final class RequestGoTests: XCTestCase {
         XCTAssertEqual(response.text, "PUT /t late body")
     }
 
+    /// A server that never answers the `expect: 100-continue` head: the body must come anyway,
+    /// after `expect100Timeout`, not after the server gave up waiting.
+    func testExpectContinueTimeoutSendsTheBodyUnasked() throws {
+        let server = try OneShotServer { client in
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            var head: [UInt8] = []
+            while !String(decoding: head, as: UTF8.self).contains("\r\n\r\n") {
+                let got = recv(client, &buffer, buffer.count, 0)
+                if got <= 0 { return }
+                head += buffer[..<got]
+            }
+            var timeout = timeval(tv_sec: 2, tv_usec: 0)
+            setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let got = recv(client, &buffer, buffer.count, 0)
+            let answer = got > 0 ? "sent" : "none"
+            let response = "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 4\r\n\r\n\(answer)"
+            _ = response.withCString { send(client, $0, strlen($0), 0) }
+        }
+        defer { server.stop() }
+        let reactor = try Reactor()
+        let request = try Request(uri: "http://127.0.0.1:\(server.port)/t")
+        try request.headers.upsert(":method", "PUT")
+        request.setBody(bytes: [UInt8](repeating: 0x61, count: 1000))
+        request.headers.append("expect", "100-continue")
+        request.expect100Timeout = 0.3
+        let started = MonotonicClock.seconds()
+        let response = try request.fetch(on: reactor, timeout: 5)
+        XCTAssertEqual(response.text, "sent")
+        XCTAssertGreaterThanOrEqual(MonotonicClock.seconds() - started, 0.29)
+    }
+
     func testGzipIsDecoded() throws {
         let text = String(repeating: "compress me ", count: 1000)
         let server = try TestServer { stream, _ in
