@@ -9,6 +9,6 @@ struct StepwiseCommand: ParsableCommand {
         commandName: "stepwise",
         abstract: "HTTP/1.1 server and client demo of the Stepwise library.",
         version: "\(StepwiseVersion.name) \(StepwiseVersion.version)",
-        subcommands: [Serve.self]
+        subcommands: [Serve.self, Get.self]
     )
 }

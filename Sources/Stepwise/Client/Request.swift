@@ -45,6 +45,12 @@ public final class Request: @unchecked Sendable {
     /// Seconds `go()` waits for `100 Continue` before sending the body anyway, when `expect:
     /// 100-continue` was sent. Default 1.
     public var expect100Timeout: Double = 1
+    /// Whether `go()` asks for (`accept-encoding: gzip, deflate`, unless the field is set) and
+    /// transparently decodes a gzip or deflate `content-encoding`. Default true.
+    public var decodeContent = true
+    /// The keep-alive connections `go()` uses; nil (the default) opens a fresh connection and
+    /// closes it after the response, as lua-http does.
+    public var pool: ConnectionPool?
     /// The body; set it with `setBody(…)`, which keeps `content-length` and `expect` in step.
     public internal(set) var body: RequestBody?
 
@@ -125,6 +131,8 @@ public final class Request: @unchecked Sendable {
         copy.post301 = post301
         copy.post302 = post302
         copy.expect100Timeout = expect100Timeout
+        copy.decodeContent = decodeContent
+        copy.pool = pool
         copy.body = body
         return copy
     }

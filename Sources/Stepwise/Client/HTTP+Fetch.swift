@@ -1,0 +1,34 @@
+public import HTTPCore
+import Reactor
+
+/// One-call HTTP for scripts.
+public enum HTTP {
+    /// Fetches `url` and returns the status, the header fields (with `:status`) and the whole
+    /// body, blocking the calling thread: a reactor is made for the call and run until it is done.
+    /// Redirects are followed and gzip/deflate bodies decoded, as `Request.go()` does.
+    ///
+    /// ```swift
+    /// let (status, headers, body) = try HTTP.fetch("http://example.com/")
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - headers: extra fields (names are lower-cased; a `content-length` is set for `body`).
+    ///   - timeout: one deadline over the whole call, body included (nil: none). Default 30 s.
+    /// - Throws: what `Request(uri:)` and `Request.fetch` throw. Not for use inside a reactor
+    ///   callback or task (it would block that reactor's thread): from a task, await
+    ///   `Request.fetch(on:timeout:)` instead. Called from any Swift task it throws
+    ///   `ReactorError.reentrantStep` at once (a plain callback cannot be told apart).
+    public static func fetch(
+        _ url: String, method: String = "GET", headers: [(String, String)] = [], body: [UInt8]? = nil,
+        timeout: Double? = 30
+    ) throws -> (status: Int, headers: Headers, body: [UInt8]) {
+        guard !withUnsafeCurrentTask(body: { $0 != nil }) else { throw ReactorError.reentrantStep }
+        let request = try Request(uri: url)
+        try request.headers.upsert(":method", method)
+        for (name, value) in headers { request.headers.append(name.lowercased(), value) }
+        if let body { request.setBody(bytes: body) }
+        let reactor = try Reactor()
+        let response = try reactor.run { try await request.fetch(on: reactor, timeout: timeout) }
+        return (response.status, response.headers, response.body)
+    }
+}

@@ -1,0 +1,233 @@
+public import HTTPCore
+public import Reactor
+
+// Sending a request: lua-http's `request:go`, with keep-alive pooling and transparent decoding.
+
+extension Request {
+    /// Sends the request on `reactor` and returns the final response's header fields (with
+    /// `:status`) and the stream to read its body from.
+    ///
+    /// `timeout` is **one deadline over every phase**: DNS, connect, TLS, writing the request, the
+    /// 100-continue wait, redirects and the response headers (not the body, which the caller reads
+    /// with its own timeouts).
+    ///
+    /// - The connection comes from `pool` (keep-alive reuse), or is a fresh one that closes after
+    ///   the response. A reused connection that fails before any response arrives (the server
+    ///   closed it while idle) is replaced once by a fresh one for idempotent methods (RFC 9110
+    ///   §9.2.2: "A user agent … SHOULD NOT automatically retry a request with a non-idempotent
+    ///   method"); a POST fails instead.
+    /// - With `decodeContent`, `accept-encoding: gzip, deflate` is added unless present, and a
+    ///   gzip or deflate `content-encoding` is decoded: the stream is then a `DecodedStream` and
+    ///   the returned fields have no `content-encoding` or `content-length`.
+    /// - With `expectsContinue`, the body waits for `100 Continue` up to `expect100Timeout`; a
+    ///   final status arriving first means the body is not sent (RFC 9110 §10.1.1) and the
+    ///   connection is not reused.
+    /// - Interim 1xx responses other than 101 are skipped.
+    /// - With `followRedirects`, a 3xx other than 304 with a `location` is followed through
+    ///   `handleRedirect` (the old stream is shut down).
+    public func go(on reactor: Reactor, timeout: Double? = nil) async throws -> (Headers, any HTTPStream) {
+        let deadline = Deadline(timeout)
+        var request = self
+        while true {
+            let (headers, stream) = try await request.sendWithRetry(on: reactor, deadline: deadline)
+            let status = headers.first(":status").flatMap { Int($0) } ?? 0
+            if request.followRedirects, (300..<400).contains(status), status != 304, headers.has("location") {
+                let next = try request.handleRedirect(headers)
+                stream.shutdown()
+                request = next
+                continue
+            }
+            return request.decoded(headers, stream)
+        }
+    }
+
+    /// `go()` and the whole body, under the one deadline.
+    public func fetch(on reactor: Reactor, timeout: Double? = nil) async throws -> HTTPResponse {
+        let deadline = Deadline(timeout)
+        let (headers, stream) = try await go(on: reactor, timeout: deadline.remaining("response headers"))
+        let body = try await stream.getBodyAsBytes(timeout: deadline.remaining("response body"))
+        stream.shutdown()
+        return HTTPResponse(status: headers.first(":status").flatMap { Int($0) } ?? 0, headers: headers, body: body)
+    }
+
+    /// Blocking `go()`, for scripts: runs `reactor` until the response headers arrived. Read the
+    /// body with `reactor.run { … }` too. Throws `ReactorError.reentrantStep` inside a reactor
+    /// callback or task.
+    public func go(on reactor: Reactor, timeout: Double? = nil) throws -> (Headers, any HTTPStream) {
+        let result = try reactor.run { () async throws -> ResponseHead in
+            let (headers, stream) = try await self.go(on: reactor, timeout: timeout)
+            return ResponseHead(headers: headers, stream: stream)
+        }
+        return (result.headers, result.stream)
+    }
+
+    /// Blocking `fetch()`, for scripts.
+    public func fetch(on reactor: Reactor, timeout: Double? = nil) throws -> HTTPResponse {
+        try reactor.run { try await self.fetch(on: reactor, timeout: timeout) }
+    }
+
+    /// Methods that may be retried automatically (RFC 9110 §9.2.2: the safe methods, PUT and
+    /// DELETE).
+    static let idempotentMethods: Set<String> = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]
+
+    /// One exchange, retried once on a fresh connection when a reused one turns out stale.
+    private func sendWithRetry(on reactor: Reactor, deadline: Deadline) async throws -> (Headers, any HTTPStream) {
+        let idempotent = Request.idempotentMethods.contains(headers.first(":method") ?? "GET")
+        var fresh = false
+        while true {
+            let (connection, reused) = try await connect(on: reactor, fresh: fresh, deadline: deadline)
+            var responseStarted = false
+            do {
+                return try await exchange(on: connection, deadline: deadline, responseStarted: &responseStarted)
+            } catch {
+                if reused && !fresh && idempotent && !responseStarted && Request.isStale(error) {
+                    connection.close()
+                    fresh = true
+                    continue
+                }
+                throw error
+            }
+        }
+    }
+
+    /// A connection: from the pool, or a fresh one that closes once its response was read.
+    private func connect(on reactor: Reactor, fresh: Bool, deadline: Deadline) async throws
+        -> (H1Connection, reused: Bool)
+    {
+        if let pool {
+            precondition(pool.reactor === reactor, "Request.pool belongs to another reactor")
+            return try await pool.checkout(for: self, fresh: fresh, deadline: deadline)
+        }
+        let connection = try await Client.connect(clientOptions, on: reactor, timeout: deadline.remaining("connect"))
+        connection.onIdle = { $0.close() }
+        return (connection, false)
+    }
+
+    /// Whether `error` is what a connection the server closed while idle gives: EOF or a reset.
+    static func isStale(_ error: any Error) -> Bool {
+        switch error {
+        case HTTPStreamError.connectionClosed, HTTPStreamError.socket,
+            HTTPStreamError.protocolViolation(.unexpectedEOF):
+            return true
+        case is SocketError:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Writes the request on a new stream of `connection` and reads the final response head.
+    private func exchange(on connection: H1Connection, deadline: Deadline, responseStarted: inout Bool) async throws
+        -> (Headers, any HTTPStream)
+    {
+        guard let stream = connection.newStream() else {
+            throw HTTPStreamError.connectionClosed("before the request was sent")
+        }
+        var fields = headers
+        if decodeContent && !fields.has("accept-encoding") { fields.append("accept-encoding", "gzip, deflate") }
+        try await stream.writeHeaders(
+            fields, endStream: body == nil, timeout: deadline.remaining("writing the request"))
+        var head: Headers?
+        if let body {
+            var send = true
+            if expectsContinue {
+                head = try await waitForContinue(stream, deadline: deadline)
+                if let final = head, final.first(":status") != "100" {
+                    // RFC 9110 §10.1.1: a client that receives a final status before it sent the
+                    // content "… SHOULD NOT send the content"; the request stays incomplete, so
+                    // the connection cannot carry another one.
+                    responseStarted = true
+                    send = false
+                    connection.shutdown()
+                } else {
+                    head = nil
+                }
+            }
+            if send { try await Request.write(body, to: stream, deadline: deadline) }
+        }
+        while true {
+            if head == nil { head = try await stream.getHeaders(timeout: deadline.remaining("response headers")) }
+            guard let headers = head else { throw HTTPStreamError.connectionClosed("before the response") }
+            responseStarted = true
+            guard let status = headers.first(":status").flatMap({ Int($0) }) else {
+                throw HTTPStreamError.invalidHeaders("response without :status")
+            }
+            // RFC 9110 §15.2: "A client MUST be able to parse one or more 1xx responses received
+            // prior to a final response, even if the client does not expect one."
+            if status < 200 && status != 101 {
+                head = nil
+                continue
+            }
+            return (headers, stream)
+        }
+    }
+
+    /// Waits up to `expect100Timeout` (within the deadline) for `100 Continue` or a final status;
+    /// nil when the wait timed out (the body is then sent anyway: RFC 9110 §10.1.1, a client
+    /// "SHOULD NOT wait for an indefinite period before sending the content").
+    private func waitForContinue(_ stream: H1Stream, deadline: Deadline) async throws -> Headers? {
+        let left = try deadline.remaining("waiting for 100 Continue")
+        let wait = min(expect100Timeout, left ?? expect100Timeout)
+        while true {
+            let headers: Headers?
+            do {
+                headers = try await stream.getHeaders(timeout: wait)
+            } catch ReactorError.timedOut where wait < (left ?? .infinity) {
+                return nil
+            }
+            guard let headers else { throw HTTPStreamError.connectionClosed("before the response") }
+            let status = headers.first(":status").flatMap { Int($0) } ?? 0
+            if status == 100 || status >= 200 || status == 101 { return headers }
+        }
+    }
+
+    /// Sends the body: bytes, a file re-opened from its start, or a producer's chunks (chunked
+    /// when the length is unknown: HTTP/1.1 framing picks it without a `content-length`).
+    static func write(_ body: RequestBody, to stream: any HTTPStream, deadline: Deadline) async throws {
+        switch body {
+        case .bytes(let bytes):
+            try await stream.writeChunk(bytes, endStream: true, timeout: deadline.remaining("writing the body"))
+        case .file(let path):
+            try await stream.writeBody(fromPath: path, timeout: deadline.remaining("writing the body"))
+        case .stream(let producer):
+            while let chunk = try producer() {
+                try await stream.writeChunk(chunk, endStream: false, timeout: deadline.remaining("writing the body"))
+            }
+            try await stream.writeChunk([], endStream: true, timeout: deadline.remaining("writing the body"))
+        }
+    }
+
+    /// The response as the caller sees it: decoded when `decodeContent` and the content coding
+    /// is gzip or deflate (RFC 9110 §8.4.1: the codings are listed "in the order in which they
+    /// were applied"; only a single one is decoded).
+    private func decoded(_ headers: Headers, _ stream: any HTTPStream) -> (Headers, any HTTPStream) {
+        let status = headers.first(":status")
+        guard decodeContent, self.headers.first(":method") != "HEAD", status != "204", status != "304" else {
+            return (headers, stream)
+        }
+        let codings = headers.values(for: "content-encoding").flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingSpaces.lowercased() }.filter { !$0.isEmpty && $0 != "identity" }
+        guard codings.count == 1, let coding = codings.first, ["gzip", "x-gzip", "deflate"].contains(coding) else {
+            return (headers, stream)
+        }
+        var plain = headers
+        plain.delete("content-encoding")
+        plain.delete("content-length")
+        return (plain, DecodedStream(stream, coding: coding))
+    }
+}
+
+/// Carries a response head out of `Reactor.run` (the stream belongs to the reactor's thread).
+private struct ResponseHead: @unchecked Sendable {
+    var headers: Headers
+    var stream: any HTTPStream
+}
+
+extension Substring {
+    fileprivate var trimmingSpaces: String {
+        var text = self
+        while text.first == " " || text.first == "\t" { text.removeFirst() }
+        while text.last == " " || text.last == "\t" { text.removeLast() }
+        return String(text)
+    }
+}

@@ -1,0 +1,140 @@
+import ArgumentParser
+import Glibc
+import Stepwise
+
+/// `stepwise get URL`: a small curl. The body goes to stdout (or `-o FILE`); with `-v` the
+/// request and response heads go to stderr; a progress bar is drawn on stderr when it is a
+/// terminal and the body is over 1 MiB.
+///
+/// Exit status: 0 when a response arrived, whatever its HTTP status (like curl without `-f`);
+/// 1 with a one-line reason on stderr (`stepwise: connect to 127.0.0.1:9 refused`) when there was
+/// no response or reading it failed.
+struct Get: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fetch a URL (HTTP/1.1, http or https) and write its body to stdout.")
+
+    @Argument(help: "The URL to fetch.") var url: String
+    @Option(name: .shortAndLong, help: "Write the body to FILE instead of stdout.") var output: String?
+    @Option(name: [.customShort("X"), .customLong("request")], help: "The method (default GET, POST with -d).")
+    var method: String?
+    @Option(name: [.customShort("H"), .customLong("header")], help: "A header field 'name: value' (repeatable).")
+    var headers: [String] = []
+    @Option(name: [.customShort("d"), .customLong("data")], help: "Send DATA as the body (form-encoded by default).")
+    var data: String?
+    @Option(name: .customLong("data-binary"), help: "Send DATA, or the file after @, as the body.")
+    var dataBinary: String?
+    @Flag(name: .shortAndLong, help: "Show the request and response heads on stderr.") var verbose = false
+    @Flag(name: [.customShort("L"), .customLong("location")], help: "Follow redirects.") var location = false
+    @Option(name: .customLong("max-redirs"), help: "Most redirects to follow with -L.") var maxRedirs = 50
+    @Flag(help: "Do not verify the server's TLS certificate.") var insecure = false
+    @Option(help: "PEM file of extra trust anchors.") var cacert: String?
+    @Option(help: "Seconds for the whole transfer (default: none).") var timeout: Double?
+
+    func validate() throws {
+        if data != nil && dataBinary != nil { throw ValidationError("-d and --data-binary exclude each other") }
+        for header in headers where !header.contains(":") {
+            throw ValidationError("-H '\(header)': expected 'name: value'")
+        }
+    }
+
+    func run() throws {
+        do {
+            try fetch()
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            writeStderr("stepwise: \(error)\n")
+            throw ExitCode(1)
+        }
+    }
+
+    private func fetch() throws {
+        let request = try makeRequest()
+        let reactor = try Reactor()
+        let verbose = self.verbose
+        let output = self.output
+        let timeout = self.timeout
+        try reactor.run {
+            let deadline = Deadline(timeout)
+            if verbose { Get.printHead(request.headers, request: true) }
+            let (headers, stream) = try await request.go(on: reactor, timeout: deadline.remaining("response headers"))
+            if verbose { Get.printHead(headers, request: false) }
+            let file = try output.map { try BodyFile(creating: $0) }
+            let fd = file?.fd ?? 1
+            let progress = Progress(total: headers.first("content-length").flatMap { UInt64($0) })
+            while let chunk = try await stream.getNextChunk(timeout: deadline.remaining("response body")) {
+                try Get.writeAll(chunk, to: fd)
+                progress.add(chunk.count)
+            }
+            progress.finish()
+            stream.shutdown()
+        }
+    }
+
+    private func makeRequest() throws -> Request {
+        let request = try Request(uri: url)
+        let body: [UInt8]?
+        if let data {
+            body = Array(data.utf8)
+        } else if let dataBinary {
+            body =
+                dataBinary.hasPrefix("@")
+                ? try BodyFile(reading: String(dataBinary.dropFirst())).readAll()
+                : Array(dataBinary.utf8)
+        } else {
+            body = nil
+        }
+        try request.headers.upsert(":method", method ?? (body == nil ? "GET" : "POST"))
+        for header in headers {
+            let colon = header.firstIndex(of: ":")!
+            let name = header[..<colon].lowercased()
+            let value = header[header.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
+            try request.headers.upsert(name, String(value))
+        }
+        if let body {
+            request.setBody(bytes: body)
+            if data != nil && !request.headers.has("content-type") {
+                request.headers.append("content-type", "application/x-www-form-urlencoded")
+            }
+        }
+        if !request.headers.has("accept-encoding") { request.headers.append("accept-encoding", "gzip, deflate") }
+        request.followRedirects = location
+        request.maxRedirects = maxRedirs
+        if insecure || cacert != nil {
+            request.tlsContext = try TLSContext.client(verify: !insecure, caFile: cacert, alpn: ["http/1.1"])
+        }
+        return request
+    }
+
+    /// A head as curl's `-v` shows it: `> ` for the request, `< ` for the response.
+    static func printHead(_ headers: Headers, request: Bool) {
+        let mark = request ? "> " : "< "
+        var lines: [String] = []
+        if request {
+            lines.append("\(headers.first(":method") ?? "GET") \(headers.first(":path") ?? "/") HTTP/1.1")
+            if let authority = headers.first(":authority") { lines.append("host: \(authority)") }
+        } else {
+            lines.append("HTTP/1.1 \(headers.first(":status") ?? "?")")
+        }
+        for field in headers where !field.name.hasPrefix(":") {
+            lines.append("\(field.name): \(field.neverIndex ? "[hidden]" : field.value)")
+        }
+        writeStderr(lines.map { mark + $0 + "\n" }.joined() + mark.trimmingSuffixSpace + "\n")
+    }
+
+    static func writeAll(_ bytes: [UInt8], to fd: Int32) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw ValidationError("write: \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+    }
+}
+
+extension String {
+    fileprivate var trimmingSuffixSpace: String { hasSuffix(" ") ? String(dropLast()) : self }
+}

@@ -1,0 +1,195 @@
+import Foundation
+import Stepwise
+import XCTest
+
+/// `ConnectionPool` through `Request.go`: keep-alive reuse, the per-host cap, and the one retry
+/// of an idempotent request on a connection the server closed.
+final class ConnectionPoolTests: XCTestCase {
+    func testSequentialRequestsShareOneConnection() throws {
+        let server = try TestServer { stream, head in try await reply(stream, head.path ?? "") }
+        defer { server.stop() }
+        let reactor = try Reactor()
+        let pool = ConnectionPool(reactor: reactor)
+        for i in 0..<10 {
+            let request = try Request(uri: "http://127.0.0.1:\(server.port)/n/\(i)")
+            request.pool = pool
+            XCTAssertEqual(try request.fetch(on: reactor, timeout: 5).text, "/n/\(i)")
+        }
+        XCTAssertEqual(server.connectionsSeen, 1)
+        XCTAssertEqual(pool.openConnections, 1)
+        XCTAssertEqual(pool.idleConnections, 1)
+        pool.closeIdle()
+        XCTAssertEqual(pool.openConnections, 0)
+    }
+
+    func testWithoutAPoolEachRequestHasItsOwnConnection() throws {
+        let server = try TestServer { stream, head in try await reply(stream, head.path ?? "") }
+        defer { server.stop() }
+        let reactor = try Reactor()
+        for _ in 0..<3 {
+            XCTAssertEqual(
+                try Request(uri: "http://127.0.0.1:\(server.port)/x").fetch(on: reactor, timeout: 5).text, "/x")
+        }
+        XCTAssertEqual(server.connectionsSeen, 3)
+    }
+
+    func testTheCapMakesRequestsWait() throws {
+        let server = try TestServer { stream, head in
+            try await stream.reactor.sleep(seconds: 0.1)
+            try await reply(stream, head.path ?? "")
+        }
+        defer { server.stop() }
+        let reactor = try Reactor()
+        let pool = ConnectionPool(reactor: reactor)
+        pool.maxConnectionsPerHost = 2
+        let port = server.port
+        let texts = try reactor.run { () async throws -> [String] in
+            try await withThrowingTaskGroup(of: String.self) { group in
+                for i in 0..<5 {
+                    group.addTask(executorPreference: reactor) {
+                        let request = try Request(uri: "http://127.0.0.1:\(port)/\(i)")
+                        request.pool = pool
+                        return try await request.fetch(on: reactor, timeout: 5).text
+                    }
+                }
+                var all: [String] = []
+                for try await text in group { all.append(text) }
+                return all.sorted()
+            }
+        }
+        XCTAssertEqual(texts, ["/0", "/1", "/2", "/3", "/4"])
+        XCTAssertEqual(server.connectionsSeen, 2)
+    }
+
+    func testAStaleConnectionIsRetriedOnceForGet() throws {
+        let server = try OneShotServer()
+        defer { server.stop() }
+        let reactor = try Reactor()
+        let pool = ConnectionPool(reactor: reactor)
+        for _ in 0..<2 {
+            let request = try Request(uri: "http://127.0.0.1:\(server.port)/")
+            request.pool = pool
+            XCTAssertEqual(try request.fetch(on: reactor, timeout: 5).text, "ok")
+        }
+        XCTAssertEqual(server.connections, 2)
+    }
+
+    func testAStaleConnectionFailsAPost() throws {
+        let server = try OneShotServer()
+        defer { server.stop() }
+        let reactor = try Reactor()
+        let pool = ConnectionPool(reactor: reactor)
+        let first = try Request(uri: "http://127.0.0.1:\(server.port)/")
+        first.pool = pool
+        XCTAssertEqual(try first.fetch(on: reactor, timeout: 5).text, "ok")
+        let post = try Request(uri: "http://127.0.0.1:\(server.port)/")
+        post.pool = pool
+        try post.headers.upsert(":method", "POST")
+        post.setBody("x")
+        XCTAssertThrowsError(try post.fetch(on: reactor, timeout: 5))
+        XCTAssertEqual(server.connections, 1)
+    }
+
+    /// The request runs as a task; only the reactor's Pollable face drives it, from `poll(2)`.
+    func testGoDrivenFromAForeignPollLoop() throws {
+        let server = try TestServer { stream, head in try await reply(stream, "polled \(head.path ?? "")") }
+        defer { server.stop() }
+        let reactor = try Reactor()
+        let result = Locked<String?>(nil)
+        let port = server.port
+        reactor.spawn {
+            let request = try Request(uri: "http://127.0.0.1:\(port)/p")
+            let (headers, stream) = try await request.go(on: reactor, timeout: 5)
+            let body = try await stream.getBodyAsString(timeout: 5)
+            result.withLock { $0 = "\(headers.first(":status") ?? "") \(body)" }
+        }
+        let started = MonotonicClock.seconds()
+        while result.withLock({ $0 }) == nil && MonotonicClock.seconds() - started < 5 {
+            var fds = pollfd(fd: reactor.pollfd(), events: reactor.events().rawValue, revents: 0)
+            _ = poll(&fds, 1, reactor.timeoutMilliseconds())
+            try reactor.step(timeout: 0)
+        }
+        XCTAssertEqual(result.withLock { $0 }, "200 polled /p")
+    }
+}
+
+/// A raw HTTP/1.1 server that answers the first request of each connection with keep-alive, then
+/// closes the connection when the next request arrives, without answering: a stale keep-alive
+/// connection as a client sees it. Counts the connections accepted.
+final class OneShotServer: @unchecked Sendable {
+    private let listener: Int32
+    private let serve: @Sendable (Int32) -> Void
+    let port: UInt16
+    private let count = Locked(0)
+    private let done = DispatchSemaphore(value: 0)
+
+    var connections: Int { count.withLock { $0 } }
+
+    /// - Parameter serve: talks to one accepted connection (on its own thread); by default the
+    ///   stale keep-alive behaviour above. The socket is closed after it returns.
+    init(serve: @escaping @Sendable (Int32) -> Void = OneShotServer.answerOnce) throws {
+        self.serve = serve
+        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let fd = listener
+        withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                _ = bind(fd, pointer, length)
+                _ = listen(fd, 8)
+                _ = getsockname(fd, pointer, &length)
+            }
+        }
+        port = UInt16(bigEndian: address.sin_port)
+        let thread = Thread { [count, done, serve] in
+            while true {
+                let client = accept(fd, nil, nil)
+                if client < 0 { break }
+                count.withLock { $0 += 1 }
+                Thread {
+                    serve(client)
+                    close(client)
+                }.start()
+            }
+            done.signal()
+        }
+        thread.start()
+    }
+
+    /// Reads one request head (and a body by content-length), answers it, reads the next
+    /// request's first octets and closes.
+    static func answerOnce(_ client: Int32) {
+        guard readRequest(client) else { return }
+        let response = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+        _ = response.withCString { send(client, $0, strlen($0), 0) }
+        var byte: UInt8 = 0
+        _ = recv(client, &byte, 1, 0)
+    }
+
+    static func readRequest(_ client: Int32) -> Bool {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let got = recv(client, &buffer, buffer.count, 0)
+            if got <= 0 { return false }
+            data += buffer[..<got]
+            let text = String(decoding: data, as: UTF8.self)
+            guard let end = text.range(of: "\r\n\r\n") else { continue }
+            let head = text[..<end.lowerBound].lowercased()
+            let length =
+                head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+            if text.utf8.count - text.utf8.distance(from: text.startIndex, to: end.upperBound) >= length {
+                return true
+            }
+        }
+    }
+
+    func stop() {
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+        done.wait()
+    }
+}
