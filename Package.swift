@@ -46,6 +46,7 @@ let package = Package(
 
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CLibev"]),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
+        .testTarget(name: "ServerTests", dependencies: ["Stepwise"]),
         // Runs the built example executables with --self-test (no module dependencies: it
         // spawns the binaries from the build directory).
         .testTarget(name: "ExamplesTests"),
