@@ -61,6 +61,48 @@ final class BodyTests: XCTestCase {
         XCTAssertEqual(response.text, "body")
         XCTAssertNil(response.header("connection"))
         XCTAssertEqual(try client.exchange(get("/hello")).header("x-request-number"), "2")
+
+        // Not before the handler asks for the body: this one waits 0.3 s first.
+        let size = 100_000
+        try client.send(
+            "POST /upload?stall=0.3 HTTP/1.1\r\nHost: test\r\nExpect: 100-continue\r\nContent-Length: \(size)\r\n\r\n")
+        XCTAssertTrue(try client.staysSilent(for: 0.15))
+        XCTAssertEqual(try client.readResponse().status, 100)
+        try client.send(pattern(0, size))
+        XCTAssertEqual(try client.readResponse().text, "\(size) ok")
+    }
+
+    func testNoContinueForHTTP10() throws {
+        let server = try startServer()
+        let client = try TestClient(port: server.port)
+        let response = try client.exchange(
+            "POST /echo HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\nbody")
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(response.text, "body")
+    }
+
+    func testUnreadSmallBodyIsDrainedAndTheConnectionKept() throws {
+        let server = try startServer()
+        let client = try TestClient(port: server.port)
+        let response = try client.exchange(
+            "POST /reject HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\r\n0123456789")
+        XCTAssertEqual(response.status, 413)
+        XCTAssertNil(response.header("connection"))
+        XCTAssertEqual(try client.exchange(get("/hello")).header("x-request-number"), "2")
+        // The same with the next request pipelined behind the body.
+        try client.send("POST /reject HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nabcde" + get("/hello"))
+        XCTAssertEqual(try client.readResponse().status, 413)
+        XCTAssertEqual(try client.readResponse().header("x-request-number"), "4")
+    }
+
+    func testUnreadBodyBeyondTheDrainLimitClosesTheConnection() throws {
+        let server = try startServer()
+        let client = try TestClient(port: server.port)
+        let size = 2 << 20
+        try client.send("POST /reject HTTP/1.1\r\nHost: test\r\nContent-Length: \(size)\r\n\r\n")
+        XCTAssertEqual(try client.readResponse().status, 413)
+        try client.send(pattern(0, size))
+        XCTAssertEqual(try client.readUntilClosed(), [])
     }
 
     func testRejectionWithoutReadingSendsNoContinueAndCloses() throws {
@@ -75,18 +117,7 @@ final class BodyTests: XCTestCase {
 
     func testLargeUploadIsReadWithBackPressure() throws {
         let server = try startServer()
-        let client = try TestClient(port: server.port)
-        let size = 16 << 20
-        let body = pattern(0, size)
-        try client.send("POST /upload?stall=0.5 HTTP/1.1\r\nHost: test\r\nContent-Length: \(size)\r\n\r\n")
-        // The handler does not read for 0.5 s: the server must stop reading too, so the client
-        // cannot hand over the whole body meanwhile.
-        let early = try client.send(body, until: MonotonicClock.seconds() + 0.3)
-        XCTAssertLessThan(early, size)
-        try client.send(Array(body[early...]))
-        let response = try client.readResponse()
-        XCTAssertEqual(response.status, 200)
-        XCTAssertEqual(response.text, "\(size) ok")
+        try assertUploadWithBackPressure(try TestClient(port: server.port))
     }
 
     func testLargeChunkedUpload() throws {
@@ -129,6 +160,13 @@ final class BodyTests: XCTestCase {
         let response = try client.readResponse()
         XCTAssertEqual(response.status, 200)
         XCTAssertEqual(response.text, text)
+
+        // Not gzip at all: the handler's read fails, and the answer is 400.
+        let bad = try client.exchange(
+            "POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+        XCTAssertEqual(bad.status, 400)
+        XCTAssertEqual(bad.header("connection"), "close")
+        XCTAssertEqual(try client.readUntilClosed(), [])
     }
 
     func testGzipTransferCodingForClientsSendingTE() throws {
@@ -145,5 +183,25 @@ final class BodyTests: XCTestCase {
         let hello = try client.exchange(get("/hello", "TE: gzip", "Connection: TE"))
         XCTAssertNil(hello.header("transfer-encoding"))
         XCTAssertEqual(hello.text, "hello\n")
+    }
+}
+
+extension XCTestCase {
+    /// Uploads 16 MiB to a handler that does not read for its first 0.5 s: the server must stop
+    /// reading too (the client cannot hand over the whole body meanwhile) without burning CPU.
+    func assertUploadWithBackPressure(_ client: TestClient, file: StaticString = #filePath, line: UInt = #line)
+        throws
+    {
+        let size = 16 << 20
+        let body = pattern(0, size)
+        try client.send("POST /upload?stall=0.5 HTTP/1.1\r\nHost: test\r\nContent-Length: \(size)\r\n\r\n")
+        var early = 0
+        let cpu = try cpuSeconds { early = try client.send(body, until: MonotonicClock.seconds() + 0.3) }
+        XCTAssertLessThan(early, size, file: file, line: line)
+        XCTAssertLessThan(cpu, 0.2, file: file, line: line)
+        try client.send(Array(body[early...]))
+        let response = try client.readResponse()
+        XCTAssertEqual(response.status, 200, file: file, line: line)
+        XCTAssertEqual(response.text, "\(size) ok", file: file, line: line)
     }
 }

@@ -71,6 +71,27 @@ final class KeepAliveTests: XCTestCase {
         XCTAssertTrue(try client.staysSilent(for: 0.1))
     }
 
+    func testNothingAfterARequestWithConnectionCloseIsServed() throws {
+        let server = try startServer()
+        let client = try TestClient(port: server.port)
+        try client.send(get("/hello", "Connection: close") + get("/hello"))
+        let response = try client.readResponse()
+        XCTAssertEqual(response.header("connection"), "close")
+        XCTAssertEqual(try client.readUntilClosed(), [])
+    }
+
+    func testHalfClosedClientStillGetsItsResponse() throws {
+        let server = try startServer()
+        let client = try TestClient(port: server.port)
+        try client.send(get("/slow?seconds=0.1"))
+        client.shutdownWrite()
+        let response = try client.readResponse()
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(response.text, "slow\n")
+        XCTAssertEqual(try client.readUntilClosed(), [])
+        XCTAssertTrue(try server.waitOnServer { $0.connections() == 0 })
+    }
+
     func testHeadHasHeadersButNoBody() throws {
         let server = try startServer()
         let client = try TestClient(port: server.port)

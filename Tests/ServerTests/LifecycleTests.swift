@@ -11,7 +11,7 @@ final class LifecycleTests: XCTestCase {
         try server.onServer { $0.pause() }
         let waiting = try TestClient(port: server.port)
         try waiting.send(get("/hello"))
-        XCTAssertTrue(try waiting.staysSilent(for: 0.3))
+        try assertHeldBack(waiting)
         XCTAssertEqual(try server.onServer { $0.connections() }, 1)
         // Connections accepted before the pause go on.
         XCTAssertEqual(try earlier.exchange(get("/hello")).header("x-request-number"), "2")
@@ -75,7 +75,7 @@ final class LifecycleTests: XCTestCase {
         XCTAssertEqual(try second.exchange(get("/hello")).status, 200)
         let third = try TestClient(port: server.port)
         try third.send(get("/hello"))
-        XCTAssertTrue(try third.staysSilent(for: 0.3))
+        try assertHeldBack(third)
         XCTAssertEqual(try server.onServer { $0.connections() }, 2)
         // Both served connections keep working meanwhile.
         XCTAssertEqual(try second.exchange(get("/hello")).header("x-request-number"), "2")
@@ -85,6 +85,14 @@ final class LifecycleTests: XCTestCase {
         let response = try third.readResponse()
         XCTAssertEqual(response.status, 200)
         XCTAssertEqual(try server.onServer { $0.connections() }, 2)
+    }
+
+    /// Asserts that nothing reaches `client` for 0.3 s, and that waiting burns no CPU.
+    private func assertHeldBack(_ client: TestClient, file: StaticString = #filePath, line: UInt = #line) throws {
+        var silent = false
+        let cpu = try cpuSeconds { silent = try client.staysSilent(for: 0.3) }
+        XCTAssertTrue(silent, "a held-back connection was served", file: file, line: line)
+        XCTAssertLessThan(cpu, 0.1, file: file, line: line)
     }
 
     /// Asserts that `client` is closed by the server `timeout` seconds or more after `start`, and
@@ -102,16 +110,21 @@ final class LifecycleTests: XCTestCase {
 
     func testConnectionSetupTimeoutClosesSilentConnections() throws {
         let server = try startServer { $0.connectionSetupTimeout = 0.3 }
+        let active = try TestClient(port: server.port)
+        XCTAssertEqual(try active.exchange(get("/hello")).status, 200)
         let start = MonotonicClock.seconds()
         let client = try TestClient(port: server.port)
         XCTAssertEqual(try assertClosed(client, after: 0.3, since: start), [])
-        XCTAssertTrue(try server.waitOnServer { $0.connections() == 0 })
-        XCTAssertEqual(try TestClient(port: server.port).exchange(get("/hello")).status, 200)
+        XCTAssertTrue(try server.waitOnServer { $0.connections() == 1 })
+        // It covers the setup only: the connection that spoke goes on.
+        XCTAssertEqual(try active.exchange(get("/hello")).header("x-request-number"), "2")
     }
 
     func testIntraStreamTimeoutClosesIdleKeepAlive() throws {
         let server = try startServer { $0.intraStreamTimeout = 0.3 }
         let client = try TestClient(port: server.port)
+        // A handler slower than the idle timeout: the connection is not idle meanwhile.
+        XCTAssertEqual(try client.exchange(get("/slow?seconds=0.5")).status, 200)
         let start = MonotonicClock.seconds()
         XCTAssertEqual(try client.exchange(get("/hello")).status, 200)
         XCTAssertEqual(try assertClosed(client, after: 0.3, since: start), [])

@@ -93,13 +93,12 @@ final class TestServer: @unchecked Sendable {
         try waitUntil(within: seconds) { try onServer(condition) }
     }
 
+    /// Stops the server and waits for its thread to end (once; later calls return at once).
     func stop() {
-        stopRequested.store(true, ordering: .relaxed)
+        guard !stopRequested.exchange(true, ordering: .relaxed) else { return }
         reactor?.wake()
         if finished.wait(timeout: .now() + 10) != .success { XCTFail("the server thread did not stop") }
     }
-
-    deinit { stopRequested.store(true, ordering: .relaxed) }
 }
 
 // MARK: The handler most tests use
@@ -263,13 +262,17 @@ func matchesPattern(_ bytes: [UInt8], at offset: Int) -> Bool {
     }
 }
 
-/// This process's user + system CPU time in seconds (every thread).
-func processCPUSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-    let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-    return user + system
+/// The CPU time (user + system, every thread of this process) `body` took, in seconds.
+func cpuSeconds(during body: () throws -> Void) rethrows -> Double {
+    func now() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        return user + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+    let start = now()
+    try body()
+    return now() - start
 }
 
 /// The number of open file descriptors of this process.

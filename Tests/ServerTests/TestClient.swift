@@ -22,6 +22,7 @@ struct TestResponse {
 final class TestClient {
     private(set) var fd: Int32
     private let tls: TLSEngine?
+    private var unsentCiphertext: [UInt8] = []
     private var input: [UInt8] = []
     /// The server closed (EOF or reset).
     private(set) var isClosed = false
@@ -98,16 +99,17 @@ final class TestClient {
 
     func send(_ bytes: [UInt8]) throws {
         let sent = try send(bytes, until: MonotonicClock.seconds() + timeout)
-        guard sent == bytes.count else { throw TestError("sent only \(sent) of \(bytes.count) octets in time") }
+        guard sent == bytes.count, unsentCiphertext.isEmpty else {
+            throw TestError("sent only \(sent) of \(bytes.count) octets in time")
+        }
     }
 
     /// Sends as much of `bytes` as the server takes before `deadline`; returns how much that was.
     func send(_ bytes: [UInt8], until deadline: Double) throws -> Int {
         guard let tls else { return try sendRaw(bytes, until: deadline) }
         var offset = 0
-        while offset < bytes.count {
+        while try flushCiphertext(until: deadline), offset < bytes.count {
             offset += try tls.write(Array(bytes[offset..<min(bytes.count, offset + 16384)]))
-            try flushCiphertext()
         }
         return offset
     }
@@ -128,13 +130,21 @@ final class TestClient {
         return offset
     }
 
-    private func flushCiphertext() throws {
-        guard let tls else { return }
-        var bytes: [UInt8] = []
-        tls.takeCiphertext(into: &bytes)
-        let sent = try sendRaw(bytes, until: MonotonicClock.seconds() + timeout)
-        guard sent == bytes.count else { throw TestError("TLS records not sent in time") }
+    /// Sends the TLS records not sent yet; false when the deadline passed first.
+    private func flushCiphertext(until deadline: Double) throws -> Bool {
+        tls?.takeCiphertext(into: &unsentCiphertext)
+        unsentCiphertext.removeFirst(try sendRaw(unsentCiphertext, until: deadline))
+        return unsentCiphertext.isEmpty
     }
+
+    private func flushCiphertext() throws {
+        guard try flushCiphertext(until: MonotonicClock.seconds() + timeout) else {
+            throw TestError("TLS records not sent in time")
+        }
+    }
+
+    /// Half-closes: the server reads EOF, the client can still read.
+    func shutdownWrite() { Glibc.shutdown(fd, Int32(SHUT_WR)) }
 
     /// Closes the socket (the server reads EOF).
     func close() {

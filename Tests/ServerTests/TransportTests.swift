@@ -19,6 +19,12 @@ final class TransportTests: XCTestCase {
         }
         let echoed = try secure.exchange("POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 6\r\n\r\nsecret")
         XCTAssertEqual(echoed.text, "secret")
+        // Large bodies both ways through TLS.
+        try assertUploadWithBackPressure(secure)
+        let size = 4 << 20
+        let download = try secure.exchange(get("/download?bytes=\(size)"))
+        XCTAssertEqual(download.body.count, size)
+        XCTAssertTrue(matchesPattern(download.body, at: 0))
         let last = try secure.exchange(get("/stream", "Connection: close"))
         XCTAssertEqual(last.text, "one two three ")
         XCTAssertEqual(last.header("connection"), "close")
