@@ -292,4 +292,15 @@ extension XCTestCase {
         addTeardownBlock { server.stop() }
         return server
     }
+
+    /// Reads a response that says `connection: close`, after which the server closes `client`
+    /// without sending more.
+    func readLastResponse(
+        _ client: TestClient, _ message: String = "", file: StaticString = #filePath, line: UInt = #line
+    ) throws -> TestResponse {
+        let response = try client.readResponse()
+        XCTAssertEqual(response.header("connection"), "close", message, file: file, line: line)
+        XCTAssertEqual(try client.readUntilClosed(), [], message, file: file, line: line)
+        return response
+    }
 }
