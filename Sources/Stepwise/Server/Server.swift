@@ -226,13 +226,14 @@ public final class Server: Pollable, @unchecked Sendable {
 
     /// Accept while under `maxConcurrent` and not paused or closing.
     private func updateAccepting() {
+        // Closing, the listener is gone: the last connection's end cancels the close timeout.
+        if isClosing && empty() { closeTimer?.cancel() }
         guard let listener, !isPaused else { return }
         if let limit = options.maxConcurrent, connections() >= limit {
             listener.pause()
         } else {
             listener.resume()
         }
-        if isClosing && empty() { closeTimer?.cancel() }
     }
 
     static func log(_ error: ServerError, to logger: Logger) {

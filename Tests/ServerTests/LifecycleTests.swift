@@ -1,0 +1,166 @@
+import Stepwise
+import XCTest
+
+/// The server's life: pause/resume, graceful close, the connection limit, every timeout, and no
+/// file descriptor left behind.
+final class LifecycleTests: XCTestCase {
+    func testPausedServerServesNewConnectionsOnlyAfterResume() throws {
+        let server = try startServer()
+        let earlier = try TestClient(port: server.port)
+        XCTAssertEqual(try earlier.exchange(get("/hello")).status, 200)
+        try server.onServer { $0.pause() }
+        let waiting = try TestClient(port: server.port)
+        try waiting.send(get("/hello"))
+        try assertHeldBack(waiting)
+        XCTAssertEqual(try server.onServer { $0.connections() }, 1)
+        // Connections accepted before the pause go on.
+        XCTAssertEqual(try earlier.exchange(get("/hello")).header("x-request-number"), "2")
+        try server.onServer { $0.resume() }
+        let response = try waiting.readResponse()
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(response.header("x-request-number"), "1")
+    }
+
+    func testGracefulCloseFinishesRequestsInFlight() throws {
+        let routes = TestRoutes()
+        let server = try startServer(handler: routes.handler)
+        let idle = try TestClient(port: server.port)
+        XCTAssertEqual(try idle.exchange(get("/hello")).status, 200)
+        let busy = try TestClient(port: server.port)
+        try busy.send(get("/slow?seconds=0.5"))
+        XCTAssertTrue(waitUntil { routes.requests(from: busy.localPort) == 1 })
+        let silent = try TestClient(port: server.port)
+        XCTAssertTrue(try server.waitOnServer { $0.connections() == 3 })
+
+        try server.onServer { $0.close(timeout: 30) }
+        XCTAssertEqual(try idle.readUntilClosed(within: 1), [])
+        XCTAssertEqual(try silent.readUntilClosed(within: 1), [])
+        idle.close()
+        XCTAssertFalse(try server.onServer { $0.empty() })
+        let response = try readLastResponse(busy)
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(response.text, "slow\n")
+        busy.close()
+        XCTAssertTrue(try server.waitOnServer { $0.empty() })
+        // Nothing is left on the reactor either: no connection, task or timer (the close timeout's).
+        XCTAssertTrue(try server.waitOnServer(within: 1) { $0.reactor.empty() })
+        XCTAssertThrowsError(try TestClient(port: server.port))
+    }
+
+    func testCloseTimeoutCutsSlowHandlers() throws {
+        let server = try startServer()
+        let client = try TestClient(port: server.port)
+        try client.send(get("/slow?seconds=1"))
+        XCTAssertTrue(try server.waitOnServer { $0.connections() == 1 })
+        usleep(100_000)
+        let start = MonotonicClock.seconds()
+        try server.onServer { $0.close(timeout: 0.2) }
+        XCTAssertEqual(try client.readUntilClosed(), [])
+        XCTAssertGreaterThanOrEqual(MonotonicClock.seconds() - start, 0.2)
+        XCTAssertTrue(try server.waitOnServer { $0.empty() })
+        // The handler wakes up to a closed connection; its write fails and is reported.
+        XCTAssertTrue(
+            waitUntil {
+                server.errors.withLock { $0.contains { if case .handler = $0 { true } else { false } } }
+            })
+    }
+
+    func testMaxConcurrentHoldsBackExtraConnections() throws {
+        let server = try startServer { $0.maxConcurrent = 2 }
+        let first = try TestClient(port: server.port)
+        let second = try TestClient(port: server.port)
+        XCTAssertEqual(try first.exchange(get("/hello")).status, 200)
+        XCTAssertEqual(try second.exchange(get("/hello")).status, 200)
+        let third = try TestClient(port: server.port)
+        try third.send(get("/hello"))
+        try assertHeldBack(third)
+        XCTAssertEqual(try server.onServer { $0.connections() }, 2)
+        // Both served connections keep working meanwhile.
+        XCTAssertEqual(try second.exchange(get("/hello")).header("x-request-number"), "2")
+        try first.send(get("/hello", "Connection: close"))
+        XCTAssertEqual(try readLastResponse(first).status, 200)
+        first.close()
+        let response = try third.readResponse()
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(try server.onServer { $0.connections() }, 2)
+    }
+
+    /// Asserts that nothing reaches `client` for 0.3 s, and that waiting burns no CPU.
+    private func assertHeldBack(_ client: TestClient, file: StaticString = #filePath, line: UInt = #line) throws {
+        var silent = false
+        let cpu = try cpuSeconds { silent = try client.staysSilent(for: 0.3) }
+        XCTAssertTrue(silent, "a held-back connection was served", file: file, line: line)
+        XCTAssertLessThan(cpu, 0.1, file: file, line: line)
+    }
+
+    /// Asserts that `client` is closed by the server `timeout` seconds or more after `start`, and
+    /// well before 5 s; returns what arrived.
+    private func assertClosed(
+        _ client: TestClient, after timeout: Double, since start: Double, file: StaticString = #filePath,
+        line: UInt = #line
+    ) throws -> [UInt8] {
+        let received = try client.readUntilClosed()
+        let elapsed = MonotonicClock.seconds() - start
+        XCTAssertGreaterThanOrEqual(elapsed, timeout, file: file, line: line)
+        XCTAssertLessThan(elapsed, 5, file: file, line: line)
+        return received
+    }
+
+    func testConnectionSetupTimeoutClosesSilentConnections() throws {
+        let server = try startServer { $0.connectionSetupTimeout = 0.3 }
+        let active = try TestClient(port: server.port)
+        XCTAssertEqual(try active.exchange(get("/hello")).status, 200)
+        let start = MonotonicClock.seconds()
+        let client = try TestClient(port: server.port)
+        XCTAssertEqual(try assertClosed(client, after: 0.3, since: start), [])
+        XCTAssertTrue(try server.waitOnServer { $0.connections() == 1 })
+        // It covers the setup only: the connection that spoke goes on.
+        XCTAssertEqual(try active.exchange(get("/hello")).header("x-request-number"), "2")
+    }
+
+    func testIntraStreamTimeoutClosesIdleKeepAlive() throws {
+        let server = try startServer { $0.intraStreamTimeout = 0.3 }
+        let client = try TestClient(port: server.port)
+        // A handler slower than the idle timeout: the connection is not idle meanwhile.
+        XCTAssertEqual(try client.exchange(get("/slow?seconds=0.5")).status, 200)
+        let start = MonotonicClock.seconds()
+        XCTAssertEqual(try client.exchange(get("/hello")).status, 200)
+        XCTAssertEqual(try assertClosed(client, after: 0.3, since: start), [])
+        XCTAssertTrue(try server.waitOnServer { $0.connections() == 0 })
+    }
+
+    func testHeaderReadTimeoutAnswers408EvenWhileOctetsTrickle() throws {
+        let server = try startServer { $0.headerReadTimeout = 0.3 }
+        let client = try TestClient(port: server.port)
+        let start = MonotonicClock.seconds()
+        try client.send("GET /hello HTTP/1.1\r\nHost: test\r\nX-Slow: ")
+        var trickled = 0
+        while try client.staysSilent(for: 0.05) {
+            trickled += 1
+            guard trickled < 60 else { return XCTFail("no answer while the head trickles in") }
+            try client.send("a")
+        }
+        let elapsed = MonotonicClock.seconds() - start
+        XCTAssertGreaterThanOrEqual(elapsed, 0.3)
+        XCTAssertLessThan(elapsed, 5)
+        XCTAssertGreaterThanOrEqual(trickled, 3)
+        XCTAssertEqual(try readLastResponse(client).status, 408)
+    }
+
+    func testNoFileDescriptorLeakOverManyConnections() throws {
+        let server = try startServer()
+        XCTAssertEqual(try TestClient(port: server.port).exchange(get("/hello")).status, 200)
+        XCTAssertTrue(try server.waitOnServer { $0.connections() == 0 })
+        let before = openFileDescriptors()
+        for index in 0..<5000 {
+            let client = try TestClient(port: server.port)
+            let request = index % 2 == 0 ? get("/hello", "Connection: close") : get("/hello", version: "HTTP/1.0")
+            let response = try client.exchange(request)
+            guard response.status == 200, try client.readUntilClosed() == [] else {
+                return XCTFail("connection \(index): \(response.status)")
+            }
+        }
+        XCTAssertTrue(try server.waitOnServer { $0.connections() == 0 })
+        XCTAssertLessThanOrEqual(openFileDescriptors(), before + 2)
+    }
+}
