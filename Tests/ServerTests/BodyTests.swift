@@ -42,7 +42,7 @@ final class BodyTests: XCTestCase {
             XCTAssertEqual(response.status, 200)
             XCTAssertNil(response.header("transfer-encoding"))
             XCTAssertNil(response.header("content-length"))
-            XCTAssertNil(response.header("connection"))
+            XCTAssertEqual(response.header("connection"), "close")
             XCTAssertEqual(response.text, "one two three ")
             XCTAssertTrue(client.isClosed)
         }
