@@ -50,8 +50,6 @@ else
   candidate_cmd="exec '$stepwise_binary' serve --host 127.0.0.1 --port {port} --quiet --idle-timeout 120"
   candidate=${STEPWISE_BENCH_SERVER_NAME:-stepwise}
 fi
-[[ $candidate =~ ^[A-Za-z0-9._-]+$ && $candidate != nginx ]] \
-  || { echo "bench: error: STEPWISE_BENCH_SERVER_NAME must be a word (letters, digits, . _ -) other than nginx" >&2; exit 1; }
 export STEPWISE_BENCH_IDLE_CONNECTIONS=$idle_count # nginx.sh sizes worker_connections by it
 
 # Targets for the candidate (from the benchmark issue).
@@ -65,6 +63,8 @@ die() {
 note() { echo "bench: $*" >&2; }
 
 # ---- Preconditions -------------------------------------------------------------------------------
+[[ $candidate =~ ^[A-Za-z0-9._-]+$ && $candidate != nginx ]] \
+  || die "STEPWISE_BENCH_SERVER_NAME must be one word (letters, digits, . _ -) other than nginx"
 for tool in wrk nginx taskset getconf "$python"; do
   command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] \
     || die "$tool not found (\`make bench\` installs nginx and wrk; taskset is util-linux)"
@@ -102,7 +102,7 @@ process_tree() {
   local pids=("$1") i=0 stat rest ppid pid
   while [ "$i" -lt "${#pids[@]}" ]; do
     for stat in /proc/[0-9]*/stat; do
-      read -r rest <"$stat" 2>/dev/null || continue
+      read -r rest 2>/dev/null <"$stat" || continue
       rest=${rest##*) } # fields after "pid (comm) ": state ppid ...
       ppid=${rest#* }
       ppid=${ppid%% *}
@@ -157,7 +157,7 @@ free_port() {
 cpu_ticks() {
   local total=0 pid rest fields
   for pid in "$@"; do
-    read -r rest <"/proc/$pid/stat" 2>/dev/null || continue
+    read -r rest 2>/dev/null <"/proc/$pid/stat" || continue
     rest=${rest##*) }
     read -r -a fields <<<"$rest" # fields[0] is field 3 (state): utime is 14, stime 15
     total=$((total + fields[11] + fields[12]))
@@ -279,6 +279,8 @@ bench_server() {
   non2xx=$(awk -F': *' '/Non-2xx or 3xx responses/ { print $2; exit }' "$out")
   [ -n "$requests" ] && [ "$requests" -gt 0 ] \
     || die "no requests counted in wrk's output for $name:"$'\n'"$(cat "$out")"
+  [ "${errors:-0}" = 0 ] && [ "${non2xx:-0}" = 0 ] \
+    || note "warning: wrk saw ${errors:-0} socket errors and ${non2xx:-0} non-2xx responses from $name"
   {
     echo "requests $requests"
     echo "seconds $seconds"
@@ -344,16 +346,33 @@ idle_connections() {
 }
 
 # ---- Run -----------------------------------------------------------------------------------------
+# Percentage of all cores busy over one second (/proc/stat), while nothing of ours runs: the load
+# average is no use here, since a benchmark run itself keeps it near 2 for minutes.
+machine_busy() {
+  local a b
+  a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat)
+  sleep 1
+  b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); busy = y[1] - x[1]; idle = y[2] - x[2]
+    printf "%.0f", (busy + idle > 0) ? 100 * busy / (busy + idle) : 0
+  }'
+}
+warn_if_busy() {
+  [ "$1" -le 10 ] || note "warning: the machine was ${1}% busy $2 the run (other work);" \
+    "requests/s and latency are unreliable, CPU per request less so"
+}
+
 started_at=$(date '+%Y-%m-%d %H:%M:%S %z')
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+busy_before=$(machine_busy)
 note "wrk -t$threads -c$connections -d$duration (warm-up $warmup), servers on core $server_cpu," \
-  "clients on core $client_cpu, $idle_count idle connections; load average $load_before"
-[ "$(awk '{ print ($1 > 0.5) }' /proc/loadavg)" = 0 ] \
-  || note "warning: the machine is not idle (load $load_before); throughput and latency will suffer"
+  "clients on core $client_cpu, $idle_count idle connections; machine ${busy_before}% busy"
+warn_if_busy "$busy_before" before
 
 bench_server nginx "exec '$here/nginx.sh' {port} {dir}"
 bench_server "$candidate" "$candidate_cmd"
-load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+busy_after=$(machine_busy)
+warn_if_busy "$busy_after" after
 
 # ---- Report --------------------------------------------------------------------------------------
 get() { awk -v key="$2" '$1 == key { print $2; exit }' "$scratch/$1.result"; }
@@ -368,10 +387,10 @@ verdict() { awk -v v="$1" -v limit="$2" 'BEGIN { if (v == "-" || v == "") print 
 
 cpu_ratio=$(ratio cpu_s_per_100k)
 idle_candidate=$(get "$candidate" idle_bytes_per_conn)
-row() { printf '%-28s %14s %14s %16s   %s\n' "$@"; }
+row() { printf '%-28s %14s %14s %16s   %s\n' "$@" | sed 's/ *$//'; }
 {
   echo
-  echo "Stepwise benchmark, $started_at ($cores cores, load $load_before before, $load_after after)"
+  echo "Stepwise benchmark, $started_at ($cores cores; other work: ${busy_before}% busy before, ${busy_after}% after)"
   echo "GET /hello; wrk -t$threads -c$connections -d$duration --latency after a $warmup warm-up;" \
     "servers on core $server_cpu, wrk on core $client_cpu"
   [ -z "${STEPWISE_BENCH_SERVER_CMD:-}" ] || echo "$candidate = $STEPWISE_BENCH_SERVER_CMD"
@@ -398,7 +417,7 @@ row() { printf '%-28s %14s %14s %16s   %s\n' "$@"; }
 mkdir -p "$results_dir"
 stamp=$(date '+%Y%m%d-%H%M%S')
 {
-  echo "# stepwise bench $started_at cores=$cores load_before=${load_before// /,} load_after=${load_after// /,}"
+  echo "# stepwise bench $started_at cores=$cores busy_before_percent=$busy_before busy_after_percent=$busy_after"
   echo "# wrk threads=$threads connections=$connections duration=$duration warmup=$warmup" \
     "server_cpu=$server_cpu client_cpu=$client_cpu idle=$idle_count settle=${idle_settle}s clk_tck=$clock_ticks"
   [ -z "${STEPWISE_BENCH_SERVER_CMD:-}" ] || echo "# $candidate = $STEPWISE_BENCH_SERVER_CMD"
