@@ -3,7 +3,7 @@
 #   make run     install what is missing, build (release), start the demo server (stepwise serve)
 #   make test    install what is missing, build every target with warnings as errors, run all tests
 #   make build   debug build of every target (same flags as `make test`, so nothing rebuilds twice)
-#   make bench   (benchmarks arrive with the HTTP server)
+#   make bench   install nginx and wrk, build (release), benchmark `stepwise serve` against nginx
 #   make format  swift format --in-place over the Swift sources
 #   make clean   remove build products
 #
@@ -29,6 +29,9 @@ TEST_PACKAGES := curl nghttp2-client python3 python3-venv
 # Python test peers (later issues: h2 websockets), pip-installed into a venv that `make clean`
 # keeps (.build-test-peers, git-ignored). Tests find its interpreter in $STEPWISE_PYTHON.
 PY_TEST_PEERS := h11 httpx
+# Extra Debian packages for `make bench` (Benchmarks/run.sh): the reference server and the load
+# generator.
+BENCH_PACKAGES := nginx wrk
 # -------------------------------------------------------------------------------------------------
 
 PEERS_VENV := .build-test-peers
@@ -53,8 +56,12 @@ test: deps test-deps py-test-peers
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	STEPWISE_PYTHON=$(PEERS_PYTHON) $(SWIFT) test $(SWIFT_FLAGS) --disable-swift-testing
 
-bench:
-	@echo "make bench: benchmarks arrive with the HTTP server issue; nothing to run yet."
+# Not part of `make test`: takes about a minute and wants an otherwise idle machine (two cores:
+# servers on one, load generators on the other). Benchmarks/README.md has the knobs.
+bench: deps
+	$(call install_missing,$(BENCH_PACKAGES))
+	$(SWIFT) build -c release --product stepwise
+	Benchmarks/run.sh
 
 format:
 	$(SWIFT) format --in-place --recursive Package.swift Sources Tests Examples

@@ -1,0 +1,436 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: `stepwise serve` against nginx on GET /hello ("Hello, World!").
+# `make bench` runs it after a release build; see Benchmarks/README.md for what is measured.
+#
+# For each server in turn (never both at once): start it pinned to one core (taskset), check that
+# /hello answers, warm up with wrk, then run `wrk --latency` pinned to the other core while
+# reading the server's CPU time (utime+stime of all its processes) before and after; then hold
+# STEPWISE_BENCH_IDLE_CONNECTIONS idle keep-alive connections (idle_connections.py) and compare
+# the server's RSS before and after. Prints a table and writes Benchmarks/results/latest.txt.
+#
+# Environment (defaults in brackets):
+#   STEPWISE_BENCH_DURATION          wrk duration of the measured run [8s]
+#   STEPWISE_BENCH_WARMUP            wrk warm-up before it, 0 for none [2s]
+#   STEPWISE_BENCH_CONNECTIONS       wrk connections [50]
+#   STEPWISE_BENCH_THREADS           wrk threads [1]
+#   STEPWISE_BENCH_IDLE_CONNECTIONS  idle connections for the memory test, 0 to skip it [10000]
+#   STEPWISE_BENCH_IDLE_SETTLE       seconds to wait with them open before reading RSS [2]
+#   STEPWISE_BENCH_SERVER_CPU        core for the servers [0]
+#   STEPWISE_BENCH_CLIENT_CPU        core for wrk and the idle-connection holder [1]
+#   STEPWISE_BENCH_SERVER_CMD        run this shell command instead of stepwise; {port} and {dir}
+#                                    (a scratch directory) are substituted, e.g. nginx against
+#                                    itself: 'Benchmarks/nginx.sh {port} {dir}'
+#   STEPWISE_BENCH_SERVER_NAME       the label of that column [stepwise, or "candidate" with
+#                                    STEPWISE_BENCH_SERVER_CMD]
+#   STEPWISE_BENCH_RESULTS           directory for the result files [Benchmarks/results]
+#   PYTHON                           Python 3 interpreter [python3]
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+cd "$root"
+
+duration=${STEPWISE_BENCH_DURATION:-8s}
+warmup=${STEPWISE_BENCH_WARMUP:-2s}
+connections=${STEPWISE_BENCH_CONNECTIONS:-50}
+threads=${STEPWISE_BENCH_THREADS:-1}
+idle_count=${STEPWISE_BENCH_IDLE_CONNECTIONS:-10000}
+idle_settle=${STEPWISE_BENCH_IDLE_SETTLE:-2}
+server_cpu=${STEPWISE_BENCH_SERVER_CPU:-0}
+client_cpu=${STEPWISE_BENCH_CLIENT_CPU:-1}
+results_dir=${STEPWISE_BENCH_RESULTS:-$here/results}
+python=${PYTHON:-python3}
+start_timeout=15 # seconds for a server to answer /hello
+
+stepwise_binary=$root/.build/release/stepwise
+if [ -n "${STEPWISE_BENCH_SERVER_CMD:-}" ]; then
+  candidate_cmd=$STEPWISE_BENCH_SERVER_CMD
+  candidate=${STEPWISE_BENCH_SERVER_NAME:-candidate}
+else
+  candidate_cmd="exec '$stepwise_binary' serve --host 127.0.0.1 --port {port} --quiet --idle-timeout 120"
+  candidate=${STEPWISE_BENCH_SERVER_NAME:-stepwise}
+fi
+export STEPWISE_BENCH_IDLE_CONNECTIONS=$idle_count # nginx.sh sizes worker_connections by it
+
+# Targets for the candidate (from the benchmark issue).
+target_cpu_ratio=0.92  # at most this many times nginx's CPU per request
+target_idle_bytes=800  # at most this many bytes of RSS per idle connection
+
+die() {
+  echo "bench: error: $*" >&2
+  exit 1
+}
+note() { echo "bench: $*" >&2; }
+
+# ---- Preconditions -------------------------------------------------------------------------------
+[[ $candidate =~ ^[A-Za-z0-9._-]+$ && $candidate != nginx ]] \
+  || die "STEPWISE_BENCH_SERVER_NAME must be one word (letters, digits, . _ -) other than nginx"
+for tool in wrk nginx taskset getconf "$python"; do
+  command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] \
+    || die "$tool not found (\`make bench\` installs nginx and wrk; taskset is util-linux)"
+done
+[[ $connections =~ ^[0-9]+$ && $threads =~ ^[0-9]+$ && $idle_count =~ ^[0-9]+$ ]] \
+  || die "STEPWISE_BENCH_CONNECTIONS, _THREADS and _IDLE_CONNECTIONS must be whole numbers"
+cores=$(getconf _NPROCESSORS_ONLN)
+for cpu in "$server_cpu" "$client_cpu"; do
+  [[ $cpu =~ ^[0-9]+$ ]] && [ "$cpu" -lt "$cores" ] \
+    || die "core $cpu does not exist here ($cores cores); set STEPWISE_BENCH_SERVER_CPU/_CLIENT_CPU"
+done
+[ "$server_cpu" != "$client_cpu" ] || note "warning: server and client share core $server_cpu"
+if [ -z "${STEPWISE_BENCH_SERVER_CMD:-}" ] && [ ! -x "$stepwise_binary" ]; then
+  die "$stepwise_binary not found: \`make bench\` builds it (swift build -c release --product stepwise)"
+fi
+clock_ticks=$(getconf CLK_TCK)
+
+# Servers and the idle-connection holder run with this fd limit (the hard limit, at most 65536).
+fd_limit=$(ulimit -Hn)
+[ "$fd_limit" = unlimited ] && fd_limit=65536
+[ "$fd_limit" -gt 65536 ] && fd_limit=65536
+fd_needed=$((idle_count + idle_count / 8 + 1024))
+if [ "$idle_count" -gt 0 ] && [ "$fd_limit" -lt "$fd_needed" ]; then
+  die "the fd hard limit ($fd_limit) is too low for $idle_count idle connections (need $fd_needed);" \
+    "raise it (ulimit -Hn) or lower STEPWISE_BENCH_IDLE_CONNECTIONS"
+fi
+ulimit -n "$fd_limit" # for wrk and the holder; start_server sets it again for the servers
+
+# ---- Cleanup: every process we start is in started_pids; trap EXIT stops them and their children --
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/stepwise-bench.XXXXXX")
+started_pids=()
+
+# The pid and all its descendants (an nginx master and its worker; children of a wrapper shell).
+process_tree() {
+  local pids=("$1") i=0 stat rest ppid pid
+  while [ "$i" -lt "${#pids[@]}" ]; do
+    for stat in /proc/[0-9]*/stat; do
+      read -r rest 2>/dev/null <"$stat" || continue
+      rest=${rest##*) } # fields after "pid (comm) ": state ppid ...
+      ppid=${rest#* }
+      ppid=${ppid%% *}
+      if [ "$ppid" = "${pids[$i]}" ]; then
+        pid=${stat#/proc/}
+        pids+=("${pid%/stat}")
+      fi
+    done
+    i=$((i + 1))
+  done
+  echo "${pids[@]}"
+}
+
+# Stops a process we started and its descendants: SIGTERM, then SIGKILL after 5 s; forgets the
+# pid, so that cleanup never signals a reused one.
+stop_tree() {
+  local pid=$1 tree waited=0 kept=() other
+  for other in "${started_pids[@]}"; do
+    [ "$other" = "$pid" ] || kept+=("$other")
+  done
+  started_pids=("${kept[@]}")
+  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+  tree=$(process_tree "$pid")
+  # shellcheck disable=SC2086
+  kill -TERM $tree 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 50 ]; do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  # shellcheck disable=SC2086
+  kill -KILL $tree 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local pid
+  for pid in "${started_pids[@]}"; do # stop_tree edits the array; this loop walks a copy
+    stop_tree "$pid"
+  done
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- Measurements --------------------------------------------------------------------------------
+free_port() {
+  "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Sum of utime+stime (clock ticks) over the given pids.
+cpu_ticks() {
+  local total=0 pid rest fields
+  for pid in "$@"; do
+    read -r rest 2>/dev/null <"/proc/$pid/stat" || continue
+    rest=${rest##*) }
+    read -r -a fields <<<"$rest" # fields[0] is field 3 (state): utime is 14, stime 15
+    total=$((total + fields[11] + fields[12]))
+  done
+  echo "$total"
+}
+
+# Sum of VmRSS (kB) over the given pids.
+rss_kb() {
+  local total=0 pid kb
+  for pid in "$@"; do
+    kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+    total=$((total + ${kb:-0}))
+  done
+  echo "$total"
+}
+
+# Checks that GET /hello on the port answers 200 "Hello, World!" over keep-alive HTTP/1.1.
+probe() {
+  "$python" - "$1" <<'EOF' 2>/dev/null
+import socket, sys
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2) as s:
+    s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data or not data.endswith(b"Hello, World!"):
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    sys.exit(0 if data.startswith(b"HTTP/1.1 200") and data.endswith(b"Hello, World!") else 1)
+EOF
+}
+
+# start_server NAME COMMAND: runs COMMAND ({port}, {dir} substituted) pinned to the server core
+# with the raised fd limit; sets server_pid and server_port once /hello answers.
+start_server() {
+  local name=$1 command=$2 dir="$scratch/$1" port deadline=$((SECONDS + start_timeout))
+  mkdir -p "$dir"
+  port=$(free_port)
+  command=${command//\{port\}/$port}
+  command=${command//\{dir\}/$dir}
+  (
+    ulimit -n "$fd_limit"
+    exec taskset -c "$server_cpu" bash -c "$command"
+  ) </dev/null >"$dir/server.log" 2>&1 &
+  server_pid=$!
+  started_pids+=("$server_pid")
+  until probe "$port"; do
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+      wait "$server_pid" 2>/dev/null && status=0 || status=$?
+      die "$name exited (status $status) instead of serving on 127.0.0.1:$port" \
+        "($command); its output:"$'\n'"$(tail -n 20 "$dir/server.log" | grep . || echo '(none)')"
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      die "$name did not answer GET /hello on 127.0.0.1:$port within ${start_timeout}s" \
+        "($command); its output:"$'\n'"$(tail -n 20 "$dir/server.log" | grep . || echo '(none)')"
+    fi
+    sleep 0.1
+  done
+  server_port=$port
+}
+
+# run_wrk OUTPUT ARGS...: wrk pinned to the client core, in the background so that a signal to
+# this script is handled at once (bash runs traps only between foreground commands).
+run_wrk() {
+  local output=$1 pid status=0
+  shift
+  taskset -c "$client_cpu" wrk -t"$threads" -c"$connections" "$@" >"$output" 2>&1 &
+  pid=$!
+  started_pids+=("$pid")
+  wait "$pid" || status=$?
+  stop_tree "$pid" # only forgets it: it has exited
+  return "$status"
+}
+
+# The field after LABEL in wrk's output ("99%", "Requests/sec:", ...).
+wrk_field() { awk -v label="$2" '$1 == label { print $2; exit }' "$1"; }
+
+# wrk latency ("712.00us", "1.20ms", "2.00s") in milliseconds.
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    n = v + 0
+    if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000
+    printf "%.3f", n
+  }'
+}
+
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+
+# bench_server NAME COMMAND: all measurements of one server; results go into $scratch/NAME.result
+bench_server() {
+  local name=$1 command=$2 out tree before after requests seconds rps p99 errors non2xx
+  note "$name: starting"
+  start_server "$name" "$command"
+  local url="http://127.0.0.1:$server_port/hello" result="$scratch/$name.result"
+
+  if [ "$warmup" != 0 ] && [ "$warmup" != 0s ]; then
+    note "$name: warm-up, wrk -t$threads -c$connections -d$warmup"
+    run_wrk "$scratch/$name.warmup" -d"$warmup" "$url" \
+      || die "wrk warm-up against $name failed:"$'\n'"$(cat "$scratch/$name.warmup")"
+  fi
+
+  note "$name: wrk -t$threads -c$connections -d$duration --latency"
+  out="$scratch/$name.wrk"
+  tree=$(process_tree "$server_pid")
+  # shellcheck disable=SC2086
+  before=$(cpu_ticks $tree)
+  run_wrk "$out" -d"$duration" --latency "$url" \
+    || die "wrk against $name failed:"$'\n'"$(cat "$out")"
+  # shellcheck disable=SC2086
+  after=$(cpu_ticks $tree)
+  kill -0 "$server_pid" 2>/dev/null || die "$name died during the wrk run"
+
+  requests=$(awk '/ requests in / { print $1; exit }' "$out")
+  seconds=$(awk '/ requests in / { sub(/s,?$/, "", $4); print $4; exit }' "$out")
+  rps=$(wrk_field "$out" Requests/sec:)
+  p99=$(to_ms "$(wrk_field "$out" 99%)")
+  errors=$(awk -F'[ ,]+' '/Socket errors:/ { print $5 + $7 + $9 + $11; exit }' "$out")
+  non2xx=$(awk -F': *' '/Non-2xx or 3xx responses/ { print $2; exit }' "$out")
+  [ -n "$requests" ] && [ "$requests" -gt 0 ] \
+    || die "no requests counted in wrk's output for $name:"$'\n'"$(cat "$out")"
+  [ "${errors:-0}" = 0 ] && [ "${non2xx:-0}" = 0 ] \
+    || note "warning: wrk saw ${errors:-0} socket errors and ${non2xx:-0} non-2xx responses from $name"
+  {
+    echo "requests $requests"
+    echo "seconds $seconds"
+    echo "rps $rps"
+    echo "p99_ms $p99"
+    echo "cpu_ticks $((after - before))"
+    echo "cpu_s_per_100k $(calc %.4f "($after - $before) / $clock_ticks / $requests * 100000")"
+    echo "cpu_utilisation $(calc %.3f "($after - $before) / $clock_ticks / $seconds")"
+    echo "socket_errors ${errors:-0}"
+    echo "non_2xx ${non2xx:-0}"
+  } >"$result"
+
+  if [ "$idle_count" -gt 0 ]; then
+    idle_connections "$name" >>"$result"
+  fi
+
+  note "$name: stopping"
+  stop_tree "$server_pid"
+}
+
+# Holds $idle_count idle keep-alive connections against the current server; prints result lines.
+idle_connections() {
+  local name=$1 holder_out="$scratch/$1.holder" tree before after ready done holder_pid
+  local deadline=$((SECONDS + 120))
+  tree=$(process_tree "$server_pid")
+  # shellcheck disable=SC2086
+  before=$(rss_kb $tree)
+  note "$name: opening $idle_count idle keep-alive connections"
+  taskset -c "$client_cpu" "$python" "$here/idle_connections.py" \
+    --port "$server_port" --count "$idle_count" </dev/null >"$holder_out" 2>&1 &
+  holder_pid=$!
+  started_pids+=("$holder_pid")
+  until ready=$(grep -m1 '^ready ' "$holder_out"); do
+    kill -0 "$holder_pid" 2>/dev/null \
+      || die "the idle-connection holder stopped:"$'\n'"$(cat "$holder_out")"
+    [ "$SECONDS" -lt "$deadline" ] || die "the idle connections were not all open after 120 s"
+    sleep 0.1
+  done
+  sleep "$idle_settle"
+  # shellcheck disable=SC2086
+  after=$(rss_kb $(process_tree "$server_pid"))
+  stop_tree "$holder_pid"
+  done=$(grep -m1 '^done ' "$holder_out" || true)
+
+  local open failed bad still closed
+  open=$(sed -E 's/.*open=([0-9]+).*/\1/' <<<"$ready")
+  failed=$(sed -E 's/.*failed=([0-9]+).*/\1/' <<<"$ready")
+  bad=$(sed -E 's/.*bad_status=([0-9]+).*/\1/' <<<"$ready")
+  still=$(sed -E 's/.*still_open=([0-9]+).*/\1/' <<<"${done:-still_open=?}")
+  closed=$(sed -E 's/.*closed_by_server=([0-9]+).*/\1/' <<<"${done:-closed_by_server=?}")
+  [ "$open" -gt 0 ] || die "none of the $idle_count idle connections to $name opened:"$'\n'"$(cat "$holder_out")"
+  [ "$failed" = 0 ] || note "warning: $failed of $idle_count idle connections to $name failed"
+  [ "$bad" = 0 ] || note "warning: $bad idle connections to $name got a status other than 200"
+  [ "$closed" = 0 ] || note "warning: $name closed $closed idle connections during the measurement"
+  echo "idle_requested $idle_count"
+  echo "idle_open $open"
+  echo "idle_failed $failed"
+  echo "idle_closed_by_server $closed"
+  echo "idle_still_open_at_end $still"
+  echo "rss_before_kb $before"
+  echo "rss_after_kb $after"
+  echo "idle_bytes_per_conn $(calc %.1f "($after - $before) * 1024 / $open")"
+}
+
+# ---- Run -----------------------------------------------------------------------------------------
+# Percentage of all cores busy over one second (/proc/stat), while nothing of ours runs: the load
+# average is no use here, since a benchmark run itself keeps it near 2 for minutes.
+machine_busy() {
+  local a b
+  a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat)
+  sleep 1
+  b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); busy = y[1] - x[1]; idle = y[2] - x[2]
+    printf "%.0f", (busy + idle > 0) ? 100 * busy / (busy + idle) : 0
+  }'
+}
+warn_if_busy() {
+  [ "$1" -le 10 ] || note "warning: the machine was ${1}% busy $2 the run (other work);" \
+    "requests/s and latency are unreliable, CPU per request less so"
+}
+
+started_at=$(date '+%Y-%m-%d %H:%M:%S %z')
+busy_before=$(machine_busy)
+note "wrk -t$threads -c$connections -d$duration (warm-up $warmup), servers on core $server_cpu," \
+  "clients on core $client_cpu, $idle_count idle connections; machine ${busy_before}% busy"
+warn_if_busy "$busy_before" before
+
+bench_server nginx "exec '$here/nginx.sh' {port} {dir}"
+bench_server "$candidate" "$candidate_cmd"
+busy_after=$(machine_busy)
+warn_if_busy "$busy_after" after
+
+# ---- Report --------------------------------------------------------------------------------------
+get() { awk -v key="$2" '$1 == key { print $2; exit }' "$scratch/$1.result"; }
+ratio() {
+  local a b
+  a=$(get "$candidate" "$1")
+  b=$(get nginx "$1")
+  [ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" 'BEGIN { if (b == 0) print "-"; else printf "%.3f", a / b }' \
+    || echo "-"
+}
+verdict() { awk -v v="$1" -v limit="$2" 'BEGIN { if (v == "-" || v == "") print ""; else print (v <= limit ? "met" : "MISSED") }'; }
+
+cpu_ratio=$(ratio cpu_s_per_100k)
+idle_candidate=$(get "$candidate" idle_bytes_per_conn)
+row() { printf '%-28s %14s %14s %16s   %s\n' "$@" | sed 's/ *$//'; }
+{
+  echo
+  echo "Stepwise benchmark, $started_at ($cores cores; other work: ${busy_before}% busy before, ${busy_after}% after)"
+  echo "GET /hello; wrk -t$threads -c$connections -d$duration --latency after a $warmup warm-up;" \
+    "servers on core $server_cpu, wrk on core $client_cpu"
+  [ -z "${STEPWISE_BENCH_SERVER_CMD:-}" ] || echo "$candidate = $STEPWISE_BENCH_SERVER_CMD"
+  echo
+  row "" nginx "$candidate" "$candidate/nginx" target
+  row "requests/s" "$(get nginx rps)" "$(get "$candidate" rps)" "$(ratio rps)" ""
+  row "p99 latency (ms)" "$(get nginx p99_ms)" "$(get "$candidate" p99_ms)" "$(ratio p99_ms)" ""
+  row "server CPU-s / 100k req" "$(get nginx cpu_s_per_100k)" "$(get "$candidate" cpu_s_per_100k)" \
+    "$cpu_ratio" "<= ${target_cpu_ratio}x nginx: $(verdict "$cpu_ratio" "$target_cpu_ratio")"
+  row "server core busy" "$(calc %.0f%% "$(get nginx cpu_utilisation) * 100")" \
+    "$(calc %.0f%% "$(get "$candidate" cpu_utilisation) * 100")" "" ""
+  row "wrk errors (socket/non-2xx)" "$(get nginx socket_errors)/$(get nginx non_2xx)" \
+    "$(get "$candidate" socket_errors)/$(get "$candidate" non_2xx)" "" ""
+  if [ "$idle_count" -gt 0 ]; then
+    row "RSS per idle conn (bytes)" "$(get nginx idle_bytes_per_conn)" "$idle_candidate" \
+      "$(ratio idle_bytes_per_conn)" "<= $target_idle_bytes B: $(verdict "$idle_candidate" "$target_idle_bytes")"
+    row "idle conns open/requested" "$(get nginx idle_open)/$idle_count" \
+      "$(get "$candidate" idle_open)/$idle_count" "" ""
+  fi
+  echo
+} | tee "$scratch/table"
+
+# Machine-readable: one "server metric value" per line, plus "#" comments.
+mkdir -p "$results_dir"
+stamp=$(date '+%Y%m%d-%H%M%S')
+{
+  echo "# stepwise bench $started_at cores=$cores busy_before_percent=$busy_before busy_after_percent=$busy_after"
+  echo "# wrk threads=$threads connections=$connections duration=$duration warmup=$warmup" \
+    "server_cpu=$server_cpu client_cpu=$client_cpu idle=$idle_count settle=${idle_settle}s clk_tck=$clock_ticks"
+  [ -z "${STEPWISE_BENCH_SERVER_CMD:-}" ] || echo "# $candidate = $STEPWISE_BENCH_SERVER_CMD"
+  for name in nginx "$candidate"; do
+    sed "s/^/$name /" "$scratch/$name.result"
+  done
+  echo "ratio rps $(ratio rps)"
+  echo "ratio p99_ms $(ratio p99_ms)"
+  echo "ratio cpu_s_per_100k $cpu_ratio"
+  [ "$idle_count" = 0 ] || echo "ratio idle_bytes_per_conn $(ratio idle_bytes_per_conn)"
+  echo "target cpu_ratio_max $target_cpu_ratio $(verdict "$cpu_ratio" "$target_cpu_ratio")"
+  [ "$idle_count" = 0 ] \
+    || echo "target idle_bytes_per_conn_max $target_idle_bytes $(verdict "$idle_candidate" "$target_idle_bytes")"
+} >"$results_dir/$stamp.txt"
+cp "$results_dir/$stamp.txt" "$results_dir/latest.txt"
+note "results: ${results_dir#"$root"/}/latest.txt (and $stamp.txt)"
