@@ -108,6 +108,9 @@ extension H1Connection {
     private func waitForMoreRequestInput() {
         guard current == nil && phase == .open else { return }
         if parser.isIdle && socket.input.isEmpty {
+            // Between requests the connection keeps no receive buffer: idle keep-alive
+            // connections cost a few hundred bytes, not the 16 KiB a read needs.
+            socket.input.releaseStorageIfEmpty()
             headerTimerArmed = false
             arm(.idle, after: options.idleTimeout)
             onIdle?(self)

@@ -38,6 +38,15 @@ public struct ByteBuffer: Sendable {
         }
     }
 
+    /// Frees the storage when nothing is readable, so an idle connection holds no receive buffer
+    /// (the next read allocates one again).
+    public mutating func releaseStorageIfEmpty() {
+        guard isEmpty && !storage.isEmpty else { return }
+        storage = []
+        readerIndex = 0
+        writerIndex = 0
+    }
+
     /// Removes and returns up to `count` readable bytes.
     public mutating func read(upTo count: Int) -> [UInt8] {
         let n = Swift.min(count, readableBytes)
