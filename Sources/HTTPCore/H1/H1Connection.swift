@@ -298,7 +298,9 @@ public final class H1Connection: Pollable, @unchecked Sendable {
             if current.requestComplete { return false }
             return current.isDiscardingBody || current.inbound.bufferedBytes < options.maxBufferedBody
         case .client:
-            guard let first = pipeline.first(where: { !$0.requestComplete }) else { return false }
+            // Idle: keep reading, so a server closing a kept-alive connection is seen at once
+            // (and a pool drops it) rather than on the next request.
+            guard let first = pipeline.first(where: { !$0.requestComplete }) else { return phase == .open }
             return first.inbound.bufferedBytes < options.maxBufferedBody
         }
     }
