@@ -29,13 +29,14 @@ extension HTTPStream {
         limit: Int = Self.defaultBodyLimit, timeout: Double? = nil,
         _ completion: @escaping (Result<String, any Error>) -> Void
     ) {
-        collectBody([], limit: limit, deadline: Deadline(timeout)) { result in
+        collectBody(BodyAccumulator(), limit: limit, deadline: Deadline(timeout)) { result in
             completion(result.map { String(decoding: $0, as: UTF8.self) })
         }
     }
 
+    /// One buffer grown in place across the callbacks (not a new array per chunk).
     private func collectBody(
-        _ collected: [UInt8], limit: Int, deadline: Deadline,
+        _ collected: BodyAccumulator, limit: Int, deadline: Deadline,
         _ completion: @escaping (Result<[UInt8], any Error>) -> Void
     ) {
         let remaining: Double?
@@ -46,13 +47,14 @@ extension HTTPStream {
         getNextChunk(timeout: remaining) { result in
             switch result {
             case .failure(let error): completion(.failure(error))
-            case .success(nil): completion(.success(collected))
+            case .success(nil): completion(.success(collected.bytes))
             case .success(let chunk?):
-                guard chunk.count <= limit - collected.count else {
+                guard chunk.count <= limit - collected.bytes.count else {
                     completion(.failure(HTTPStreamError.bodyTooLarge(limit: limit)))
                     return
                 }
-                self.collectBody(collected + chunk, limit: limit, deadline: deadline, completion)
+                collected.bytes.append(contentsOf: chunk)
+                self.collectBody(collected, limit: limit, deadline: deadline, completion)
             }
         }
     }
@@ -185,6 +187,11 @@ extension HTTPStream {
         if offset > 0 { guard lseek(file.fd, off_t(offset), SEEK_SET) >= 0 else { throw SystemError("lseek") } }
         try await writeBody(fromFile: file.fd, count: count, timeout: timeout)
     }
+}
+
+/// The body collected so far by the callback form of `getBodyAsString`.
+private final class BodyAccumulator {
+    var bytes: [UInt8] = []
 }
 
 /// The chunks of a body, for `for try await chunk in stream.chunks()`.

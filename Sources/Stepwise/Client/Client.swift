@@ -37,7 +37,7 @@ public enum Client {
     {
         do {
             if options.tls {
-                let context = try options.tlsContext ?? defaultContext(for: options.version)
+                let context = try options.tlsContext ?? defaultContext()
                 let info = try await socket.startTLS(
                     context: context, role: .client(serverName: serverName(options)), timeout: timeout)
                 switch info.alpn {
@@ -68,8 +68,9 @@ public enum Client {
         }
     }
 
-    /// One verifying context per ALPN offer, shared (contexts are immutable once made).
-    static func defaultContext(for version: HTTPVersionPreference?) throws -> TLSContext {
+    /// The verifying client context offering HTTP/1.1, shared (contexts are immutable once
+    /// made). HTTP/2 will add a second one offering `h2`.
+    static func defaultContext() throws -> TLSContext {
         try sharedContext.get()
     }
 
