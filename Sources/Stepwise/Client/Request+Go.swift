@@ -80,8 +80,10 @@ extension Request {
             do {
                 return try await exchange(on: connection, deadline: deadline, responseStarted: &responseStarted)
             } catch {
+                // The exchange stopped part-way (or never started): the connection's state is
+                // unknown, so it carries nothing more.
+                connection.close()
                 if reused && !fresh && idempotent && !responseStarted && Request.isStale(error) {
-                    connection.close()
                     fresh = true
                     continue
                 }
@@ -125,8 +127,10 @@ extension Request {
         }
         var fields = headers
         if decodeContent && !fields.has("accept-encoding") { fields.append("accept-encoding", "gzip, deflate") }
-        try await stream.writeHeaders(
-            fields, endStream: body == nil, timeout: deadline.remaining("writing the request"))
+        try await Request.phase("writing the request") {
+            try await stream.writeHeaders(
+                fields, endStream: body == nil, timeout: deadline.remaining("writing the request"))
+        }
         var head: Headers?
         if let body {
             var send = true
@@ -143,10 +147,18 @@ extension Request {
                     head = nil
                 }
             }
-            if send { try await Request.write(body, to: stream, deadline: deadline) }
+            if send {
+                try await Request.phase("writing the body") {
+                    try await Request.write(body, to: stream, deadline: deadline)
+                }
+            }
         }
         while true {
-            if head == nil { head = try await stream.getHeaders(timeout: deadline.remaining("response headers")) }
+            if head == nil {
+                head = try await Request.phase("response headers") {
+                    try await stream.getHeaders(timeout: deadline.remaining("response headers"))
+                }
+            }
             guard let headers = head else { throw HTTPStreamError.connectionClosed("before the response") }
             responseStarted = true
             guard let status = headers.first(":status").flatMap({ Int($0) }) else {
@@ -159,6 +171,16 @@ extension Request {
                 continue
             }
             return (headers, stream)
+        }
+    }
+
+    /// Runs one phase of the exchange; a timeout inside it is reported under the phase's name
+    /// ("response headers: timed out", not the name of the call that waited).
+    static func phase<T>(_ name: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch ReactorError.timedOut {
+            throw ReactorError.timedOut(name)
         }
     }
 

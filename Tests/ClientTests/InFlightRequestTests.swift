@@ -1,0 +1,99 @@
+import Foundation
+import HTTPCore
+import Reactor
+import Stepwise
+import XCTest
+
+/// `Request.start` and the callback `go`: a request in flight driven only through its own
+/// Pollable face, from a test's `poll(2)` loop, as a foreign host would.
+final class InFlightRequestTests: XCTestCase {
+    func testRequestDrivenOnlyThroughItsPollableFace() throws {
+        let server = try TestServer { stream, head in try await reply(stream, "polled \(head.path ?? "")") }
+        defer { server.stop() }
+        let reactor = try Reactor()
+        let inFlight = try Request(uri: "http://127.0.0.1:\(server.port)/p").start(on: reactor, timeout: 5)
+        XCTAssertFalse(inFlight.isFinished)
+        try pollUntil(inFlight) { inFlight.isFinished }
+        let (headers, stream) = try XCTUnwrap(inFlight.result).get()
+        XCTAssertEqual(headers.first(":status"), "200")
+        // The body too, through callbacks on the same face.
+        var body: String?
+        stream.getBodyAsString(limit: 1 << 20, timeout: 5) { body = try? $0.get() }
+        try pollUntil(inFlight) { body != nil }
+        XCTAssertEqual(body, "polled /p")
+        XCTAssertEqual(inFlight.timeout(), 0, "a finished request has nothing to wait for")
+    }
+
+    func testCallbackFormReportsOnceWithTheResponse() throws {
+        let server = try TestServer { stream, _ in try await reply(stream, status: 201, "made") }
+        defer { server.stop() }
+        let reactor = try Reactor()
+        var outcomes: [String] = []
+        try Request(uri: "http://127.0.0.1:\(server.port)/").go(on: reactor, timeout: 5) { result in
+            switch result {
+            case .success((let headers, let stream)):
+                outcomes.append(headers.first(":status") ?? "?")
+                stream.shutdown()
+            case .failure(let error):
+                outcomes.append("error: \(error)")
+            }
+        }
+        try pollUntil(reactor) { !outcomes.isEmpty }
+        XCTAssertEqual(outcomes, ["201"])
+    }
+
+    func testTheDeadlineFiresThroughTheFaceAndNamesThePhase() throws {
+        // Accepts and never answers: the response-head phase stalls.
+        let server = try TestServer { _, _ in try await Task.sleep(nanoseconds: 3_000_000_000) }
+        defer { server.stop() }
+        let reactor = try Reactor()
+        let started = MonotonicClock.seconds()
+        let inFlight = try Request(uri: "http://127.0.0.1:\(server.port)/").start(on: reactor, timeout: 0.3)
+        try pollUntil(inFlight) { inFlight.isFinished }
+        let elapsed = MonotonicClock.seconds() - started
+        XCTAssertGreaterThan(elapsed, 0.25)
+        XCTAssertLessThan(elapsed, 2)
+        guard case .failure(let error) = inFlight.result else { return XCTFail("expected a timeout") }
+        XCTAssertTrue("\(error)".contains("response"), "\(error)")
+    }
+
+    func testCancelEndsTheExchangeAndFreesTheReactor() throws {
+        let server = try TestServer { _, _ in try await Task.sleep(nanoseconds: 3_000_000_000) }
+        defer { server.stop() }
+        let reactor = try Reactor()
+        var heard: (any Error)?
+        let inFlight = try Request(uri: "http://127.0.0.1:\(server.port)/").go(on: reactor, timeout: 5) {
+            if case .failure(let error) = $0 { heard = error }
+        }
+        try reactor.step(timeout: 0.05)
+        inFlight.cancel()
+        XCTAssertTrue(heard is CancellationError)
+        inFlight.cancel()
+        // The task unwinds and its connection closes: the reactor empties.
+        let started = MonotonicClock.seconds()
+        while !reactor.empty() && MonotonicClock.seconds() - started < 2 { try reactor.step(timeout: 0.05) }
+        XCTAssertTrue(reactor.empty())
+    }
+
+    func testLoopStepsUntilTheHeadArrives() throws {
+        let server = try TestServer { stream, _ in try await reply(stream, "looped") }
+        defer { server.stop() }
+        let reactor = try Reactor()
+        let inFlight = try Request(uri: "http://127.0.0.1:\(server.port)/").start(on: reactor, timeout: 5)
+        let (headers, stream) = try XCTUnwrap(try inFlight.loop(timeout: 5)).get()
+        XCTAssertEqual(headers.first(":status"), "200")
+        stream.shutdown()
+    }
+
+    /// The host loop: wait on the handle's fd and deadline, then `step(0)`.
+    private func pollUntil(_ object: any Pollable, _ done: () -> Bool) throws {
+        let started = MonotonicClock.seconds()
+        while !done() {
+            XCTAssertLessThan(MonotonicClock.seconds() - started, 5, "gave up waiting")
+            if MonotonicClock.seconds() - started >= 5 { return }
+            var fds = pollfd(fd: object.pollfd(), events: object.events().rawValue, revents: 0)
+            _ = poll(&fds, 1, object.timeoutMilliseconds())
+            try object.step(timeout: 0)
+        }
+    }
+}
