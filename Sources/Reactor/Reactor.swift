@@ -50,6 +50,10 @@ public final class Reactor: @unchecked Sendable {
     private var hasStepped = false
     private let fdOnly = Atomic<Bool>(false)
     private var timerFD: TimerFD?
+    /// Where sockets with no input buffer of their own read (one per reactor: only its thread
+    /// reads), so an idle connection needs no receive buffer; allocated on first use.
+    private var receiveScratch: UnsafeMutableRawBufferPointer?
+    static let receiveScratchSize = 64 * 1024
 
     /// Most rounds of "run what became ready" one step makes before it returns with
     /// `timeout() == 0`, so that a callback that keeps queueing work cannot starve the host.
@@ -94,6 +98,15 @@ public final class Reactor: @unchecked Sendable {
         ev_loop_destroy(loop)
         guardTimer.deallocate()
         forkWatcher.deallocate()
+        receiveScratch?.deallocate()
+    }
+
+    /// The shared receive buffer (see `receiveScratch`).
+    func withReceiveScratch<R>(_ body: (UnsafeMutableRawBufferPointer) -> R) -> R {
+        if let receiveScratch { return body(receiveScratch) }
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: Reactor.receiveScratchSize, alignment: 16)
+        receiveScratch = scratch
+        return body(scratch)
     }
 
     // MARK: Pollable

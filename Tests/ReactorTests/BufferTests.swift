@@ -52,3 +52,36 @@ final class BufferTests: XCTestCase {
         XCTAssertEqual(received, expected)
     }
 }
+
+final class ByteBufferStorageTests: XCTestCase {
+    /// Reading into the free tail reuses the storage (no new allocation while it fits), and an
+    /// emptied, released buffer holds none.
+    func testTailIsReusedAndReleasedStorageIsGone() {
+        var buffer = ByteBuffer()
+        XCTAssertEqual(buffer.capacity, 0)
+        Array("abc".utf8).withUnsafeBytes { buffer.append($0) }
+        let capacity = buffer.capacity
+        XCTAssertGreaterThanOrEqual(capacity, 3)
+        let written = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 10) { room in
+            room.copyBytes(from: Array("defg".utf8))
+            return 4
+        }
+        XCTAssertEqual(written, 4)
+        XCTAssertEqual(buffer.capacity, capacity, "a tail with room is written in place")
+        XCTAssertEqual(buffer.read(upTo: 100), Array("abcdefg".utf8))
+        buffer.releaseStorageIfEmpty()
+        XCTAssertEqual(buffer.capacity, 0)
+    }
+
+    /// Copies share storage until one of them writes (copy-on-write), and neither sees the
+    /// other's changes.
+    func testCopiesAreIndependent() {
+        var first = ByteBuffer(Array("hello".utf8))
+        var second = first
+        second.append(contentsOf: Array(" world".utf8))
+        first.consume(1)
+        first.prepend(contentsOf: Array("J".utf8))
+        XCTAssertEqual(first.read(upTo: 100), Array("Jello".utf8))
+        XCTAssertEqual(second.read(upTo: 100), Array("hello world".utf8))
+    }
+}

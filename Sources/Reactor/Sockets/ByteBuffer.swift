@@ -3,28 +3,35 @@ import Glibc
 /// A growable byte buffer with a read index and a write index, for socket input: the kernel
 /// writes into its free tail, parsers read its readable middle in place, and consumed bytes are
 /// reclaimed by moving the rest down only when the tail runs out.
+///
+/// The storage is plain `malloc` memory, never zero-filled (the kernel overwrites what it reads
+/// into; only `readerIndex..<writerIndex` is ever read), and shared copy-on-write between copies
+/// of the value. An empty buffer owns no storage at all.
 public struct ByteBuffer: Sendable {
-    private var storage: [UInt8]
+    private var storage: ByteStorage?
     public private(set) var readerIndex = 0
     public private(set) var writerIndex = 0
 
     public init(capacity: Int = 0) {
-        storage = [UInt8](repeating: 0, count: capacity)
+        storage = capacity > 0 ? ByteStorage(capacity: capacity) : nil
     }
 
     public init(_ bytes: some Collection<UInt8>) {
-        storage = Array(bytes)
-        writerIndex = storage.count
+        self.init()
+        append(contentsOf: bytes)
     }
 
     /// Bytes ready to be read.
     public var readableBytes: Int { writerIndex - readerIndex }
     public var isEmpty: Bool { readerIndex == writerIndex }
+    /// Bytes of storage held (readable, consumed or free).
+    public var capacity: Int { storage?.capacity ?? 0 }
 
     /// Calls `body` with the readable bytes, in place.
     public func withUnsafeReadableBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try storage.withUnsafeBytes {
-            try body(UnsafeRawBufferPointer(rebasing: $0[readerIndex..<writerIndex]))
+        guard let storage else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return try withExtendedLifetime(storage) {
+            try body(UnsafeRawBufferPointer(start: storage.base + readerIndex, count: readableBytes))
         }
     }
 
@@ -41,8 +48,8 @@ public struct ByteBuffer: Sendable {
     /// Frees the storage when nothing is readable, so an idle connection holds no receive buffer
     /// (the next read allocates one again).
     public mutating func releaseStorageIfEmpty() {
-        guard isEmpty && !storage.isEmpty else { return }
-        storage = []
+        guard isEmpty else { return }
+        storage = nil
         readerIndex = 0
         writerIndex = 0
     }
@@ -50,7 +57,7 @@ public struct ByteBuffer: Sendable {
     /// Removes and returns up to `count` readable bytes.
     public mutating func read(upTo count: Int) -> [UInt8] {
         let n = Swift.min(count, readableBytes)
-        let bytes = Array(storage[readerIndex..<readerIndex + n])
+        let bytes = withUnsafeReadableBytes { Array($0.prefix(n)) }
         consume(n)
         return bytes
     }
@@ -73,12 +80,9 @@ public struct ByteBuffer: Sendable {
 
     /// Appends raw bytes after the readable ones.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        guard !bytes.isEmpty else { return }
-        reserveWritable(bytes.count)
-        let start = writerIndex
-        storage.withUnsafeMutableBytes {
-            UnsafeMutableRawBufferPointer(rebasing: $0[start...]).copyMemory(from: bytes)
-        }
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        let base = reserveWritable(bytes.count)
+        memcpy(base + writerIndex, source, bytes.count)
         writerIndex += bytes.count
     }
 
@@ -86,20 +90,23 @@ public struct ByteBuffer: Sendable {
     public mutating func prepend(contentsOf bytes: some Collection<UInt8>) {
         let count = bytes.count
         guard count > 0 else { return }
-        if readerIndex < count {
-            let rest = Array(storage[readerIndex..<writerIndex])
-            storage =
-                Array(bytes) + rest
-                + [UInt8](repeating: 0, count: Swift.max(4096, storage.count - rest.count))
+        let bytes = Array(bytes)
+        if readerIndex < count || !isKnownUniquelyReferenced(&storage) {
+            // No room in front (or shared storage): one new buffer, the put-back bytes first.
+            let readable = readableBytes
+            let fresh = ByteStorage(capacity: Swift.max(4096, count + readable))
+            bytes.withUnsafeBytes { fresh.base.copyMemory(from: $0.baseAddress!, byteCount: count) }
+            withUnsafeReadableBytes { old in
+                if let from = old.baseAddress { (fresh.base + count).copyMemory(from: from, byteCount: readable) }
+            }
+            storage = fresh
             readerIndex = 0
-            writerIndex = count + rest.count
+            writerIndex = count + readable
             return
         }
         readerIndex -= count
         let start = readerIndex
-        storage.withUnsafeMutableBytes { raw in
-            UnsafeMutableRawBufferPointer(rebasing: raw[start..<start + count]).copyBytes(from: bytes)
-        }
+        bytes.withUnsafeBytes { storage!.base.advanced(by: start).copyMemory(from: $0.baseAddress!, byteCount: count) }
     }
 
     /// Lets `body` write up to its buffer's size into the free tail (at least `minimum` bytes of
@@ -107,40 +114,49 @@ public struct ByteBuffer: Sendable {
     public mutating func writeWithUnsafeMutableBytes(
         minimumWritableBytes minimum: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int
     ) -> Int {
-        reserveWritable(minimum)
-        let start = writerIndex
-        let written = storage.withUnsafeMutableBytes {
-            body(UnsafeMutableRawBufferPointer(rebasing: $0[start...]))
-        }
+        let base = reserveWritable(minimum)
+        let room = storage!.capacity - writerIndex
+        let written = body(UnsafeMutableRawBufferPointer(start: base + writerIndex, count: room))
         if written > 0 { writerIndex += written }
         return written
     }
 
-    private mutating func reserveWritable(_ count: Int) {
-        if storage.count - writerIndex >= count { return }
+    /// Makes room for `count` more bytes after `writerIndex` in storage this value owns alone;
+    /// returns the storage's base address.
+    private mutating func reserveWritable(_ count: Int) -> UnsafeMutableRawPointer {
         let readable = readableBytes
-        if readerIndex > 0 && storage.count - readable >= count {
-            // Enough room once the consumed bytes are reclaimed: move the rest down.
-            let from = readerIndex
-            storage.withUnsafeMutableBytes { raw in
-                let base = raw.baseAddress!
-                memmove(base, base + from, readable)
-            }
-        } else {
-            var capacity = Swift.max(storage.count, 1024)
-            while capacity < readable + count { capacity *= 2 }
-            // One allocation and one copy of the unconsumed bytes (never element by element).
-            let from = readerIndex
-            storage = storage.withUnsafeBytes { old in
-                [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
-                    let base = UnsafeMutableRawPointer(buffer.baseAddress!)
-                    if readable > 0 { memcpy(base, old.baseAddress! + from, readable) }
-                    memset(base + readable, 0, capacity - readable)
-                    initialized = capacity
-                }
+        // Uniqueness first: binding `storage` to a name would hold a second reference.
+        if isKnownUniquelyReferenced(&storage), let existing = storage {
+            if existing.capacity - writerIndex >= count { return existing.base }
+            if readerIndex > 0 && existing.capacity - readable >= count {
+                // Enough room once the consumed bytes are reclaimed: move the rest down.
+                memmove(existing.base, existing.base + readerIndex, readable)
+                readerIndex = 0
+                writerIndex = readable
+                return existing.base
             }
         }
+        var capacity = Swift.max(storage?.capacity ?? 0, 1024)
+        while capacity < readable + count { capacity *= 2 }
+        // One allocation and one copy of the unconsumed bytes (never element by element).
+        let fresh = ByteStorage(capacity: capacity)
+        if let old = storage, readable > 0 { memcpy(fresh.base, old.base + readerIndex, readable) }
+        storage = fresh
         readerIndex = 0
         writerIndex = readable
+        return fresh.base
     }
+}
+
+/// `malloc`ed bytes with no initialization: `ByteBuffer`'s storage.
+private final class ByteStorage: @unchecked Sendable {
+    let base: UnsafeMutableRawPointer
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+    }
+
+    deinit { base.deallocate() }
 }

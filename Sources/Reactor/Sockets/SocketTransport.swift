@@ -19,7 +19,11 @@ enum SendOutcome {
 /// Moves bytes between a socket fd and the stream socket's plaintext buffers: as they are for
 /// plain TCP and Unix sockets, or through a TLS session.
 protocol SocketTransport: AnyObject {
-    func receive(fd: Int32, into input: inout ByteBuffer, chunkSize: Int) -> ReceiveOutcome
+    /// Reads into `input`; `scratch` is the reactor's shared buffer, for a read into an input
+    /// that holds no storage (only what arrives is then kept).
+    func receive(
+        fd: Int32, into input: inout ByteBuffer, chunkSize: Int, scratch: UnsafeMutableRawBufferPointer
+    ) -> ReceiveOutcome
     func send(fd: Int32, from output: inout WriteQueue) -> SendOutcome
     /// Whether there is something to write now: for TLS, ciphertext, or plaintext once the
     /// handshake lets it be encrypted.
@@ -30,11 +34,21 @@ protocol SocketTransport: AnyObject {
 
 /// The plain transport: `read(2)` into the buffer's tail, `sendmsg(2)` from the queue.
 final class PlainTransport: SocketTransport {
-    func receive(fd: Int32, into input: inout ByteBuffer, chunkSize: Int) -> ReceiveOutcome {
+    func receive(
+        fd: Int32, into input: inout ByteBuffer, chunkSize: Int, scratch: UnsafeMutableRawBufferPointer
+    ) -> ReceiveOutcome {
         var room = 0
-        let n = input.writeWithUnsafeMutableBytes(minimumWritableBytes: chunkSize) { raw in
-            room = raw.count
-            return read(fd, raw.baseAddress, raw.count)
+        let n: Int
+        if input.capacity == 0 {
+            // An idle connection keeps no buffer: read into the shared one, keep what came.
+            room = scratch.count
+            n = read(fd, scratch.baseAddress, scratch.count)
+            if n > 0 { input.append(UnsafeRawBufferPointer(rebasing: scratch[..<n])) }
+        } else {
+            n = input.writeWithUnsafeMutableBytes(minimumWritableBytes: chunkSize) { raw in
+                room = raw.count
+                return read(fd, raw.baseAddress, raw.count)
+            }
         }
         if n > 0 { return .received(drained: n < room) }
         if n == 0 { return .endOfStream }

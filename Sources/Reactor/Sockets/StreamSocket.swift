@@ -101,7 +101,10 @@ public final class StreamSocket: @unchecked Sendable {
         var progressed = false
         reading: for _ in 0..<4 {
             guard fd >= 0 else { return }
-            switch transport.receive(fd: fd, into: &input, chunkSize: readChunkSize) {
+            let outcome = reactor.withReceiveScratch {
+                transport.receive(fd: fd, into: &input, chunkSize: readChunkSize, scratch: $0)
+            }
+            switch outcome {
             case .received(let drained):
                 progressed = true
                 if drained || input.readableBytes >= maximumBufferedInput { break reading }

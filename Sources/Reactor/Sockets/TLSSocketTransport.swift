@@ -13,7 +13,6 @@ final class TLSSocketTransport: SocketTransport {
     private(set) var isHandshakeComplete = false
     /// Set when the handshake finishes or fails; called once.
     var onHandshake: ((Result<TLSInfo, SocketError>) -> Void)?
-    private var scratch = [UInt8](repeating: 0, count: 16 * 1024 + 512)
 
     init(engine: TLSEngine, peer: String) {
         self.engine = engine
@@ -25,13 +24,16 @@ final class TLSSocketTransport: SocketTransport {
         advanceHandshake()
     }
 
-    func receive(fd: Int32, into input: inout ByteBuffer, chunkSize: Int) -> ReceiveOutcome {
+    func receive(
+        fd: Int32, into input: inout ByteBuffer, chunkSize: Int, scratch: UnsafeMutableRawBufferPointer
+    ) -> ReceiveOutcome {
         // Ciphertext first: whatever the kernel has, in a few reads at most.
         var sawEOF = false
         reading: for _ in 0..<4 {
-            let n = scratch.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            // Ciphertext goes through the reactor's shared buffer: a TLS connection keeps none.
+            let n = read(fd, scratch.baseAddress, scratch.count)
             if n > 0 {
-                scratch.withUnsafeBytes { engine.receiveCiphertext(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+                engine.receiveCiphertext(UnsafeRawBufferPointer(rebasing: scratch[..<n]))
                 if n < scratch.count { break reading }
             } else if n == 0 {
                 engine.receivedEOF()
