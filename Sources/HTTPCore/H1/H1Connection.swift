@@ -64,7 +64,6 @@ public final class H1Connection: Pollable, @unchecked Sendable {
     var drainedBytes = 0
     /// Server: the header-read timer runs for the request head arriving now.
     var headerTimerArmed = false
-    private var scratch: [UInt8] = []
     private var dateCache = HTTPDateCache()
 
     /// Wraps a connected socket. Call `start()` (or let `Server` do it) to begin reading.
@@ -179,7 +178,7 @@ public final class H1Connection: Pollable, @unchecked Sendable {
     /// Frames and queues a header block for `stream`.
     func writeHead(_ headers: Headers, endStream: Bool, for stream: H1Stream) throws(HTTPStreamError) {
         guard phase != .closed else { throw .connectionClosed("before the headers were written") }
-        scratch.removeAll(keepingCapacity: true)
+        // The head is serialized straight into the socket's write queue.
         switch type {
         case .server:
             guard stream === current, let request = stream.requestHead else {
@@ -194,14 +193,16 @@ public final class H1Connection: Pollable, @unchecked Sendable {
                 method: request.method ?? "", version: request.version, keepAlive: request.keepAlive,
                 acceptsGzipTransferCoding: options.transferCodings && request.headers.acceptsCoding("gzip", in: "te"))
             let date = options.sendDate && isFinal ? dateCache.imfFixdate() : nil
-            try stream.outbound.writeResponseHead(
-                headers, endStream: endStream, request: context, persistent: persistent, date: date,
-                into: &scratch)
+            try socket.write { (out: inout [UInt8]) throws(HTTPStreamError) in
+                try stream.outbound.writeResponseHead(
+                    headers, endStream: endStream, request: context, persistent: persistent, date: date, into: &out)
+            }
             if isFinal { stream.awaitsContinue = false }
         case .client:
-            try writeRequestHead(headers, endStream: endStream, for: stream, into: &scratch)
+            try socket.write { (out: inout [UInt8]) throws(HTTPStreamError) in
+                try writeRequestHead(headers, endStream: endStream, for: stream, into: &out)
+            }
         }
-        socket.write(scratch)
         if stream.outbound.isComplete { outboundComplete(stream) }
     }
 

@@ -144,6 +144,18 @@ public final class StreamSocket: @unchecked Sendable {
 
     public func write(_ string: String) { write(Array(string.utf8)) }
 
+    /// Queues what `body` appends to the queue's buffer, in place (no intermediate array); if
+    /// `body` throws, nothing it appended is sent. `body` runs even on a closed or failed socket
+    /// (what it writes is then dropped, as `write` drops bytes), so callers' state stays the same.
+    public func write<E: Error>(serializing body: (inout [UInt8]) throws(E) -> Void) throws(E) {
+        guard fd >= 0, failure == nil else {
+            var dropped: [UInt8] = []
+            return try body(&dropped)
+        }
+        try output.append(serializing: body)
+        if !output.isEmpty { scheduleFlush() }
+    }
+
     public func write(_ bytes: UnsafeRawBufferPointer) {
         guard fd >= 0, failure == nil else { return }
         output.append(bytes)
@@ -153,8 +165,9 @@ public final class StreamSocket: @unchecked Sendable {
     func scheduleFlush() {
         guard !flushScheduled else { return }
         flushScheduled = true
-        reactor.soon { [weak self] in
-            guard let self else { return }
+        // A strong capture (no weak-reference side table per socket): the socket lives until
+        // its queued bytes were tried.
+        reactor.soon { [self] in
             self.flushScheduled = false
             self.flushNow()
         }

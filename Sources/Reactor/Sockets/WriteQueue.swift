@@ -39,13 +39,26 @@ struct WriteQueue {
     /// Copies a small write into the last coalescing buffer (or a new one).
     private mutating func coalesce(_ bytes: UnsafeRawBufferPointer) {
         guard !bytes.isEmpty else { return }
-        count += bytes.count
-        if lastIsCoalescing && !(chunks.count == 1 && headOffset > 0) {
-            chunks[chunks.count - 1].append(contentsOf: bytes)
-        } else {
-            var buffer = [UInt8]()
-            buffer.reserveCapacity(WriteQueue.coalesceBelow)
-            buffer.append(contentsOf: bytes)
+        append { $0.append(contentsOf: bytes) }
+    }
+
+    /// Lets `body` append to the last coalescing buffer (or a new one) in place: a serializer
+    /// writes straight into the queue, with no buffer of its own. What `body` appended before
+    /// throwing is taken back.
+    mutating func append<E: Error>(serializing body: (inout [UInt8]) throws(E) -> Void) throws(E) {
+        // Moved out of the array while `body` runs, so appending never copies it.
+        let reuse = lastIsCoalescing && !(chunks.count == 1 && headOffset > 0)
+        var buffer = reuse ? chunks.removeLast() : []
+        let before = buffer.count
+        do {
+            try body(&buffer)
+        } catch {
+            buffer.removeSubrange(before...)
+            if reuse { chunks.append(buffer) }
+            throw error
+        }
+        count += buffer.count - before
+        if reuse || !buffer.isEmpty {
             chunks.append(buffer)
             lastIsCoalescing = true
         }
@@ -93,7 +106,11 @@ struct WriteQueue {
                 remaining = 0
             }
         }
-        if chunks.isEmpty { lastIsCoalescing = false }
+        if chunks.isEmpty {
+            // Nothing queued: hold no storage (an idle connection's queue costs nothing).
+            chunks = []
+            lastIsCoalescing = false
+        }
     }
 
     /// Takes everything (for a TLS layer that encrypts it).
@@ -103,7 +120,7 @@ struct WriteQueue {
                 body(UnsafeRawBufferPointer(rebasing: raw[(index == 0 ? headOffset : 0)...]))
             }
         }
-        chunks.removeAll(keepingCapacity: true)
+        chunks = []
         headOffset = 0
         count = 0
         lastIsCoalescing = false
