@@ -17,11 +17,15 @@ extension H1Connection {
     /// Whether a new request could be sent now without waiting for earlier responses.
     public var isIdle: Bool { pipeline.isEmpty && phase == .open && !inputStopped }
 
-    func writeRequestHead(
-        _ headers: Headers, endStream: Bool, for stream: H1Stream, into out: inout [UInt8]
-    ) throws(HTTPStreamError) {
+    /// Frames the request head straight into the socket's queue, then expects its response.
+    func writeRequestHead(_ headers: Headers, endStream: Bool, for stream: H1Stream) throws(HTTPStreamError) {
         guard phase == .open else { throw .connectionClosed("before the request was sent") }
-        try stream.outbound.writeRequestHead(headers, endStream: endStream, version: version, into: &out)
+        let version = self.version
+        // Only the framing runs inside the queue's access: the bookkeeping below touches the
+        // socket again.
+        try socket.write { (out: inout [UInt8]) throws(HTTPStreamError) in
+            try stream.outbound.writeRequestHead(headers, endStream: endStream, version: version, into: &out)
+        }
         let method = headers.first(":method") ?? "GET"
         stream.requestMethod = method
         parser.expectResponse(toMethod: method)

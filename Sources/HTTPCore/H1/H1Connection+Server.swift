@@ -111,6 +111,7 @@ extension H1Connection {
             // Between requests the connection keeps no receive buffer: idle keep-alive
             // connections cost a few hundred bytes, not the 16 KiB a read needs.
             socket.input.releaseStorageIfEmpty()
+            releaseParserIfFresh()
             headerTimerArmed = false
             arm(.idle, after: options.idleTimeout)
             onIdle?(self)

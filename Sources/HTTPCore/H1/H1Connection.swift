@@ -33,7 +33,22 @@ public final class H1Connection: Pollable, @unchecked Sendable {
     /// Server: called when a request is rejected as invalid before any handler saw it (for logs).
     public var onRequestError: ((H1Connection, HTTP1ParseError) -> Void)?
 
-    var parser: HTTP1Parser
+    /// The parser lives in a box that an idle server connection drops (about 350 bytes per idle
+    /// keep-alive connection); the next request's first octets make a fresh one.
+    private var parserBox: ParserBox?
+    private final class ParserBox {
+        var parser: HTTP1Parser
+        init(_ parser: HTTP1Parser) { self.parser = parser }
+    }
+    var parser: HTTP1Parser {
+        get { parserBox?.parser ?? makeParser() }
+        _modify {
+            if parserBox == nil { parserBox = ParserBox(makeParser()) }
+            yield &parserBox!.parser
+        }
+    }
+    /// Server: whether the socket is TLS (the `:scheme` of requests).
+    private let isSecure: Bool
     /// Server: the exchange in progress (its request being read or its response being written).
     var current: H1Stream?
     /// Server: streams waiting for `nextIncomingStream`.
@@ -76,8 +91,18 @@ public final class H1Connection: Pollable, @unchecked Sendable {
         self.type = type
         self.version = version
         self.options = options
-        parser = HTTP1Parser(role: type, limits: options.limits)
-        if type == .server { parser.scheme = socket.checkTLS() != nil ? "https" : "http" }
+        isSecure = socket.checkTLS() != nil
+    }
+
+    private func makeParser() -> HTTP1Parser {
+        var parser = HTTP1Parser(role: type, limits: options.limits)
+        if type == .server { parser.scheme = isSecure ? "https" : "http" }
+        return parser
+    }
+
+    /// Drops the parser while it holds nothing (see `parserBox`).
+    func releaseParserIfFresh() {
+        if parserBox?.parser.isFresh == true { parserBox = nil }
     }
 
     /// Starts reading (server: waiting for the first request).
@@ -199,9 +224,7 @@ public final class H1Connection: Pollable, @unchecked Sendable {
             }
             if isFinal { stream.awaitsContinue = false }
         case .client:
-            try socket.write { (out: inout [UInt8]) throws(HTTPStreamError) in
-                try writeRequestHead(headers, endStream: endStream, for: stream, into: &out)
-            }
+            try writeRequestHead(headers, endStream: endStream, for: stream)
         }
         if stream.outbound.isComplete { outboundComplete(stream) }
     }

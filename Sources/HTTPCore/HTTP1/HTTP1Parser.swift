@@ -107,6 +107,14 @@ public struct HTTP1Parser: Sendable {
         return false
     }
 
+    /// Whether a new parser with the same role, limits and scheme would behave exactly like this
+    /// one: between messages, nothing of the next one seen, the connection persistent and (client
+    /// role) no response awaited. A connection may then drop its parser while idle.
+    public var isFresh: Bool {
+        guard case .head = state else { return false }
+        return scanner.state == .leading && scanner.scanned == 0 && keepAlive && pendingRequests.isEmpty
+    }
+
     // MARK: - Parsing
 
     /// Parses as much of `input` as yields the next event. See the type's documentation.
