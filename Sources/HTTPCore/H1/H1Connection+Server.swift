@@ -81,7 +81,7 @@ extension H1Connection {
                 current.failReading(.protocolViolation(error))
                 if current.outbound.isComplete { closeGracefully() }
             } else {
-                onRequestError?(self, error)
+                reportRejected(error)
                 rejectRequest(status: error.status, reason: error.description)
             }
         }
@@ -98,7 +98,7 @@ extension H1Connection {
             // A client may half-close after its request and still wait for the answer.
             if current.outbound.isComplete { closeGracefully() } else if phase == .open { phase = .closingAfterCurrent }
         } else {
-            if case .error(let error) = ending { onRequestError?(self, error) }
+            if case .error(let error) = ending { reportRejected(error) }
             closeGracefully()
         }
     }
@@ -189,5 +189,13 @@ extension H1Connection {
         } else if !stream.requestComplete {
             beginDiscardingBody(of: stream)
         }
+    }
+}
+
+extension H1Connection {
+    /// A request rejected before any handler saw it: the delegate, then `onRequestError`.
+    func reportRejected(_ error: HTTP1ParseError) {
+        delegate?.connection(self, rejected: error)
+        onRequestError?(self, error)
     }
 }

@@ -21,7 +21,11 @@ public final class H1Connection: Pollable, @unchecked Sendable {
     public let version: HTTP1Version
     public let socket: StreamSocket
     public var reactor: Reactor { socket.reactor }
-    public let options: H1ConnectionOptions
+    /// Shared with the other connections of the same server or client.
+    public let context: H1ConnectionContext
+    public var options: H1ConnectionOptions { context.options }
+    /// Hears about streams, closes and rejected requests before the closures below.
+    public weak var delegate: (any H1ConnectionDelegate)?
 
     /// Server: called with each new request's stream, on the reactor's thread. When nil, streams
     /// queue for `nextIncomingStream(timeout:)`.
@@ -79,19 +83,27 @@ public final class H1Connection: Pollable, @unchecked Sendable {
     var drainedBytes = 0
     /// Server: the header-read timer runs for the request head arriving now.
     var headerTimerArmed = false
-    private var dateCache = HTTPDateCache()
 
     /// Wraps a connected socket. Call `start()` (or let `Server` do it) to begin reading.
     /// - Parameter version: the version this side speaks (`.http11` by default).
-    public init(
+    public convenience init(
         socket: StreamSocket, type: HTTP1Role, version: HTTP1Version = .http11,
         options: H1ConnectionOptions = H1ConnectionOptions()
     ) {
+        self.init(socket: socket, type: type, version: version, context: H1ConnectionContext(options: options))
+    }
+
+    /// Wraps a connected socket with options (and a date cache) shared with other connections.
+    public init(socket: StreamSocket, type: HTTP1Role, version: HTTP1Version = .http11, context: H1ConnectionContext) {
         self.socket = socket
         self.type = type
         self.version = version
-        self.options = options
+        self.context = context
         isSecure = socket.checkTLS() != nil
+    }
+
+    deinit {
+        timer?.cancel()
     }
 
     private func makeParser() -> HTTP1Parser {
@@ -149,6 +161,7 @@ public final class H1Connection: Pollable, @unchecked Sendable {
         self.onClose = nil
         onStream = nil
         onIdle = nil
+        delegate?.connectionDidClose(self)
         onClose?(self)
     }
 
@@ -163,6 +176,7 @@ public final class H1Connection: Pollable, @unchecked Sendable {
         socket.readInterest = false
         let onClose = self.onClose
         self.onClose = nil
+        delegate?.connectionDidClose(self)
         onClose?(self)
         return socket
     }
@@ -189,7 +203,9 @@ public final class H1Connection: Pollable, @unchecked Sendable {
     }
 
     func deliver(_ stream: H1Stream) {
-        if let onStream {
+        if let delegate, delegate.connection(self, didReceive: stream) {
+            return
+        } else if let onStream {
             onStream(stream)
         } else if !incomingWaiters.isEmpty {
             incomingWaiters.removeFirst().resume(returning: stream)
@@ -206,7 +222,7 @@ public final class H1Connection: Pollable, @unchecked Sendable {
         // The head is serialized straight into the socket's write queue.
         switch type {
         case .server:
-            guard stream === current, let request = stream.requestHead else {
+            guard stream === current, let head = stream.requestHead else {
                 throw .invalidState("this stream's exchange is over")
             }
             let isFinal = (headers.first(":status").flatMap { Int($0) } ?? 0) >= 200
@@ -214,13 +230,13 @@ public final class H1Connection: Pollable, @unchecked Sendable {
             // the client may or may not send it; close rather than guess where the next
             // request starts.
             let persistent = phase == .open && stream.readFailure == nil && !(isFinal && stream.awaitsContinue)
-            let context = H1OutboundMessage.RequestContext(
-                method: request.method ?? "", version: request.version, keepAlive: request.keepAlive,
-                acceptsGzipTransferCoding: options.transferCodings && request.headers.acceptsCoding("gzip", in: "te"))
-            let date = options.sendDate && isFinal ? dateCache.imfFixdate() : nil
+            let request = H1OutboundMessage.RequestContext(
+                method: head.method ?? "", version: head.version, keepAlive: head.keepAlive,
+                acceptsGzipTransferCoding: options.transferCodings && head.headers.acceptsCoding("gzip", in: "te"))
+            let date = options.sendDate && isFinal ? context.dateCache.imfFixdate() : nil
             try socket.write { (out: inout [UInt8]) throws(HTTPStreamError) in
                 try stream.outbound.writeResponseHead(
-                    headers, endStream: endStream, request: context, persistent: persistent, date: date, into: &out)
+                    headers, endStream: endStream, request: request, persistent: persistent, date: date, into: &out)
             }
             if isFinal { stream.awaitsContinue = false }
         case .client:
@@ -340,7 +356,8 @@ public final class H1Connection: Pollable, @unchecked Sendable {
         if let timer {
             timer.reschedule(after: seconds)
         } else {
-            timer = reactor.schedule(after: seconds) { [weak self] _ in self?.timerFired() }
+            // Unowned (no weak-reference side table per connection): deinit cancels the timer.
+            timer = reactor.schedule(after: seconds) { [unowned self] _ in self.timerFired() }
         }
     }
 
@@ -395,7 +412,7 @@ public final class H1Connection: Pollable, @unchecked Sendable {
             var head =
                 "HTTP/1.1 \(status) \(phrase)\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\n"
             head += "content-length: \(body.utf8.count)\r\n"
-            if options.sendDate { head += "date: \(dateCache.imfFixdate())\r\n" }
+            if options.sendDate { head += "date: \(context.dateCache.imfFixdate())\r\n" }
             socket.write(head + "\r\n" + body)
         }
         closeGracefully()

@@ -47,6 +47,9 @@ public final class Server: Pollable, @unchecked Sendable {
     private var isPaused = false
     private var isClosing = false
     private var closeTimer: ReactorTimer?
+    /// The options and date cache every HTTP/1 connection of this server shares.
+    private lazy var http1Context = H1ConnectionContext(options: options.connectionOptions)
+    private lazy var connectionEvents = ConnectionEvents(self)
 
     /// A server that will listen as `options.listen` says (binding happens in `listen()`).
     /// - Parameter reactor: the reactor to run on; nil makes one for the server.
@@ -180,19 +183,32 @@ public final class Server: Pollable, @unchecked Sendable {
     // MARK: - Serving
 
     private func startHTTP1(_ socket: StreamSocket) {
-        let connection = H1Connection(socket: socket, type: .server, options: options.connectionOptions)
-        let id = ObjectIdentifier(connection)
-        live[id] = connection
-        connection.onStream = { [unowned self] stream in self.dispatch(stream) }
-        connection.onClose = { [weak self] _ in
-            self?.live[id] = nil
-            self?.updateAccepting()
-        }
-        connection.onRequestError = { [weak self] connection, error in
-            self?.onError(.rejectedRequest(peer: "\(connection.peername())", error: error))
-        }
+        let connection = H1Connection(socket: socket, type: .server, context: http1Context)
+        live[ObjectIdentifier(connection)] = connection
+        // One delegate for every connection (not three closures each).
+        connection.delegate = connectionEvents
         connection.start()
         if isClosing { connection.shutdown() }
+    }
+
+    /// The connections' events, for all of them.
+    private final class ConnectionEvents: H1ConnectionDelegate {
+        unowned let server: Server
+        init(_ server: Server) { self.server = server }
+
+        func connection(_ connection: H1Connection, didReceive stream: H1Stream) -> Bool {
+            server.dispatch(stream)
+            return true
+        }
+
+        func connectionDidClose(_ connection: H1Connection) {
+            server.live[ObjectIdentifier(connection)] = nil
+            server.updateAccepting()
+        }
+
+        func connection(_ connection: H1Connection, rejected error: HTTP1ParseError) {
+            server.onError(.rejectedRequest(peer: "\(connection.peername())", error: error))
+        }
     }
 
     private func dispatch(_ stream: any HTTPStream) {
