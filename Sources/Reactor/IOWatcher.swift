@@ -15,6 +15,9 @@ public final class IOWatcher {
     private let loop: OpaquePointer
     private let watcher: UnsafeMutablePointer<ev_io>
     private var handler: (PollEvents) -> Void
+    /// Handles readiness instead of `handler` (sockets: no closure context per watcher). The
+    /// target owns the watcher and cancels it before it goes away.
+    private unowned(safe) var target: (any IOWatcherTarget)?
     private var libevActive = false
     /// Internal watchers (the inbox, the timerfd) do not keep `Reactor.empty()` false.
     let isInternal: Bool
@@ -37,10 +40,17 @@ public final class IOWatcher {
         self.events = events
         self.handler = handler
         self.isInternal = isInternal
+        self.target = nil
         watcher = .allocate(capacity: 1)
         evshim_io_init(watcher, ioTrampoline, fd, 0)
         watcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         apply()
+    }
+
+    /// A watcher that calls `target.ioReady` (which owns it and cancels it before going away).
+    convenience init(reactor: Reactor, fd: Int32, events: PollEvents, target: any IOWatcherTarget) {
+        self.init(reactor: reactor, fd: fd, events: events, isInternal: false, handler: { _ in })
+        self.target = target
     }
 
     deinit {
@@ -67,6 +77,7 @@ public final class IOWatcher {
         guard !isCancelled else { return }
         isCancelled = true
         handler = { _ in }
+        target = nil
         apply()
     }
 
@@ -75,7 +86,7 @@ public final class IOWatcher {
         if revents & Int32(EV_READ) != 0 { ready.insert(.read) }
         if revents & Int32(EV_WRITE) != 0 { ready.insert(.write) }
         if revents & Int32(EV_ERROR) != 0 { ready.formUnion([.read, .write]) }
-        handler(ready)
+        if let target { target.ioReady(ready) } else { handler(ready) }
     }
 
     private func apply() {
@@ -97,4 +108,9 @@ public final class IOWatcher {
         }
         reactor.watcherChanged(self, active: mask != 0)
     }
+}
+
+/// What an `IOWatcher` calls when its fd is ready, when a closure per watcher costs too much.
+protocol IOWatcherTarget: AnyObject {
+    func ioReady(_ ready: PollEvents)
 }

@@ -1,7 +1,8 @@
 import Glibc
 
 /// Socket and name-resolution failures, each saying which step failed and why.
-public enum SocketError: Error, Equatable, CustomStringConvertible {
+/// Indirect: a socket keeps one word for `failure`, not the ~40 bytes of the largest case.
+public indirect enum SocketError: Error, Equatable, CustomStringConvertible {
     case invalidAddress(String)
     /// `getaddrinfo` failed: host and gai_strerror text.
     case resolutionFailed(host: String, reason: String)

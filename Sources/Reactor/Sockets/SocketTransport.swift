@@ -33,7 +33,10 @@ protocol SocketTransport: AnyObject {
 }
 
 /// The plain transport: `read(2)` into the buffer's tail, `sendmsg(2)` from the queue.
-final class PlainTransport: SocketTransport {
+final class PlainTransport: SocketTransport, Sendable {
+    /// Stateless: every plain socket uses this one.
+    static let shared = PlainTransport()
+
     func receive(
         fd: Int32, into input: inout ByteBuffer, chunkSize: Int, scratch: UnsafeMutableRawBufferPointer
     ) -> ReceiveOutcome {

@@ -14,11 +14,11 @@ import Glibc
 ///
 /// Like everything on a reactor, a socket belongs to the reactor's thread; it is `Sendable` only
 /// so that tasks on the reactor can carry it.
-public final class StreamSocket: @unchecked Sendable {
+public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
     public let reactor: Reactor
     public private(set) var fd: Int32
     private var watcher: IOWatcher?
-    var transport: SocketTransport = PlainTransport()
+    var transport: SocketTransport = PlainTransport.shared
 
     /// Received bytes not consumed yet.
     public var input = ByteBuffer()
@@ -61,7 +61,7 @@ public final class StreamSocket: @unchecked Sendable {
         let flags = fcntl(fd, F_GETFL)
         if flags >= 0 && flags & O_NONBLOCK == 0 { _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
         if localname().family != AF_UNIX { Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1) }
-        watcher = reactor.watch(fd: fd, events: []) { [unowned self] ready in self.handle(ready) }
+        watcher = IOWatcher(reactor: reactor, fd: fd, events: [], target: self)
     }
 
     deinit {
@@ -91,7 +91,7 @@ public final class StreamSocket: @unchecked Sendable {
         watcher.events = events
     }
 
-    private func handle(_ ready: PollEvents) {
+    func ioReady(_ ready: PollEvents) {
         if ready.contains(.write) { flushNow() }
         if ready.contains(.read) { receive() }
     }
