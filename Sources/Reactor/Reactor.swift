@@ -344,11 +344,26 @@ public final class Reactor: @unchecked Sendable {
     public func schedule(
         after seconds: Double, repeating interval: Double, _ handler: @escaping (ReactorTimer) -> Void
     ) -> ReactorTimer {
+        schedule(after: seconds, repeating: interval, action: .closure(handler))
+    }
+
+    /// Tells `target` after `seconds`, then every `interval` seconds (0: once) until cancelled.
+    /// The timer holds `target` unowned: cancel it before the target goes away.
+    @discardableResult
+    public func schedule(
+        after seconds: Double, repeating interval: Double = 0, target: any ReactorTimerTarget
+    ) -> ReactorTimer {
+        schedule(after: seconds, repeating: interval, action: .target(UnownedTimerTarget(value: target)))
+    }
+
+    private func schedule(after seconds: Double, repeating interval: Double, action: ReactorTimer.Action)
+        -> ReactorTimer
+    {
         assertOnReactorThread()
         let now = MonotonicClock.nanoseconds()
         let timer = ReactorTimer(
             reactor: self, deadline: MonotonicClock.deadline(after: seconds, from: now),
-            interval: Swift.max(0, interval), handler: handler)
+            interval: Swift.max(0, interval), action: action)
         insert(timer)
         return timer
     }
@@ -384,7 +399,7 @@ public final class Reactor: @unchecked Sendable {
                 if timer.deadline <= now { timer.deadline = now &+ period }
                 timers.insert(timer)
             }
-            timer.handler(timer)
+            timer.fire()
         }
     }
 

@@ -2,20 +2,31 @@
 /// is neither repeating nor cancelled goes away by itself after it fires.
 public final class ReactorTimer {
     private weak var reactor: Reactor?
-    let handler: (ReactorTimer) -> Void
+    private let action: Action
     /// Seconds between firings, or 0 for a one-shot timer.
     public let interval: Double
     var deadline: UInt64
     var sequence: UInt64 = 0
     var heapIndex: Int?
 
-    init(
-        reactor: Reactor, deadline: UInt64, interval: Double, handler: @escaping (ReactorTimer) -> Void
-    ) {
+    /// A closure, or an owner told through `ReactorTimerTarget` (no closure context per timer).
+    enum Action {
+        case closure((ReactorTimer) -> Void)
+        case target(UnownedTimerTarget)
+    }
+
+    init(reactor: Reactor, deadline: UInt64, interval: Double, action: Action) {
         self.reactor = reactor
         self.deadline = deadline
         self.interval = interval
-        self.handler = handler
+        self.action = action
+    }
+
+    func fire() {
+        switch action {
+        case .closure(let handler): handler(self)
+        case .target(let target): target.value.timerFired(self)
+        }
     }
 
     /// Whether the timer will still fire.
@@ -37,4 +48,15 @@ public final class ReactorTimer {
     public func reschedule(after seconds: Double) {
         reactor?.reschedule(self, after: seconds)
     }
+}
+
+/// Told when its timers fire: for objects that own a timer for their whole life (a connection's
+/// idle timer), where a closure per timer would cost an allocation each. The timer holds its
+/// target unowned: cancel the timer before the target goes away.
+public protocol ReactorTimerTarget: AnyObject {
+    func timerFired(_ timer: ReactorTimer)
+}
+
+struct UnownedTimerTarget {
+    unowned let value: any ReactorTimerTarget
 }

@@ -14,7 +14,7 @@ public import Reactor
 ///
 /// A client connection (`type == .client`) makes streams with `newStream()`; see
 /// `H1Connection+Client.swift`.
-public final class H1Connection: Pollable, @unchecked Sendable {
+public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarget, @unchecked Sendable {
     /// `.server` or `.client`: lua-http's `connection.type`.
     public let type: HTTP1Role
     /// The version this side speaks: HTTP/1.1 unless constructed for 1.0.
@@ -119,7 +119,7 @@ public final class H1Connection: Pollable, @unchecked Sendable {
 
     /// Starts reading (server: waiting for the first request).
     public func start() {
-        socket.onReadable = { [unowned self] in self.processInput() }
+        socket.reader = self
         updateReadInterest()
         if type == .server { processInput() }
     }
@@ -172,7 +172,7 @@ public final class H1Connection: Pollable, @unchecked Sendable {
         phase = .closed
         timer?.cancel()
         timer = nil
-        socket.onReadable = nil
+        socket.reader = nil
         socket.readInterest = false
         let onClose = self.onClose
         self.onClose = nil
@@ -315,6 +315,12 @@ public final class H1Connection: Pollable, @unchecked Sendable {
         updateReadInterest()
     }
 
+    /// The socket has input, EOF or an error (`StreamSocketReader`; not for callers).
+    public func socketReadable(_ socket: StreamSocket) {
+        guard socket === self.socket else { return }
+        processInput()
+    }
+
     /// A stream's reader is waiting or took data: parsing may resume.
     func streamWantsInput(_ stream: H1Stream) {
         if isProcessing {
@@ -356,8 +362,8 @@ public final class H1Connection: Pollable, @unchecked Sendable {
         if let timer {
             timer.reschedule(after: seconds)
         } else {
-            // Unowned (no weak-reference side table per connection): deinit cancels the timer.
-            timer = reactor.schedule(after: seconds) { [unowned self] _ in self.timerFired() }
+            // The connection is the timer's target (no closure per connection); deinit cancels it.
+            timer = reactor.schedule(after: seconds, target: self)
         }
     }
 
@@ -366,8 +372,9 @@ public final class H1Connection: Pollable, @unchecked Sendable {
         timer?.cancel()
     }
 
-    private func timerFired() {
-        guard let purpose = timerPurpose else { return }
+    /// The connection's own timer fired (`ReactorTimerTarget`; not for callers).
+    public func timerFired(_ timer: ReactorTimer) {
+        guard timer === self.timer, let purpose = timerPurpose else { return }
         timerPurpose = nil
         switch purpose {
         case .idle, .linger:

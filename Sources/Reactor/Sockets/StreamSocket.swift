@@ -34,6 +34,9 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
     }
     /// Called on the reactor's thread when bytes arrived in `input`, or at EOF, or on error.
     public var onReadable: (() -> Void)?
+    /// Told instead of `onReadable` when set (a long-lived owner: no closure context). Held
+    /// unowned: clear it (or close the socket) before the reader goes away.
+    public unowned(safe) var reader: (any StreamSocketReader)?
     /// Called when every queued byte was handed to the kernel.
     public var onDrained: (() -> Void)?
 
@@ -129,7 +132,7 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
         let waiters = readWaiters
         readWaiters.removeAll()
         for waiter in waiters { waiter.resume(returning: ()) }
-        onReadable?()
+        if let reader { reader.socketReadable(self) } else { onReadable?() }
         updateInterest()
     }
 
@@ -231,6 +234,7 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
         Glibc.close(fd)
         fd = -1
         onReadable = nil
+        reader = nil
         onDrained = nil
         let waiters = readWaiters + drainWaiters
         readWaiters.removeAll()
@@ -346,4 +350,9 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
         }
         if let failure { throw failure }
     }
+}
+
+/// What `StreamSocket.reader` is told: bytes arrived in `input`, or EOF, or an error.
+public protocol StreamSocketReader: AnyObject {
+    func socketReadable(_ socket: StreamSocket)
 }
