@@ -29,13 +29,41 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
 
     /// Server: called with each new request's stream, on the reactor's thread. When nil, streams
     /// queue for `nextIncomingStream(timeout:)`.
-    public var onStream: ((H1Stream) -> Void)?
+    public var onStream: ((H1Stream) -> Void)? {
+        get { callbacks?.onStream }
+        set { if newValue != nil || callbacks != nil { withCallbacks { $0.onStream = newValue } } }
+    }
     /// Called when the connection becomes idle: no exchange in progress and nothing pipelined.
-    public var onIdle: ((H1Connection) -> Void)?
+    public var onIdle: ((H1Connection) -> Void)? {
+        get { callbacks?.onIdle }
+        set { if newValue != nil || callbacks != nil { withCallbacks { $0.onIdle = newValue } } }
+    }
     /// Called once, when the connection is closed (by either side or by a timeout).
-    public var onClose: ((H1Connection) -> Void)?
+    public var onClose: ((H1Connection) -> Void)? {
+        get { callbacks?.onClose }
+        set { if newValue != nil || callbacks != nil { withCallbacks { $0.onClose = newValue } } }
+    }
     /// Server: called when a request is rejected as invalid before any handler saw it (for logs).
-    public var onRequestError: ((H1Connection, HTTP1ParseError) -> Void)?
+    public var onRequestError: ((H1Connection, HTTP1ParseError) -> Void)? {
+        get { callbacks?.onRequestError }
+        set { if newValue != nil || callbacks != nil { withCallbacks { $0.onRequestError = newValue } } }
+    }
+
+    /// The closures above, in a box made when the first is set: a server's connections use the
+    /// shared `delegate` and carry none (64 bytes each).
+    private var callbacks: Callbacks?
+    private final class Callbacks {
+        var onStream: ((H1Stream) -> Void)?
+        var onIdle: ((H1Connection) -> Void)?
+        var onClose: ((H1Connection) -> Void)?
+        var onRequestError: ((H1Connection, HTTP1ParseError) -> Void)?
+    }
+    private func withCallbacks(_ body: (Callbacks) -> Void) {
+        if let callbacks { return body(callbacks) }
+        let made = Callbacks()
+        callbacks = made
+        body(made)
+    }
 
     /// The parser lives in a box that an idle server connection drops (about 350 bytes per idle
     /// keep-alive connection); the next request's first octets make a fresh one.
