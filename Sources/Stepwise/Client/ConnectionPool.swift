@@ -14,11 +14,11 @@ public import Reactor
 /// let response = try await request.fetch(on: reactor, timeout: 10)
 /// ```
 ///
-/// Connections are kept per target: scheme, host, port, TLS context identity, SNI name and HTTP
-/// version. A connection goes back to the pool when its response has been read to the end (the
-/// connection's `onIdle`), and an idle one is closed after `idleTimeout` by the connection's own
-/// reactor timer. At most `maxConnectionsPerHost` connections are open per target; further
-/// requests wait (under their deadline) for one to become idle or to close.
+/// Connections are kept per target: scheme, host, port, TLS context identity, SNI name, HTTP
+/// version and resolver identity. A connection goes back to the pool when its response has been
+/// read to the end (the connection's `onIdle`), and an idle one is closed after `idleTimeout` by
+/// the connection's own reactor timer. At most `maxConnectionsPerHost` connections are open per
+/// target; further requests wait (under their deadline) for one to become idle or to close.
 public final class ConnectionPool: @unchecked Sendable {
     /// What makes two requests able to share a connection.
     struct Key: Hashable {
@@ -28,6 +28,7 @@ public final class ConnectionPool: @unchecked Sendable {
         var tlsContext: ObjectIdentifier?
         var sendName: SendName
         var version: HTTPVersionPreference?
+        var resolver: ObjectIdentifier
     }
 
     public let reactor: Reactor
@@ -62,7 +63,7 @@ public final class ConnectionPool: @unchecked Sendable {
         let key = Key(
             tls: request.tls, host: request.host, port: request.port,
             tlsContext: request.tlsContext.map(ObjectIdentifier.init), sendName: request.sendName,
-            version: request.version)
+            version: request.version, resolver: ObjectIdentifier(request.resolver))
         while true {
             if !fresh, let connection = takeIdle(key) { return (connection, true) }
             if openCount[key, default: 0] < maxConnectionsPerHost {
@@ -137,6 +138,7 @@ extension Request {
         options.tlsContext = tlsContext
         options.serverName = sniHostName.map { .named($0) } ?? .disabled
         options.version = version
+        options.resolver = resolver
         return options
     }
 }
