@@ -136,7 +136,10 @@ extension Request {
     var clientOptions: ClientOptions {
         var options = ClientOptions(host: host, port: UInt16(clamping: port), tls: tls)
         options.tlsContext = tlsContext
-        options.serverName = sniHostName.map { .named($0) } ?? .disabled
+        // `.automatic` stays automatic: Client sends the host as SNI unless it is an IP literal,
+        // and verifies the certificate against it either way (an IP address against the
+        // certificate's IP subjectAltName, RFC 9110 §4.3.4).
+        options.serverName = sendName
         options.version = version
         options.resolver = resolver
         return options
