@@ -86,7 +86,7 @@ public final class ConnectionPool: @unchecked Sendable {
                 connection.close()
                 continue
             }
-            try await reactor.suspend("waiting for a pooled connection", timeout: deadline.remaining("connect")) {
+            try await reactor.suspend("wait for a pooled connection", timeout: deadline.remaining("connect")) {
                 (suspension: Suspension<Void>) in
                 self.waiters[key, default: []].append(suspension)
                 return { [weak self] in self?.waiters[key]?.removeAll { $0 === suspension } }
