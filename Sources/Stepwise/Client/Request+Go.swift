@@ -50,12 +50,13 @@ extension Request {
     public func fetch(on reactor: Reactor, timeout: Double? = nil) async throws -> HTTPResponse {
         let deadline = Deadline(timeout)
         let (headers, stream) = try await go(on: reactor, timeout: timeout)
+        // Shut down however the read ends: an unfinished response closes the connection.
+        defer { stream.shutdown() }
         let body = try await namingTimeouts(seconds: timeout) {
             try await Request.phase("response body read") {
                 try await stream.getBodyAsBytes(timeout: deadline.remaining("response body read"))
             }
         }
-        stream.shutdown()
         return HTTPResponse(status: headers.first(":status").flatMap { Int($0) } ?? 0, headers: headers, body: body)
     }
 
@@ -89,8 +90,10 @@ extension Request {
             do {
                 return try await exchange(on: connection, deadline: deadline, responseStarted: &responseStarted)
             } catch {
+                // A failed exchange leaves the connection mid-message: close it, or it stays open
+                // (and counted by the pool, never idle again) for good.
+                connection.close()
                 if reused && !fresh && idempotent && !responseStarted && Request.isStale(error) {
-                    connection.close()
                     fresh = true
                     continue
                 }
