@@ -57,14 +57,23 @@ struct Get: ParsableCommand {
         try reactor.run {
             let deadline = Deadline(timeout)
             if verbose { Get.printHead(request.headers, request: true) }
-            let (headers, stream) = try await request.go(on: reactor, timeout: deadline.remaining("response headers"))
+            let (headers, stream) = try await request.go(on: reactor, timeout: timeout)
             if verbose { Get.printHead(headers, request: false) }
             let file = try output.map { try BodyFile(creating: $0) }
             let fd = file?.fd ?? 1
             let progress = Progress(total: headers.first("content-length").flatMap { UInt64($0) })
-            while let chunk = try await stream.getNextChunk(timeout: deadline.remaining("response body")) {
-                try Get.writeAll(chunk, to: fd)
-                progress.add(chunk.count)
+            do {
+                while let chunk = try await stream.getNextChunk(timeout: deadline.remaining("response body read")) {
+                    try Get.writeAll(chunk, to: fd)
+                    progress.add(chunk.count)
+                }
+            } catch {
+                progress.finish()  // the reason goes on a line of its own
+                guard case ReactorError.timedOut = error else { throw error }
+                // Named as Request.go names its phases.
+                let host = request.host.contains(":") ? "[\(request.host)]" : request.host
+                throw SocketError.timedOut(
+                    target: "\(host):\(request.port)", phase: "response body read", seconds: timeout ?? 0)
             }
             progress.finish()
             stream.shutdown()

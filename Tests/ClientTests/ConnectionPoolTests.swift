@@ -90,6 +90,24 @@ final class ConnectionPoolTests: XCTestCase {
         XCTAssertEqual(server.connections, 1)
     }
 
+    /// A pooled connection whose exchange timed out is closed and no longer counted: the next
+    /// request gets a connection of its own instead of waiting for that one.
+    func testATimedOutExchangeGivesItsPlaceBack() throws {
+        let listener = try StalledListener()
+        defer { listener.close() }
+        let reactor = try Reactor()
+        let pool = ConnectionPool(reactor: reactor)
+        pool.maxConnectionsPerHost = 1
+        for _ in 0..<2 {
+            let request = try Request(uri: "http://127.0.0.1:\(listener.port)/")
+            request.pool = pool
+            assertFailsOnTime("127.0.0.1:\(listener.port): timed out after 0.3 s during response head read") {
+                _ = try request.go(on: reactor, timeout: 0.3)
+            }
+            XCTAssertEqual(pool.openConnections, 0)
+        }
+    }
+
     /// The request runs as a task; only the reactor's Pollable face drives it, from `poll(2)`.
     func testGoDrivenFromAForeignPollLoop() throws {
         let server = try TestServer { stream, head in try await reply(stream, "polled \(head.path ?? "")") }

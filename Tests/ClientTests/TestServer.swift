@@ -17,14 +17,21 @@ final class TestServer: @unchecked Sendable {
     /// Distinct client ports seen by handlers.
     var connectionsSeen: Int { lock.withLock { _connections.count } }
 
-    init(_ handler: @escaping @Sendable (any HTTPStream, HTTP1MessageHead) async throws -> Void) throws {
+    /// Serves plain HTTP and TLS on one port, TLS with `tlsContext` (default: a self-signed
+    /// certificate for 127.0.0.1).
+    init(
+        tlsContext: TLSContext? = nil,
+        _ handler: @escaping @Sendable (any HTTPStream, HTTP1MessageHead) async throws -> Void
+    ) throws {
         var startError: (any Error)?
         let box = ErrorBox()
         thread = Thread {}
         let runner = Thread { [unowned self] in
             do {
+                var options = ServerOptions(host: "127.0.0.1", port: 0)
+                options.tlsContext = tlsContext
                 let server = try Server.listen(
-                    ServerOptions(host: "127.0.0.1", port: 0),
+                    options,
                     handler: .task { [unowned self] stream in
                         guard let head = (stream as? H1Stream)?.requestHead else { return }
                         self.lock.withLock { _ = self._connections.insert("\(stream.peername())") }

@@ -10,6 +10,7 @@ final class Connector {
     private let family: Int32
     private let bind: SocketAddress?
     private let timeout: Double?
+    private let resolver: Resolver
     private var completion: ((Result<StreamSocket, SocketError>) -> Void)?
     private var addresses: [SocketAddress] = []
     private var nextAddress = 0
@@ -21,7 +22,7 @@ final class Connector {
 
     init(
         host: String, port: UInt16, family: Int32, bind: SocketAddress?, timeout: Double?,
-        on reactor: Reactor,
+        resolver: Resolver, on reactor: Reactor,
         completion: @escaping (Result<StreamSocket, SocketError>) -> Void
     ) {
         self.reactor = reactor
@@ -30,6 +31,7 @@ final class Connector {
         self.family = family
         self.bind = bind
         self.timeout = timeout
+        self.resolver = resolver
         self.completion = completion
     }
 
@@ -43,7 +45,7 @@ final class Connector {
                 finish(.failure(.timedOut(target: target, phase: phase, seconds: timeout)))
             }
         }
-        Resolver.shared.resolve(host: host, port: port, family: family, on: reactor) { [self] result in
+        resolver.resolve(host: host, port: port, family: family, on: reactor) { [self] result in
             guard completion != nil else { return }
             switch result {
             case .success(let found):
@@ -128,14 +130,15 @@ final class Connector {
 
 extension StreamSocket {
     /// Connects to `host` (a name or an IP literal) and `port`, with one `timeout` over DNS and
-    /// connect; `completion` runs on the reactor's thread. `bind` picks the local address.
+    /// connect; `completion` runs on the reactor's thread. `bind` picks the local address;
+    /// `resolver` looks the name up.
     public static func connect(
         host: String, port: UInt16, family: Int32 = AF_UNSPEC, bind: SocketAddress? = nil,
-        on reactor: Reactor,
+        resolver: Resolver = .shared, on reactor: Reactor,
         timeout: Double? = nil, completion: @escaping (Result<StreamSocket, SocketError>) -> Void
     ) {
         Connector(
-            host: host, port: port, family: family, bind: bind, timeout: timeout, on: reactor,
+            host: host, port: port, family: family, bind: bind, timeout: timeout, resolver: resolver, on: reactor,
             completion: completion
         ).start()
     }
@@ -143,13 +146,14 @@ extension StreamSocket {
     /// Connects from a task (see the callback form).
     public static func connect(
         host: String, port: UInt16, family: Int32 = AF_UNSPEC, bind: SocketAddress? = nil,
-        on reactor: Reactor,
+        resolver: Resolver = .shared, on reactor: Reactor,
         timeout: Double? = nil
     ) async throws -> StreamSocket {
         try await reactor.suspend("connect to \(host):\(port)") {
             (suspension: Suspension<StreamSocket>) in
             let connector = Connector(
-                host: host, port: port, family: family, bind: bind, timeout: timeout, on: reactor
+                host: host, port: port, family: family, bind: bind, timeout: timeout, resolver: resolver,
+                on: reactor
             ) { result in
                 switch result {
                 case .success(let socket): suspension.resume(returning: socket)

@@ -9,15 +9,29 @@ public final class Resolver: @unchecked Sendable {
     public static let shared = Resolver(threads: 2)
 
     private let pool: WorkerPool
-    typealias LookUp = @Sendable (String, UInt16, Int32) -> Result<[SocketAddress], SocketError>
+    /// A blocking lookup of a host name: `(host, port, family)` to stream-socket addresses, or
+    /// the error to report (`SocketError.resolutionFailed`, `.noAddresses`).
+    public typealias LookUp = @Sendable (String, UInt16, Int32) -> Result<[SocketAddress], SocketError>
     private let lookUp: LookUp
 
+    /// A resolver asking `getaddrinfo` on `threads` worker threads.
     public convenience init(threads: Int) {
         self.init(threads: threads, lookUp: Resolver.getaddrinfo)
     }
 
-    /// `lookUp` replaces getaddrinfo (tests use a slow one).
-    init(threads: Int, lookUp: @escaping LookUp) {
+    /// A resolver asking `lookUp` instead of `getaddrinfo`: a way to plug in another name
+    /// service, such as a static hosts map, a DNS-over-HTTPS client or a test's slow lookup.
+    /// `lookUp` runs on one of `threads` worker threads, so it may block; IP literals never reach
+    /// it. Give it to a client with `ClientOptions.resolver` or `Request.resolver`.
+    ///
+    /// ```swift
+    /// let hosts = ["app.test": "127.0.0.1"]
+    /// let resolver = Resolver { host, port, _ in
+    ///     guard let address = hosts[host] else { return .failure(.noAddresses(host: host)) }
+    ///     return .success([.ipv4(address: address, port: port)])
+    /// }
+    /// ```
+    public init(threads: Int = 1, lookUp: @escaping LookUp) {
         pool = WorkerPool(threads: Swift.max(1, threads))
         self.lookUp = lookUp
     }

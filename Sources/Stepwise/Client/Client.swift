@@ -18,8 +18,8 @@ public enum Client {
             guard let host = options.host else { throw ClientError.invalidOptions("a host or a path is required") }
             let bind = try options.bind.map { try bindAddress($0) }
             socket = try await StreamSocket.connect(
-                host: host, port: options.effectivePort, family: options.family, bind: bind, on: reactor,
-                timeout: timeout)
+                host: host, port: options.effectivePort, family: options.family, bind: bind,
+                resolver: options.resolver, on: reactor, timeout: timeout)
         }
         do {
             return try await negotiate(socket, options, timeout: deadline.remaining("connect"))

@@ -12,6 +12,9 @@ public struct ClientOptions: Sendable {
     public var path: String?
     /// `AF_INET`, `AF_INET6` or `AF_UNSPEC` (default: whatever DNS gives).
     public var family: Int32 = AF_UNSPEC
+    /// Looks up `host` (default: `Resolver.shared`, getaddrinfo on worker threads); another
+    /// resolver plugs in another name service. The connect timeout covers the lookup.
+    public var resolver: Resolver = .shared
     /// The local address to bind to before connecting (`"addr"`, `"addr:port"`, `"[v6]:port"`).
     public var bind: String?
     /// Use TLS (default false).

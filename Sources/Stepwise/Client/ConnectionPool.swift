@@ -14,11 +14,11 @@ public import Reactor
 /// let response = try await request.fetch(on: reactor, timeout: 10)
 /// ```
 ///
-/// Connections are kept per target: scheme, host, port, TLS context identity, SNI name and HTTP
-/// version. A connection goes back to the pool when its response has been read to the end (the
-/// connection's `onIdle`), and an idle one is closed after `idleTimeout` by the connection's own
-/// reactor timer. At most `maxConnectionsPerHost` connections are open per target; further
-/// requests wait (under their deadline) for one to become idle or to close.
+/// Connections are kept per target: scheme, host, port, TLS context identity, SNI name, HTTP
+/// version and resolver identity. A connection goes back to the pool when its response has been
+/// read to the end (the connection's `onIdle`), and an idle one is closed after `idleTimeout` by
+/// the connection's own reactor timer. At most `maxConnectionsPerHost` connections are open per
+/// target; further requests wait (under their deadline) for one to become idle or to close.
 public final class ConnectionPool: @unchecked Sendable {
     /// What makes two requests able to share a connection.
     struct Key: Hashable {
@@ -28,6 +28,7 @@ public final class ConnectionPool: @unchecked Sendable {
         var tlsContext: ObjectIdentifier?
         var sendName: SendName
         var version: HTTPVersionPreference?
+        var resolver: ObjectIdentifier
     }
 
     public let reactor: Reactor
@@ -62,7 +63,7 @@ public final class ConnectionPool: @unchecked Sendable {
         let key = Key(
             tls: request.tls, host: request.host, port: request.port,
             tlsContext: request.tlsContext.map(ObjectIdentifier.init), sendName: request.sendName,
-            version: request.version)
+            version: request.version, resolver: ObjectIdentifier(request.resolver))
         while true {
             if !fresh, let connection = takeIdle(key) { return (connection, true) }
             if openCount[key, default: 0] < maxConnectionsPerHost {
@@ -85,7 +86,7 @@ public final class ConnectionPool: @unchecked Sendable {
                 connection.close()
                 continue
             }
-            try await reactor.suspend("waiting for a pooled connection", timeout: deadline.remaining("connect")) {
+            try await reactor.suspend("wait for a pooled connection", timeout: deadline.remaining("connect")) {
                 (suspension: Suspension<Void>) in
                 self.waiters[key, default: []].append(suspension)
                 return { [weak self] in self?.waiters[key]?.removeAll { $0 === suspension } }
@@ -135,8 +136,12 @@ extension Request {
     var clientOptions: ClientOptions {
         var options = ClientOptions(host: host, port: UInt16(clamping: port), tls: tls)
         options.tlsContext = tlsContext
-        options.serverName = sniHostName.map { .named($0) } ?? .disabled
+        // `.automatic` stays automatic: Client sends the host as SNI unless it is an IP literal,
+        // and verifies the certificate against it either way (an IP address against the
+        // certificate's IP subjectAltName, RFC 9110 §4.3.4).
+        options.serverName = sendName
         options.version = version
+        options.resolver = resolver
         return options
     }
 }

@@ -9,7 +9,10 @@ extension Request {
     ///
     /// `timeout` is **one deadline over every phase**: DNS, connect, TLS, writing the request, the
     /// 100-continue wait, redirects and the response headers (not the body, which the caller reads
-    /// with its own timeouts).
+    /// with its own timeouts). Running out of it throws `SocketError.timedOut` naming the target,
+    /// the whole `timeout` and the phase: `DNS`, `connect`, `TLS handshake`, `wait for a pooled
+    /// connection`, `request head write`, `100-continue wait`, `request body write` or `response
+    /// head read` (`example.com:443: timed out after 5.0 s during response head read`).
     ///
     /// - The connection comes from `pool` (keep-alive reuse), or is a fresh one that closes after
     ///   the response. A reused connection that fails before any response arrives (the server
@@ -29,7 +32,9 @@ extension Request {
         let deadline = Deadline(timeout)
         var request = self
         while true {
-            let (headers, stream) = try await request.sendWithRetry(on: reactor, deadline: deadline)
+            let (headers, stream) = try await request.namingTimeouts(seconds: timeout) {
+                try await request.sendWithRetry(on: reactor, deadline: deadline)
+            }
             let status = headers.first(":status").flatMap { Int($0) } ?? 0
             if request.followRedirects, (300..<400).contains(status), status != 304, headers.has("location") {
                 let next = try request.handleRedirect(headers)
@@ -41,12 +46,17 @@ extension Request {
         }
     }
 
-    /// `go()` and the whole body, under the one deadline.
+    /// `go()` and the whole body, under the one deadline (its last phase: `response body read`).
     public func fetch(on reactor: Reactor, timeout: Double? = nil) async throws -> HTTPResponse {
         let deadline = Deadline(timeout)
-        let (headers, stream) = try await go(on: reactor, timeout: deadline.remaining("response headers"))
-        let body = try await stream.getBodyAsBytes(timeout: deadline.remaining("response body"))
-        stream.shutdown()
+        let (headers, stream) = try await go(on: reactor, timeout: timeout)
+        // Shut down however the read ends: an unfinished response closes the connection.
+        defer { stream.shutdown() }
+        let body = try await namingTimeouts(seconds: timeout) {
+            try await Request.phase("response body read") {
+                try await stream.getBodyAsBytes(timeout: deadline.remaining("response body read"))
+            }
+        }
         return HTTPResponse(status: headers.first(":status").flatMap { Int($0) } ?? 0, headers: headers, body: body)
     }
 
@@ -80,8 +90,8 @@ extension Request {
             do {
                 return try await exchange(on: connection, deadline: deadline, responseStarted: &responseStarted)
             } catch {
-                // The exchange stopped part-way (or never started): the connection's state is
-                // unknown, so it carries nothing more.
+                // A failed exchange leaves the connection mid-message: close it, or it stays open
+                // (and counted by the pool, never idle again) for good.
                 connection.close()
                 if reused && !fresh && idempotent && !responseStarted && Request.isStale(error) {
                     fresh = true
@@ -127,15 +137,17 @@ extension Request {
         }
         var fields = headers
         if decodeContent && !fields.has("accept-encoding") { fields.append("accept-encoding", "gzip, deflate") }
-        try await Request.phase("writing the request") {
+        try await Request.phase("request head write") {
             try await stream.writeHeaders(
-                fields, endStream: body == nil, timeout: deadline.remaining("writing the request"))
+                fields, endStream: body == nil, timeout: deadline.remaining("request head write"))
         }
         var head: Headers?
         if let body {
             var send = true
             if expectsContinue {
-                head = try await waitForContinue(stream, deadline: deadline)
+                head = try await Request.phase("100-continue wait") {
+                    try await waitForContinue(stream, deadline: deadline)
+                }
                 if let final = head, final.first(":status") != "100" {
                     // RFC 9110 §10.1.1: a client that receives a final status before it sent the
                     // content "… SHOULD NOT send the content"; the request stays incomplete, so
@@ -148,15 +160,15 @@ extension Request {
                 }
             }
             if send {
-                try await Request.phase("writing the body") {
+                try await Request.phase("request body write") {
                     try await Request.write(body, to: stream, deadline: deadline)
                 }
             }
         }
         while true {
             if head == nil {
-                head = try await Request.phase("response headers") {
-                    try await stream.getHeaders(timeout: deadline.remaining("response headers"))
+                head = try await Request.phase("response head read") {
+                    try await stream.getHeaders(timeout: deadline.remaining("response head read"))
                 }
             }
             guard let headers = head else { throw HTTPStreamError.connectionClosed("before the response") }
@@ -174,21 +186,11 @@ extension Request {
         }
     }
 
-    /// Runs one phase of the exchange; a timeout inside it is reported under the phase's name
-    /// ("response headers: timed out", not the name of the call that waited).
-    static func phase<T>(_ name: String, _ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch ReactorError.timedOut {
-            throw ReactorError.timedOut(name)
-        }
-    }
-
     /// Waits up to `expect100Timeout` (within the deadline) for `100 Continue` or a final status;
     /// nil when the wait timed out (the body is then sent anyway: RFC 9110 §10.1.1, a client
     /// "SHOULD NOT wait for an indefinite period before sending the content").
     private func waitForContinue(_ stream: H1Stream, deadline: Deadline) async throws -> Headers? {
-        let left = try deadline.remaining("waiting for 100 Continue")
+        let left = try deadline.remaining("100-continue wait")
         let wait = min(expect100Timeout, left ?? expect100Timeout)
         while true {
             let headers: Headers?
@@ -203,19 +205,43 @@ extension Request {
         }
     }
 
+    /// Runs one phase of an exchange: a timeout in it, which the stream or socket names after its
+    /// own operation (`getHeaders`, `flush`), is named after the phase instead.
+    private static func phase<T>(_ name: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch ReactorError.timedOut {
+            throw ReactorError.timedOut(name)
+        }
+    }
+
+    /// Runs `body`, turning a timeout in it into `SocketError.timedOut` with this request's target,
+    /// the phase the timeout named and the whole budget `seconds`: one message for every phase of
+    /// the one deadline (connect's own timeouts name the budget left when it started).
+    private func namingTimeouts<T>(seconds: Double?, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch ReactorError.timedOut(let phase) {
+            let target = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+            throw SocketError.timedOut(target: target, phase: phase, seconds: seconds ?? 0)
+        } catch SocketError.timedOut(let target, let phase, _) {
+            throw SocketError.timedOut(target: target, phase: phase, seconds: seconds ?? 0)
+        }
+    }
+
     /// Sends the body: bytes, a file re-opened from its start, or a producer's chunks (chunked
     /// when the length is unknown: HTTP/1.1 framing picks it without a `content-length`).
     static func write(_ body: RequestBody, to stream: any HTTPStream, deadline: Deadline) async throws {
         switch body {
         case .bytes(let bytes):
-            try await stream.writeChunk(bytes, endStream: true, timeout: deadline.remaining("writing the body"))
+            try await stream.writeChunk(bytes, endStream: true, timeout: deadline.remaining("request body write"))
         case .file(let path):
-            try await stream.writeBody(fromPath: path, timeout: deadline.remaining("writing the body"))
+            try await stream.writeBody(fromPath: path, timeout: deadline.remaining("request body write"))
         case .stream(let producer):
             while let chunk = try producer() {
-                try await stream.writeChunk(chunk, endStream: false, timeout: deadline.remaining("writing the body"))
+                try await stream.writeChunk(chunk, endStream: false, timeout: deadline.remaining("request body write"))
             }
-            try await stream.writeChunk([], endStream: true, timeout: deadline.remaining("writing the body"))
+            try await stream.writeChunk([], endStream: true, timeout: deadline.remaining("request body write"))
         }
     }
 

@@ -1,10 +1,10 @@
 /// A request the high-level client can send: lua-http's `http.request` with Swift names.
 ///
 /// A request is a bundle of values: where to connect (`host`, `port`, `tls`, `tlsContext`,
-/// `sendName`, `version`), what to send (`headers`, with the pseudo-headers `:method`, `:scheme`,
-/// `:authority`, `:path`, and `body`), and how to follow redirects. Sending it (`go()`) is an
-/// extension in another file; everything here is pure data and builds without I/O, apart from
-/// `setBody(filePath:)`, which looks at the file.
+/// `sendName`, `resolver`, `version`), what to send (`headers`, with the pseudo-headers `:method`,
+/// `:scheme`, `:authority`, `:path`, and `body`), and how to follow redirects. Sending it (`go()`)
+/// is an extension in another file; everything here is pure data and builds without I/O, apart
+/// from `setBody(filePath:)`, which looks at the file.
 ///
 /// ```swift
 /// let request = try Request(uri: "https://user:pw@example.com/search?q=swift")
@@ -28,6 +28,8 @@ public final class Request: @unchecked Sendable {
     public var tlsContext: TLSContext?
     /// The TLS server name (SNI) to send: by default `host` unless it is an IP address.
     public var sendName: SendName = .automatic
+    /// Looks up `host` (default: `Resolver.shared`); see `ClientOptions.resolver`.
+    public var resolver: Resolver = .shared
     /// The HTTP version to use; nil negotiates (h2 through ALPN over TLS, else HTTP/1.1).
     public var version: HTTPVersionPreference?
     /// The header fields to send, pseudo-headers first.
@@ -125,6 +127,7 @@ public final class Request: @unchecked Sendable {
         let copy = Request(host: host, port: port, tls: tls, headers: headers)
         copy.tlsContext = tlsContext
         copy.sendName = sendName
+        copy.resolver = resolver
         copy.version = version
         copy.followRedirects = followRedirects
         copy.maxRedirects = maxRedirects

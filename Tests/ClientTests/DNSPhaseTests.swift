@@ -1,0 +1,81 @@
+import Foundation
+import Stepwise
+import XCTest
+
+/// Name lookup through a chosen `Resolver`: a static hosts map as the name service, and a stalled
+/// lookup that the one deadline over DNS, connect and TLS cuts short while the reactor goes on.
+final class DNSPhaseTests: XCTestCase {
+    /// A lookup that blocks its worker thread until the test ends.
+    private func stalledResolver() -> Resolver {
+        let release = DispatchSemaphore(value: 0)
+        addTeardownBlock { release.signal() }
+        return Resolver(threads: 1) { host, _, _ in
+            release.wait()
+            release.signal()  // the next lookup queued behind this one ends too
+            return .failure(.noAddresses(host: host))
+        }
+    }
+
+    /// Runs `body` on `reactor` with a 10 ms repeating timer; returns how many times it fired.
+    private func ticks(on reactor: Reactor, during body: () throws -> Void) rethrows -> Int {
+        let count = Locked(0)
+        let timer = reactor.schedule(after: 0.01, repeating: 0.01) { _ in count.withLock { $0 += 1 } }
+        defer { timer.cancel() }
+        try body()
+        return count.withLock { $0 }
+    }
+
+    func testAHostsMapResolverServesRequests() throws {
+        let server = try TestServer { stream, head in try await reply(stream, "\(head.authority ?? "-")") }
+        defer { server.stop() }
+        let lookups = Locked<[String]>([])
+        let hosts = Resolver { host, port, _ in
+            lookups.withLock { $0.append(host) }
+            guard host == "app.test" else { return .failure(.noAddresses(host: host)) }
+            return .success([.ipv4(address: "127.0.0.1", port: port)])
+        }
+        let reactor = try Reactor()
+        let request = try Request(uri: "http://app.test:\(server.port)/")
+        request.resolver = hosts
+        XCTAssertEqual(try request.fetch(on: reactor, timeout: 5).text, "app.test:\(server.port)")
+
+        var other = ClientOptions(host: "other.test", port: server.port)
+        other.resolver = hosts
+        let options = other
+        XCTAssertThrowsError(try reactor.run { try await Client.connect(options, on: reactor, timeout: 5) }) { error in
+            XCTAssertEqual("\(error)", "DNS lookup of other.test found no usable address")
+        }
+        XCTAssertEqual(lookups.withLock { $0 }, ["app.test", "other.test"])
+    }
+
+    func testClientConnectTimesOutInAStalledLookup() throws {
+        let reactor = try Reactor()
+        var stalled = ClientOptions(host: "stalled.test", port: 8080, tls: true)
+        stalled.resolver = stalledResolver()
+        let options = stalled
+        let fired = ticks(on: reactor) {
+            assertFailsOnTime("stalled.test:8080: timed out after 0.3 s during DNS") {
+                _ = try reactor.run { try await Client.connect(options, on: reactor, timeout: 0.3) }
+            }
+        }
+        XCTAssertGreaterThanOrEqual(fired, 10, "the reactor stalled during the lookup")
+    }
+
+    func testRequestGoTimesOutInAStalledLookup() throws {
+        let reactor = try Reactor()
+        let resolver = stalledResolver()
+        let pool = ConnectionPool(reactor: reactor)
+        for pooled in [false, true] {
+            let request = try Request(uri: "https://stalled.test/")
+            request.resolver = resolver
+            if pooled { request.pool = pool }
+            let fired = ticks(on: reactor) {
+                assertFailsOnTime("stalled.test:443: timed out after 0.3 s during DNS") {
+                    _ = try request.go(on: reactor, timeout: 0.3)
+                }
+            }
+            XCTAssertGreaterThanOrEqual(fired, 10, "the reactor stalled during the lookup (pooled: \(pooled))")
+        }
+        XCTAssertEqual(pool.openConnections, 0)
+    }
+}
