@@ -66,6 +66,9 @@ public final class H1Connection: Pollable, @unchecked Sendable {
     var headerTimerArmed = false
     private var scratch: [UInt8] = []
     private var dateCache = HTTPDateCache()
+    /// `start()` was called: the streams own the socket, the low-level calls refuse to run.
+    var started = false
+    lazy var lowLevel = H1LowLevelState(reader: HTTP1LineReader(role: type, limits: options.limits))
 
     /// Wraps a connected socket. Call `start()` (or let `Server` do it) to begin reading.
     /// - Parameter version: the version this side speaks (`.http11` by default).
@@ -83,6 +86,7 @@ public final class H1Connection: Pollable, @unchecked Sendable {
 
     /// Starts reading (server: waiting for the first request).
     public func start() {
+        started = true
         socket.onReadable = { [unowned self] in self.processInput() }
         updateReadInterest()
         if type == .server { processInput() }
