@@ -43,26 +43,16 @@ final class HTTP1LineReaderTests: XCTestCase {
     }
 
     func testInvalidRequestLines() {
-        let cases: [(String, HTTP1ParseError)] = [
-            ("invalid request line", .invalidVersion("l")),
-            (" / HTTP/1.1", .invalidMethod(" ")),
-            ("HTTP/1.1", .invalidMethod("HTTP/")),
-            ("GET HTTP/1.0", .invalidVersion("")),
-            ("GET  HTTP/1.0", .invalidRequestTarget(" ")),
-            ("GET / HTP/1.1", .invalidVersion("HTP")),
-            ("GET / HTTP 1.1", .invalidVersion("HTTP ")),
-            ("GET / HTTP/1", .invalidVersion("HTTP/1\\x0D")),
-            ("GET / HTTP/2.0", .unsupportedVersion(major: 2, minor: 0)),
-            ("GET / HTTP/1.1\nHeader: value", .bareLF),
-            ("GET / HTTP/1.1\rX", .bareCR),
-            ("GET / http/1.1", .invalidVersion("h")),
-            ("GET / HTTP/1.1 ", .invalidVersion("HTTP/1.1 ")),
-            ("GET /a b HTTP/1.1", .invalidVersion("b")),
-            ("GET /\0 HTTP/1.1", .invalidRequestTarget("/\\x00")),
-            ("GET /\u{E9} HTTP/1.1", .invalidRequestTarget("/\\xC3")),
-            ("G\tET / HTTP/1.1", .invalidMethod("G\\x09")),
-            ("GET\r\n", .invalidMethod("GET\\x0D")),
-        ]
+        // The parser's cases, and a few that lua-http's pattern also rejects.
+        let cases: [(String, HTTP1ParseError)] =
+            BadStartLines.requests + [
+                ("GET / HTTP/2.0", .unsupportedVersion(major: 2, minor: 0)),
+                ("GET / HTTP/1.1\nHeader: value", .bareLF),
+                ("GET / HTTP/1.1\rX", .bareCR),
+                ("GET /a b HTTP/1.1", .invalidVersion("b")),
+                ("GET /\0 HTTP/1.1", .invalidRequestTarget("/\\x00")),
+                ("GET\r\n", .invalidMethod("GET\\x0D")),
+            ]
         for (line, error) in cases {
             XCTAssertEqual(first(.requestLine, line + "\r\n"), .violation(error), line.debugDescription)
         }
@@ -121,31 +111,15 @@ final class HTTP1LineReaderTests: XCTestCase {
     }
 
     func testInvalidStatusLines() {
-        let noSP = HTTP1ParseError.invalidStatusLine("no SP after the status code")
-        let cases: [(String, HTTP1ParseError)] = [
-            ("invalid status line", .invalidVersion("i")),
-            ("HTTP/0 200 OK", .invalidVersion("HTTP/0 ")),
-            ("HTTP/0.0 200 OK", .unsupportedVersion(major: 0, minor: 0)),
-            ("HTTP/2.0 200 OK", .unsupportedVersion(major: 2, minor: 0)),
-            ("HTTP/1 200 OK", .invalidVersion("HTTP/1 ")),
-            ("HTTP/.1 200 OK", .invalidVersion("HTTP/.")),
-            ("HTP/1.1 200 OK", .invalidVersion("HTP")),
-            ("1.1 200 OK", .invalidVersion("1")),
-            (" 200 OK", .invalidVersion(" ")),
-            ("200 OK", .invalidVersion("2")),
-            ("HTTP/1.1 0 OK", .invalidStatusCode("0")),
-            ("HTTP/1.1 099 OK", .invalidStatusCode("0")),
-            ("HTTP/1.1 1000 OK", .invalidStatusCode("1000")),
-            ("HTTP/1.1  OK", .invalidStatusCode(" ")),
-            ("HTTP/1.1 OK", .invalidStatusCode("O")),
-            ("HTTP/1.1 200", noSP),
-            ("HTTP/1.1 200 OK\nHeader: value", .bareLF),
-            // lua-http passes control characters through in the reason phrase.
-            (
-                "HTTP/1.1 999 weird\u{1}\u{7F}and wonderful",
-                .invalidStatusLine("control character in the reason phrase")
-            ),
-        ]
+        let cases: [(String, HTTP1ParseError)] =
+            BadStartLines.statuses + [
+                ("HTTP/1.1 099 OK", .invalidStatusCode("0")),
+                // lua-http passes control characters through in the reason phrase.
+                (
+                    "HTTP/1.1 999 weird\u{1}\u{7F}and wonderful",
+                    .invalidStatusLine("control character in the reason phrase")
+                ),
+            ]
         for (line, error) in cases {
             XCTAssertEqual(first(.statusLine, line + "\r\n", role: .client), .violation(error), line.debugDescription)
         }
@@ -290,8 +264,8 @@ final class HTTP1LineReaderTests: XCTestCase {
 
     func testChunksAndTrailers() {
         var harness = LineReaderHarness(
-            "f\r\nthis is a chunk\r\n15;name=value;q=\"a b\"\r\nthis is another chunk\r\n0;end\r\nExpires: never\r\n\r\nnext",
-            role: .client)
+            "f\r\nthis is a chunk\r\n15;name=value;q=\"a b\"\r\nthis is another chunk\r\n"
+                + "0;end\r\nExpires: never\r\n\r\nnext", role: .client)
         XCTAssertEqual(harness.read(.chunk), .value("this is a chunk []", consumed: 20))
         XCTAssertEqual(
             harness.read(.chunk), .value("this is another chunk [;name=value;q=\"a b\"]", consumed: 46))

@@ -180,6 +180,54 @@ extension Headers {
     var pairs: [String] { fields.map { "\($0.name): \($0.value)" } }
 }
 
+// MARK: - Shared cases
+
+/// Invalid start lines with the parser's error for each: lua-http's h1_connection_spec lists and
+/// a few more. The parser and the low-level reader (`HTTP1LineReader`) must agree on every one.
+enum BadStartLines {
+    static let requests: [(String, HTTP1ParseError)] = [
+        ("invalid request line", .invalidVersion("l")),
+        (" / HTTP/1.1", .invalidMethod(" ")),
+        ("HTTP/1.1", .invalidMethod("HTTP/")),
+        ("GET HTTP/1.0", .invalidVersion("")),  // no target: "HTTP/1.0" is the target
+        ("GET  HTTP/1.0", .invalidRequestTarget(" ")),  // double space = empty target
+        ("GET  / HTTP/1.1", .invalidRequestTarget(" ")),
+        ("GET /  HTTP/1.1", .invalidVersion(" ")),
+        ("GET / HTP/1.1", .invalidVersion("HTP")),
+        ("GET / HTTP 1.1", .invalidVersion("HTTP ")),
+        ("GET / HTTP/1", .invalidVersion("HTTP/1\\x0D")),
+        ("GET / HTTP/1.1 ", .invalidVersion("HTTP/1.1 ")),
+        ("GET / http/1.1", .invalidVersion("h")),
+        ("GET / HTTP/11.1", .invalidVersion("HTTP/11")),
+        ("GET / HTTP/1.10", .invalidVersion("HTTP/1.10")),
+        ("GE(T / HTTP/1.1", .invalidMethod("GE(")),
+        ("GET\t/ HTTP/1.1", .invalidMethod("GET\\x09")),
+        ("GET /a\u{7F} HTTP/1.1", .invalidRequestTarget("/a\\x7F")),
+        ("GET /é HTTP/1.1", .invalidRequestTarget("/\\xC3")),
+        ("GET /a\tb HTTP/1.1", .invalidRequestTarget("/a\\x09")),
+    ]
+
+    /// lua-http's 16 invalid status lines.
+    static let statuses: [(String, HTTP1ParseError)] = [
+        ("invalid status line", .invalidVersion("i")),
+        ("HTTP/0 200 OK", .invalidVersion("HTTP/0 ")),
+        ("HTTP/0.0 200 OK", .unsupportedVersion(major: 0, minor: 0)),
+        ("HTTP/2.0 200 OK", .unsupportedVersion(major: 2, minor: 0)),
+        ("HTTP/1 200 OK", .invalidVersion("HTTP/1 ")),
+        ("HTTP/.1 200 OK", .invalidVersion("HTTP/.")),
+        ("HTP/1.1 200 OK", .invalidVersion("HTP")),
+        ("1.1 200 OK", .invalidVersion("1")),
+        (" 200 OK", .invalidVersion(" ")),
+        ("200 OK", .invalidVersion("2")),
+        ("HTTP/1.1 0 OK", .invalidStatusCode("0")),
+        ("HTTP/1.1 1000 OK", .invalidStatusCode("1000")),
+        ("HTTP/1.1  OK", .invalidStatusCode(" ")),
+        ("HTTP/1.1 OK", .invalidStatusCode("O")),
+        ("HTTP/1.1 200", .invalidStatusLine("no SP after the status code")),
+        ("HTTP/1.1 200 OK\nHeader: value", .bareLF),
+    ]
+}
+
 // MARK: - HTTP1LineReader
 
 /// One `HTTP1LineReader` result as the tests compare them, the value described as text.

@@ -17,6 +17,12 @@ extension HTTP1Serializer {
             throw .invalidRequestTarget(target)
         }
         reserve(method.utf8.count + target.utf8.count + 12, in: &buffer)
+        appendRequestLine(method, target, version, to: &buffer)
+    }
+
+    /// Appends a request line whose elements were validated.
+    static func appendRequestLine(_ method: String, _ target: String, _ version: HTTP1Version, to buffer: inout [UInt8])
+    {
         buffer.append(contentsOf: method.utf8)
         buffer.append(HTTP1Syntax.sp)
         buffer.append(contentsOf: target.utf8)

@@ -139,12 +139,7 @@ public enum HTTP1Serializer {
         size += method.utf8.count + 1 + target.utf8.count + 1 + 8 + 2 + 2
         if let authority { size += 6 + authority.utf8.count + 2 }
         reserve(size, in: &buffer)
-        buffer.append(contentsOf: method.utf8)
-        buffer.append(HTTP1Syntax.sp)
-        buffer.append(contentsOf: target.utf8)
-        buffer.append(HTTP1Syntax.sp)
-        appendVersion(version, to: &buffer)
-        appendCRLF(to: &buffer)
+        appendRequestLine(method, target, version, to: &buffer)
         if let authority {
             buffer.append(contentsOf: "host: ".utf8)
             buffer.append(contentsOf: authority.utf8)
