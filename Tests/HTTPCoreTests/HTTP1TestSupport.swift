@@ -179,3 +179,178 @@ extension Headers {
 
     var pairs: [String] { fields.map { "\($0.name): \($0.value)" } }
 }
+
+// MARK: - Shared cases
+
+/// Invalid start lines with the parser's error for each: lua-http's h1_connection_spec lists and
+/// a few more. The parser and the low-level reader (`HTTP1LineReader`) must agree on every one.
+enum BadStartLines {
+    static let requests: [(String, HTTP1ParseError)] = [
+        ("invalid request line", .invalidVersion("l")),
+        (" / HTTP/1.1", .invalidMethod(" ")),
+        ("HTTP/1.1", .invalidMethod("HTTP/")),
+        ("GET HTTP/1.0", .invalidVersion("")),  // no target: "HTTP/1.0" is the target
+        ("GET  HTTP/1.0", .invalidRequestTarget(" ")),  // double space = empty target
+        ("GET  / HTTP/1.1", .invalidRequestTarget(" ")),
+        ("GET /  HTTP/1.1", .invalidVersion(" ")),
+        ("GET / HTP/1.1", .invalidVersion("HTP")),
+        ("GET / HTTP 1.1", .invalidVersion("HTTP ")),
+        ("GET / HTTP/1", .invalidVersion("HTTP/1\\x0D")),
+        ("GET / HTTP/1.1 ", .invalidVersion("HTTP/1.1 ")),
+        ("GET / http/1.1", .invalidVersion("h")),
+        ("GET / HTTP/11.1", .invalidVersion("HTTP/11")),
+        ("GET / HTTP/1.10", .invalidVersion("HTTP/1.10")),
+        ("GE(T / HTTP/1.1", .invalidMethod("GE(")),
+        ("GET\t/ HTTP/1.1", .invalidMethod("GET\\x09")),
+        ("GET /a\u{7F} HTTP/1.1", .invalidRequestTarget("/a\\x7F")),
+        ("GET /é HTTP/1.1", .invalidRequestTarget("/\\xC3")),
+        ("GET /a\tb HTTP/1.1", .invalidRequestTarget("/a\\x09")),
+    ]
+
+    /// lua-http's 16 invalid status lines.
+    static let statuses: [(String, HTTP1ParseError)] = [
+        ("invalid status line", .invalidVersion("i")),
+        ("HTTP/0 200 OK", .invalidVersion("HTTP/0 ")),
+        ("HTTP/0.0 200 OK", .unsupportedVersion(major: 0, minor: 0)),
+        ("HTTP/2.0 200 OK", .unsupportedVersion(major: 2, minor: 0)),
+        ("HTTP/1 200 OK", .invalidVersion("HTTP/1 ")),
+        ("HTTP/.1 200 OK", .invalidVersion("HTTP/.")),
+        ("HTP/1.1 200 OK", .invalidVersion("HTP")),
+        ("1.1 200 OK", .invalidVersion("1")),
+        (" 200 OK", .invalidVersion(" ")),
+        ("200 OK", .invalidVersion("2")),
+        ("HTTP/1.1 0 OK", .invalidStatusCode("0")),
+        ("HTTP/1.1 1000 OK", .invalidStatusCode("1000")),
+        ("HTTP/1.1  OK", .invalidStatusCode(" ")),
+        ("HTTP/1.1 OK", .invalidStatusCode("O")),
+        ("HTTP/1.1 200", .invalidStatusLine("no SP after the status code")),
+        ("HTTP/1.1 200 OK\nHeader: value", .bareLF),
+    ]
+}
+
+// MARK: - HTTP1LineReader
+
+/// One `HTTP1LineReader` result as the tests compare them, the value described as text.
+enum LineReadResult: Equatable, CustomStringConvertible {
+    case needMore
+    case value(String, consumed: Int)
+    case failed(HTTPStreamError)
+
+    var description: String {
+        switch self {
+        case .needMore: return "needMore"
+        case .value(let text, let consumed): return "value(\(text.debugDescription), consumed: \(consumed))"
+        case .failed(let error): return "failed(\(error))"
+        }
+    }
+
+    /// A protocol violation: what the parser would report.
+    static func violation(_ error: HTTP1ParseError) -> LineReadResult { .failed(.protocolViolation(error)) }
+}
+
+/// The element a test reads with `HTTP1LineReader`, and how its value is written in expectations:
+/// a request line as `GET / HTTP/1.1` (nil: `EOF`), a status line as `HTTP/1.1 200 [OK]`, a field
+/// as `name: [value]` (nil: `end`), the end of a section as `true`/`false`, a chunk as
+/// `data [extensions]` (nil: `last`), body octets as text.
+enum LineElement {
+    case requestLine, statusLine, field, endOfSection
+    case chunk(limit: Int)
+    case bytes(Int)
+    case toEnd(limit: Int)
+
+    static let chunk = LineElement.chunk(limit: 1 << 20)
+
+    func read(_ reader: inout HTTP1LineReader, _ input: UnsafeRawBufferPointer, atEOF: Bool) -> LineReadResult {
+        func text(_ range: Range<Int>) -> String { String(decoding: input[range], as: UTF8.self) }
+        switch self {
+        case .requestLine:
+            return Self.result(reader.readRequestLine(input, atEOF: atEOF)) {
+                $0.map { "\($0.method) \($0.target) \($0.version)" } ?? "EOF"
+            }
+        case .statusLine:
+            return Self.result(reader.readStatusLine(input, atEOF: atEOF)) {
+                $0.map { "\($0.version) \($0.status) [\($0.reason)]" } ?? "EOF"
+            }
+        case .field:
+            return Self.result(reader.readField(input, atEOF: atEOF)) {
+                $0.map { "\($0.name): [\($0.value)]" } ?? "end"
+            }
+        case .endOfSection:
+            return Self.result(reader.readEndOfSection(input, atEOF: atEOF)) { "\($0)" }
+        case .chunk(let limit):
+            return Self.result(reader.readChunk(input, atEOF: atEOF, limit: limit)) {
+                $0.map { "\(text($0.data)) [\($0.extensions)]" } ?? "last"
+            }
+        case .bytes(let count):
+            return Self.result(reader.readBytes(count, input, atEOF: atEOF), text)
+        case .toEnd(let limit):
+            return Self.result(reader.readToEnd(input, atEOF: atEOF, limit: limit), text)
+        }
+    }
+
+    private static func result<T>(_ read: HTTP1LineRead<T>, _ describe: (T) -> String) -> LineReadResult {
+        switch read {
+        case .needMore: return .needMore
+        case .value(let value, let consumed): return .value(describe(value), consumed: consumed)
+        case .failed(let error): return .failed(error)
+        }
+    }
+}
+
+/// A connection's input as `HTTP1LineReader` sees it: octets received and not consumed, read one
+/// element after another.
+struct LineReaderHarness {
+    var reader: HTTP1LineReader
+    var input: [UInt8]
+    /// The peer closed after `input`.
+    var eof: Bool
+
+    init(_ input: String, role: HTTP1Role = .server, limits: HTTP1Limits = HTTP1Limits(), eof: Bool = false) {
+        self.init(Array(input.utf8), role: role, limits: limits, eof: eof)
+    }
+
+    init(_ input: [UInt8], role: HTTP1Role = .server, limits: HTTP1Limits = HTTP1Limits(), eof: Bool = false) {
+        reader = HTTP1LineReader(role: role, limits: limits)
+        self.input = input
+        self.eof = eof
+    }
+
+    /// Reads the next element with the input arriving one octet at a time, as on a slow
+    /// connection: each call sees every octet so far (a call that needs more consumes nothing) and
+    /// the reader keeps its progress; a call at EOF follows when the element is still incomplete.
+    /// Asserts that reading all of the input at once gives the same result (`trickle: false` reads
+    /// only at once, for the "up to" reads, which return as soon as one octet is there). Drops what
+    /// the element consumed from `input`.
+    @discardableResult
+    mutating func read(
+        _ element: LineElement, trickle: Bool = true, file: StaticString = #filePath, line: UInt = #line
+    ) -> LineReadResult {
+        var atOnceReader = reader
+        let atOnce = input.withUnsafeBytes { element.read(&atOnceReader, $0, atEOF: eof) }
+        guard trickle else {
+            reader = atOnceReader
+            if case .value(_, let consumed) = atOnce { input.removeFirst(consumed) }
+            return atOnce
+        }
+        var result = LineReadResult.needMore
+        for count in 0...input.count {
+            result = input.withUnsafeBytes {
+                element.read(&reader, UnsafeRawBufferPointer(rebasing: $0[..<count]), atEOF: false)
+            }
+            if result != .needMore { break }
+        }
+        if result == .needMore && eof { result = input.withUnsafeBytes { element.read(&reader, $0, atEOF: true) } }
+        XCTAssertEqual(result, atOnce, "octet by octet vs. all at once", file: file, line: line)
+        if case .value(_, let consumed) = result { input.removeFirst(consumed) }
+        return result
+    }
+
+    /// The first element of `text` read with a fresh reader (see `read`).
+    static func first(
+        _ element: LineElement, _ text: String, role: HTTP1Role = .server, limits: HTTP1Limits = HTTP1Limits(),
+        eof: Bool = false, file: StaticString = #filePath, line: UInt = #line
+    ) -> LineReadResult {
+        var harness = LineReaderHarness(text, role: role, limits: limits, eof: eof)
+        return harness.read(element, file: file, line: line)
+    }
+}

@@ -295,3 +295,23 @@ extension SocketTests {
         right.close()
     }
 }
+
+extension AdoptedSocketTests {
+    func testReadExactlyMoreThanTheInputBufferLimit() throws {
+        let reactor = try Reactor()
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds), 0)
+        let left = StreamSocket(adopting: fds[0], on: reactor)
+        let right = StreamSocket(adopting: fds[1], on: reactor)
+        right.maximumBufferedInput = 64 * 1024
+        let size = 200 * 1024
+        // Reading pauses while `input` holds `maximumBufferedInput` octets; readExactly must read on.
+        let received = try reactor.run(timeout: 5) { () async throws -> Int in
+            left.write([UInt8](repeating: 7, count: size))
+            return try await right.readExactly(size).count
+        }
+        XCTAssertEqual(received, size)
+        left.close()
+        right.close()
+    }
+}

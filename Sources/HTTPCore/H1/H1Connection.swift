@@ -111,6 +111,25 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     var drainedBytes = 0
     /// Server: the header-read timer runs for the request head arriving now.
     var headerTimerArmed = false
+    /// `start()` was called: the streams own the socket, the low-level calls refuse to run.
+    var started = false
+    /// The low-level calls' state, in a box made on their first use (most connections never
+    /// make one).
+    private var lowLevelBox: LowLevelBox?
+    private final class LowLevelBox {
+        var state: H1LowLevelState
+        init(_ state: H1LowLevelState) { self.state = state }
+    }
+    var lowLevel: H1LowLevelState {
+        get { lowLevelBox?.state ?? makeLowLevelState() }
+        _modify {
+            if lowLevelBox == nil { lowLevelBox = LowLevelBox(makeLowLevelState()) }
+            yield &lowLevelBox!.state
+        }
+    }
+    private func makeLowLevelState() -> H1LowLevelState {
+        H1LowLevelState(reader: HTTP1LineReader(role: type, limits: options.limits))
+    }
 
     /// Wraps a connected socket. Call `start()` (or let `Server` do it) to begin reading.
     /// - Parameter version: the version this side speaks (`.http11` by default).
@@ -147,6 +166,7 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
 
     /// Starts reading (server: waiting for the first request).
     public func start() {
+        started = true
         socket.reader = self
         updateReadInterest()
         if type == .server { processInput() }

@@ -62,18 +62,9 @@ public struct HTTP1Parser: Sendable {
         case failed(HTTP1ParseError)
     }
 
-    /// The chunk-size line (`chunk-size [ chunk-ext ] CRLF`, RFC 9112 §7.1), octet by octet.
-    enum ChunkPhase: UInt8, Sendable {
-        case size, sizeWhitespace, extensionStart, extensionName, afterExtensionName, valueStart
-        case tokenValue, quotedValue, quotedPair, afterValue, lineFeed
-    }
-
     var state: State = .head
     var scanner: HTTP1HeadScanner
-    private var chunkPhase: ChunkPhase = .size
-    private var chunkDigits = 0
-    private var chunkSize: UInt64 = 0
-    private var chunkExtensionLength = 0
+    private var chunkLine = HTTP1ChunkLineScanner()
     /// Whether the connection stays open after the current message.
     var keepAlive = true
     /// Client role: the kinds of the requests whose responses have not arrived, oldest first.
@@ -175,17 +166,17 @@ public struct HTTP1Parser: Sendable {
                 return HTTP1ParseResult(consumed: input.count, event: .body(position..<input.count))
 
             case .chunkLine:
-                switch scanChunkLine(input, &position) {
+                switch chunkLine.scan(input, &position, extensionLimit: limits.maxChunkExtensionLength) {
                 case .needMore:
                     return HTTP1ParseResult(consumed: position, event: nil)
                 case .failed(let error):
                     return fail(error, consumed: position)
                 case .complete:
-                    if chunkSize == 0 {
+                    if chunkLine.size == 0 {
                         scanner = HTTP1HeadScanner(kind: .trailers, allowsFolding: role == .client)
                         state = .trailers
                     } else {
-                        state = .chunkData(remaining: chunkSize)
+                        state = .chunkData(remaining: chunkLine.size)
                     }
                 }
 
@@ -286,118 +277,6 @@ public struct HTTP1Parser: Sendable {
 
     mutating func startChunkLine() {
         state = .chunkLine
-        chunkPhase = .size
-        chunkDigits = 0
-        chunkSize = 0
-        chunkExtensionLength = 0
-    }
-
-    // MARK: - Chunk-size line
-
-    enum ChunkLineOutcome {
-        case needMore
-        /// The line is complete; `chunkSize` holds the size.
-        case complete
-        case failed(HTTP1ParseError)
-    }
-
-    /// Consumes the octets of a chunk-size line.
-    ///
-    /// `chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF`, `chunk-size = 1*HEXDIG`,
-    /// `chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )` (RFC 9112 §7.1).
-    /// Extensions are validated and skipped ("A recipient MUST ignore unrecognized chunk
-    /// extensions", §7.1.1), within `maxChunkExtensionLength`. The size may have up to 16 hex digits
-    /// (leading zeros included), so it always fits in a UInt64 — RFC 9112 §7.1: "Recipients MUST
-    /// anticipate potentially large hexadecimal numerals and prevent parsing errors due to integer
-    /// conversion overflows". (lua-http allows 8 digits, which caps chunks at 4 GiB.)
-    private mutating func scanChunkLine(_ input: UnsafeRawBufferPointer, _ position: inout Int)
-        -> ChunkLineOutcome
-    {
-        let extensionLimit = limits.maxChunkExtensionLength
-        while position < input.count {
-            let byte = input[position]
-            position += 1
-            if chunkPhase != .size && chunkPhase != .lineFeed && byte != HTTP1Syntax.cr {
-                chunkExtensionLength += 1
-                if chunkExtensionLength > extensionLimit {
-                    return .failed(.chunkExtensionTooLong(limit: extensionLimit))
-                }
-            }
-            switch chunkPhase {
-            case .size:
-                if let digit = HTTP1Syntax.hexValue(byte) {
-                    chunkDigits += 1
-                    if chunkDigits > 16 { return .failed(.chunkSizeTooLarge) }
-                    chunkSize = chunkSize << 4 | UInt64(digit)
-                    continue
-                }
-                guard chunkDigits > 0 else { return .failed(.invalidChunkSize) }
-                switch byte {
-                case HTTP1Syntax.cr: chunkPhase = .lineFeed
-                case HTTP1Syntax.semicolon, HTTP1Syntax.sp, HTTP1Syntax.htab:
-                    chunkPhase = byte == HTTP1Syntax.semicolon ? .extensionStart : .sizeWhitespace
-                    chunkExtensionLength = 1
-                    if extensionLimit < 1 { return .failed(.chunkExtensionTooLong(limit: extensionLimit)) }
-                case HTTP1Syntax.lf: return .failed(.bareLF)
-                default: return .failed(.invalidChunkSize)
-                }
-            case .sizeWhitespace:
-                // BWS is only allowed before a ";" (so "5 \r\n" and "5 abc" are invalid sizes).
-                if byte == HTTP1Syntax.semicolon {
-                    chunkPhase = .extensionStart
-                } else if !HTTP1Syntax.isWhitespace(byte) {
-                    return .failed(.invalidChunkSize)
-                }
-            case .extensionStart:
-                if HTTP1Syntax.isTokenChar(byte) {
-                    chunkPhase = .extensionName
-                } else if !HTTP1Syntax.isWhitespace(byte) {
-                    return .failed(.invalidChunkExtension)
-                }
-            case .extensionName, .afterExtensionName:
-                if chunkPhase == .extensionName && HTTP1Syntax.isTokenChar(byte) { continue }
-                switch byte {
-                case HTTP1Syntax.sp, HTTP1Syntax.htab: chunkPhase = .afterExtensionName
-                case HTTP1Syntax.equals: chunkPhase = .valueStart
-                case HTTP1Syntax.semicolon: chunkPhase = .extensionStart
-                case HTTP1Syntax.cr: chunkPhase = .lineFeed
-                case HTTP1Syntax.lf: return .failed(.bareLF)
-                default: return .failed(.invalidChunkExtension)
-                }
-            case .valueStart:
-                if byte == HTTP1Syntax.dquote {
-                    chunkPhase = .quotedValue
-                } else if HTTP1Syntax.isTokenChar(byte) {
-                    chunkPhase = .tokenValue
-                } else if !HTTP1Syntax.isWhitespace(byte) {
-                    return .failed(.invalidChunkExtension)
-                }
-            case .tokenValue, .afterValue:
-                if chunkPhase == .tokenValue && HTTP1Syntax.isTokenChar(byte) { continue }
-                switch byte {
-                case HTTP1Syntax.sp, HTTP1Syntax.htab: chunkPhase = .afterValue
-                case HTTP1Syntax.semicolon: chunkPhase = .extensionStart
-                case HTTP1Syntax.cr: chunkPhase = .lineFeed
-                case HTTP1Syntax.lf: return .failed(.bareLF)
-                default: return .failed(.invalidChunkExtension)
-                }
-            case .quotedValue:
-                if byte == HTTP1Syntax.dquote {
-                    chunkPhase = .afterValue
-                } else if byte == HTTP1Syntax.backslash {
-                    chunkPhase = .quotedPair
-                } else if !HTTP1Syntax.isQuotedTextChar(byte) {
-                    return .failed(.invalidChunkExtension)
-                }
-            case .quotedPair:
-                // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
-                guard HTTP1Syntax.isFieldValueChar(byte) else { return .failed(.invalidChunkExtension) }
-                chunkPhase = .quotedValue
-            case .lineFeed:
-                guard byte == HTTP1Syntax.lf else { return .failed(.bareCR) }
-                return .complete
-            }
-        }
-        return .needMore
+        chunkLine = HTTP1ChunkLineScanner()
     }
 }

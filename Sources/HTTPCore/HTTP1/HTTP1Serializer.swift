@@ -23,6 +23,9 @@ public enum HTTP1SerializeError: Error, Sendable, Hashable, CustomStringConverti
     /// A field value with CR, LF, NUL or another CTL (obs-fold is not generated: RFC 9112 §5.2 "A
     /// sender MUST NOT generate a message that includes line folding").
     case invalidFieldValue(name: String)
+    /// Chunk extensions that do not follow `*( BWS ";" BWS name [ BWS "=" BWS value ] )` (RFC 9112
+    /// §7.1.1).
+    case invalidChunkExtension(String)
 
     public var description: String {
         switch self {
@@ -42,6 +45,8 @@ public enum HTTP1SerializeError: Error, Sendable, Hashable, CustomStringConverti
         case .invalidFieldName(let name): return "invalid field name: \"\(Self.escaped(name))\""
         case .invalidFieldValue(let name):
             return "invalid character (CR, LF, NUL or CTL) in the value of \"\(Self.escaped(name))\""
+        case .invalidChunkExtension(let extensions):
+            return "invalid chunk extension: \"\(Self.escaped(extensions))\""
         }
     }
 
@@ -134,12 +139,7 @@ public enum HTTP1Serializer {
         size += method.utf8.count + 1 + target.utf8.count + 1 + 8 + 2 + 2
         if let authority { size += 6 + authority.utf8.count + 2 }
         reserve(size, in: &buffer)
-        buffer.append(contentsOf: method.utf8)
-        buffer.append(HTTP1Syntax.sp)
-        buffer.append(contentsOf: target.utf8)
-        buffer.append(HTTP1Syntax.sp)
-        appendVersion(version, to: &buffer)
-        appendCRLF(to: &buffer)
+        appendRequestLine(method, target, version, to: &buffer)
         if let authority {
             buffer.append(contentsOf: "host: ".utf8)
             buffer.append(contentsOf: authority.utf8)
@@ -231,7 +231,7 @@ public enum HTTP1Serializer {
     // MARK: - Helpers
 
     /// Validates a regular field and returns the octets it takes on the wire.
-    private static func validatedFieldSize(_ field: Headers.Field) throws(HTTP1SerializeError) -> Int {
+    static func validatedFieldSize(_ field: Headers.Field) throws(HTTP1SerializeError) -> Int {
         let name = field.name.utf8
         guard !name.isEmpty, name.allSatisfy(HTTP1Syntax.isTokenChar) else {
             throw .invalidFieldName(field.name)
@@ -274,22 +274,22 @@ public enum HTTP1Serializer {
     /// allocates exactly what it is asked for, so asking for `count + size` on every call would copy
     /// an accumulating buffer each time (quadratic).
     @inline(__always)
-    private static func reserve(_ size: Int, in buffer: inout [UInt8]) {
+    static func reserve(_ size: Int, in buffer: inout [UInt8]) {
         let needed = buffer.count + size
         if needed > buffer.capacity { buffer.reserveCapacity(Swift.max(needed, 2 * buffer.capacity)) }
     }
 
     @inline(__always)
-    private static func appendCRLF(to buffer: inout [UInt8]) {
+    static func appendCRLF(to buffer: inout [UInt8]) {
         buffer.append(HTTP1Syntax.cr)
         buffer.append(HTTP1Syntax.lf)
     }
 
-    private static func appendVersion(_ version: HTTP1Version, to buffer: inout [UInt8]) {
+    static func appendVersion(_ version: HTTP1Version, to buffer: inout [UInt8]) {
         buffer.append(contentsOf: version == .http10 ? "HTTP/1.0".utf8 : "HTTP/1.1".utf8)
     }
 
-    private static func appendHex(_ value: UInt64, to buffer: inout [UInt8]) {
+    static func appendHex(_ value: UInt64, to buffer: inout [UInt8]) {
         var digits = 1
         while digits < 16 && value >> (4 * UInt64(digits)) != 0 { digits += 1 }
         for shift in stride(from: digits - 1, through: 0, by: -1) {

@@ -286,7 +286,8 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
         let deadline = Deadline(timeout)
         while input.readableBytes < count {
             if isEOF { throw SocketError.unexpectedEOF("after \(input.readableBytes) of \(count) bytes") }
-            try await waitForInput("readExactly", deadline)
+            // Past `maximumBufferedInput` a plain wait would never be woken: reading stops there.
+            try await waitForMoreInput("readExactly", deadline: deadline)
         }
         return input.read(upTo: count)
     }
@@ -333,6 +334,18 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
             }
         }
         if let failure { throw failure }
+    }
+
+    /// For readers that parse `input` in place and leave an incomplete element there: suspends
+    /// until more input, EOF or an error arrives (the error is thrown), or `deadline` passes
+    /// (`ReactorError.timedOut(what)`). Returns at once at EOF. This wait reads on even when
+    /// `input` holds `maximumBufferedInput` octets: the caller bounds what it lets accumulate.
+    public func waitForMoreInput(_ what: String, deadline: Deadline) async throws {
+        if isEOF { return }
+        let saved = maximumBufferedInput
+        maximumBufferedInput = Swift.max(saved, input.readableBytes + 1)
+        defer { maximumBufferedInput = saved }
+        try await waitForInput(what, deadline)
     }
 
     /// Suspends until input, EOF or an error arrives.
