@@ -40,6 +40,11 @@ public final class Reactor: @unchecked Sendable {
     private var userWatcherCount = 0
     private var timers = TimerHeap()
     private var deferred: [() -> Void] = []
+    /// The batch being run (swapped with `deferred`, so neither array is reallocated per step).
+    private var running: [() -> Void] = []
+    /// Sockets with output to hand to the kernel at the end of this step (no closure each).
+    private var flushes: [StreamSocket] = []
+    private var flushing: [StreamSocket] = []
     private let inbox: ReactorInbox
     private var inboxWatcher: IOWatcher?
     private let guardTimer: UnsafeMutablePointer<ev_timer>
@@ -129,11 +134,12 @@ public final class Reactor: @unchecked Sendable {
 
     /// True when nothing is left to do: no user IO watchers, timers, deferred calls or tasks.
     public func empty() -> Bool {
-        userWatcherCount == 0 && timers.isEmpty && deferred.isEmpty && liveTasks == 0 && inbox.isEmpty
+        userWatcherCount == 0 && timers.isEmpty && deferred.isEmpty && flushes.isEmpty && liveTasks == 0
+            && inbox.isEmpty
     }
 
     private var hasWorkNow: Bool {
-        fdChangesPending || !deferred.isEmpty || ev_pending_count(loop) > 0 || !inbox.isEmpty
+        fdChangesPending || !deferred.isEmpty || !flushes.isEmpty || ev_pending_count(loop) > 0 || !inbox.isEmpty
     }
 
     /// Runs everything that is ready, waiting at most `timeout` seconds for something to become
@@ -164,7 +170,9 @@ public final class Reactor: @unchecked Sendable {
                 runLibev(waiting: 0)
                 continue
             }
-            if !deferred.isEmpty || !inbox.isEmpty || timers.hasExpired(now: MonotonicClock.nanoseconds()) {
+            if !deferred.isEmpty || !flushes.isEmpty || !inbox.isEmpty
+                || timers.hasExpired(now: MonotonicClock.nanoseconds())
+            {
                 continue
             }
             break
@@ -294,11 +302,22 @@ public final class Reactor: @unchecked Sendable {
         if !isStepping && fdOnly.load(ordering: .relaxed) { timerFD?.arm(deadline: TimerFD.asap) }
     }
 
+    /// Flushes `socket` once this step's callbacks ran (`StreamSocket` batches its writes so).
+    func scheduleFlush(_ socket: StreamSocket) {
+        flushes.append(socket)
+        if !isStepping && fdOnly.load(ordering: .relaxed) { timerFD?.arm(deadline: TimerFD.asap) }
+    }
+
     private func runDeferred() {
+        if !flushes.isEmpty {
+            swap(&flushes, &flushing)
+            for socket in flushing { socket.scheduledFlush() }
+            flushing.removeAll(keepingCapacity: true)
+        }
         guard !deferred.isEmpty else { return }
-        let batch = deferred
-        deferred.removeAll(keepingCapacity: true)
-        for body in batch { body() }
+        swap(&deferred, &running)
+        for body in running { body() }
+        running.removeAll(keepingCapacity: true)
     }
 
     // MARK: IO watchers

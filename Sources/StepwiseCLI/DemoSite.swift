@@ -25,7 +25,7 @@ final class DemoSite: Sendable {
         let started = MonotonicClock.nanoseconds()
         let path = head.path ?? "/"
         let method = head.method ?? "GET"
-        let route = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
+        let route = path[..<(path.firstIndex(of: "?") ?? path.endIndex)]
         switch route {
         case "/hello":
             guard method == "GET" || method == "HEAD" else {

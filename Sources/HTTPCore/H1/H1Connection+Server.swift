@@ -16,6 +16,11 @@ extension H1Connection {
                 return
             }
 
+            // Idle with nothing new: a dropped parser stays dropped (a fresh one has nothing to say).
+            if !hasParser && socket.input.isEmpty && !socket.isEOF && socket.failure == nil {
+                waitForMoreRequestInput()
+                return
+            }
             var body: [UInt8]?
             let result = socket.input.withUnsafeReadableBytes { buffer in
                 let result = parser.parse(buffer)

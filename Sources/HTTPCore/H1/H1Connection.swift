@@ -159,6 +159,9 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         return parser
     }
 
+    /// Whether a parser is allocated (an idle server connection drops it).
+    var hasParser: Bool { parserBox != nil }
+
     /// Drops the parser while it holds nothing (see `parserBox`).
     func releaseParserIfFresh() {
         if parserBox?.parser.isFresh == true { parserBox = nil }

@@ -168,12 +168,14 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
     func scheduleFlush() {
         guard !flushScheduled else { return }
         flushScheduled = true
-        // A strong capture (no weak-reference side table per socket): the socket lives until
-        // its queued bytes were tried.
-        reactor.soon { [self] in
-            self.flushScheduled = false
-            self.flushNow()
-        }
+        // The reactor holds the socket (strongly) until its queued bytes were tried.
+        reactor.scheduleFlush(self)
+    }
+
+    /// The flush `scheduleFlush` asked for.
+    func scheduledFlush() {
+        flushScheduled = false
+        flushNow()
     }
 
     /// Hands queued bytes to the kernel now, as far as it takes them.
