@@ -20,7 +20,7 @@ extension Headers {
     /// Whether a field named `name` is present.
     public func has(_ name: String) -> Bool {
         if let index { return index.first(name) != nil }
-        for field in storage where field.name == name { return true }
+        for field in storage where Headers.sameName(field.name, name) { return true }
         return false
     }
 
@@ -28,7 +28,7 @@ extension Headers {
     public func count(of name: String) -> Int {
         if let index { return index.count(of: name) }
         var n = 0
-        for field in storage where field.name == name { n += 1 }
+        for field in storage where Headers.sameName(field.name, name) { n += 1 }
         return n
     }
 
@@ -38,7 +38,7 @@ extension Headers {
     public mutating func delete(_ name: String) -> Bool {
         if let index, index.first(name) == nil { return false }
         let before = storage.count
-        storage.removeAll { $0.name == name }
+        storage.removeAll { Headers.sameName($0.name, name) }
         guard storage.count != before else { return false }
         rebuildIndex()
         return true
@@ -62,7 +62,7 @@ extension Headers {
             return result
         }
         var result: [String] = []
-        for field in storage where field.name == name { result.append(field.value) }
+        for field in storage where Headers.sameName(field.name, name) { result.append(field.value) }
         return result
     }
 
@@ -81,7 +81,7 @@ extension Headers {
             }
             return result
         }
-        for field in storage where field.name == name { Headers.join(&result, field.value) }
+        for field in storage where Headers.sameName(field.name, name) { Headers.join(&result, field.value) }
         return result
     }
 
@@ -117,7 +117,7 @@ extension Headers {
             if index.count(of: name) > 1 { throw HeadersError.multipleValues(name) }
             found = index.first(name)
         } else {
-            for (position, field) in storage.enumerated() where field.name == name {
+            for (position, field) in storage.enumerated() where Headers.sameName(field.name, name) {
                 if found != nil { throw HeadersError.multipleValues(name) }
                 found = position
             }

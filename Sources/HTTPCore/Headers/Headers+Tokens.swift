@@ -3,7 +3,7 @@ extension Headers {
     /// §5.6.1), compared case-insensitively and ignoring parameters (`gzip;q=1` holds `gzip`):
     /// `connection: keep-alive, Close` holds `close`; `te: trailers, gzip;q=0.5` holds `gzip`.
     public func hasToken(_ name: String, _ token: String) -> Bool {
-        for field in fields where field.name == name {
+        for field in fields where Headers.sameName(field.name, name) {
             for element in field.value.utf8.split(separator: UInt8(ascii: ",")) {
                 var item = element.prefix { $0 != UInt8(ascii: ";") }[...]
                 while let first = item.first, first == 0x20 || first == 0x09 { item = item.dropFirst() }
@@ -24,7 +24,7 @@ extension Headers {
     /// above zero (RFC 9110 §12.4.2: "a value of 0 means not acceptable"), e.g. `gzip` or
     /// `gzip;q=0.5`, but not `gzip;q=0`.
     public func acceptsCoding(_ coding: String, in name: String) -> Bool {
-        for field in fields where field.name == name {
+        for field in fields where Headers.sameName(field.name, name) {
             for element in field.value.split(separator: ",") {
                 let parts = element.split(separator: ";")
                 guard let token = parts.first,

@@ -94,13 +94,20 @@ public struct Headers: Sendable {
         }
     }
 
+    /// Name equality with a length check first: most names a lookup passes differ, and comparing
+    /// lengths (stored in the string) is cheaper than the full comparison's slow path.
+    @inline(__always)
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && a == b
+    }
+
     /// The first value of `name`, or nil.
     public func first(_ name: String) -> String? {
         if let index {
             guard let position = index.first(name) else { return nil }
             return storage[position].value
         }
-        for field in storage where field.name == name { return field.value }
+        for field in storage where Headers.sameName(field.name, name) { return field.value }
         return nil
     }
 
