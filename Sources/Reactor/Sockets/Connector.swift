@@ -9,6 +9,7 @@ final class Connector {
     private let port: UInt16
     private let family: Int32
     private let bind: SocketAddress?
+    private let v6only: Bool?
     private let timeout: Double?
     private let resolver: Resolver
     private var completion: ((Result<StreamSocket, SocketError>) -> Void)?
@@ -21,7 +22,7 @@ final class Connector {
     private var lastError: SocketError?
 
     init(
-        host: String, port: UInt16, family: Int32, bind: SocketAddress?, timeout: Double?,
+        host: String, port: UInt16, family: Int32, bind: SocketAddress?, v6only: Bool? = nil, timeout: Double?,
         resolver: Resolver, on reactor: Reactor,
         completion: @escaping (Result<StreamSocket, SocketError>) -> Void
     ) {
@@ -30,6 +31,7 @@ final class Connector {
         self.port = port
         self.family = family
         self.bind = bind
+        self.v6only = v6only
         self.timeout = timeout
         self.resolver = resolver
         self.completion = completion
@@ -73,6 +75,11 @@ final class Connector {
         nextAddress += 1
         do {
             fd = try Socket.make(family: address.family)
+            if let v6only, address.family == AF_INET6 {
+                // RFC 3493 §5.3: with IPV6_V6ONLY an IPv6 socket cannot reach IPv4-mapped
+                // addresses; nil leaves the system default (net.ipv6.bindv6only).
+                Socket.setOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, v6only ? 1 : 0)
+            }
             if let bind { try Socket.bind(fd, to: bind) }
             if try Socket.startConnect(fd, to: address) {
                 connected()
@@ -131,29 +138,30 @@ final class Connector {
 extension StreamSocket {
     /// Connects to `host` (a name or an IP literal) and `port`, with one `timeout` over DNS and
     /// connect; `completion` runs on the reactor's thread. `bind` picks the local address;
-    /// `resolver` looks the name up.
+    /// `v6only` sets `IPV6_V6ONLY` on IPv6 sockets (nil: the system default); `resolver` looks
+    /// the name up.
     public static func connect(
-        host: String, port: UInt16, family: Int32 = AF_UNSPEC, bind: SocketAddress? = nil,
+        host: String, port: UInt16, family: Int32 = AF_UNSPEC, bind: SocketAddress? = nil, v6only: Bool? = nil,
         resolver: Resolver = .shared, on reactor: Reactor,
         timeout: Double? = nil, completion: @escaping (Result<StreamSocket, SocketError>) -> Void
     ) {
         Connector(
-            host: host, port: port, family: family, bind: bind, timeout: timeout, resolver: resolver, on: reactor,
-            completion: completion
+            host: host, port: port, family: family, bind: bind, v6only: v6only, timeout: timeout, resolver: resolver,
+            on: reactor, completion: completion
         ).start()
     }
 
     /// Connects from a task (see the callback form).
     public static func connect(
-        host: String, port: UInt16, family: Int32 = AF_UNSPEC, bind: SocketAddress? = nil,
+        host: String, port: UInt16, family: Int32 = AF_UNSPEC, bind: SocketAddress? = nil, v6only: Bool? = nil,
         resolver: Resolver = .shared, on reactor: Reactor,
         timeout: Double? = nil
     ) async throws -> StreamSocket {
         try await reactor.suspend("connect to \(host):\(port)") {
             (suspension: Suspension<StreamSocket>) in
             let connector = Connector(
-                host: host, port: port, family: family, bind: bind, timeout: timeout, resolver: resolver,
-                on: reactor
+                host: host, port: port, family: family, bind: bind, v6only: v6only, timeout: timeout,
+                resolver: resolver, on: reactor
             ) { result in
                 switch result {
                 case .success(let socket): suspension.resume(returning: socket)

@@ -18,7 +18,7 @@ public enum Client {
             guard let host = options.host else { throw ClientError.invalidOptions("a host or a path is required") }
             let bind = try options.bind.map { try bindAddress($0) }
             socket = try await StreamSocket.connect(
-                host: host, port: options.effectivePort, family: options.family, bind: bind,
+                host: host, port: options.effectivePort, family: options.family, bind: bind, v6only: options.v6only,
                 resolver: options.resolver, on: reactor, timeout: timeout)
         }
         do {

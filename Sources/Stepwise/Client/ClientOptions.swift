@@ -15,6 +15,9 @@ public struct ClientOptions: Sendable {
     /// Looks up `host` (default: `Resolver.shared`, getaddrinfo on worker threads); another
     /// resolver plugs in another name service. The connect timeout covers the lookup.
     public var resolver: Resolver = .shared
+    /// `IPV6_V6ONLY` for an IPv6 socket: true refuses IPv4-mapped addresses, false allows them;
+    /// nil (the default) leaves the system's setting.
+    public var v6only: Bool?
     /// The local address to bind to before connecting (`"addr"`, `"addr:port"`, `"[v6]:port"`).
     public var bind: String?
     /// Use TLS (default false).
