@@ -67,16 +67,12 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
 
     /// The parser lives in a box that an idle server connection drops (about 350 bytes per idle
     /// keep-alive connection); the next request's first octets make a fresh one.
-    private var parserBox: ParserBox?
-    private final class ParserBox {
-        var parser: HTTP1Parser
-        init(_ parser: HTTP1Parser) { self.parser = parser }
-    }
+    private var parserBox: Box<HTTP1Parser>?
     var parser: HTTP1Parser {
-        get { parserBox?.parser ?? makeParser() }
+        get { parserBox?.value ?? makeParser() }
         _modify {
-            if parserBox == nil { parserBox = ParserBox(makeParser()) }
-            yield &parserBox!.parser
+            if parserBox == nil { parserBox = Box(makeParser()) }
+            yield &parserBox!.value
         }
     }
     /// Server: whether the socket is TLS (the `:scheme` of requests).
@@ -115,16 +111,12 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     var started = false
     /// The low-level calls' state, in a box made on their first use (most connections never
     /// make one).
-    private var lowLevelBox: LowLevelBox?
-    private final class LowLevelBox {
-        var state: H1LowLevelState
-        init(_ state: H1LowLevelState) { self.state = state }
-    }
+    private var lowLevelBox: Box<H1LowLevelState>?
     var lowLevel: H1LowLevelState {
-        get { lowLevelBox?.state ?? makeLowLevelState() }
+        get { lowLevelBox?.value ?? makeLowLevelState() }
         _modify {
-            if lowLevelBox == nil { lowLevelBox = LowLevelBox(makeLowLevelState()) }
-            yield &lowLevelBox!.state
+            if lowLevelBox == nil { lowLevelBox = Box(makeLowLevelState()) }
+            yield &lowLevelBox!.value
         }
     }
     private func makeLowLevelState() -> H1LowLevelState {
@@ -164,7 +156,7 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
 
     /// Drops the parser while it holds nothing (see `parserBox`).
     func releaseParserIfFresh() {
-        if parserBox?.parser.isFresh == true { parserBox = nil }
+        if parserBox?.value.isFresh == true { parserBox = nil }
     }
 
     /// Starts reading (server: waiting for the first request).
@@ -475,4 +467,11 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         }
         closeGracefully()
     }
+}
+
+/// A value on the heap, so that a class can keep a large, rarely needed value out of its own
+/// size and drop it when unused.
+final class Box<Value> {
+    var value: Value
+    init(_ value: Value) { self.value = value }
 }
