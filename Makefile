@@ -23,9 +23,10 @@ SWIFT_FLAGS := -Xswiftc -warnings-as-errors
 # ---- What gets installed (the one place to change it) -------------------------------------------
 # Debian packages to build and run.
 BUILD_PACKAGES := libev-dev libssl-dev zlib1g-dev openssl pkg-config libglib2.0-dev
-# Extra Debian packages for the tests: peer tools (curl, nghttp2's h2load/nghttp/nghttpd) and
-# what the Python peer venv needs.
-TEST_PACKAGES := curl nghttp2-client python3 python3-venv
+# Extra Debian packages for the tests: peer tools (curl, nghttp2's h2load/nghttp/nghttpd, nginx
+# as a real server for the client tests, run unprivileged from a temporary prefix) and what the
+# Python peer venv needs.
+TEST_PACKAGES := curl nghttp2-client nginx python3 python3-venv
 # Python test peers (later issues: h2 websockets), pip-installed into a venv that `make clean`
 # keeps (.build-test-peers, git-ignored). Tests find its interpreter in $STEPWISE_PYTHON.
 PY_TEST_PEERS := h11 httpx
