@@ -67,20 +67,11 @@ final class NginxExpectContinueTests: XCTestCase {
     func testTimedOutTheBodyGoesOutUnasked() throws {
         let nginx = try startNginx(Self.settings)
         let reactor = try Reactor()
-        let body = testBytes(3000, seed: 13)
-        let request = try Request(uri: nginx.url("/dav/unasked.bin"))
-        request.version = .http10
-        try request.headers.upsert(":method", "PUT")
-        request.setBody(bytes: body)
-        request.headers.append("expect", "100-continue")
-        request.expect100Timeout = 0.3
-        let started = MonotonicClock.seconds()
-        XCTAssertEqual(try request.fetch(on: reactor, timeout: 5).status, 201)
-        XCTAssertGreaterThanOrEqual(MonotonicClock.seconds() - started, 0.29, "did not wait for 100 Continue")
-        assertSameBytes(nginx.readFile("dav/unasked.bin"), body)
-        let entry = try XCTUnwrap(nginx.accessLog(atLeast: 1).first)
+        let (seconds, entry) = try put(
+            testBytes(3000, seed: 13), to: "dav/unasked.bin", on: nginx, reactor: reactor, waiting: 0.3,
+            version: .http10)
+        XCTAssertGreaterThanOrEqual(seconds, 0.29, "did not wait for 100 Continue")
         XCTAssertEqual(entry.protocol, "HTTP/1.0")
-        XCTAssertEqual(entry.expect, "100-continue")
         XCTAssertEqual(entry.bodyBytesSent, "0")
     }
 
@@ -95,18 +86,32 @@ final class NginxExpectContinueTests: XCTestCase {
         first.setBody("first")
         XCTAssertEqual(try first.fetch(on: reactor, timeout: 5).status, 201)
 
-        let body = testBytes(5000, seed: 14)
-        let request = try Request(uri: nginx.url("/held/late.bin"))
+        let (seconds, entry) = try put(
+            testBytes(5000, seed: 14), to: "held/late.bin", on: nginx, reactor: reactor, waiting: 0.05)
+        XCTAssertGreaterThanOrEqual(seconds, 0.2, "nginx did not hold the request")
+        XCTAssertEqual(entry.protocol, "HTTP/1.1")
+        XCTAssertEqual(entry.bodyBytesSent, "25", "nginx sent no late 100 Continue")
+    }
+
+    /// PUTs `body` (shorter than `setBody`'s threshold, so `expect: 100-continue` is added by
+    /// hand), waiting `waiting` seconds for the go-ahead; checks the 201 and the stored bytes.
+    /// Returns how long it took and nginx's log line for it.
+    private func put(
+        _ body: [UInt8], to path: String, on nginx: NginxPeer, reactor: Reactor, waiting: Double,
+        version: HTTPVersionPreference? = nil, file: StaticString = #filePath, line: UInt = #line
+    ) throws -> (seconds: Double, entry: NginxLogEntry) {
+        let request = try Request(uri: nginx.url("/" + path))
+        request.version = version
         try request.headers.upsert(":method", "PUT")
         request.setBody(bytes: body)
         request.headers.append("expect", "100-continue")
-        request.expect100Timeout = 0.05
+        request.expect100Timeout = waiting
         let started = MonotonicClock.seconds()
-        XCTAssertEqual(try request.fetch(on: reactor, timeout: 5).status, 201)
-        XCTAssertGreaterThanOrEqual(MonotonicClock.seconds() - started, 0.2, "nginx did not hold the request")
-        assertSameBytes(nginx.readFile("held/late.bin"), body)
-        let entry = try XCTUnwrap(nginx.accessLog(atLeast: 2).last)
-        XCTAssertEqual(entry.expect, "100-continue")
-        XCTAssertEqual(entry.bodyBytesSent, "25", "nginx sent no late 100 Continue")
+        XCTAssertEqual(try request.fetch(on: reactor, timeout: 5).status, 201, file: file, line: line)
+        let seconds = MonotonicClock.seconds() - started
+        assertSameBytes(nginx.readFile(path), body, file: file, line: line)
+        let entry = try XCTUnwrap(nginx.accessLog(uri: "/" + path, atLeast: 1).first, file: file, line: line)
+        XCTAssertEqual(entry.expect, "100-continue", file: file, line: line)
+        return (seconds, entry)
     }
 }
