@@ -73,8 +73,8 @@ nginx_counters() {
 # measure NAME REQUESTS COMMAND...: runs the client; its results go into $scratch/NAME.result.
 # REQUESTS is what the client sends, or "wrk" to take the count from wrk's output.
 measure() {
-  local name=$1 count=$2 out="$scratch/$1.out" before after started ended cpu_before cpu_after
-  local nginx_before nginx_after tree
+  local name=$1 count=$2 out="$scratch/$1.out" before after started ended user_before system_before
+  local nginx_before nginx_after tree user system
   shift 2
   note "$name: $*"
   read -r -a before <<<"$(nginx_counters)"
@@ -83,11 +83,13 @@ measure() {
   nginx_before=$(cpu_ticks $tree)
   started=$EPOCHREALTIME
   children_cpu_ticks
-  cpu_before=$children_ticks
+  user_before=$children_user_ticks
+  system_before=$children_system_ticks
   run_client "$out" "$@" || die "$name failed:"$'\n'"$(tail -n 20 "$out")"
   children_cpu_ticks
-  cpu_after=$children_ticks
   ended=$EPOCHREALTIME
+  user=$((children_user_ticks - user_before))
+  system=$((children_system_ticks - system_before))
   # shellcheck disable=SC2086
   nginx_after=$(cpu_ticks $tree)
   read -r -a after <<<"$(nginx_counters)"
@@ -115,9 +117,11 @@ measure() {
     echo "requests $count"
     echo "seconds $seconds"
     echo "rps $(calc %.1f "$count / $seconds")"
-    echo "cpu_ticks $((cpu_after - cpu_before))"
-    echo "cpu_s_per_100k $(calc %.4f "($cpu_after - $cpu_before) / $clock_ticks / $count * 100000")"
-    echo "client_core_busy $(calc %.3f "($cpu_after - $cpu_before) / $clock_ticks / $seconds")"
+    echo "cpu_ticks $((user + system))"
+    echo "cpu_s_per_100k $(calc %.4f "($user + $system) / $clock_ticks / $count * 100000")"
+    echo "user_cpu_s_per_100k $(calc %.4f "$user / $clock_ticks / $count * 100000")"
+    echo "system_cpu_s_per_100k $(calc %.4f "$system / $clock_ticks / $count * 100000")"
+    echo "client_core_busy $(calc %.3f "($user + $system) / $clock_ticks / $seconds")"
     echo "nginx_cpu_s_per_100k $(calc %.4f "($nginx_after - $nginx_before) / $clock_ticks / $count * 100000")"
     echo "nginx_core_busy $(calc %.3f "($nginx_after - $nginx_before) / $clock_ticks / $seconds")"
     echo "nginx_connections $connections"
@@ -161,7 +165,7 @@ get() { awk -v key="$2" '$1 == key { print $2; exit }' "$scratch/$1.result"; }
 ratio() {
   awk -v a="$(get "$1" "$3")" -v b="$(get "$2" "$3")" 'BEGIN { if (b == 0) print "-"; else printf "%.2f", a / b }'
 }
-row() { printf '%-22s %9s %11s %11s %8s %8s %8s %8s %10s %7s\n' "$@" | sed 's/ *$//'; }
+row() { printf '%-21s %8s %10s %10s %6s %6s %7s %8s %7s %8s %11s %10s\n' "$@" | sed 's/ *$//'; }
 {
   echo
   echo "Stepwise client benchmark, $started_at ($cores cores; other work: ${busy_before}% busy before," \
@@ -169,12 +173,13 @@ row() { printf '%-22s %9s %11s %11s %8s %8s %8s %8s %10s %7s\n' "$@" | sed 's/ *
   echo "GET /hello from nginx on core $server_cpu, one keep-alive connection, one request at a time;" \
     "clients on core $client_cpu"
   echo
-  row client requests requests/s "CPU-s/100k" "rps/wrk" "rps/curl" "CPU/wrk" "CPU/curl" "nginx conn" "nginx%"
+  row client requests requests/s CPU-s/100k user system rps/wrk rps/curl CPU/wrk CPU/curl "nginx conns" "nginx busy"
   for name in "${clients[@]}"; do
     row "$name" "$(get "$name" requests)" "$(get "$name" rps)" "$(get "$name" cpu_s_per_100k)" \
+      "$(calc %.2f "$(get "$name" user_cpu_s_per_100k)")" "$(calc %.2f "$(get "$name" system_cpu_s_per_100k)")" \
       "$(ratio "$name" wrk rps)" "$(ratio "$name" curl rps)" \
       "$(ratio "$name" wrk cpu_s_per_100k)" "$(ratio "$name" curl cpu_s_per_100k)" \
-      "$(get "$name" nginx_connections)" "$(calc %.0f "$(get "$name" nginx_core_busy) * 100")"
+      "$(get "$name" nginx_connections)" "$(calc %.0f%% "$(get "$name" nginx_core_busy) * 100")"
   done
   echo
 } | tee "$scratch/table"

@@ -155,14 +155,16 @@ run_client() {
   return "$status"
 }
 
-# Sets children_ticks to the utime+stime (clock ticks) of this shell's reaped children (cutime +
-# cstime of /proc/$$/stat). A variable, not output: a command substitution would be a child too.
+# Sets children_user_ticks and children_system_ticks to the user and system CPU time (clock
+# ticks) of this shell's reaped children (cutime and cstime of /proc/$$/stat). Variables, not
+# output: a command substitution would be a child too.
 children_cpu_ticks() {
   local rest fields
   read -r rest </proc/$$/stat
   rest=${rest##*) }
   read -r -a fields <<<"$rest" # fields[0] is field 3 (state): cutime is 16, cstime 17
-  children_ticks=$((fields[13] + fields[14]))
+  children_user_ticks=${fields[13]}
+  children_system_ticks=${fields[14]}
 }
 
 # The field after LABEL in wrk's output ("99%", "Requests/sec:", ...).
