@@ -3,7 +3,8 @@
 #   make run     install what is missing, build (release), start the demo server (stepwise serve)
 #   make test    install what is missing, build every target with warnings as errors, run all tests
 #   make build   debug build of every target (same flags as `make test`, so nothing rebuilds twice)
-#   make bench   install nginx and wrk, build (release), benchmark `stepwise serve` against nginx
+#   make bench   install nginx, wrk and curl, build (release), benchmark `stepwise serve` against
+#                nginx, then the client against wrk and curl (both fetching from nginx)
 #   make format  swift format --in-place over the Swift sources
 #   make clean   remove build products
 #
@@ -23,15 +24,16 @@ SWIFT_FLAGS := -Xswiftc -warnings-as-errors
 # ---- What gets installed (the one place to change it) -------------------------------------------
 # Debian packages to build and run.
 BUILD_PACKAGES := libev-dev libssl-dev zlib1g-dev openssl pkg-config libglib2.0-dev
-# Extra Debian packages for the tests: peer tools (curl, nghttp2's h2load/nghttp/nghttpd) and
-# what the Python peer venv needs.
-TEST_PACKAGES := curl nghttp2-client python3 python3-venv
+# Extra Debian packages for the tests: peer tools (curl, nghttp2's h2load/nghttp/nghttpd, nginx
+# as a real server for the client tests, run unprivileged from a temporary prefix) and what the
+# Python peer venv needs.
+TEST_PACKAGES := curl nghttp2-client nginx python3 python3-venv
 # Python test peers (later issues: h2 websockets), pip-installed into a venv that `make clean`
 # keeps (.build-test-peers, git-ignored). Tests find its interpreter in $STEPWISE_PYTHON.
 PY_TEST_PEERS := h11 httpx
-# Extra Debian packages for `make bench` (Benchmarks/run.sh): the reference server and the load
-# generator.
-BENCH_PACKAGES := nginx wrk
+# Extra Debian packages for `make bench` (Benchmarks/run.sh, Benchmarks/client.sh): the reference
+# server, the load generator (wrk) and the clients the Stepwise client is compared with (wrk, curl).
+BENCH_PACKAGES := nginx wrk curl
 # -------------------------------------------------------------------------------------------------
 
 PEERS_VENV := .build-test-peers
@@ -56,12 +58,14 @@ test: deps test-deps py-test-peers
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	STEPWISE_PYTHON=$(PEERS_PYTHON) $(SWIFT) test $(SWIFT_FLAGS) --disable-swift-testing
 
-# Not part of `make test`: takes about a minute and wants an otherwise idle machine (two cores:
+# Not part of `make test`: takes about two minutes and wants an otherwise idle machine (two cores:
 # servers on one, load generators on the other). Benchmarks/README.md has the knobs.
 bench: deps
 	$(call install_missing,$(BENCH_PACKAGES))
 	$(SWIFT) build -c release --product stepwise
+	$(SWIFT) build -c release --product stepwise-client-bench
 	Benchmarks/run.sh
+	Benchmarks/client.sh
 
 format:
 	$(SWIFT) format --in-place --recursive Package.swift Sources Tests Examples

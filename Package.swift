@@ -11,6 +11,8 @@ let package = Package(
         .executable(name: "example-poll-host", targets: ["ExamplePollHost"]),
         .executable(name: "example-game-loop", targets: ["ExampleGameLoop"]),
         .executable(name: "example-glib-host", targets: ["ExampleGLibHost"]),
+        // Benchmarks/client.sh's load program (`make bench`).
+        .executable(name: "stepwise-client-bench", targets: ["StepwiseClientBench"]),
     ],
     dependencies: [
         // The Swift server ecosystem's logging API: a `Logger` per server and client.
@@ -29,7 +31,7 @@ let package = Package(
 
         .target(name: "Reactor", dependencies: ["CLibev", "COpenSSL"]),
         .target(name: "HTTPCore", dependencies: ["Reactor", "CZlib"]),
-.target(
+        .target(
             name: "Stepwise",
             dependencies: ["Reactor", "HTTPCore", .product(name: "Logging", package: "swift-log")]),
         // The demo server's static-file logic (sans-IO planner), tested on its own.
@@ -45,6 +47,8 @@ let package = Package(
         .executableTarget(name: "ExampleGameLoop", dependencies: ["Stepwise"], path: "Examples/GameLoop"),
         .executableTarget(
             name: "ExampleGLibHost", dependencies: ["Stepwise", "CGLib"], path: "Examples/GLibHost"),
+        .executableTarget(
+            name: "StepwiseClientBench", dependencies: ["Stepwise"], path: "Benchmarks/ClientBench"),
 
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CLibev"]),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),

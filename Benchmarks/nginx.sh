@@ -2,6 +2,7 @@
 # The reference server of the benchmark: nginx serving GET /hello -> "Hello, World!" (13 bytes,
 # text/plain) on 127.0.0.1:PORT, one worker, no access log, keep-alive, every file it writes
 # (config, pid, temp dirs, error log) inside DIR, so it runs without root and beside a system nginx.
+# GET /nginx_status is its stub_status (connections accepted, requests handled).
 #
 #   Benchmarks/nginx.sh PORT DIR
 #
@@ -58,6 +59,11 @@ http {
         location /hello {
             default_type text/plain;
             return 200 "Hello, World!";
+        }
+
+        # Connections accepted and requests handled so far (client.sh checks reuse with it).
+        location = /nginx_status {
+            stub_status;
         }
     }
 }
