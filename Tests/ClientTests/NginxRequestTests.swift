@@ -170,10 +170,11 @@ final class NginxRequestTests: XCTestCase {
         // The first request takes the zone's one slot a minute; the next waits for a minute.
         XCTAssertEqual(try Request(uri: nginx.url("/held/a.txt")).fetch(on: reactor, timeout: 5).text, "held")
 
-        for path in ["/held/a.txt", "/slow/big.bin"] {
+        for (path, phase) in [("/held/a.txt", "response head read"), ("/slow/big.bin", "response body read")] {
             let started = MonotonicClock.seconds()
             XCTAssertThrowsError(try Request(uri: nginx.url(path)).fetch(on: reactor, timeout: 0.4), path) { error in
-                guard case ReactorError.timedOut = error else { return XCTFail("\(path): \(error)") }
+                guard case SocketError.timedOut(_, let named, _) = error else { return XCTFail("\(path): \(error)") }
+                XCTAssertEqual(named, phase, path)
             }
             let elapsed = MonotonicClock.seconds() - started
             XCTAssertGreaterThanOrEqual(elapsed, 0.39, path)
