@@ -60,7 +60,7 @@ extension StreamSocket {
 
     /// The server name a client verifies, else the peer's address: who error messages name.
     private func peerDescription(for role: TLSEngine.Role) -> String {
-        if case .client(let serverName?) = role { return serverName }
+        if case .client(let serverName?, _) = role { return serverName }
         return peername().description
     }
 

@@ -16,9 +16,10 @@ internal import COpenSSL
 /// Not thread-safe: use one engine from one thread at a time. Failures never crash; they throw `TLSError`.
 public final class TLSEngine {
     public enum Role: Sendable, Hashable {
-        /// `serverName` is sent as SNI (unless it is an IP literal) and, when the context verifies, checked
-        /// against the certificate: DNS SANs for names, IP SANs for IPv4/IPv6 literals (`[::1]` allowed).
-        case client(serverName: String?)
+        /// `serverName` is sent as SNI (unless it is an IP literal or `sendsSNI` is false) and, when the
+        /// context verifies, checked against the certificate: DNS SANs for names, IP SANs for IPv4/IPv6
+        /// literals (`[::1]` allowed). Not sending SNI never turns the check off.
+        case client(serverName: String?, sendsSNI: Bool = true)
         case server
     }
 
@@ -56,9 +57,9 @@ public final class TLSEngine {
         switch role {
         case .server:
             SSL_set_accept_state(ssl)
-        case .client(let serverName):
+        case .client(let serverName, let sendsSNI):
             SSL_set_connect_state(ssl)
-            if let serverName { try configureClient(for: TLSHostname(serverName)) }
+            if let serverName { try configureClient(for: TLSHostname(serverName), sendsSNI: sendsSNI) }
         }
     }
 
@@ -66,11 +67,11 @@ public final class TLSEngine {
         SSL_free(ssl)
     }
 
-    private func configureClient(for host: TLSHostname) throws {
+    private func configureClient(for host: TLSHostname, sendsSNI: Bool) throws {
         let verifies = SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER != 0
         switch host {
         case .dns(let name):
-            guard cossl_set_tlsext_host_name(ssl, name) == 1 else {
+            guard !sendsSNI || cossl_set_tlsext_host_name(ssl, name) == 1 else {
                 throw TLSErrorQueue.error(.configuration, "cannot set SNI \(name)")
             }
             if verifies {

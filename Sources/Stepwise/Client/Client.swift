@@ -39,7 +39,9 @@ public enum Client {
             if options.tls {
                 let context = try options.tlsContext ?? defaultContext()
                 let info = try await socket.startTLS(
-                    context: context, role: .client(serverName: serverName(options)), timeout: timeout)
+                    context: context,
+                    role: .client(serverName: serverName(options), sendsSNI: options.serverName != .disabled),
+                    timeout: timeout)
                 switch info.alpn {
                 case nil, "http/1.1", "http/1.0": break
                 case let other?:
@@ -60,11 +62,12 @@ public enum Client {
         }
     }
 
+    /// The name the certificate is checked against (and, unless disabled, sent as SNI): the
+    /// given name, else the host. `.disabled` only stops SNI; verification still names the host.
     static func serverName(_ options: ClientOptions) -> String? {
         switch options.serverName {
-        case .disabled: return nil
         case .named(let name): return name
-        case .automatic: return options.host
+        case .automatic, .disabled: return options.host
         }
     }
 

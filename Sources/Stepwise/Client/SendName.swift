@@ -6,7 +6,8 @@ public enum SendName: Sendable, Hashable {
     case automatic
     /// This name, whatever the host (for example when connecting to an address but verifying a name).
     case named(String)
-    /// No SNI at all.
+    /// No SNI at all (lua-http's `sendname = false`). The certificate is still checked against
+    /// the host: not naming the server is not a reason to accept any certificate.
     case disabled
 
     /// The name to send when connecting to `host`, or nil for none.
