@@ -42,6 +42,9 @@ struct Get: ParsableCommand {
             try fetch()
         } catch let error as ExitCode {
             throw error
+        } catch RequestError.tooManyRedirects {
+            writeStderr("stepwise: maximum redirects (\(maxRedirs)) exceeded\n")
+            throw ExitCode(1)
         } catch {
             writeStderr("stepwise: \(error)\n")
             throw ExitCode(1)

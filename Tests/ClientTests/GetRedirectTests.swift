@@ -42,7 +42,7 @@ final class GetRedirectTests: XCTestCase {
         let tooFew = try stepwise(["get", "-L", "--max-redirs", "2", url])
         XCTAssertEqual(tooFew.status, 1)
         XCTAssertEqual(tooFew.stdout, "")
-        XCTAssertEqual(tooFew.stderr, "stepwise: maximum redirects exceeded\n")
+        XCTAssertEqual(tooFew.stderr, "stepwise: maximum redirects (2) exceeded\n")
         XCTAssertEqual(paths.withLock { $0 }, ["/r/3", "/r/2", "/r/1"], "two redirects followed, the third refused")
     }
 

@@ -37,9 +37,9 @@ extension Request {
             }
             let status = headers.first(":status").flatMap { Int($0) } ?? 0
             if request.followRedirects, (300..<400).contains(status), status != 304, headers.has("location") {
-                let next = try request.handleRedirect(headers)
+                // The 3xx's stream is done with whether the redirect is followed or refused.
                 stream.shutdown()
-                request = next
+                request = try request.handleRedirect(headers)
                 continue
             }
             return request.decoded(headers, stream)
