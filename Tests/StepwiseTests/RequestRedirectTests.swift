@@ -271,13 +271,29 @@ final class RequestRedirectTests: XCTestCase {
     func testRedirectErrors() throws {
         let request = try Request(uri: "http://example.com/a")
         assertThrows(try request.handleRedirect(response("302", nil)), .missingLocation)
-        assertThrows(try redirect(request, to: "/a b"), .invalidLocation(.invalidCharacter(0x20, in: .path)))
+        assertThrows(try redirect(request, to: "/a\u{1}b"), .invalidLocation(.invalidCharacter(0x01, in: .path)))
+        assertThrows(try redirect(request, to: "/a\r\nx: y"), .invalidLocation(.invalidCharacter(0x0D, in: .path)))
         assertThrows(try redirect(request, to: "http://[::1/"), .invalidLocation(.invalidHost("[::1")))
         assertThrows(try redirect(request, to: "ftp://example.com/file"), .unsupportedScheme("ftp"))
         assertThrows(try redirect(request, to: "mailto:someone@example.com"), .unsupportedScheme("mailto"))
         assertThrows(try redirect(request, to: "http:///nohost"), .missingHost)
         request.headers.setPath("/bad path")
         assertThrows(try redirect(request, to: "/x"), .invalidTarget(.invalidCharacter(0x20, in: .path)))
+    }
+
+    /// Locations real servers send that RFC 3986 does not allow are percent-encoded, as browsers
+    /// and curl do, instead of failing the redirect.
+    func testSloppyLocationsArePercentEncoded() throws {
+        let request = try Request(uri: "http://example.com/a")
+        XCTAssertEqual(
+            try redirect(request, to: "/list?a[]=1&a[]=2").headers.first(":path"), "/list?a%5B%5D=1&a%5B%5D=2")
+        XCTAssertEqual(try redirect(request, to: "/search?q=a b|c").headers.first(":path"), "/search?q=a%20b%7Cc")
+        XCTAssertEqual(try redirect(request, to: "/caf\u{E9}?100%").headers.first(":path"), "/caf%C3%A9?100%25")
+        let literal = try redirect(request, to: "http://[::1]:8080/x?y[0]=1")
+        XCTAssertEqual(literal.headers.first(":authority"), "[::1]:8080")
+        XCTAssertEqual(literal.headers.first(":path"), "/x?y%5B0%5D=1")
+        // Valid escapes are kept as they are.
+        XCTAssertEqual(try redirect(request, to: "/%7E x").headers.first(":path"), "/%7E%20x")
     }
 
     func testTheOriginalRequestIsNotChanged() throws {

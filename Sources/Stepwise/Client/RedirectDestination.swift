@@ -23,7 +23,12 @@ struct RedirectDestination {
         do throws(URIError) {
             uri = try URI.resolve(reference: location, against: base)
         } catch {
-            throw RequestError.invalidLocation(error)
+            // Real servers send `?a[]=1` and unescaped spaces: percent-encode them as browsers
+            // do, and refuse only what still does not parse (or holds control octets).
+            guard let repaired = URI.repairingReference(location),
+                let parsed = try? URI.resolve(reference: repaired, against: base)
+            else { throw RequestError.invalidLocation(error) }
+            uri = parsed
         }
         guard let tls = Request.usesTLS(scheme: uri.scheme) else {
             throw RequestError.unsupportedScheme(uri.scheme)
