@@ -22,7 +22,7 @@ final class HTTPConnectionTimeoutTests: XCTestCase {
         defer { listener.close() }
         let conn = try HTTPConnection(host: "127.0.0.1", port: listener.port)
         conn.setTimeouts(.init(write: 0.3))
-        assertFailsOnTime("flush: timed out") {
+        assertFailsOnTime("127.0.0.1:\(listener.port): timed out after 0.3 s during request body write") {
             try conn.request("PUT", "/", body: [UInt8](repeating: 0x77, count: 32 << 20))
         }
         conn.close()
@@ -34,12 +34,14 @@ final class HTTPConnectionTimeoutTests: XCTestCase {
         let conn = try HTTPConnection(host: "127.0.0.1", port: listener.port, timeout: 5)
         conn.setTimeout(0.3)
         XCTAssertEqual(conn.timeouts, .all(0.3))
-        assertFailsOnTime("flush: timed out") {
+        assertFailsOnTime("127.0.0.1:\(listener.port): timed out after 0.3 s during request body write") {
             try conn.request("PUT", "/", body: [UInt8](repeating: 0x77, count: 32 << 20))
         }
         conn.close()
         try conn.request("GET", "/")
-        assertFailsOnTime("getHeaders: timed out") { _ = try conn.getResponse() }
+        assertFailsOnTime("127.0.0.1:\(listener.port): timed out after 0.3 s during response head read") {
+            _ = try conn.getResponse()
+        }
         conn.close()
         conn.setTimeout(nil)
         XCTAssertEqual(conn.timeouts, .all(nil))

@@ -176,7 +176,7 @@ final class NginxHTTPConnectionTests: XCTestCase {
         try conn.request("GET", "/held/a.txt")
         let started = MonotonicClock.seconds()
         XCTAssertThrowsError(try conn.getResponse()) { error in
-            guard case ReactorError.timedOut = error else { return XCTFail("\(error)") }
+            guard case SocketError.timedOut(_, "response head read", 0.3) = error else { return XCTFail("\(error)") }
         }
         let elapsed = MonotonicClock.seconds() - started
         XCTAssertGreaterThanOrEqual(elapsed, 0.29)

@@ -125,17 +125,34 @@ public final class HTTPConnection: @unchecked Sendable {
             }
         }
         if expectContinue && hasBody && !fields.has("expect") { fields.append("expect", "100-continue") }
-        try await stream.writeHeaders(fields, endStream: !hasBody, timeout: timeouts.write)
+        let write = timeouts.write
+        try await during("request head write", seconds: write) {
+            try await stream.writeHeaders(fields, endStream: !hasBody, timeout: write)
+        }
         guard hasBody else { return }
         if expectContinue {
             guard try await waitForContinue(stream) else { return }
         }
-        if let body { try await stream.writeChunk(body, endStream: bodyStream == nil, timeout: timeouts.write) }
-        if let bodyStream {
-            while let piece = try bodyStream() {
-                try await stream.writeChunk(piece, endStream: false, timeout: timeouts.write)
+        try await during("request body write", seconds: write) {
+            if let body { try await stream.writeChunk(body, endStream: bodyStream == nil, timeout: write) }
+            if let bodyStream {
+                while let piece = try bodyStream() {
+                    try await stream.writeChunk(piece, endStream: false, timeout: write)
+                }
+                try await stream.writeChunk([], endStream: true, timeout: write)
             }
-            try await stream.writeChunk([], endStream: true, timeout: timeouts.write)
+        }
+    }
+
+    /// Runs one phase; a timeout in it says this connection's target, the phase and its limit
+    /// (`example.com:80: timed out after 5 s during response head read`), not the name of the
+    /// call that waited.
+    private func during<T>(_ phase: String, seconds: Double?, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch ReactorError.timedOut {
+            let target = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+            throw SocketError.timedOut(target: target, phase: phase, seconds: seconds ?? 0)
         }
     }
 
@@ -161,7 +178,11 @@ public final class HTTPConnection: @unchecked Sendable {
         var head = stream.prefetched
         stream.prefetched = nil
         while true {
-            if head == nil { head = try await stream.getHeaders(timeout: deadline.remaining("response headers")) }
+            if head == nil {
+                head = try await during("response head read", seconds: timeouts.read) {
+                    try await stream.getHeaders(timeout: deadline.remaining("response headers"))
+                }
+            }
             guard let headers = head else { throw HTTPStreamError.connectionClosed("before the response") }
             guard let statusText = headers.first(":status"), let status = Int(statusText) else {
                 throw HTTPStreamError.invalidHeaders("response without :status")
@@ -170,7 +191,9 @@ public final class HTTPConnection: @unchecked Sendable {
                 head = nil
                 continue
             }
-            let body = try await stream.getBodyAsBytes(timeout: deadline.remaining("response body"))
+            let body = try await during("response body read", seconds: timeouts.read) {
+                try await stream.getBodyAsBytes(timeout: deadline.remaining("response body"))
+            }
             stream.isResponseRead = true
             return HTTPResponse(status: status, headers: headers, body: body)
         }
