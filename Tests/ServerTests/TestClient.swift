@@ -157,12 +157,14 @@ final class TestClient {
 
     private func wait(for events: Int16, until deadline: Double) throws -> Bool {
         while true {
-            let left = deadline - MonotonicClock.seconds()
-            guard left > 0 else { return false }
+            // Polls once even past the deadline: what already arrived counts (a caller that saw
+            // the fd ready just at its deadline must not be told nothing came).
+            let left = max(0, deadline - MonotonicClock.seconds())
             var entry = pollfd(fd: fd, events: events, revents: 0)
             let ready = poll(&entry, 1, Int32((left * 1000).rounded(.up)))
             if ready > 0 { return true }
             if ready < 0 && errno != EINTR { throw TestError("poll: errno \(errno)") }
+            if ready == 0 && left == 0 { return false }
         }
     }
 
