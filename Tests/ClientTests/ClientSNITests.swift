@@ -10,23 +10,6 @@ final class ClientSNITests: XCTestCase {
         try await reply(stream, stream.checkTLS()?.serverName ?? "-")
     }
 
-    private func fetchServerName(_ options: ClientOptions) throws -> String {
-        let reactor = try Reactor()
-        return try reactor.run { () async throws -> String in
-            let connection = try await Client.connect(options, on: reactor, timeout: 5)
-            defer { connection.close() }
-            let stream = try XCTUnwrap(connection.newStream())
-            var headers = Headers()
-            headers.append(":method", "GET")
-            headers.append(":scheme", "https")
-            headers.append(":authority", "localhost")
-            headers.append(":path", "/")
-            try await stream.writeHeaders(headers, endStream: true, timeout: 5)
-            _ = try await stream.getHeaders(timeout: 5)
-            return try await stream.getBodyAsString(timeout: 5)
-        }
-    }
-
     func testDisabledSendsNoNameButStillVerifiesTheHost() throws {
         let certificate = try SelfSignedCertificate(hostname: "localhost")
         let server = try TestServer(
@@ -40,13 +23,13 @@ final class ClientSNITests: XCTestCase {
         options.tlsContext = try TLSContext.client(
             trustedCertificatesPEM: [certificate.certificatePEM], alpn: ["http/1.1"])
 
-        XCTAssertEqual(try fetchServerName(options), "localhost")
+        XCTAssertEqual(try getBodyOverClientConnect(options), "localhost")
         options.serverName = .disabled
-        XCTAssertEqual(try fetchServerName(options), "-", "no SNI when disabled")
+        XCTAssertEqual(try getBodyOverClientConnect(options), "-", "no SNI when disabled")
 
         // The same trusted certificate names localhost, not 127.0.0.1: refused with SNI off too.
         options.host = "127.0.0.1"
-        XCTAssertThrowsError(try fetchServerName(options)) { error in
+        XCTAssertThrowsError(try getBodyOverClientConnect(options)) { error in
             XCTAssertTrue("\(error)".contains("certificate verify failed"), "\(error)")
         }
     }

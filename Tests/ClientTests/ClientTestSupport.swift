@@ -181,3 +181,23 @@ func assertFailsOnTime(
     let elapsed = MonotonicClock.seconds() - started
     XCTAssertTrue(bounds.contains(elapsed), "failed after \(elapsed) s, not within \(bounds)", file: file, line: line)
 }
+
+// MARK: - One exchange over Client.connect
+
+/// Connects with `options`, sends `GET /` and returns the response body as text.
+func getBodyOverClientConnect(_ options: ClientOptions, authority: String = "localhost") throws -> String {
+    let reactor = try Reactor()
+    return try reactor.run { () async throws -> String in
+        let connection = try await Client.connect(options, on: reactor, timeout: 5)
+        defer { connection.close() }
+        guard let stream = connection.newStream() else { throw HTTPStreamError.connectionClosed("before a stream") }
+        var headers = Headers()
+        headers.append(":method", "GET")
+        headers.append(":scheme", options.tls ? "https" : "http")
+        headers.append(":authority", authority)
+        headers.append(":path", "/")
+        try await stream.writeHeaders(headers, endStream: true, timeout: 5)
+        _ = try await stream.getHeaders(timeout: 5)
+        return try await stream.getBodyAsString(timeout: 5)
+    }
+}
