@@ -109,6 +109,8 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     var headerTimerArmed = false
     /// `start()` was called: the streams own the socket, the low-level calls refuse to run.
     var started = false
+    /// This connection is its socket's `reader` (from `start()` until `takeSocket()`).
+    private var readsSocket = false
     /// The low-level calls' state, in a box made on their first use (most connections never
     /// make one).
     private var lowLevelBox: Box<H1LowLevelState>?
@@ -142,7 +144,10 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     }
 
     deinit {
+        // Both hold this connection unowned: neither may call it once it is gone (a socket kept
+        // alive by a pending flush can still report a failure).
         timer?.cancel()
+        if readsSocket { socket.reader = nil }
     }
 
     private func makeParser() -> HTTP1Parser {
@@ -163,6 +168,7 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     public func start() {
         started = true
         socket.reader = self
+        readsSocket = true
         updateReadInterest()
         if type == .server { processInput() }
     }
@@ -216,6 +222,7 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         timer?.cancel()
         timer = nil
         socket.reader = nil
+        readsSocket = false
         socket.readInterest = false
         let onClose = self.onClose
         self.onClose = nil
