@@ -217,9 +217,8 @@ extension H1Connection {
     private func lowLevelWrite(_ call: String, _ write: (inout [UInt8]) throws -> Void) throws {
         if let refusal = lowLevelRefusal(call) { throw refusal }
         if let failure = socket.failure { throw HTTPStreamError.socket(failure) }
-        var bytes: [UInt8] = []
-        try write(&bytes)
-        socket.write(bytes)
+        // Straight into the socket's queue; what a throwing `write` appended is taken back.
+        try socket.write(serializing: write)
     }
 
     private func lowLevelFlush(_ timeout: Double?) async throws {

@@ -151,7 +151,7 @@ public final class HTTPConnection: @unchecked Sendable {
         do {
             return try await body()
         } catch ReactorError.timedOut {
-            let target = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+            let target = HTTPUtil.authority(host: host, port: Int(port), scheme: nil)
             throw SocketError.timedOut(target: target, phase: phase, seconds: seconds ?? 0)
         }
     }

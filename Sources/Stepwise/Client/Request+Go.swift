@@ -222,7 +222,7 @@ extension Request {
         do {
             return try await body()
         } catch ReactorError.timedOut(let phase) {
-            let target = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+            let target = HTTPUtil.authority(host: host, port: port, scheme: nil)
             throw SocketError.timedOut(target: target, phase: phase, seconds: seconds ?? 0)
         } catch SocketError.timedOut(let target, let phase, _) {
             throw SocketError.timedOut(target: target, phase: phase, seconds: seconds ?? 0)
