@@ -8,6 +8,9 @@ final class DemoSite: Sendable {
     let maxBody: Int
     let log: RequestLog?
     static let hello = Array("Hello, World!".utf8)
+    /// `/hello`'s response head, built once: `Headers` is a copy-on-write value, so every
+    /// response shares it.
+    static let helloHeaders = responseHeaders(status: 200, bodyCount: hello.count)
 
     init(root: String, maxBody: Int, log: RequestLog?) {
         self.root = root
@@ -22,18 +25,19 @@ final class DemoSite: Sendable {
             stream.shutdown()
             return
         }
-        let started = MonotonicClock.nanoseconds()
+        // The clock is read only for the log.
+        let started = log == nil ? 0 : MonotonicClock.nanoseconds()
         let path = head.path ?? "/"
         let method = head.method ?? "GET"
-        let route = path[..<(path.firstIndex(of: "?") ?? path.endIndex)]
-        switch route {
+        let route = path.utf8[..<(path.utf8.firstIndex(of: UInt8(ascii: "?")) ?? path.utf8.endIndex)]
+        switch Substring(route) {
         case "/hello":
             guard method == "GET" || method == "HEAD" else {
                 respond(
                     stream, head, status: 405, body: "only GET and HEAD\n", extra: [("allow", "GET, HEAD")], started)
                 return
             }
-            respond(stream, head, status: 200, body: DemoSite.hello, started)
+            respond(stream, head, status: 200, headers: DemoSite.helloHeaders, body: DemoSite.hello, started)
         case "/echo":
             stream.reactor.spawn { await self.echo(stream, head, started) }
         default:
@@ -95,13 +99,26 @@ final class DemoSite: Sendable {
         _ stream: any HTTPStream, _ head: HTTP1MessageHead, status: Int, body: [UInt8],
         extra: [(String, String)] = [], _ started: UInt64
     ) {
+        let headers = Self.responseHeaders(status: status, bodyCount: body.count, extra: extra)
+        respond(stream, head, status: status, headers: headers, body: body, started)
+    }
+
+    /// `:status`, a text/plain `content-type` unless `extra` has one, `extra`, `content-length`.
+    static func responseHeaders(status: Int, bodyCount: Int, extra: [(String, String)] = []) -> Headers {
         var headers = Headers(capacity: 4 + extra.count)
         headers.append(":status", String(status))
         if !extra.contains(where: { $0.0 == "content-type" }) {
             headers.append("content-type", "text/plain; charset=utf-8")
         }
         for (name, value) in extra { headers.append(name, value) }
-        headers.append("content-length", String(body.count))
+        headers.append("content-length", String(bodyCount))
+        return headers
+    }
+
+    func respond(
+        _ stream: any HTTPStream, _ head: HTTP1MessageHead, status: Int, headers: Headers, body: [UInt8],
+        _ started: UInt64
+    ) {
         do {
             try stream.writeHeaders(headers, endStream: body.isEmpty)
             if !body.isEmpty { try stream.writeChunk(body, endStream: true) }
