@@ -14,21 +14,21 @@ public final class IOWatcher {
     private weak var reactor: Reactor?
     private let loop: OpaquePointer
     private let watcher: UnsafeMutablePointer<ev_io>
-    private var handler: (PollEvents) -> Void
+    @exclusivity(unchecked) private var handler: (PollEvents) -> Void
     /// Handles readiness instead of `handler` (sockets: no closure context per watcher). The
     /// target owns the watcher and cancels it before it goes away.
-    private unowned(safe) var target: (any IOWatcherTarget)?
-    private var libevActive = false
+    @exclusivity(unchecked) private unowned(safe) var target: (any IOWatcherTarget)?
+    @exclusivity(unchecked) private var libevActive = false
     /// Internal watchers (the inbox, the timerfd) do not keep `Reactor.empty()` false.
     let isInternal: Bool
 
     /// What the handler wants to hear about (`.read`, `.write`; `.priority` is not supported by
     /// libev and is ignored).
-    public var events: PollEvents {
+    @exclusivity(unchecked) public var events: PollEvents {
         didSet { if events != oldValue { apply() } }
     }
 
-    public private(set) var isCancelled = false
+    @exclusivity(unchecked) public private(set) var isCancelled = false
 
     init(
         reactor: Reactor, fd: Int32, events: PollEvents, isInternal: Bool,

@@ -19,7 +19,7 @@ public enum MonotonicClock {
     /// `seconds` from now, as a deadline in nanoseconds; negative values mean "now", `infinity`
     /// saturates.
     @inline(__always)
-    static func deadline(after seconds: Double, from now: UInt64) -> UInt64 {
+    public static func deadline(after seconds: Double, from now: UInt64) -> UInt64 {
         guard seconds > 0 else { return now }
         guard seconds < 1e9 else { return UInt64.max }
         return now &+ UInt64(seconds * 1e9)

@@ -23,7 +23,7 @@ private let forkCallback: evshim_fork_cb = { _, watcher, _ in
 /// libev rebuilds its epoll instance after `afterFork()` and sometimes on its own.
 public final class Reactor: @unchecked Sendable {
     let loop: OpaquePointer
-    private var backendFD: Int32
+    @exclusivity(unchecked) private var backendFD: Int32
     /// Bumped each time libev rebuilt its epoll instance (the fd number often stays the same, but
     /// a host's registration of the old instance is dead).
     public private(set) var pollfdGeneration = 0
@@ -33,31 +33,31 @@ public final class Reactor: @unchecked Sendable {
     fileprivate(set) var backendMayHaveChanged = false
 
     /// Watchers were started, stopped or changed since libev last synchronised its epoll set.
-    private var fdChangesPending = false
-    private var isStepping = false
+    @exclusivity(unchecked) private var fdChangesPending = false
+    @exclusivity(unchecked) private var isStepping = false
     private let stopRequested = Atomic<Bool>(false)
-    private var activeWatchers: [ObjectIdentifier: IOWatcher] = [:]
-    private var userWatcherCount = 0
-    private var timers = TimerHeap()
-    private var deferred: [() -> Void] = []
+    @exclusivity(unchecked) private var activeWatchers: [ObjectIdentifier: IOWatcher] = [:]
+    @exclusivity(unchecked) private var userWatcherCount = 0
+    @exclusivity(unchecked) private var timers = TimerHeap()
+    @exclusivity(unchecked) private var deferred: [() -> Void] = []
     /// The batch being run (swapped with `deferred`, so neither array is reallocated per step).
-    private var running: [() -> Void] = []
+    @exclusivity(unchecked) private var running: [() -> Void] = []
     /// Sockets with output to hand to the kernel at the end of this step (no closure each).
-    private var flushes: [StreamSocket] = []
-    private var flushing: [StreamSocket] = []
+    @exclusivity(unchecked) private var flushes: [StreamSocket] = []
+    @exclusivity(unchecked) private var flushing: [StreamSocket] = []
     private let inbox: ReactorInbox
-    private var inboxWatcher: IOWatcher?
+    @exclusivity(unchecked) private var inboxWatcher: IOWatcher?
     private let guardTimer: UnsafeMutablePointer<ev_timer>
     private let forkWatcher: UnsafeMutablePointer<ev_fork>
-    var liveTasks = 0
+    @exclusivity(unchecked) var liveTasks = 0
 
     private let owner: Atomic<UInt>
-    private var hasStepped = false
+    @exclusivity(unchecked) private var hasStepped = false
     private let fdOnly = Atomic<Bool>(false)
-    private var timerFD: TimerFD?
+    @exclusivity(unchecked) private var timerFD: TimerFD?
     /// Where sockets with no input buffer of their own read (one per reactor: only its thread
     /// reads), so an idle connection needs no receive buffer; allocated on first use.
-    private var receiveScratch: UnsafeMutableRawBufferPointer?
+    @exclusivity(unchecked) private var receiveScratch: UnsafeMutableRawBufferPointer?
     static let receiveScratchSize = 64 * 1024
 
     /// Most rounds of "run what became ready" one step makes before it returns with
@@ -399,10 +399,10 @@ public final class Reactor: @unchecked Sendable {
         timers.remove(timer)
     }
 
-    func reschedule(_ timer: ReactorTimer, after seconds: Double) {
+    func reschedule(_ timer: ReactorTimer, at deadline: UInt64) {
         assertOnReactorThread()
         timers.remove(timer)
-        timer.deadline = MonotonicClock.deadline(after: seconds, from: MonotonicClock.nanoseconds())
+        timer.deadline = deadline
         insert(timer)
     }
 

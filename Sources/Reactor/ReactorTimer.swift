@@ -5,9 +5,9 @@ public final class ReactorTimer {
     private let action: Action
     /// Seconds between firings, or 0 for a one-shot timer.
     public let interval: Double
-    var deadline: UInt64
-    var sequence: UInt64 = 0
-    var heapIndex: Int?
+    @exclusivity(unchecked) var deadline: UInt64
+    @exclusivity(unchecked) var sequence: UInt64 = 0
+    @exclusivity(unchecked) var heapIndex: Int?
 
     /// A closure, or an owner told through `ReactorTimerTarget` (no closure context per timer).
     enum Action {
@@ -46,8 +46,17 @@ public final class ReactorTimer {
 
     /// Moves the deadline to `seconds` from now (and schedules the timer again if it fired).
     public func reschedule(after seconds: Double) {
-        reactor?.reschedule(self, after: seconds)
+        reschedule(at: MonotonicClock.deadline(after: seconds, from: MonotonicClock.nanoseconds()))
     }
+
+    /// Moves the deadline to `deadline` (`MonotonicClock` nanoseconds), scheduling the timer
+    /// again if it fired or was cancelled.
+    public func reschedule(at deadline: UInt64) {
+        reactor?.reschedule(self, at: deadline)
+    }
+
+    /// When the timer fires (`MonotonicClock` nanoseconds), or nil when it is not scheduled.
+    public var scheduledDeadline: UInt64? { isScheduled ? deadline : nil }
 }
 
 /// Told when its timers fire: for objects that own a timer for their whole life (a connection's

@@ -25,7 +25,7 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     public let context: H1ConnectionContext
     public var options: H1ConnectionOptions { context.options }
     /// Hears about streams, closes and rejected requests before the closures below.
-    public weak var delegate: (any H1ConnectionDelegate)?
+    @exclusivity(unchecked) public weak var delegate: (any H1ConnectionDelegate)?
 
     /// Server: called with each new request's stream, on the reactor's thread. When nil, streams
     /// queue for `nextIncomingStream(timeout:)`.
@@ -51,7 +51,7 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
 
     /// The closures above, in a box made when the first is set: a server's connections use the
     /// shared `delegate` and carry none (64 bytes each).
-    private var callbacks: Callbacks?
+    @exclusivity(unchecked) private var callbacks: Callbacks?
     private final class Callbacks {
         var onStream: ((H1Stream) -> Void)?
         var onIdle: ((H1Connection) -> Void)?
@@ -67,23 +67,25 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
 
     /// The parser lives in a box that an idle server connection drops (about 350 bytes per idle
     /// keep-alive connection); the next request's first octets make a fresh one.
-    private var parserBox: Box<HTTP1Parser>?
+    @exclusivity(unchecked) private var parserBox: Box<HTTP1Parser>?
     var parser: HTTP1Parser {
         get { parserBox?.value ?? makeParser() }
         _modify {
-            if parserBox == nil { parserBox = Box(makeParser()) }
+            if parserBox == nil {
+                parserBox = context.takeParser(role: type, scheme: parserScheme, make: makeParser)
+            }
             yield &parserBox!.value
         }
     }
     /// Server: whether the socket is TLS (the `:scheme` of requests).
     private let isSecure: Bool
     /// Server: the exchange in progress (its request being read or its response being written).
-    var current: H1Stream?
+    @exclusivity(unchecked) var current: H1Stream?
     /// Server: streams waiting for `nextIncomingStream`.
-    var incoming: [H1Stream] = []
-    private var incomingWaiters: [Suspension<H1Stream?>] = []
+    @exclusivity(unchecked) var incoming: [H1Stream] = []
+    @exclusivity(unchecked) private var incomingWaiters: [Suspension<H1Stream?>] = []
     /// Client: streams whose responses are expected, in request order.
-    var pipeline: [H1Stream] = []
+    @exclusivity(unchecked) var pipeline: [H1Stream] = []
 
     enum Phase: Equatable {
         /// Serving: more exchanges may follow.
@@ -96,24 +98,26 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         case lingering
         case closed
     }
-    var phase: Phase = .open
+    @exclusivity(unchecked) var phase: Phase = .open
     /// The peer may not send more after an error; no more parsing.
-    var inputStopped = false
-    private var timer: ReactorTimer?
+    @exclusivity(unchecked) var inputStopped = false
+    @exclusivity(unchecked) private var timer: ReactorTimer?
     enum TimerPurpose { case idle, headerRead, linger }
-    private var timerPurpose: TimerPurpose?
-    private var isProcessing = false
-    private var processAgain = false
-    var drainedBytes = 0
+    @exclusivity(unchecked) private var timerPurpose: TimerPurpose?
+    /// When `timerPurpose` is due (`MonotonicClock` nanoseconds); see `arm`.
+    @exclusivity(unchecked) private var timerDeadline: UInt64 = 0
+    @exclusivity(unchecked) private var isProcessing = false
+    @exclusivity(unchecked) private var processAgain = false
+    @exclusivity(unchecked) var drainedBytes = 0
     /// Server: the header-read timer runs for the request head arriving now.
-    var headerTimerArmed = false
+    @exclusivity(unchecked) var headerTimerArmed = false
     /// `start()` was called: the streams own the socket, the low-level calls refuse to run.
-    var started = false
+    @exclusivity(unchecked) var started = false
     /// This connection is its socket's `reader` (from `start()` until `takeSocket()`).
-    private var readsSocket = false
+    @exclusivity(unchecked) private var readsSocket = false
     /// The low-level calls' state, in a box made on their first use (most connections never
     /// make one).
-    private var lowLevelBox: Box<H1LowLevelState>?
+    @exclusivity(unchecked) private var lowLevelBox: Box<H1LowLevelState>?
     var lowLevel: H1LowLevelState {
         get { lowLevelBox?.value ?? makeLowLevelState() }
         _modify {
@@ -152,8 +156,13 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
 
     private func makeParser() -> HTTP1Parser {
         var parser = HTTP1Parser(role: type, limits: options.limits)
-        if type == .server { parser.scheme = isSecure ? "https" : "http" }
+        parser.scheme = parserScheme
         return parser
+    }
+
+    /// The `:scheme` a server's parser gives requests.
+    private var parserScheme: String? {
+        type == .server ? (isSecure ? "https" : "http") : nil
     }
 
     /// Whether a parser is allocated (an idle server connection drops it).
@@ -161,7 +170,9 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
 
     /// Drops the parser while it holds nothing (see `parserBox`).
     func releaseParserIfFresh() {
-        if parserBox?.value.isFresh == true { parserBox = nil }
+        guard let box = parserBox, box.value.isFresh else { return }
+        parserBox = nil
+        context.recycle(box)
     }
 
     /// Starts reading (server: waiting for the first request).
@@ -403,28 +414,44 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
 
     // MARK: - Timers
 
+    // The timer is re-armed lazily, as nginx and libev's `ev_timer_again` idiom do: every request
+    // moves the idle deadline later, and moving a timer in the reactor's heap each time (and
+    // cancelling it while the request runs) cost more than the rest of the timer work together.
+    // So `timerDeadline` is the truth and the heap timer may be due earlier: when it fires early
+    // it is moved to `timerDeadline`; when nothing is armed it fires into nothing.
+
     func arm(_ purpose: TimerPurpose, after seconds: Double?) {
         guard let seconds else {
-            disarm()
+            // No timeout at all: nothing may stay in the reactor's heap (`Reactor.empty()`).
+            timerPurpose = nil
+            timer?.cancel()
             return
         }
         timerPurpose = purpose
+        let deadline = MonotonicClock.deadline(after: seconds, from: MonotonicClock.nanoseconds())
+        timerDeadline = deadline
         if let timer {
-            timer.reschedule(after: seconds)
+            if let due = timer.scheduledDeadline, due <= deadline { return }
+            timer.reschedule(at: deadline)
         } else {
             // The connection is the timer's target (no closure per connection); deinit cancels it.
             timer = reactor.schedule(after: seconds, target: self)
         }
     }
 
+    /// Nothing is due; the heap timer, if any, fires into nothing (at the latest after the
+    /// last timeout armed).
     func disarm() {
         timerPurpose = nil
-        timer?.cancel()
     }
 
     /// The connection's own timer fired (`ReactorTimerTarget`; not for callers).
     public func timerFired(_ timer: ReactorTimer) {
         guard timer === self.timer, let purpose = timerPurpose else { return }
+        if MonotonicClock.nanoseconds() < timerDeadline {
+            timer.reschedule(at: timerDeadline)
+            return
+        }
         timerPurpose = nil
         switch purpose {
         case .idle, .linger:
@@ -479,6 +506,6 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
 /// A value on the heap, so that a class can keep a large, rarely needed value out of its own
 /// size and drop it when unused.
 final class Box<Value> {
-    var value: Value
+    @exclusivity(unchecked) var value: Value
     init(_ value: Value) { self.value = value }
 }

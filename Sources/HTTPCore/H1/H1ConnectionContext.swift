@@ -6,10 +6,33 @@
 public final class H1ConnectionContext: @unchecked Sendable {
     public let options: H1ConnectionOptions
     /// The IMF-fixdate of the current second, formatted at most once a second for all of them.
-    var dateCache = HTTPDateCache()
+    @exclusivity(unchecked) var dateCache = HTTPDateCache()
+    /// Parsers that idle connections gave back (fresh: nothing of a next message seen), for the
+    /// next connection whose request starts: an idle connection holds none, and a busy server
+    /// does not make and free one per request.
+    @exclusivity(unchecked) private var spareParsers: [Box<HTTP1Parser>] = []
+    /// At most this many spares are kept (about 350 bytes each).
+    static let maximumSpareParsers = 256
 
     public init(options: H1ConnectionOptions = H1ConnectionOptions()) {
         self.options = options
+    }
+
+    /// A fresh parser for `role`: a spare if there is one, else a new one from `make`.
+    func takeParser(role: HTTP1Role, scheme: String?, make: () -> HTTP1Parser) -> Box<HTTP1Parser> {
+        if let spare = spareParsers.popLast() {
+            if spare.value.role == role {
+                spare.value.scheme = scheme
+                return spare
+            }
+            spareParsers.append(spare)
+        }
+        return Box(make())
+    }
+
+    /// Keeps a parser that `HTTP1Parser.isFresh` says is as good as new.
+    func recycle(_ parser: Box<HTTP1Parser>) {
+        if spareParsers.count < Self.maximumSpareParsers { spareParsers.append(parser) }
     }
 }
 

@@ -15,28 +15,28 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
     /// The request head as received (server) or nil (client).
     public let requestHead: HTTP1MessageHead?
     /// The peer's HTTP version, once its head arrived.
-    public internal(set) var peerVersion: HTTP1Version?
+    @exclusivity(unchecked) public internal(set) var peerVersion: HTTP1Version?
 
-    var inbound = H1InboundQueue()
-    var outbound = H1OutboundMessage()
-    private var waiters: [(id: Int, resume: () -> Void)] = []
-    private var nextWaiterID = 0
+    @exclusivity(unchecked) var inbound = H1InboundQueue()
+    @exclusivity(unchecked) var outbound = H1OutboundMessage()
+    @exclusivity(unchecked) private var waiters: [(id: Int, resume: () -> Void)] = []
+    @exclusivity(unchecked) private var nextWaiterID = 0
 
     /// Server: the request asked for `100 Continue` (RFC 9110 §10.1.1) and none was sent yet.
-    var awaitsContinue = false
+    @exclusivity(unchecked) var awaitsContinue = false
     /// Server: the handler gave up on the request body; the connection discards what is left.
-    var isDiscardingBody = false
+    @exclusivity(unchecked) var isDiscardingBody = false
     /// Server: why reading the request failed, if it did (answered on `shutdown`).
-    var readFailure: HTTPStreamError?
+    @exclusivity(unchecked) var readFailure: HTTPStreamError?
     /// Client: the method of the request (for the response's framing).
-    var requestMethod: String?
-    private(set) var isShutDown = false
+    @exclusivity(unchecked) var requestMethod: String?
+    @exclusivity(unchecked) private(set) var isShutDown = false
     /// Client helpers: a response head read ahead (by a 100-continue wait), and whether the
     /// response was read to its end.
-    public var prefetched: Headers?
-    public var isResponseRead = false
+    @exclusivity(unchecked) public var prefetched: Headers?
+    @exclusivity(unchecked) public var isResponseRead = false
     /// Decodes a request body sent with a gzip or deflate transfer coding.
-    var transferDecoder: Inflater?
+    @exclusivity(unchecked) var transferDecoder: Inflater?
 
     init(connection: H1Connection, requestHead: HTTP1MessageHead?) {
         self.connection = connection
