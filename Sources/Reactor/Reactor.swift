@@ -57,7 +57,7 @@ public final class Reactor: @unchecked Sendable {
     @exclusivity(unchecked) private var timerFD: TimerFD?
     /// Where sockets with no input buffer of their own read (one per reactor: only its thread
     /// reads), so an idle connection needs no receive buffer; allocated on first use.
-    @exclusivity(unchecked) private var receiveScratch: UnsafeMutableRawBufferPointer?
+    @exclusivity(unchecked) private var receiveScratch: ByteStorage?
     static let receiveScratchSize = 64 * 1024
 
     /// Most rounds of "run what became ready" one step makes before it returns with
@@ -103,15 +103,16 @@ public final class Reactor: @unchecked Sendable {
         ev_loop_destroy(loop)
         guardTimer.deallocate()
         forkWatcher.deallocate()
-        receiveScratch?.deallocate()
     }
 
-    /// The shared receive buffer (see `receiveScratch`).
-    func withReceiveScratch<R>(_ body: (UnsafeMutableRawBufferPointer) -> R) -> R {
-        if let receiveScratch { return body(receiveScratch) }
-        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: Reactor.receiveScratchSize, alignment: 16)
-        receiveScratch = scratch
-        return body(scratch)
+    /// The shared receive buffer (see `receiveScratch`), held by nobody else: a socket's input
+    /// may borrow it while its reader runs (`ByteBuffer(borrowing:count:)`); one that keeps a
+    /// copy of that input keeps the old storage, and the reactor makes a new one.
+    func unsharedReceiveScratch() -> ByteStorage {
+        if receiveScratch == nil || !isKnownUniquelyReferenced(&receiveScratch) {
+            receiveScratch = ByteStorage(capacity: Reactor.receiveScratchSize)
+        }
+        return receiveScratch!
     }
 
     // MARK: Pollable

@@ -112,7 +112,8 @@ extension H1Connection {
     /// once per head so that trickling octets cannot extend it.
     private func waitForMoreRequestInput() {
         guard current == nil && phase == .open else { return }
-        if parser.isIdle && socket.input.isEmpty {
+        // A dropped parser is idle (reading `parser` would build one to ask).
+        if parserIsIdle && socket.input.isEmpty {
             // Between requests the connection keeps no receive buffer: idle keep-alive
             // connections cost a few hundred bytes, not the 16 KiB a read needs.
             socket.input.releaseStorageIfEmpty()

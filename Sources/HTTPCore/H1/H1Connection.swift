@@ -167,6 +167,8 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
 
     /// Whether a parser is allocated (an idle server connection drops it).
     var hasParser: Bool { parserBox != nil }
+    /// Between messages (true without a parser).
+    var parserIsIdle: Bool { parserBox?.value.isIdle ?? true }
 
     /// Drops the parser while it holds nothing (see `parserBox`).
     func releaseParserIfFresh() {

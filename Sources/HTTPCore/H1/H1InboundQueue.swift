@@ -2,6 +2,9 @@
 /// final heads, then trailers), body chunks, the end of the message or an error. A value type;
 /// the stream owns it and the connection fills it.
 struct H1InboundQueue {
+    /// The oldest header block not taken, when no other waits: a request's head is the only one
+    /// of most streams, and it needs no array.
+    private var firstHeaderBlock: Headers?
     private var headerBlocks: [Headers] = []
     private var headerBlocksTaken = 0
     private var chunks: [[UInt8]] = []
@@ -15,7 +18,13 @@ struct H1InboundQueue {
     /// Reading failed; reported once the queued data is taken.
     private(set) var error: HTTPStreamError?
 
-    mutating func appendHeaders(_ headers: Headers) { headerBlocks.append(headers) }
+    mutating func appendHeaders(_ headers: Headers) {
+        if firstHeaderBlock == nil && headerBlocksTaken == headerBlocks.count {
+            firstHeaderBlock = headers
+        } else {
+            headerBlocks.append(headers)
+        }
+    }
 
     mutating func appendBody(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
@@ -44,6 +53,10 @@ struct H1InboundQueue {
 
     /// The next header block, `.some(nil)` when none will come, nil to wait.
     mutating func takeHeaders() throws(HTTPStreamError) -> Headers?? {
+        if let first = firstHeaderBlock {
+            firstHeaderBlock = nil
+            return .some(first)
+        }
         if headerBlocksTaken < headerBlocks.count {
             defer {
                 headerBlocksTaken += 1

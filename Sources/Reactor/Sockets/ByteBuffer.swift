@@ -148,8 +148,34 @@ public struct ByteBuffer: Sendable {
     }
 }
 
+extension ByteBuffer {
+    /// A buffer whose readable bytes are the first `count` bytes of `storage`, shared with its
+    /// lender (a reactor's receive scratch) until `stopBorrowing` or a write copies them out.
+    init(borrowing storage: ByteStorage, count: Int) {
+        self.storage = storage
+        readerIndex = 0
+        writerIndex = count
+    }
+
+    /// Ends a borrow of the storage `lent` identifies: what is still readable moves into storage
+    /// of its own (none when nothing is). A buffer on other storage is left alone.
+    mutating func stopBorrowing(_ lent: ObjectIdentifier) {
+        guard let storage, ObjectIdentifier(storage) == lent else { return }
+        if isEmpty {
+            releaseStorageIfEmpty()
+            return
+        }
+        let readable = readableBytes
+        let own = ByteStorage(capacity: Swift.max(readable, 1024))
+        own.base.copyMemory(from: storage.base + readerIndex, byteCount: readable)
+        self.storage = own
+        readerIndex = 0
+        writerIndex = readable
+    }
+}
+
 /// `malloc`ed bytes with no initialization: `ByteBuffer`'s storage.
-private final class ByteStorage: @unchecked Sendable {
+final class ByteStorage: @unchecked Sendable {
     let base: UnsafeMutableRawPointer
     let capacity: Int
 

@@ -19,11 +19,10 @@ enum SendOutcome {
 /// Moves bytes between a socket fd and the stream socket's plaintext buffers: as they are for
 /// plain TCP and Unix sockets, or through a TLS session.
 protocol SocketTransport: AnyObject {
-    /// Reads into `input`; `scratch` is the reactor's shared buffer, for a read into an input
-    /// that holds no storage (only what arrives is then kept).
-    func receive(
-        fd: Int32, into input: inout ByteBuffer, chunkSize: Int, scratch: UnsafeMutableRawBufferPointer
-    ) -> ReceiveOutcome
+    /// Reads into `input`; `scratch` is the reactor's shared buffer (held by nobody else), for
+    /// a read into an input that holds no storage: the input may borrow it (the socket ends the
+    /// borrow when its reader is done).
+    func receive(fd: Int32, into input: inout ByteBuffer, chunkSize: Int, scratch: ByteStorage) -> ReceiveOutcome
     func send(fd: Int32, from output: inout WriteQueue) -> SendOutcome
     /// Whether there is something to write now: for TLS, ciphertext, or plaintext once the
     /// handshake lets it be encrypted.
@@ -37,16 +36,15 @@ final class PlainTransport: SocketTransport, Sendable {
     /// Stateless: every plain socket uses this one.
     static let shared = PlainTransport()
 
-    func receive(
-        fd: Int32, into input: inout ByteBuffer, chunkSize: Int, scratch: UnsafeMutableRawBufferPointer
-    ) -> ReceiveOutcome {
+    func receive(fd: Int32, into input: inout ByteBuffer, chunkSize: Int, scratch: ByteStorage) -> ReceiveOutcome {
         var room = 0
         let n: Int
         if input.capacity == 0 {
-            // An idle connection keeps no buffer: read into the shared one, keep what came.
-            room = scratch.count
-            n = read(fd, scratch.baseAddress, scratch.count)
-            if n > 0 { input.append(UnsafeRawBufferPointer(rebasing: scratch[..<n])) }
+            // An idle connection keeps no buffer: read into the shared one and borrow it; a
+            // request parsed while its reader runs is never copied.
+            room = scratch.capacity
+            n = read(fd, scratch.base, scratch.capacity)
+            if n > 0 { input = ByteBuffer(borrowing: scratch, count: n) }
         } else {
             n = input.writeWithUnsafeMutableBytes(minimumWritableBytes: chunkSize) { raw in
                 room = raw.count

@@ -115,11 +115,17 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
     /// Reads what the kernel has (a few chunks at most, to stay fair to other sockets).
     private func receive() {
         var progressed = false
+        // The reactor's scratch, if `input` may be borrowing it. Not a reference: the reactor
+        // checks that nobody else holds the scratch before lending it again.
+        var lent: ObjectIdentifier?
+        // The reader has run (or will not): what it left moves out of the scratch.
+        defer { if let lent { input.stopBorrowing(lent) } }
         reading: for _ in 0..<4 {
             guard fd >= 0 else { return }
-            let outcome = reactor.withReceiveScratch {
-                transport.receive(fd: fd, into: &input, chunkSize: readChunkSize, scratch: $0)
-            }
+            if let lent { input.stopBorrowing(lent) }
+            let scratch = reactor.unsharedReceiveScratch()
+            lent = ObjectIdentifier(scratch)
+            let outcome = transport.receive(fd: fd, into: &input, chunkSize: readChunkSize, scratch: scratch)
             switch outcome {
             case .received(let drained):
                 progressed = true

@@ -24,9 +24,8 @@ final class TLSSocketTransport: SocketTransport {
         advanceHandshake()
     }
 
-    func receive(
-        fd: Int32, into input: inout ByteBuffer, chunkSize: Int, scratch: UnsafeMutableRawBufferPointer
-    ) -> ReceiveOutcome {
+    func receive(fd: Int32, into input: inout ByteBuffer, chunkSize: Int, scratch: ByteStorage) -> ReceiveOutcome {
+        let scratch = UnsafeMutableRawBufferPointer(start: scratch.base, count: scratch.capacity)
         // Ciphertext first: whatever the kernel has, in a few reads at most.
         var sawEOF = false
         reading: for _ in 0..<4 {

@@ -2,10 +2,16 @@ import Glibc
 
 /// Bytes waiting to be written to a socket. Small writes are coalesced into one chunk; large
 /// ones are queued as they are (no copy), and `write(to:)` hands the kernel up to 64 chunks in
-/// one `writev`.
+/// one `sendmsg`.
+///
+/// The oldest chunk is held apart from the rest: a typical response (head and a small body) is
+/// one chunk, queued and sent without an array of chunks. An empty queue holds no storage.
 struct WriteQueue {
-    private var chunks: [[UInt8]] = []
-    /// How much of the first chunk was already written.
+    /// The oldest chunk; empty exactly when the queue is.
+    private var first: [UInt8] = []
+    /// The chunks after `first`, oldest first.
+    private var rest: [[UInt8]] = []
+    /// How much of `first` was already written.
     private var headOffset = 0
     /// Whether the last chunk is a coalescing buffer of ours (safe to append to).
     private var lastIsCoalescing = false
@@ -13,6 +19,9 @@ struct WriteQueue {
 
     static let coalesceBelow = 4096
     static let maximumIOVecs = 64
+    /// A new coalescing buffer reserves at least this much, so that a response head and a small
+    /// body share one allocation.
+    static let minimumCoalescingCapacity = 1024
 
     var isEmpty: Bool { count == 0 }
 
@@ -20,9 +29,7 @@ struct WriteQueue {
         if bytes.count < WriteQueue.coalesceBelow {
             bytes.withUnsafeBytes { coalesce($0) }
         } else {
-            count += bytes.count
-            chunks.append(bytes)
-            lastIsCoalescing = false
+            appendChunk(bytes)
         }
     }
 
@@ -30,10 +37,16 @@ struct WriteQueue {
         if bytes.count < WriteQueue.coalesceBelow {
             coalesce(bytes)
         } else {
-            count += bytes.count
-            chunks.append(Array(bytes))
-            lastIsCoalescing = false
+            appendChunk(Array(bytes))
         }
+    }
+
+    /// Queues a large write as a chunk of its own.
+    private mutating func appendChunk(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        if isEmpty { first = bytes } else { rest.append(bytes) }
+        count += bytes.count
+        lastIsCoalescing = false
     }
 
     /// Copies a small write into the last coalescing buffer (or a new one).
@@ -46,44 +59,63 @@ struct WriteQueue {
     /// writes straight into the queue, with no buffer of its own. What `body` appended before
     /// throwing is taken back.
     mutating func append<E: Error>(serializing body: (inout [UInt8]) throws(E) -> Void) throws(E) {
-        // Moved out of the array while `body` runs, so appending never copies it.
-        let reuse = lastIsCoalescing && !(chunks.count == 1 && headOffset > 0)
-        var buffer = reuse ? chunks.removeLast() : []
+        // Not a chunk that is partly written already: appending would keep its sent octets.
+        let reuse = lastIsCoalescing && !(rest.isEmpty && headOffset > 0)
+        // Moved out of the queue while `body` runs, so appending never copies it.
+        var buffer: [UInt8] = []
+        if reuse {
+            if rest.isEmpty { swap(&buffer, &first) } else { buffer = rest.removeLast() }
+        } else {
+            buffer.reserveCapacity(WriteQueue.minimumCoalescingCapacity)
+        }
         let before = buffer.count
         do {
             try body(&buffer)
         } catch {
             buffer.removeSubrange(before...)
-            if reuse { chunks.append(buffer) }
+            if reuse { putBackLast(buffer) }
             throw error
         }
-        count += buffer.count - before
-        if reuse || !buffer.isEmpty {
-            chunks.append(buffer)
+        if reuse {
+            putBackLast(buffer)
+        } else if !buffer.isEmpty {
+            if isEmpty { first = buffer } else { rest.append(buffer) }
             lastIsCoalescing = true
         }
+        count += buffer.count - before
+    }
+
+    /// Returns the last chunk that `append(serializing:)` took out.
+    private mutating func putBackLast(_ buffer: [UInt8]) {
+        if rest.isEmpty && first.isEmpty { first = buffer } else { rest.append(buffer) }
     }
 
     /// Writes as much as the kernel takes; returns bytes written, or -1 with `errno` set.
     mutating func write(to fd: Int32) -> Int {
         guard !isEmpty else { return 0 }
         let written: Int
-        if chunks.count == 1 {
+        let offset = headOffset
+        if rest.isEmpty {
             // send(MSG_NOSIGNAL), not write: a peer that went away must give EPIPE, not SIGPIPE.
-            written = chunks[0].withUnsafeBytes { raw in
-                send(fd, raw.baseAddress! + headOffset, raw.count - headOffset, Int32(MSG_NOSIGNAL))
+            written = first.withUnsafeBytes { raw in
+                send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
             }
         } else {
-            var iovecs: [iovec] = []
-            iovecs.reserveCapacity(Swift.min(chunks.count, WriteQueue.maximumIOVecs))
-            written = WriteQueue.withIOVecs(chunks[...], headOffset: headOffset, into: &iovecs) {
-                vectors in
-                var vectors = vectors
-                return vectors.withUnsafeMutableBufferPointer { buffer in
-                    var message = msghdr()
-                    message.msg_iov = buffer.baseAddress
-                    message.msg_iovlen = buffer.count
-                    return sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
+            written = first.withUnsafeBytes { raw in
+                var iovecs: [iovec] = []
+                iovecs.reserveCapacity(Swift.min(rest.count + 1, WriteQueue.maximumIOVecs))
+                iovecs.append(
+                    iovec(
+                        iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress! + offset),
+                        iov_len: raw.count - offset))
+                return WriteQueue.withIOVecs(rest[...], into: &iovecs) { vectors in
+                    var vectors = vectors
+                    return vectors.withUnsafeMutableBufferPointer { buffer in
+                        var message = msghdr()
+                        message.msg_iov = buffer.baseAddress
+                        message.msg_iovlen = buffer.count
+                        return sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
+                    }
                 }
             }
         }
@@ -96,50 +128,48 @@ struct WriteQueue {
         var remaining = n
         count -= n
         while remaining > 0 {
-            let available = chunks[0].count - headOffset
+            let available = first.count - headOffset
             if remaining >= available {
                 remaining -= available
-                chunks.removeFirst()
+                first = rest.isEmpty ? [] : rest.removeFirst()
                 headOffset = 0
             } else {
                 headOffset += remaining
                 remaining = 0
             }
         }
-        if chunks.isEmpty {
+        if count == 0 {
             // Nothing queued: hold no storage (an idle connection's queue costs nothing).
-            chunks = []
+            first = []
+            rest = []
+            headOffset = 0
             lastIsCoalescing = false
         }
     }
 
     /// Takes everything (for a TLS layer that encrypts it).
     mutating func takeAll(_ body: (UnsafeRawBufferPointer) -> Void) {
-        for (index, chunk) in chunks.enumerated() {
-            chunk.withUnsafeBytes { raw in
-                body(UnsafeRawBufferPointer(rebasing: raw[(index == 0 ? headOffset : 0)...]))
-            }
+        if !isEmpty {
+            let offset = headOffset
+            first.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
+            for chunk in rest { chunk.withUnsafeBytes { body($0) } }
         }
-        chunks = []
+        first = []
+        rest = []
         headOffset = 0
         count = 0
         lastIsCoalescing = false
     }
 
-    /// Builds iovecs over the chunks' storage (nested, so every pointer stays valid) and calls
+    /// Adds iovecs over the chunks' storage (nested, so every pointer stays valid) and calls
     /// `body` with them.
     private static func withIOVecs(
-        _ chunks: ArraySlice<[UInt8]>, headOffset: Int, into iovecs: inout [iovec],
-        _ body: ([iovec]) -> Int
+        _ chunks: ArraySlice<[UInt8]>, into iovecs: inout [iovec], _ body: ([iovec]) -> Int
     ) -> Int {
-        guard let first = chunks.first, iovecs.count < maximumIOVecs else { return body(iovecs) }
-        return first.withUnsafeBytes { raw in
-            let offset = iovecs.isEmpty ? headOffset : 0
-            iovecs.append(
-                iovec(
-                    iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress! + offset),
-                    iov_len: raw.count - offset))
-            return withIOVecs(chunks.dropFirst(), headOffset: headOffset, into: &iovecs, body)
+        guard let chunk = chunks.first, iovecs.count < maximumIOVecs else { return body(iovecs) }
+        return chunk.withUnsafeBytes { raw in
+            iovecs.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress!), iov_len: raw.count))
+            return withIOVecs(chunks.dropFirst(), into: &iovecs, body)
         }
     }
 }
