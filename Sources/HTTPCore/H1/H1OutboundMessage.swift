@@ -68,9 +68,8 @@ struct H1OutboundMessage {
         into out: inout [UInt8]
     ) throws(HTTPStreamError) {
         guard state == .head else { throw .invalidState("response headers were already written") }
-        guard let statusText = headers.first(":status"), let status = Int(statusText),
-            (100...999).contains(status)
-        else { throw .invalidHeaders("missing or invalid :status") }
+        let fields = H1FramingFields(headers)
+        guard let status = fields.validStatus else { throw .invalidHeaders("missing or invalid :status") }
 
         var additional: [Headers.Field] = []
         if status < 200 {
@@ -78,7 +77,7 @@ struct H1OutboundMessage {
             guard request.version == .http11 else {
                 throw .invalidState("a 1xx response cannot be sent to an HTTP/1.0 client")
             }
-            guard !headers.has("content-length") && !headers.has("transfer-encoding") else {
+            guard fields.contentLength == nil && fields.transferEncoding == nil else {
                 throw .invalidHeaders("content-length or transfer-encoding in a \(status) response")
             }
             if status != 101 && endStream {
@@ -96,14 +95,14 @@ struct H1OutboundMessage {
         // The message changes only once the head is written: a refused head leaves it unstarted,
         // so the handler (or `shutdown`'s 503) can still answer.
         let isConnectTunnel = request.method == "CONNECT" && status < 300
-        let declared = try declaredLength(headers, status: status, isConnectTunnel: isConnectTunnel)
-        var closeAfter = !request.keepAlive || !persistent || headers.hasToken("connection", "close")
+        let declared = try declaredLength(fields, status: status, isConnectTunnel: isConnectTunnel)
+        var closeAfter = !request.keepAlive || !persistent || fields.connectionClose
         var gzip: Deflater?
         // A handler's `transfer-encoding: chunked` only asks for a body of unknown length; the
         // framing below decides what goes out, in one field: chunked or gzip-then-chunked on
         // HTTP/1.1, nothing for HTTP/1.0 (RFC 9112 §6.1), 204, 304 or HEAD.
         var headers = headers
-        if headers.has("transfer-encoding") { headers.delete("transfer-encoding") }
+        if fields.transferEncoding != nil { headers.delete("transfer-encoding") }
 
         let framing: BodyFraming
         if isConnectTunnel {
@@ -120,8 +119,7 @@ struct H1OutboundMessage {
             additional.append(.init(name: "content-length", value: "0", neverIndex: false))
             framing = .none
         } else if request.version == .http11 {
-            let encoding = headers.first("content-encoding")
-            if request.acceptsGzipTransferCoding && encoding == nil {
+            if request.acceptsGzipTransferCoding && !fields.hasContentEncoding {
                 gzip = Deflater(format: .gzip)
                 additional.append(.init(name: "transfer-encoding", value: "gzip, chunked", neverIndex: false))
             } else {
@@ -137,14 +135,14 @@ struct H1OutboundMessage {
         if closeAfter {
             // Also to HTTP/1.0: the status line says HTTP/1.1, which persists unless told to
             // close (RFC 9112 §9.3).
-            if !headers.hasToken("connection", "close") {
+            if !fields.connectionClose {
                 additional.append(.init(name: "connection", value: "close", neverIndex: false))
             }
-        } else if request.version == .http10 && !headers.hasToken("connection", "keep-alive") {
+        } else if request.version == .http10 && !fields.connectionKeepAlive {
             // RFC 9112 §9.3: an HTTP/1.0 connection persists only if the response says keep-alive.
             additional.append(.init(name: "connection", value: "keep-alive", neverIndex: false))
         }
-        if let date, !headers.has("date") {
+        if let date, !fields.hasDate {
             additional.append(.init(name: "date", value: date, neverIndex: false))
         }
         try serialize(headers, additional, into: &out)
@@ -157,25 +155,25 @@ struct H1OutboundMessage {
     }
 
     /// The handler's own `content-length` (validated), and the fields it must not send.
-    private func declaredLength(_ headers: Headers, status: Int, isConnectTunnel: Bool) throws(HTTPStreamError)
-        -> UInt64?
+    private func declaredLength(_ fields: H1FramingFields, status: Int, isConnectTunnel: Bool)
+        throws(HTTPStreamError) -> UInt64?
     {
-        if let coding = headers.first("transfer-encoding") {
+        if let coding = fields.transferEncoding {
             // The library owns the transfer coding; accept a handler that asks for chunked.
             guard coding.lowercased() == "chunked" else {
                 throw .invalidHeaders("transfer-encoding is set by the library (got \"\(coding)\")")
             }
-            if headers.has("content-length") {
+            if fields.contentLength != nil {
                 throw .invalidHeaders("both content-length and transfer-encoding")
             }
         }
-        guard let text = headers.first("content-length") else { return nil }
+        guard let text = fields.contentLength else { return nil }
         if status == 204 || isConnectTunnel {
             // RFC 9110 §8.6: "A server MUST NOT send a Content-Length header field in any
             // response with a status code of 1xx or 204", nor in a 2xx response to CONNECT.
             throw .invalidHeaders("content-length in a \(status) response")
         }
-        guard headers.count(of: "content-length") == 1, !text.isEmpty, text.utf8.count <= 19,
+        guard fields.contentLengthCount == 1, !text.isEmpty, text.utf8.count <= 19,
             text.utf8.allSatisfy({ $0 &- 0x30 < 10 }), let value = UInt64(text)
         else { throw .invalidHeaders("invalid content-length \"\(text)\"") }
         return value
@@ -202,7 +200,7 @@ struct H1OutboundMessage {
         let method = headers.first(":method") ?? ""
         var additional: [Headers.Field] = []
         let framing: BodyFraming
-        let declared = try declaredLength(headers, status: 200, isConnectTunnel: false)
+        let declared = try declaredLength(H1FramingFields(headers), status: 200, isConnectTunnel: false)
         // As for responses: the framing decides on transfer-encoding (a request that ends at its
         // head gets content-length: 0, not a chunked promise).
         var headers = headers
