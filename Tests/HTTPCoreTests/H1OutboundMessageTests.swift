@@ -14,7 +14,10 @@ final class H1OutboundMessageTests: XCTestCase {
     private func request(
         _ method: String = "GET", _ version: HTTP1Version = .http11, keepAlive: Bool = true, gzip: Bool = false
     ) -> Message.RequestContext {
-        Message.RequestContext(method: method, version: version, keepAlive: keepAlive, acceptsGzipTransferCoding: gzip)
+        var headers = Headers()
+        if gzip { headers.append("te", "gzip") }
+        return Message.RequestContext(
+            method: method, version: version, keepAlive: keepAlive, headers: headers, gzipTransferCodingAllowed: true)
     }
 
     /// Writes a response head and returns its octets as text.

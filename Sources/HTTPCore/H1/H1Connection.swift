@@ -288,18 +288,20 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
             guard stream === current, let head = stream.requestHead else {
                 throw .invalidState("this stream's exchange is over")
             }
-            let isFinal = (headers.first(":status").flatMap { Int($0) } ?? 0) >= 200
+            let fields = H1FramingFields(headers)
+            let isFinal = (fields.validStatus ?? 0) >= 200
             // RFC 9110 §10.1.1: a final response before the announced body was asked for means
             // the client may or may not send it; close rather than guess where the next
             // request starts.
             let persistent = phase == .open && stream.readFailure == nil && !(isFinal && stream.awaitsContinue)
             let request = H1OutboundMessage.RequestContext(
-                method: head.method ?? "", version: head.version, keepAlive: head.keepAlive,
-                acceptsGzipTransferCoding: options.transferCodings && head.headers.acceptsCoding("gzip", in: "te"))
+                method: head.method ?? "", version: head.version, keepAlive: head.keepAlive, headers: head.headers,
+                gzipTransferCodingAllowed: options.transferCodings)
             let date = options.sendDate && isFinal ? context.dateCache.imfFixdate() : nil
             try socket.write { (out: inout [UInt8]) throws(HTTPStreamError) in
                 try stream.outbound.writeResponseHead(
-                    headers, endStream: endStream, request: request, persistent: persistent, date: date, into: &out)
+                    headers, fields: fields, endStream: endStream, request: request, persistent: persistent,
+                    date: date, into: &out)
             }
             if isFinal { stream.awaitsContinue = false }
         case .client:

@@ -39,8 +39,15 @@ struct H1OutboundMessage {
         var version: HTTP1Version
         /// The request allows the connection to persist (its version and `connection` field).
         var keepAlive: Bool
-        /// The client accepts the gzip transfer coding (`TE: gzip`, RFC 9110 §10.1.4).
-        var acceptsGzipTransferCoding: Bool
+        /// The request's fields, and whether a `TE: gzip` in them may be honoured: the gzip
+        /// transfer coding (RFC 9110 §10.1.4) is looked up only for a body of unknown length.
+        var headers = Headers()
+        var gzipTransferCodingAllowed = false
+
+        /// The client accepts the gzip transfer coding.
+        var acceptsGzipTransferCoding: Bool {
+            gzipTransferCodingAllowed && headers.acceptsCoding("gzip", in: "te")
+        }
     }
 
     private(set) var state: State = .head
@@ -67,8 +74,17 @@ struct H1OutboundMessage {
         _ headers: Headers, endStream: Bool, request: RequestContext, persistent: Bool, date: String?,
         into out: inout [UInt8]
     ) throws(HTTPStreamError) {
+        try writeResponseHead(
+            headers, fields: H1FramingFields(headers), endStream: endStream, request: request, persistent: persistent,
+            date: date, into: &out)
+    }
+
+    /// `writeResponseHead` with the framing fields already found.
+    mutating func writeResponseHead(
+        _ headers: Headers, fields: H1FramingFields, endStream: Bool, request: RequestContext, persistent: Bool,
+        date: String?, into out: inout [UInt8]
+    ) throws(HTTPStreamError) {
         guard state == .head else { throw .invalidState("response headers were already written") }
-        let fields = H1FramingFields(headers)
         guard let status = fields.validStatus else { throw .invalidHeaders("missing or invalid :status") }
 
         var additional: [Headers.Field] = []

@@ -27,7 +27,7 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
 
     /// Received bytes not consumed yet.
     public var input: ByteBuffer {
-        get { receivedInput }
+        _read { yield receivedInput }
         _modify { yield &receivedInput }
     }
     /// `input`'s storage. `@exclusivity(unchecked)` only holds for accesses compiled in this
