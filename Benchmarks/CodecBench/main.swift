@@ -55,14 +55,13 @@ func serializeOnce() -> Int {
 let arguments = CommandLine.arguments
 let mode = arguments.count > 1 ? arguments[1] : "all"
 let iterations = arguments.count > 2 ? Int(arguments[2]) ?? 200_000 : 200_000
+let (parse, browser, serialize) = (mode == "parse", mode == "browser", mode == "serialize")
+guard parse || browser || serialize || mode == "all" else {
+    fatalError("unknown mode \(mode): parse, browser, serialize or all")
+}
 var sink = 0
 for _ in 0..<iterations {
-    switch mode {
-    case "parse": sink &+= parseOnce(wrkRequest)
-    case "browser": sink &+= parseOnce(browserRequest)
-    case "serialize": sink &+= serializeOnce()
-    case "all": sink &+= parseOnce(wrkRequest) &+ serializeOnce()
-    default: fatalError("unknown mode \(mode): parse, browser, serialize or all")
-    }
+    if !serialize { sink &+= parseOnce(browser ? browserRequest : wrkRequest) }
+    if !parse && !browser { sink &+= serializeOnce() }
 }
 print("\(mode) × \(iterations): \(sink)")
