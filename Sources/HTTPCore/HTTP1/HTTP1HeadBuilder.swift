@@ -193,7 +193,7 @@ extension HTTP1Parser {
         }
 
         var headers = Headers(capacity: scan.fieldCount + 3)
-        headers.append(":method", HTTP1Syntax.string(methodBytes))
+        headers.append(":method", HTTP1FieldNames.method(methodBytes))
         if let scheme, !isConnect { headers.append(":scheme", scheme) }
         if isConnect {
             headers.append(":authority", HTTP1Syntax.string(target))
