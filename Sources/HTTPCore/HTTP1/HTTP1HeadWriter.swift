@@ -13,11 +13,10 @@ extension HTTP1Syntax {
         return copy.withUTF8 { body(UnsafeRawBufferPointer($0)) }
     }
 
-    /// Whether every octet is `tchar` (true for no octets).
+    /// Whether every octet is `tchar` (true for no octets; word at a time for lower-case names).
     @inline(__always)
     static func allTokenChars(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        for byte in bytes where !isTokenChar(byte) { return false }
-        return true
+        skipTokenChars(bytes, from: 0, to: bytes.count) == bytes.count
     }
 
     /// Whether every octet is `isFieldValueChar` (word at a time).

@@ -122,6 +122,31 @@ enum HTTP1Syntax {
     @inline(__always)
     private static func firstFlagged(_ mask: UInt64) -> Int { mask.trailingZeroBitCount &>> 3 }
 
+    /// The high bit of each byte of `word` (all below 0x80) in `low...high`: exact per byte,
+    /// because no sum leaves its byte.
+    @inline(__always)
+    private static func bytesIn(_ word: UInt64, _ low: UInt8, _ high: UInt8) -> UInt64 {
+        (word &+ ones &* UInt64(0x80 &- low)) & ~(word &+ ones &* UInt64(0x7F &- high)) & highs
+    }
+
+    /// The first offset in `from..<to` whose octet is not `isTokenChar`, or `to`. Words of the
+    /// usual field-name octets (a–z, 0–9, `-`) are skipped eight at a time; any other octet,
+    /// upper case included, goes through the octet test.
+    @inline(__always)
+    static func skipTokenChars(_ input: UnsafeRawBufferPointer, from: Int, to: Int) -> Int {
+        var i = from
+        while i &+ 8 <= to {
+            let word = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            guard word & highs == 0 else { break }
+            let x = word ^ (ones &* 0x2D)  // "-": a zero byte of x, found exactly
+            let hyphens = ~(((x & ~highs) &+ ones &* 0x7F) | x) & highs
+            guard bytesIn(word, 0x61, 0x7A) | bytesIn(word, 0x30, 0x39) | hyphens == highs else { break }
+            i &+= 8
+        }
+        while i < to, isTokenChar(input[i]) { i &+= 1 }
+        return i
+    }
+
     /// The first offset in `from..<to` whose octet is not `isFieldValueChar`, or `to`.
     @inline(__always)
     static func skipFieldValueChars(_ input: UnsafeRawBufferPointer, from: Int, to: Int) -> Int {
@@ -196,7 +221,14 @@ enum HTTP1Syntax {
     /// by U+FFFD.
     @inline(__always)
     static func string(_ bytes: UnsafeRawBufferPointer) -> String {
-        String(decoding: bytes, as: UTF8.self)
+        // Unlike `String(decoding:as:)`, this skips validation for a short ASCII string (the
+        // common case: paths, hosts, most values); longer or non-ASCII input is validated and
+        // repaired the same way.
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return "" }
+        return String(unsafeUninitializedCapacity: bytes.count) { buffer in
+            UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: base, byteCount: bytes.count)
+            return bytes.count
+        }
     }
 
     /// A String made once from bytes, ASCII-lower-cased on the way in (field names are tokens, so
