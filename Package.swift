@@ -13,6 +13,8 @@ let package = Package(
         .executable(name: "example-glib-host", targets: ["ExampleGLibHost"]),
         // Benchmarks/client.sh's load program (`make bench`).
         .executable(name: "stepwise-client-bench", targets: ["StepwiseClientBench"]),
+        // The HTTP/1 codec's per-request work, for callgrind (Benchmarks/README.md).
+        .executable(name: "stepwise-codec-bench", targets: ["StepwiseCodecBench"]),
     ],
     dependencies: [
         // The Swift server ecosystem's logging API: a `Logger` per server and client.
@@ -49,6 +51,8 @@ let package = Package(
             name: "ExampleGLibHost", dependencies: ["Stepwise", "CGLib"], path: "Examples/GLibHost"),
         .executableTarget(
             name: "StepwiseClientBench", dependencies: ["Stepwise"], path: "Benchmarks/ClientBench"),
+        .executableTarget(
+            name: "StepwiseCodecBench", dependencies: ["HTTPCore"], path: "Benchmarks/CodecBench"),
 
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CLibev"]),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),

@@ -84,4 +84,24 @@ enum HTTP1FieldNames {
         default: return nil
         }
     }
+
+    /// The method for `bytes` (a token, case-sensitive: RFC 9110 §9.1), interned when standard.
+    @inline(__always)
+    static func method(_ bytes: UnsafeRawBufferPointer) -> String {
+        @inline(__always) func match(_ name: StaticString, _ string: String) -> String? {
+            guard bytes.count == name.utf8CodeUnitCount else { return nil }
+            for index in 0..<bytes.count where bytes[index] != name.utf8Start[index] { return nil }
+            return string
+        }
+        let known: String?
+        switch bytes.count {
+        case 3: known = match("GET", "GET") ?? match("PUT", "PUT")
+        case 4: known = match("POST", "POST") ?? match("HEAD", "HEAD")
+        case 5: known = match("PATCH", "PATCH") ?? match("TRACE", "TRACE")
+        case 6: known = match("DELETE", "DELETE")
+        case 7: known = match("OPTIONS", "OPTIONS") ?? match("CONNECT", "CONNECT")
+        default: known = nil
+        }
+        return known ?? HTTP1Syntax.string(bytes)
+    }
 }

@@ -175,9 +175,8 @@ extension HTTP1Parser {
         if scan.hostCount > 1 { throw .multipleHosts }
         var hostValue: UnsafeRawBufferPointer? = nil
         if scan.hostCount == 1 {
-            var lines = HTTP1FieldLines(block, from: scan.hostLine)
-            let line = lines.next()!  // the scanner recorded where it is
-            let value = HTTP1Syntax.trimmingWhitespace(line.rawValue)
+            let value = HTTP1Syntax.trimmingWhitespace(
+                UnsafeRawBufferPointer(rebasing: block[scan.hostValueStart..<scan.hostValueEnd]))
             guard value.allSatisfy(HTTP1Syntax.isHostChar) else {
                 throw .invalidHost(HTTP1Syntax.excerpt(value))
             }
@@ -193,7 +192,7 @@ extension HTTP1Parser {
         }
 
         var headers = Headers(capacity: scan.fieldCount + 3)
-        headers.append(":method", HTTP1Syntax.string(methodBytes))
+        headers.append(":method", HTTP1FieldNames.method(methodBytes))
         if let scheme, !isConnect { headers.append(":scheme", scheme) }
         if isConnect {
             headers.append(":authority", HTTP1Syntax.string(target))

@@ -67,9 +67,13 @@ struct HTTP1HeadScanner: Sendable {
     private(set) var reasonEnd = 0
     private(set) var fieldsStart = 0
     private(set) var fieldCount = 0
-    /// Offset of the first Host field line, and how many there are (requests).
-    private(set) var hostLine = -1
+    /// How many Host field lines there are (requests).
     private(set) var hostCount = 0
+    /// The raw value of the first Host field line (between its colon and CR, untrimmed; requests
+    /// are never folded).
+    private(set) var hostValueStart = 0
+    private(set) var hostValueEnd = 0
+    private var fieldIsFirstHost = false
     /// Whether any obs-fold was seen (pass 2 then unfolds).
     private(set) var sawFolding = false
     /// Content-Length, validated as soon as each such field line ends (so an invalid or conflicting
@@ -174,6 +178,22 @@ struct HTTP1HeadScanner: Sendable {
 
             case .version:
                 // HTTP-version = "HTTP/" DIGIT "." DIGIT (case-sensitive), then CRLF (request) or SP.
+                // The usual request line ends in "HTTP/1.1" or "HTTP/1.0" and CR, all present: one
+                // comparison of a word does what the octet loop below would, with the same outcome.
+                if kind == .request, versionIndex == 0, i &+ 9 <= stop,
+                    i &+ 8 - (base + startLineStart) <= maxLine
+                {
+                    let word = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                    // "HTTP/1.0" little-endian; masking the low bit of the last octet admits "1".
+                    if word & 0xFEFF_FFFF_FFFF_FFFF == 0x302E_312F_5054_5448, input[i &+ 8] == HTTP1Syntax.cr {
+                        major = 1
+                        minor = UInt8(truncatingIfNeeded: word >> 56) &- 0x30
+                        versionIndex = 9
+                        state = .startLineLF
+                        i &+= 9
+                        continue scanning
+                    }
+                }
                 let byte = input[i]
                 let versionStart = i - versionIndex
                 switch versionIndex {
@@ -312,10 +332,11 @@ struct HTTP1HeadScanner: Sendable {
                 let byte = input[i]
                 if byte == HTTP1Syntax.colon {
                     guard i > nameStart else { return fail(.invalidFieldName("")) }
+                    fieldIsFirstHost = false
                     if kind == .request, i - nameStart == 4,
                         HTTP1Syntax.equalsLowercased(bytes(nameStart, i), "host")
                     {
-                        if hostCount == 0 { hostLine = lineStart }
+                        if hostCount == 0 { fieldIsFirstHost = true }
                         hostCount += 1
                     }
                     fieldIsContentLength =
@@ -348,6 +369,10 @@ struct HTTP1HeadScanner: Sendable {
 
             case .fieldLF:
                 guard input[i] == HTTP1Syntax.lf else { return fail(.bareCR) }
+                if fieldIsFirstHost {
+                    hostValueStart = colon + 1
+                    hostValueEnd = i - 1 - base
+                }
                 if fieldIsContentLength, let error = recordContentLength(bytes(base + colon + 1, i - 1)) {
                     return fail(error)
                 }

@@ -110,6 +110,12 @@ public struct HTTP1Parser: Sendable {
 
     /// Parses as much of `input` as yields the next event. See the type's documentation.
     public mutating func parse(_ input: UnsafeRawBufferPointer) -> HTTP1ParseResult {
+        // The states of almost every call, first and out of the loop below.
+        switch state {
+        case .head: return parseHead(input, from: 0)
+        case .messageEnd: return endMessage(consumed: 0)
+        default: break
+        }
         var position = 0
         while true {
             switch state {
@@ -135,20 +141,7 @@ public struct HTTP1Parser: Sendable {
                 return HTTP1ParseResult(consumed: position, event: nil)
 
             case .head:
-                switch scanner.scan(input, from: position, limits: limits) {
-                case .needMore:
-                    return HTTP1ParseResult(consumed: position, event: nil)
-                case .failed(let error):
-                    return fail(error, consumed: position)
-                case .complete(let end):
-                    let block = UnsafeRawBufferPointer(rebasing: input[position..<position + end])
-                    do {
-                        let head = try role == .server ? buildRequestHead(block) : buildResponseHead(block)
-                        return HTTP1ParseResult(consumed: position + end, event: .head(head))
-                    } catch {
-                        return fail(error, consumed: position)
-                    }
-                }
+                return parseHead(input, from: position)
 
             case .body(let remaining):
                 let available = input.count - position
@@ -227,10 +220,36 @@ public struct HTTP1Parser: Sendable {
                 }
 
             case .messageEnd:
-                finishMessage()
-                return HTTP1ParseResult(consumed: position, event: .messageEnd)
+                return endMessage(consumed: position)
             }
         }
+    }
+
+    /// The `.head` state: scans the head starting at `input[position]` and builds it once complete.
+    /// Out of the loop of `parse`, where the large result would be built in a temporary and copied.
+    @inline(never)
+    private mutating func parseHead(_ input: UnsafeRawBufferPointer, from position: Int) -> HTTP1ParseResult {
+        switch scanner.scan(input, from: position, limits: limits) {
+        case .needMore:
+            return HTTP1ParseResult(consumed: position, event: nil)
+        case .failed(let error):
+            return fail(error, consumed: position)
+        case .complete(let end):
+            let block = UnsafeRawBufferPointer(rebasing: input[position..<position + end])
+            let head: HTTP1MessageHead
+            do {
+                head = try role == .server ? buildRequestHead(block) : buildResponseHead(block)
+            } catch {
+                return fail(error, consumed: position)
+            }
+            return HTTP1ParseResult(consumed: position + end, event: .head(head))
+        }
+    }
+
+    /// The `.messageEnd` state.
+    private mutating func endMessage(consumed: Int) -> HTTP1ParseResult {
+        finishMessage()
+        return HTTP1ParseResult(consumed: consumed, event: .messageEnd)
     }
 
     /// Tells the parser that the input has ended (the peer closed its side). Returns `.messageEnd`

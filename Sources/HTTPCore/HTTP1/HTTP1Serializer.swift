@@ -91,8 +91,8 @@ public enum HTTP1Serializer {
         var authority: String?
         var size = 0
         var hasHostField = false
-        for field in headers.fields {
-            if field.name.utf8.first == UInt8(ascii: ":") {
+        for field in headers.storage {
+            if isPseudo(field.name) {
                 switch field.name {
                 case ":method": method = field.value
                 case ":path": path = field.value
@@ -106,12 +106,12 @@ public enum HTTP1Serializer {
             if isHost(field.name) { hasHostField = true }
         }
         guard let method else { throw .missingPseudoHeader(":method") }
-        guard !method.isEmpty, method.utf8.allSatisfy(HTTP1Syntax.isTokenChar) else {
+        guard HTTP1Syntax.withUTF8(method, { !$0.isEmpty && HTTP1Syntax.allTokenChars($0) }) else {
             throw .invalidMethod(method)
         }
         if let authority {
             if hasHostField { throw .conflictingHost }
-            guard authority.utf8.allSatisfy(HTTP1Syntax.isHostChar) else {
+            guard HTTP1Syntax.withUTF8(authority, { $0.allSatisfy(HTTP1Syntax.isHostChar) }) else {
                 throw .invalidAuthority(authority)
             }
         }
@@ -123,7 +123,7 @@ public enum HTTP1Serializer {
             target = authority
         } else {
             guard let path else { throw .missingPseudoHeader(":path") }
-            guard !path.isEmpty, path.utf8.allSatisfy(HTTP1Syntax.isTargetChar) else {
+            guard HTTP1Syntax.withUTF8(path, { !$0.isEmpty && HTTP1Syntax.allTargetChars($0) }) else {
                 throw .invalidRequestTarget(path)
             }
             target = path
@@ -138,16 +138,18 @@ public enum HTTP1Serializer {
 
         size += method.utf8.count + 1 + target.utf8.count + 1 + 8 + 2 + 2
         if let authority { size += 6 + authority.utf8.count + 2 }
-        reserve(size, in: &buffer)
-        appendRequestLine(method, target, version, to: &buffer)
-        if let authority {
-            buffer.append(contentsOf: "host: ".utf8)
-            buffer.append(contentsOf: authority.utf8)
-            appendCRLF(to: &buffer)
+        HTTP1HeadWriter.append(size, slack: headSlack, to: &buffer) { writer in
+            writer.write(method)
+            writer.write(HTTP1Syntax.sp)
+            writer.write(target)
+            writer.write(HTTP1Syntax.sp)
+            writer.writeVersion(version)
+            writer.writeCRLF()
+            if let authority { writer.writeField("host", authority) }
+            writer.writeRegularFields(headers.storage)
+            writer.writeRegularFields(additional)
+            writer.writeCRLF()
         }
-        appendFields(headers, to: &buffer)
-        appendFields(additional, to: &buffer)
-        appendCRLF(to: &buffer)
     }
 
     /// Writes a response head: the status line from `:status` and `reasonPhrase` (by default
@@ -158,33 +160,38 @@ public enum HTTP1Serializer {
     ) throws(HTTP1SerializeError) {
         var statusText: String?
         var size = 0
-        for field in headers.fields {
-            if field.name.utf8.first == UInt8(ascii: ":") {
+        var next = 0
+        while let (index, check) = HTTP1FieldCheck.scan(headers.storage, from: next, size: &size) {
+            let field = headers.storage[index]
+            switch check {
+            case .pseudo:
                 guard field.name == ":status" else { throw .unexpectedPseudoHeader(field.name) }
                 statusText = field.value
-                continue
+            case .invalidName: throw .invalidFieldName(field.name)
+            case .invalidValue: throw .invalidFieldValue(name: field.name)
+            case .regular: preconditionFailure("HTTP1FieldCheck.scan stops at irregular fields only")
             }
-            size += try validatedFieldSize(field)
+            next = index + 1
         }
-        for field in additional { size += try validatedFieldSize(field) }
+        try checkAdditional(additional, size: &size)
         guard let statusText else { throw .missingPseudoHeader(":status") }
         guard let status = parseStatus(statusText) else { throw .invalidStatus(statusText) }
         let reason = reasonPhrase ?? ReasonPhrase.registered(status: status) ?? ""
-        guard reason.utf8.allSatisfy(HTTP1Syntax.isReasonChar) else {
-            throw .invalidReasonPhrase(reason)
-        }
+        let reasonCount = HTTP1Syntax.withUTF8(reason) { HTTP1Syntax.allFieldValueChars($0) ? $0.count : -1 }
+        guard reasonCount >= 0 else { throw .invalidReasonPhrase(reason) }
 
-        size += 8 + 1 + 3 + 1 + reason.utf8.count + 2 + 2
-        reserve(size, in: &buffer)
-        appendVersion(version, to: &buffer)
-        buffer.append(HTTP1Syntax.sp)
-        buffer.append(contentsOf: statusText.utf8)
-        buffer.append(HTTP1Syntax.sp)
-        buffer.append(contentsOf: reason.utf8)
-        appendCRLF(to: &buffer)
-        appendFields(headers, to: &buffer)
-        appendFields(additional, to: &buffer)
-        appendCRLF(to: &buffer)
+        size += 8 + 1 + 3 + 1 + reasonCount + 2 + 2
+        HTTP1HeadWriter.append(size, slack: headSlack, to: &buffer) { writer in
+            writer.writeVersion(version)
+            writer.write(HTTP1Syntax.sp)
+            writer.write(statusText)
+            writer.write(HTTP1Syntax.sp)
+            writer.write(reason)
+            writer.writeCRLF()
+            writer.writeRegularFields(headers.storage)
+            writer.writeRegularFields(additional)
+            writer.writeCRLF()
+        }
     }
 
     /// Writes one chunk: `chunk-size CRLF chunk-data CRLF` (RFC 9112 §7.1), size in lower-case hex.
@@ -217,56 +224,68 @@ public enum HTTP1Serializer {
         throws(HTTP1SerializeError)
     {
         var size = 5
-        for field in trailers.fields {
-            if field.name.utf8.first == UInt8(ascii: ":") { throw .unexpectedPseudoHeader(field.name) }
+        for field in trailers.storage {
+            if isPseudo(field.name) { throw .unexpectedPseudoHeader(field.name) }
             size += try validatedFieldSize(field)
         }
-        reserve(size, in: &buffer)
-        buffer.append(UInt8(ascii: "0"))
-        appendCRLF(to: &buffer)
-        appendFields(trailers, to: &buffer)
-        appendCRLF(to: &buffer)
+        HTTP1HeadWriter.append(size, slack: 0, to: &buffer) { writer in
+            writer.write(UInt8(ascii: "0"))
+            writer.writeCRLF()
+            writer.writeRegularFields(trailers.storage)
+            writer.writeCRLF()
+        }
     }
 
     // MARK: - Helpers
 
+    /// Room left after a head for what usually follows it in the same buffer (a small body, the
+    /// first chunk), so that appending it does not reallocate.
+    static let headSlack = 512
+
     /// Validates a regular field and returns the octets it takes on the wire.
+    @inline(__always)
     static func validatedFieldSize(_ field: Headers.Field) throws(HTTP1SerializeError) -> Int {
-        let name = field.name.utf8
-        guard !name.isEmpty, name.allSatisfy(HTTP1Syntax.isTokenChar) else {
-            throw .invalidFieldName(field.name)
+        let nameCount = HTTP1Syntax.withUTF8(field.name) {
+            !$0.isEmpty && HTTP1Syntax.allTokenChars($0) ? $0.count : -1
         }
-        let value = field.value.utf8
-        guard value.allSatisfy(HTTP1Syntax.isFieldValueChar) else {
-            throw .invalidFieldValue(name: field.name)
+        guard nameCount >= 0 else { throw .invalidFieldName(field.name) }
+        let valueCount = HTTP1Syntax.withUTF8(field.value) {
+            HTTP1Syntax.allFieldValueChars($0) ? $0.count : -1
         }
-        return name.count + 2 + value.count + 2
+        guard valueCount >= 0 else { throw .invalidFieldValue(name: field.name) }
+        return nameCount + 2 + valueCount + 2
+    }
+
+    /// Adds the wire size of `additional` (regular fields only) to `size`.
+    @inline(__always)
+    private static func checkAdditional(_ additional: [Headers.Field], size: inout Int)
+        throws(HTTP1SerializeError)
+    {
+        guard let (index, check) = HTTP1FieldCheck.scan(additional, from: 0, size: &size) else { return }
+        let name = additional[index].name
+        // Not a token (a pseudo-header's colon included), or a bad value.
+        if case .invalidValue = check { throw .invalidFieldValue(name: name) }
+        throw .invalidFieldName(name)
+    }
+
+    /// Whether `name` is a pseudo-header (starts with `:`).
+    @inline(__always)
+    private static func isPseudo(_ name: String) -> Bool {
+        HTTP1Syntax.withUTF8(name) { $0.first == HTTP1Syntax.colon }
     }
 
     private static func isHost(_ name: String) -> Bool {
-        name.utf8.count == 4
-            && name.utf8.elementsEqual("host".utf8, by: { HTTP1Syntax.lower($0) == $1 })
+        HTTP1Syntax.withUTF8(name) { HTTP1Syntax.equalsLowercased($0, "host") }
     }
 
     /// Three ASCII digits from 100 to 999.
+    @inline(__always)
     private static func parseStatus(_ text: String) -> Int? {
-        let utf8 = text.utf8
-        guard utf8.count == 3, utf8.allSatisfy(HTTP1Syntax.isDigit), utf8.first != UInt8(ascii: "0")
-        else { return nil }
-        return utf8.reduce(0) { $0 * 10 + Int($1 &- 0x30) }
-    }
-
-    private static func appendFields(_ headers: Headers, to buffer: inout [UInt8]) {
-        appendFields(headers.fields, to: &buffer)
-    }
-
-    private static func appendFields(_ fields: [Headers.Field], to buffer: inout [UInt8]) {
-        for field in fields where field.name.utf8.first != UInt8(ascii: ":") {
-            buffer.append(contentsOf: field.name.utf8)
-            buffer.append(HTTP1Syntax.colon)
-            buffer.append(HTTP1Syntax.sp)
-            buffer.append(contentsOf: field.value.utf8)
-            appendCRLF(to: &buffer)
+        HTTP1Syntax.withUTF8(text) { digits -> Int? in
+            guard digits.count == 3, digits[0] &- 0x31 < 9, HTTP1Syntax.isDigit(digits[1]),
+                HTTP1Syntax.isDigit(digits[2])
+            else { return nil }
+            return Int(digits[0] &- 0x30) &* 100 &+ Int(digits[1] &- 0x30) &* 10 &+ Int(digits[2] &- 0x30)
         }
     }
 

@@ -97,22 +97,54 @@ enum HTTP1Syntax {
     //
     // The hot loops walk field values and request-targets. Eight octets are tested at once with the
     // classic "has a byte less than n" bit trick: for a 64-bit word w and n <= 128,
-    // (w - n*0x01…01) & ~w & 0x80…80 is non-zero iff some byte of w is below n. A word with any
-    // octet of interest falls back to the octet loop, so these helpers only ever skip octets the
-    // octet loop would have skipped too.
+    // (w - n*0x01…01) & ~w & 0x80…80 has the high bit of byte k set if byte k is below n. A borrow
+    // can also flag a byte above one that really is below n, never one below it, so the lowest
+    // flagged byte (trailing zero bits / 8, the word being loaded little-endian) is exactly the
+    // first octet of interest, and the loops jump straight to it.
 
     private static let ones: UInt64 = 0x0101_0101_0101_0101
     private static let highs: UInt64 = 0x8080_8080_8080_8080
 
+    /// The high bit of each byte of `word` below `n` (and maybe of bytes above the first one).
     @inline(__always)
-    private static func hasByteBelow(_ word: UInt64, _ n: UInt8) -> Bool {
-        (word &- ones &* UInt64(n)) & ~word & highs != 0
+    private static func bytesBelow(_ word: UInt64, _ n: UInt8) -> UInt64 {
+        (word &- ones &* UInt64(n)) & ~word & highs
     }
 
+    /// The high bit of each byte of `word` equal to `value` (and maybe of bytes above the first).
     @inline(__always)
-    private static func hasByte(_ word: UInt64, _ value: UInt8) -> Bool {
+    private static func bytesEqual(_ word: UInt64, _ value: UInt8) -> UInt64 {
         let x = word ^ (ones &* UInt64(value))
-        return (x &- ones) & ~x & highs != 0
+        return (x &- ones) & ~x & highs
+    }
+
+    /// The offset within the word of the lowest flagged byte of a non-zero mask.
+    @inline(__always)
+    private static func firstFlagged(_ mask: UInt64) -> Int { mask.trailingZeroBitCount &>> 3 }
+
+    /// The high bit of each byte of `word` (all below 0x80) in `low...high`: exact per byte,
+    /// because no sum leaves its byte.
+    @inline(__always)
+    private static func bytesIn(_ word: UInt64, _ low: UInt8, _ high: UInt8) -> UInt64 {
+        (word &+ ones &* UInt64(0x80 &- low)) & ~(word &+ ones &* UInt64(0x7F &- high)) & highs
+    }
+
+    /// The first offset in `from..<to` whose octet is not `isTokenChar`, or `to`. Words of the
+    /// usual field-name octets (a–z, 0–9, `-`) are skipped eight at a time; any other octet,
+    /// upper case included, goes through the octet test.
+    @inline(__always)
+    static func skipTokenChars(_ input: UnsafeRawBufferPointer, from: Int, to: Int) -> Int {
+        var i = from
+        while i &+ 8 <= to {
+            let word = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            guard word & highs == 0 else { break }
+            let x = word ^ (ones &* 0x2D)  // "-": a zero byte of x, found exactly
+            let hyphens = ~(((x & ~highs) &+ ones &* 0x7F) | x) & highs
+            guard bytesIn(word, 0x61, 0x7A) | bytesIn(word, 0x30, 0x39) | hyphens == highs else { break }
+            i &+= 8
+        }
+        while i < to, isTokenChar(input[i]) { i &+= 1 }
+        return i
     }
 
     /// The first offset in `from..<to` whose octet is not `isFieldValueChar`, or `to`.
@@ -121,8 +153,14 @@ enum HTTP1Syntax {
         var i = from
         while i &+ 8 <= to {
             let word = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            if hasByteBelow(word, 0x20) || hasByte(word, 0x7F) { break }  // CTLs (incl. HTAB) and DEL
-            i &+= 8
+            let mask = bytesBelow(word, 0x20) | bytesEqual(word, 0x7F)  // CTLs (incl. HTAB) and DEL
+            if mask == 0 {
+                i &+= 8
+                continue
+            }
+            i &+= firstFlagged(mask)
+            guard input[i] == htab else { return i }
+            i &+= 1
         }
         while i < to, isFieldValueChar(input[i]) { i &+= 1 }
         return i
@@ -134,8 +172,10 @@ enum HTTP1Syntax {
         var i = from
         while i &+ 8 <= to {
             let word = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            // SP and CTLs; DEL and obs-text (0x7F...0xFF: the high bit of (b & 0x7F) + 1, or of b).
-            if hasByteBelow(word, 0x21) || ((word & ~highs) &+ ones | word) & highs != 0 { break }
+            // SP and CTLs; DEL and obs-text (0x7F...0xFF: the high bit of (b & 0x7F) + 1, or of b;
+            // exact per byte, no carry crosses bytes).
+            let mask = bytesBelow(word, 0x21) | (((word & ~highs) &+ ones | word) & highs)
+            if mask != 0 { return i &+ firstFlagged(mask) }
             i &+= 8
         }
         while i < to, isTargetChar(input[i]) { i &+= 1 }
@@ -150,7 +190,8 @@ enum HTTP1Syntax {
         var i = from
         while i &+ 8 <= to {
             let word = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            if hasByte(word, byte) { break }
+            let mask = bytesEqual(word, byte)
+            if mask != 0 { return i &+ firstFlagged(mask) }
             i &+= 8
         }
         while i < to, input[i] != byte { i &+= 1 }
@@ -180,7 +221,14 @@ enum HTTP1Syntax {
     /// by U+FFFD.
     @inline(__always)
     static func string(_ bytes: UnsafeRawBufferPointer) -> String {
-        String(decoding: bytes, as: UTF8.self)
+        // Unlike `String(decoding:as:)`, this skips validation for a short ASCII string (the
+        // common case: paths, hosts, most values); longer or non-ASCII input is validated and
+        // repaired the same way.
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return "" }
+        return String(unsafeUninitializedCapacity: bytes.count) { buffer in
+            UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: base, byteCount: bytes.count)
+            return bytes.count
+        }
     }
 
     /// A String made once from bytes, ASCII-lower-cased on the way in (field names are tokens, so

@@ -128,7 +128,10 @@ public struct HTTP1MessageHead: Sendable, Equatable {
 public enum HTTP1ParseEvent: Sendable, Equatable {
     /// A request or response head. In the client role 1xx interim responses arrive as heads of their
     /// own (no body, no `.messageEnd`) before the final response.
-    case head(HTTP1MessageHead)
+    ///
+    /// Indirect: the head lives in one heap box, so the event (and `HTTP1ParseResult`) is two
+    /// words to copy or destroy instead of a dozen fields with their own reference counts.
+    indirect case head(HTTP1MessageHead)
     /// Body octets: a range of offsets into the input of *this* call (zero copy; copy them out
     /// before the input buffer changes). Transfer codings other than chunked are not decoded.
     case body(Range<Int>)

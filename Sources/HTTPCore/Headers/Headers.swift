@@ -69,8 +69,13 @@ public struct Headers: Sendable {
     /// Whether `name` defaults to never-index (credentials and cookies must not enter HPACK tables).
     @inlinable
     public static func defaultNeverIndex(_ name: String) -> Bool {
-        switch name {
-        case "authorization", "proxy-authorization", "cookie", "set-cookie": return true
+        // The length first: most names differ from all four in length, and comparing a length is
+        // much cheaper than comparing strings.
+        switch name.utf8.count {
+        case 6: return name == "cookie"
+        case 10: return name == "set-cookie"
+        case 13: return name == "authorization"
+        case 19: return name == "proxy-authorization"
         default: return false
         }
     }
