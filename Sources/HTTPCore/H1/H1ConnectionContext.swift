@@ -12,7 +12,7 @@ public final class H1ConnectionContext: @unchecked Sendable {
     /// does not make and free one per request.
     @exclusivity(unchecked) private var spareParsers: [Box<HTTP1Parser>] = []
     /// At most this many spares are kept (about 350 bytes each).
-    static let maximumSpareParsers = 256
+    static let maximumSpareParsers = 64
 
     public init(options: H1ConnectionOptions = H1ConnectionOptions()) {
         self.options = options

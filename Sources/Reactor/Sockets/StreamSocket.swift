@@ -46,23 +46,65 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
         didSet { updateInterest() }
     }
     /// Called on the reactor's thread when bytes arrived in `input`, or at EOF, or on error.
-    @exclusivity(unchecked) public var onReadable: (() -> Void)?
+    public var onReadable: (() -> Void)? {
+        get { seldom?.onReadable }
+        set { if newValue != nil || seldom != nil { ensureSeldom().onReadable = newValue } }
+    }
     /// Told instead of `onReadable` when set (a long-lived owner: no closure context). Held
     /// unowned: clear it (or close the socket) before the reader goes away.
     @exclusivity(unchecked) public unowned(safe) var reader: (any StreamSocketReader)?
     /// Called when every queued byte was handed to the kernel.
-    @exclusivity(unchecked) public var onDrained: (() -> Void)?
+    public var onDrained: (() -> Void)? {
+        get { seldom?.onDrained }
+        set { if newValue != nil || seldom != nil { ensureSeldom().onDrained = newValue } }
+    }
 
     /// How many bytes one `read(2)` asks for. Default 16 KiB.
-    @exclusivity(unchecked) public var readChunkSize = 16 * 1024
+    public var readChunkSize: Int {
+        get { seldom?.readChunkSize ?? Seldom.defaultReadChunkSize }
+        set { ensureSeldom().readChunkSize = newValue }
+    }
     /// Reading pauses while `input` holds this many bytes nobody consumed (back-pressure).
     /// Default 1 MiB.
-    @exclusivity(unchecked) public var maximumBufferedInput = 1 << 20
+    public var maximumBufferedInput: Int {
+        get { seldom?.maximumBufferedInput ?? Seldom.defaultMaximumBufferedInput }
+        set { ensureSeldom().maximumBufferedInput = newValue }
+    }
     /// Async `write` waits while more than this is queued. Default 1 MiB.
-    @exclusivity(unchecked) public var writeHighWaterMark = 1 << 20
+    public var writeHighWaterMark: Int {
+        get { seldom?.writeHighWaterMark ?? Seldom.defaultWriteHighWaterMark }
+        set { ensureSeldom().writeHighWaterMark = newValue }
+    }
 
-    @exclusivity(unchecked) private var readWaiters: [Suspension<Void>] = []
-    @exclusivity(unchecked) private var drainWaiters: [Suspension<Void>] = []
+    /// What most sockets never set or use (a server's connection needs none of it until it
+    /// closes): in a box made on first use, 64 bytes less per idle connection.
+    private final class Seldom {
+        static let defaultReadChunkSize = 16 * 1024
+        static let defaultMaximumBufferedInput = 1 << 20
+        static let defaultWriteHighWaterMark = 1 << 20
+        @exclusivity(unchecked) var onReadable: (() -> Void)?
+        @exclusivity(unchecked) var onDrained: (() -> Void)?
+        @exclusivity(unchecked) var readChunkSize = defaultReadChunkSize
+        @exclusivity(unchecked) var maximumBufferedInput = defaultMaximumBufferedInput
+        @exclusivity(unchecked) var writeHighWaterMark = defaultWriteHighWaterMark
+        @exclusivity(unchecked) var readWaiters: [Suspension<Void>] = []
+        @exclusivity(unchecked) var drainWaiters: [Suspension<Void>] = []
+    }
+    @exclusivity(unchecked) private var seldom: Seldom?
+    private func ensureSeldom() -> Seldom {
+        if let seldom { return seldom }
+        let made = Seldom()
+        seldom = made
+        return made
+    }
+    private var hasReadWaiters: Bool { seldom.map { !$0.readWaiters.isEmpty } ?? false }
+    /// Takes the waiting tasks of one kind (none without the box).
+    private func takeWaiters(_ kind: ReferenceWritableKeyPath<Seldom, [Suspension<Void>]>) -> [Suspension<Void>] {
+        guard let seldom, !seldom[keyPath: kind].isEmpty else { return [] }
+        defer { seldom[keyPath: kind] = [] }
+        return seldom[keyPath: kind]
+    }
+
     @exclusivity(unchecked) private var flushScheduled = false
     @exclusivity(unchecked) private var shutdownWriteWhenDrained = false
     @exclusivity(unchecked) private var transportShutDown = false
@@ -88,7 +130,7 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
     // MARK: Readiness
 
     private var wantsInput: Bool {
-        (readInterest || !readWaiters.isEmpty || handshakeInProgress) && !isEOF && failure == nil
+        (readInterest || hasReadWaiters || handshakeInProgress) && !isEOF && failure == nil
             && input.readableBytes < maximumBufferedInput
     }
 
@@ -148,9 +190,7 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
     }
 
     private func notifyReadable() {
-        let waiters = readWaiters
-        readWaiters.removeAll()
-        for waiter in waiters { waiter.resume(returning: ()) }
+        for waiter in takeWaiters(\.readWaiters) { waiter.resume(returning: ()) }
         if let reader { reader.socketReadable(self) } else { onReadable?() }
         updateInterest()
     }
@@ -213,9 +253,7 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
     }
 
     private func drained() {
-        let waiters = drainWaiters
-        drainWaiters.removeAll()
-        for waiter in waiters { waiter.resume(returning: ()) }
+        for waiter in takeWaiters(\.drainWaiters) { waiter.resume(returning: ()) }
         if shutdownWriteWhenDrained && failure == nil {
             if !transportShutDown {
                 // TLS: close_notify goes out after the data and before the FIN.
@@ -257,9 +295,7 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
         onReadable = nil
         reader = nil
         onDrained = nil
-        let waiters = readWaiters + drainWaiters
-        readWaiters.removeAll()
-        drainWaiters.removeAll()
+        let waiters = takeWaiters(\.readWaiters) + takeWaiters(\.drainWaiters)
         for waiter in waiters { waiter.resume(throwing: SocketError.closed) }
     }
 
@@ -349,9 +385,9 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
             guard fd >= 0 else { throw SocketError.closed }
             let remaining = try deadline.remaining("flush")
             try await reactor.suspend("flush", timeout: remaining) { (suspension: Suspension<Void>) in
-                self.drainWaiters.append(suspension)
+                self.ensureSeldom().drainWaiters.append(suspension)
                 self.scheduleFlush()
-                return { [weak self] in self?.drainWaiters.removeAll { $0 === suspension } }
+                return { [weak self] in self?.seldom?.drainWaiters.removeAll { $0 === suspension } }
             }
         }
         if let failure { throw failure }
@@ -375,10 +411,10 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
         guard fd >= 0 else { throw SocketError.closed }
         let remaining = try deadline.remaining(what)
         try await reactor.suspend(what, timeout: remaining) { (suspension: Suspension<Void>) in
-            self.readWaiters.append(suspension)
+            self.ensureSeldom().readWaiters.append(suspension)
             self.updateInterest()
             return { [weak self] in
-                self?.readWaiters.removeAll { $0 === suspension }
+                self?.seldom?.readWaiters.removeAll { $0 === suspension }
                 self?.updateInterest()
             }
         }
