@@ -98,11 +98,17 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
         return made
     }
     private var hasReadWaiters: Bool { seldom.map { !$0.readWaiters.isEmpty } ?? false }
-    /// Takes the waiting tasks of one kind (none without the box).
-    private func takeWaiters(_ kind: ReferenceWritableKeyPath<Seldom, [Suspension<Void>]>) -> [Suspension<Void>] {
-        guard let seldom, !seldom[keyPath: kind].isEmpty else { return [] }
-        defer { seldom[keyPath: kind] = [] }
-        return seldom[keyPath: kind]
+    /// Takes the tasks waiting for input (none without the box).
+    private func takeReadWaiters() -> [Suspension<Void>] {
+        guard let seldom, !seldom.readWaiters.isEmpty else { return [] }
+        defer { seldom.readWaiters = [] }
+        return seldom.readWaiters
+    }
+    /// Takes the tasks waiting for the queue to drain (none without the box).
+    private func takeDrainWaiters() -> [Suspension<Void>] {
+        guard let seldom, !seldom.drainWaiters.isEmpty else { return [] }
+        defer { seldom.drainWaiters = [] }
+        return seldom.drainWaiters
     }
 
     @exclusivity(unchecked) private var flushScheduled = false
@@ -190,7 +196,7 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
     }
 
     private func notifyReadable() {
-        for waiter in takeWaiters(\.readWaiters) { waiter.resume(returning: ()) }
+        for waiter in takeReadWaiters() { waiter.resume(returning: ()) }
         if let reader { reader.socketReadable(self) } else { onReadable?() }
         updateInterest()
     }
@@ -253,7 +259,7 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
     }
 
     private func drained() {
-        for waiter in takeWaiters(\.drainWaiters) { waiter.resume(returning: ()) }
+        for waiter in takeDrainWaiters() { waiter.resume(returning: ()) }
         if shutdownWriteWhenDrained && failure == nil {
             if !transportShutDown {
                 // TLS: close_notify goes out after the data and before the FIN.
@@ -295,7 +301,7 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
         onReadable = nil
         reader = nil
         onDrained = nil
-        let waiters = takeWaiters(\.readWaiters) + takeWaiters(\.drainWaiters)
+        let waiters = takeReadWaiters() + takeDrainWaiters()
         for waiter in waiters { waiter.resume(throwing: SocketError.closed) }
     }
 

@@ -4,7 +4,7 @@ import Reactor
 /// The first moments of an accepted connection, before HTTP: wait for the first octets, tell a
 /// TLS handshake from plain HTTP (when the server allows both), run the handshake and check the
 /// negotiated ALPN protocol. One deadline (`connectionSetupTimeout`) covers all of it.
-final class ConnectionSetup {
+final class ConnectionSetup: StreamSocketReader {
     enum Outcome {
         /// Speak HTTP/1 on this socket (TLS, if any, is established).
         case http1(StreamSocket)
@@ -34,7 +34,9 @@ final class ConnectionSetup {
     }
 
     func start() {
-        socket.onReadable = { [unowned self] in self.firstOctets() }
+        // The socket's reader (held unowned, cleared in `finish`), not an `onReadable` closure: a
+        // closure would give every connection a box it keeps after the setup.
+        socket.reader = self
         socket.readInterest = true
         if !socket.input.isEmpty { firstOctets() }
     }
@@ -44,6 +46,9 @@ final class ConnectionSetup {
         finish(.failed(socket, "server closing"))
     }
 
+    /// The socket has its first octets, EOF or an error (`StreamSocketReader`).
+    func socketReadable(_ socket: StreamSocket) { firstOctets() }
+
     private func firstOctets() {
         guard completion != nil else { return }
         guard let first = socket.input.withUnsafeReadableBytes({ $0.first }) else {
@@ -51,7 +56,7 @@ final class ConnectionSetup {
             return
         }
         socket.readInterest = false
-        socket.onReadable = nil
+        socket.reader = nil
         // RFC 8446 §5.1: a TLS record starts with its content type; a handshake is 22 (0x16).
         let isTLS = first == 0x16
         if isTLS && tls != false, let context {
@@ -87,7 +92,7 @@ final class ConnectionSetup {
         self.completion = nil
         timer?.cancel()
         timer = nil
-        socket.onReadable = nil
+        if socket.reader === self { socket.reader = nil }
         completion(outcome)
     }
 }
