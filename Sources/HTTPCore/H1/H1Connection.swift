@@ -288,6 +288,7 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
             guard stream === current, let head = stream.requestHead else {
                 throw .invalidState("this stream's exchange is over")
             }
+            let options = self.options
             let fields = H1FramingFields(headers)
             let isFinal = (fields.validStatus ?? 0) >= 200
             // RFC 9110 §10.1.1: a final response before the announced body was asked for means
@@ -295,7 +296,8 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
             // request starts.
             let persistent = phase == .open && stream.readFailure == nil && !(isFinal && stream.awaitsContinue)
             let request = H1OutboundMessage.RequestContext(
-                method: head.method ?? "", version: head.version, keepAlive: head.keepAlive, headers: head.headers,
+                method: stream.requestMethod ?? "", version: head.version, keepAlive: head.keepAlive,
+                headers: head.headers,
                 gzipTransferCodingAllowed: options.transferCodings)
             let date = options.sendDate && isFinal ? context.dateCache.imfFixdate() : nil
             try socket.write { (out: inout [UInt8]) throws(HTTPStreamError) in

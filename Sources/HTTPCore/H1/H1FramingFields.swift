@@ -38,17 +38,26 @@ struct H1FramingFields {
                 break
             }
         }
+        validStatus = Self.statusCode(status)
         if hasConnection {
             connectionClose = headers.hasToken("connection", "close")
             connectionKeepAlive = headers.hasToken("connection", "keep-alive")
         }
     }
 
-    /// A `:status` of three digits from 100 to 999.
-    var validStatus: Int? {
-        guard let status, status.utf8.count == 3, let code = Int(status), (100...999).contains(code) else {
-            return nil
+    /// `status` when it is three digits from 100 to 999.
+    private(set) var validStatus: Int?
+
+    private static func statusCode(_ status: String?) -> Int? {
+        guard var text = status, text.utf8.count == 3 else { return nil }
+        return text.withUTF8 { octets -> Int? in
+            var code = 0
+            for octet in octets {
+                let digit = Int(octet) &- 0x30
+                guard digit >= 0 && digit <= 9 else { return nil }
+                code = code &* 10 &+ digit
+            }
+            return code >= 100 ? code : nil
         }
-        return code
     }
 }

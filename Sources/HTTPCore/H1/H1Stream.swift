@@ -28,7 +28,8 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
     @exclusivity(unchecked) var isDiscardingBody = false
     /// Server: why reading the request failed, if it did (answered on `shutdown`).
     @exclusivity(unchecked) var readFailure: HTTPStreamError?
-    /// Client: the method of the request (for the response's framing).
+    /// The method of the request (client: for the response's framing; server: for the
+    /// response's).
     @exclusivity(unchecked) var requestMethod: String?
     @exclusivity(unchecked) private(set) var isShutDown = false
     /// Client helpers: a response head read ahead (by a 100-continue wait), and whether the
@@ -43,6 +44,7 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
         self.requestHead = requestHead
         if let requestHead {
             peerVersion = requestHead.version
+            requestMethod = requestHead.method
             inbound.appendHeaders(requestHead.headers)
             awaitsContinue =
                 requestHead.version == .http11 && requestHead.headers.hasToken("expect", "100-continue")
