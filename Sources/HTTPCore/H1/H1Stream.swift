@@ -46,9 +46,10 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
             peerVersion = requestHead.version
             requestMethod = requestHead.method
             inbound.appendHeaders(requestHead.headers)
+            // A request without a body has nothing to continue with (and no field to look up).
             awaitsContinue =
-                requestHead.version == .http11 && requestHead.headers.hasToken("expect", "100-continue")
-                && requestHead.framing != .none
+                requestHead.framing != .none && requestHead.version == .http11
+                && requestHead.headers.hasToken("expect", "100-continue")
         }
     }
 
