@@ -9,6 +9,9 @@ private let ioTrampoline: evshim_io_cb = { _, watcher, revents in
 /// Interest in the readiness of one file descriptor. Change `events` at any time; `[]` pauses
 /// the watcher, `cancel()` ends it for good (and drops the handler, breaking reference cycles).
 /// The reactor keeps an active watcher alive; the fd itself belongs to the caller.
+///
+/// Its mutable state is `@exclusivity(unchecked)`, like `StreamSocket`'s (reactor-thread only, no
+/// access spans a callback; the runtime checks were a sixth of a request's instructions).
 public final class IOWatcher {
     public let fd: Int32
     private weak var reactor: Reactor?

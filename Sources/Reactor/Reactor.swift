@@ -21,6 +21,9 @@ private let forkCallback: evshim_fork_cb = { _, watcher, _ in
 /// `timeoutMilliseconds()`, then `step(timeout: 0)`. Hosts that cannot honour `timeout()` turn on
 /// `fdOnlyMode`, and hosts that register the fd once (epoll, libuv, GLib) set `onPollfdChange`:
 /// libev rebuilds its epoll instance after `afterFork()` and sometimes on its own.
+///
+/// Its mutable state is `@exclusivity(unchecked)`, like `StreamSocket`'s (reactor-thread only, no
+/// access spans a callback; the runtime checks were a sixth of a request's instructions).
 public final class Reactor: @unchecked Sendable {
     let loop: OpaquePointer
     @exclusivity(unchecked) private var backendFD: Int32

@@ -1,5 +1,8 @@
 /// A one-shot or repeating timer scheduled on a reactor. Cancel it with `cancel()`; a timer that
 /// is neither repeating nor cancelled goes away by itself after it fires.
+///
+/// Its mutable state is `@exclusivity(unchecked)`, like `StreamSocket`'s (reactor-thread only, no
+/// access spans a callback; the runtime checks were a sixth of a request's instructions).
 public final class ReactorTimer {
     private weak var reactor: Reactor?
     private let action: Action

@@ -14,6 +14,9 @@ public import Reactor
 ///
 /// A client connection (`type == .client`) makes streams with `newStream()`; see
 /// `H1Connection+Client.swift`.
+///
+/// Its mutable state is `@exclusivity(unchecked)`, like `StreamSocket`'s (reactor-thread only, no
+/// access spans a callback; the runtime checks were a sixth of a request's instructions).
 public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarget, @unchecked Sendable {
     /// `.server` or `.client`: lua-http's `connection.type`.
     public let type: HTTP1Role

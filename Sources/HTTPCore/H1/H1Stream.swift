@@ -9,6 +9,9 @@ public import Reactor
 ///
 /// Like everything on a reactor it belongs to the reactor's thread; it is `Sendable` so that
 /// tasks on the reactor can carry it.
+///
+/// Its mutable state is `@exclusivity(unchecked)`, like `StreamSocket`'s (reactor-thread only, no
+/// access spans a callback; the runtime checks were a sixth of a request's instructions).
 public final class H1Stream: HTTPStream, @unchecked Sendable {
     public let connection: H1Connection
     public var reactor: Reactor { connection.reactor }
