@@ -315,3 +315,45 @@ extension AdoptedSocketTests {
         right.close()
     }
 }
+
+/// A socket with no input buffer of its own reads into the reactor's receive scratch and its
+/// input borrows it while the reader runs: what the reader leaves, or keeps a copy of, must
+/// survive the next socket's read into the scratch.
+final class ReceiveScratchTests: XCTestCase {
+    func testInputLeftOrCopiedByAReaderSurvivesOtherSocketsReads() throws {
+        let reactor = try Reactor()
+        var first: [Int32] = [0, 0]
+        var second: [Int32] = [0, 0]
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &first), 0)
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &second), 0)
+        let a = StreamSocket(adopting: first[0], on: reactor)
+        let b = StreamSocket(adopting: second[0], on: reactor)
+        defer {
+            a.close()
+            b.close()
+            Glibc.close(first[1])
+            Glibc.close(second[1])
+        }
+        var kept: ByteBuffer?
+        a.onReadable = { [unowned a] in
+            // Consumes one octet, keeps a copy of the input, leaves the rest.
+            a.input.consume(1)
+            kept = a.input
+        }
+        var bSaw: [UInt8] = []
+        b.onReadable = { [unowned b] in
+            bSaw += b.input.read(upTo: 1 << 20)
+        }
+        a.readInterest = true
+        b.readInterest = true
+        XCTAssertEqual(write(first[1], "abcdef", 6), 6)
+        let deadline = MonotonicClock.seconds() + 5
+        while kept == nil && MonotonicClock.seconds() < deadline { try reactor.step(timeout: 0.1) }
+        // The other socket's bytes land in the scratch (or a new one) now.
+        XCTAssertEqual(write(second[1], "XYZXYZXYZ", 9), 9)
+        while bSaw.count < 9 && MonotonicClock.seconds() < deadline { try reactor.step(timeout: 0.1) }
+        XCTAssertEqual(String(decoding: bSaw, as: UTF8.self), "XYZXYZXYZ")
+        XCTAssertEqual(kept.map { $0.withUnsafeReadableBytes { String(decoding: $0, as: UTF8.self) } }, "bcdef")
+        XCTAssertEqual(a.input.withUnsafeReadableBytes { String(decoding: $0, as: UTF8.self) }, "bcdef")
+    }
+}

@@ -129,6 +129,21 @@ final class LifecycleTests: XCTestCase {
         XCTAssertTrue(try server.waitOnServer { $0.connections() == 0 })
     }
 
+    func testIdleTimeoutRestartsWithEveryRequest() throws {
+        // The connection's timer is re-armed lazily: it fires at the first deadline, finds a
+        // later one and moves there. Requests 0.2 s apart keep a 0.3 s idle timeout at bay.
+        let server = try startServer { $0.intraStreamTimeout = 0.3 }
+        let client = try TestClient(port: server.port)
+        let first = MonotonicClock.seconds()
+        for number in 1...4 {
+            XCTAssertEqual(try client.exchange(get("/hello")).header("x-request-number"), "\(number)")
+            if number < 4 { XCTAssertTrue(try client.staysSilent(for: 0.2)) }
+        }
+        XCTAssertGreaterThan(MonotonicClock.seconds() - first, 0.6)
+        let last = MonotonicClock.seconds()
+        XCTAssertEqual(try assertClosed(client, after: 0.3, since: last), [])
+    }
+
     func testHeaderReadTimeoutAnswers408EvenWhileOctetsTrickle() throws {
         let server = try startServer { $0.headerReadTimeout = 0.3 }
         let client = try TestClient(port: server.port)
