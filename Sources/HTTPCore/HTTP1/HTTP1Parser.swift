@@ -108,6 +108,19 @@ public struct HTTP1Parser: Sendable {
 
     // MARK: - Parsing
 
+    /// Reports up to `remaining` body octets from `position` (none available: wait for input);
+    /// `next` gives the state for the octets still to come.
+    @inline(__always)
+    private mutating func takeBody(
+        _ input: UnsafeRawBufferPointer, from position: Int, remaining: UInt64, next: (UInt64) -> State
+    ) -> HTTP1ParseResult {
+        let available = input.count - position
+        guard available > 0 else { return HTTP1ParseResult(consumed: position, event: nil) }
+        let count = remaining < UInt64(available) ? Int(remaining) : available
+        state = next(remaining - UInt64(count))
+        return HTTP1ParseResult(consumed: position + count, event: .body(position..<position + count))
+    }
+
     /// Parses as much of `input` as yields the next event. See the type's documentation.
     public mutating func parse(_ input: UnsafeRawBufferPointer) -> HTTP1ParseResult {
         // The states of almost every call, first and out of the loop below.
@@ -144,13 +157,9 @@ public struct HTTP1Parser: Sendable {
                 return parseHead(input, from: position)
 
             case .body(let remaining):
-                let available = input.count - position
-                guard available > 0 else { return HTTP1ParseResult(consumed: position, event: nil) }
-                let count = remaining < UInt64(available) ? Int(remaining) : available
-                let left = remaining - UInt64(count)
-                state = left == 0 ? .messageEnd : .body(remaining: left)
-                return HTTP1ParseResult(
-                    consumed: position + count, event: .body(position..<position + count))
+                return takeBody(input, from: position, remaining: remaining) {
+                    $0 == 0 ? .messageEnd : .body(remaining: $0)
+                }
 
             case .untilClose:
                 guard position < input.count else {
@@ -174,13 +183,9 @@ public struct HTTP1Parser: Sendable {
                 }
 
             case .chunkData(let remaining):
-                let available = input.count - position
-                guard available > 0 else { return HTTP1ParseResult(consumed: position, event: nil) }
-                let count = remaining < UInt64(available) ? Int(remaining) : available
-                let left = remaining - UInt64(count)
-                state = left == 0 ? .chunkDataCR : .chunkData(remaining: left)
-                return HTTP1ParseResult(
-                    consumed: position + count, event: .body(position..<position + count))
+                return takeBody(input, from: position, remaining: remaining) {
+                    $0 == 0 ? .chunkDataCR : .chunkData(remaining: $0)
+                }
 
             case .chunkDataCR:
                 guard position < input.count else {
