@@ -1,63 +1,103 @@
 /// The fields of a handler's head that decide how the message is framed, found in one pass over
 /// the fields (a response head used to be searched once per question, eight times or more).
+///
+/// It keeps numbers and flags, not the fields' strings, so that making, copying and dropping it
+/// costs no reference counting; only a rare `transfer-encoding` (which the library sets itself)
+/// or an invalid `content-length` keeps its text, for the error.
 struct H1FramingFields {
-    /// The first `:status` value.
-    var status: String?
-    /// The first `content-length` value, and how many there are.
-    var contentLength: String?
-    var contentLengthCount = 0
+    /// The handler's `content-length`.
+    enum ContentLength: Equatable {
+        case absent
+        /// One field, `1*DIGIT` of at most 19 digits (RFC 9110 §8.6).
+        case valid(UInt64)
+        /// Not digits, too long, or more than one field (the first field's text).
+        case invalid(String)
+    }
+
+    /// The first `:status` when it is three digits from 100 to 999.
+    private(set) var validStatus: Int?
+    private(set) var contentLength = ContentLength.absent
     /// The first `transfer-encoding` value.
-    var transferEncoding: String?
-    var hasDate = false
-    var hasContentEncoding = false
+    private(set) var transferEncoding: String?
+    private(set) var hasDate = false
+    private(set) var hasContentEncoding = false
     /// Whether a `connection` field lists `close` / `keep-alive` (tokens, case-insensitive).
-    var connectionClose = false
-    var connectionKeepAlive = false
+    private(set) var connectionClose = false
+    private(set) var connectionKeepAlive = false
 
     init(_ headers: Headers) {
         var hasConnection = false
-        for field in headers.fields {
-            // Names are lower case (`Headers`); their length picks the one comparison to make.
-            switch field.name.utf8.count {
-            case 4:
-                if field.name == "date" { hasDate = true }
-            case 7:
-                if status == nil && field.name == ":status" { status = field.value }
-            case 10:
-                if field.name == "connection" { hasConnection = true }
-            case 14:
-                if field.name == "content-length" {
-                    if contentLength == nil { contentLength = field.value }
-                    contentLengthCount += 1
+        var sawStatus = false
+        var contentLengthCount = 0
+        // In place: `for field in headers.fields` would copy (retain and release) both strings of
+        // every field.
+        headers.storage.withUnsafeBufferPointer { fields in
+            for index in fields.indices {
+                let field = fields.baseAddress! + index
+                // Names are lower case (`Headers`); their length picks the one comparison to make.
+                switch field.pointee.name.utf8.count {
+                case 4:
+                    if field.pointee.name == "date" { hasDate = true }
+                case 7:
+                    if !sawStatus && field.pointee.name == ":status" {
+                        sawStatus = true
+                        validStatus = Self.statusCode(field.pointee.value)
+                    }
+                case 10:
+                    if field.pointee.name == "connection" { hasConnection = true }
+                case 14:
+                    if field.pointee.name == "content-length" {
+                        contentLengthCount += 1
+                        if contentLengthCount == 1 {
+                            contentLength =
+                                Self.decimal(field.pointee.value).map { .valid($0) } ?? .invalid(field.pointee.value)
+                        } else if case .valid(let value) = contentLength {
+                            contentLength = .invalid(String(value))
+                        }
+                    }
+                case 16:
+                    if field.pointee.name == "content-encoding" { hasContentEncoding = true }
+                case 17:
+                    if transferEncoding == nil && field.pointee.name == "transfer-encoding" {
+                        transferEncoding = field.pointee.value
+                    }
+                default:
+                    break
                 }
-            case 16:
-                if field.name == "content-encoding" { hasContentEncoding = true }
-            case 17:
-                if transferEncoding == nil && field.name == "transfer-encoding" { transferEncoding = field.value }
-            default:
-                break
             }
         }
-        validStatus = Self.statusCode(status)
         if hasConnection {
             connectionClose = headers.hasToken("connection", "close")
             connectionKeepAlive = headers.hasToken("connection", "keep-alive")
         }
     }
 
-    /// `status` when it is three digits from 100 to 999.
-    private(set) var validStatus: Int?
+    /// Whether the handler set a `content-length`, valid or not.
+    var hasContentLength: Bool { contentLength != .absent }
 
-    private static func statusCode(_ status: String?) -> Int? {
-        guard var text = status, text.utf8.count == 3 else { return nil }
-        return text.withUTF8 { octets -> Int? in
+    /// `status` when it is three digits from 100 to 999.
+    private static func statusCode(_ status: String) -> Int? {
+        HTTP1Syntax.withUTF8(status) { octets -> Int? in
+            guard octets.count == 3 else { return nil }
             var code = 0
             for octet in octets {
-                let digit = Int(octet) &- 0x30
-                guard digit >= 0 && digit <= 9 else { return nil }
-                code = code &* 10 &+ digit
+                guard HTTP1Syntax.isDigit(octet) else { return nil }
+                code = code &* 10 &+ Int(octet &- 0x30)
             }
             return code >= 100 ? code : nil
+        }
+    }
+
+    /// `1*DIGIT` of at most 19 digits, so that it fits in a UInt64; nil otherwise.
+    private static func decimal(_ text: String) -> UInt64? {
+        HTTP1Syntax.withUTF8(text) { digits -> UInt64? in
+            guard !digits.isEmpty && digits.count <= 19 else { return nil }
+            var value: UInt64 = 0
+            for octet in digits {
+                guard HTTP1Syntax.isDigit(octet) else { return nil }
+                value = value &* 10 &+ UInt64(octet &- 0x30)
+            }
+            return value
         }
     }
 }

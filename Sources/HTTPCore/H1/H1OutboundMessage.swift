@@ -74,26 +74,29 @@ struct H1OutboundMessage {
         _ headers: Headers, endStream: Bool, request: RequestContext, persistent: Bool, date: String?,
         into out: inout [UInt8]
     ) throws(HTTPStreamError) {
+        var additional: [Headers.Field] = []
         try writeResponseHead(
             headers, fields: H1FramingFields(headers), endStream: endStream, request: request, persistent: persistent,
-            date: date, into: &out)
+            date: date, additional: &additional, into: &out)
     }
 
-    /// `writeResponseHead` with the framing fields already found.
+    /// `writeResponseHead` with the framing fields already found, and an empty array for the
+    /// fields it adds: a connection passes the same one every time, so that adding them does not
+    /// allocate. The fields are left in it.
     mutating func writeResponseHead(
         _ headers: Headers, fields: H1FramingFields, endStream: Bool, request: RequestContext, persistent: Bool,
-        date: String?, into out: inout [UInt8]
+        date: String?, additional: inout [Headers.Field], into out: inout [UInt8]
     ) throws(HTTPStreamError) {
         guard state == .head else { throw .invalidState("response headers were already written") }
         guard let status = fields.validStatus else { throw .invalidHeaders("missing or invalid :status") }
+        assert(additional.isEmpty, "writeResponseHead: the scratch array for added fields must be empty")
 
-        var additional: [Headers.Field] = []
         if status < 200 {
             // RFC 9110 §15.2: 1xx responses end at their header section.
             guard request.version == .http11 else {
                 throw .invalidState("a 1xx response cannot be sent to an HTTP/1.0 client")
             }
-            guard fields.contentLength == nil && fields.transferEncoding == nil else {
+            guard !fields.hasContentLength && fields.transferEncoding == nil else {
                 throw .invalidHeaders("content-length or transfer-encoding in a \(status) response")
             }
             if status != 101 && endStream {
@@ -179,19 +182,20 @@ struct H1OutboundMessage {
             guard coding.lowercased() == "chunked" else {
                 throw .invalidHeaders("transfer-encoding is set by the library (got \"\(coding)\")")
             }
-            if fields.contentLength != nil {
+            if fields.hasContentLength {
                 throw .invalidHeaders("both content-length and transfer-encoding")
             }
         }
-        guard let text = fields.contentLength else { return nil }
+        guard fields.hasContentLength else { return nil }
         if status == 204 || isConnectTunnel {
             // RFC 9110 §8.6: "A server MUST NOT send a Content-Length header field in any
             // response with a status code of 1xx or 204", nor in a 2xx response to CONNECT.
             throw .invalidHeaders("content-length in a \(status) response")
         }
-        guard fields.contentLengthCount == 1, !text.isEmpty, text.utf8.count <= 19,
-            text.utf8.allSatisfy({ $0 &- 0x30 < 10 }), let value = UInt64(text)
-        else { throw .invalidHeaders("invalid content-length \"\(text)\"") }
+        guard case .valid(let value) = fields.contentLength else {
+            let text = if case .invalid(let text) = fields.contentLength { text } else { "" }
+            throw .invalidHeaders("invalid content-length \"\(text)\"")
+        }
         return value
     }
 

@@ -9,6 +9,13 @@ extension HTTP1Syntax {
         if let result = string.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) {
             return result
         }
+        return withContiguousCopy(string, body)
+    }
+
+    /// `withUTF8`'s path for a string without contiguous UTF-8 (a bridged or foreign one): out of
+    /// line, so that callers need no owned copy (a retain and release per string) on the fast path.
+    @inline(never)
+    static func withContiguousCopy<R>(_ string: String, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         var copy = string
         return copy.withUTF8 { body(UnsafeRawBufferPointer($0)) }
     }
@@ -44,8 +51,8 @@ enum HTTP1FieldCheck {
     case invalidValue
 
     @inline(__always)
-    init(_ field: Headers.Field) {
-        let nameCount = HTTP1Syntax.withUTF8(field.name) { name -> Int in
+    init(name: String, value: String) {
+        let nameCount = HTTP1Syntax.withUTF8(name) { name -> Int in
             guard let first = name.first else { return -1 }
             if first == HTTP1Syntax.colon { return -2 }
             return HTTP1Syntax.allTokenChars(name) ? name.count : -1
@@ -54,7 +61,7 @@ enum HTTP1FieldCheck {
             self = nameCount == -2 ? .pseudo : .invalidName
             return
         }
-        let valueCount = HTTP1Syntax.withUTF8(field.value) {
+        let valueCount = HTTP1Syntax.withUTF8(value) {
             HTTP1Syntax.allFieldValueChars($0) ? $0.count : -1
         }
         self = valueCount >= 0 ? .regular(size: nameCount + 2 + valueCount + 2) : .invalidValue
@@ -68,7 +75,8 @@ enum HTTP1FieldCheck {
             var total = size
             defer { size = total }
             for index in start..<buffer.count {
-                let check = HTTP1FieldCheck(buffer[index])
+                let field = buffer.baseAddress! + index
+                let check = HTTP1FieldCheck(name: field.pointee.name, value: field.pointee.value)
                 guard case .regular(let count) = check else { return (index, check) }
                 total &+= count
             }
