@@ -1,0 +1,103 @@
+import Foundation
+import Stepwise
+import XCTest
+
+/// The demo server as `make run` starts it: the built `stepwise serve` in a child process, asked
+/// over loopback by the library's client. The planner's file logic has unit tests of its own
+/// (StepwiseDemoTests); these check the routes and the request log end to end.
+final class ServeCommandTests: XCTestCase {
+    /// A running `stepwise serve --port 0`, its port read from the start-up line.
+    final class Demo {
+        let process = Process()
+        let port: Int
+        private let stderr = Pipe()
+
+        init(_ arguments: [String]) throws {
+            let stdout = Pipe()
+            process.executableURL = try XCTUnwrap(XCTestCase.locate("stepwise"), "stepwise is not built")
+            process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0"] + arguments
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = stdout
+            process.standardError = stderr
+            try process.run()
+            var line = Data()
+            while !line.contains(UInt8(ascii: "\n")) {
+                let chunk = stdout.fileHandleForReading.availableData
+                guard !chunk.isEmpty else { break }
+                line.append(chunk)
+            }
+            let text = String(decoding: line, as: UTF8.self)
+            // "stepwise 0.1.0 serving http and https on 127.0.0.1:PORT — try http://127.0.0.1:PORT/hello"
+            guard let url = text.split(separator: " ").last, let colon = url.lastIndex(of: ":"),
+                let port = Int(url[url.index(after: colon)...].prefix { $0.isNumber })
+            else {
+                process.terminate()
+                struct NoPort: Error { let line: String }
+                throw NoPort(line: text)
+            }
+            self.port = port
+        }
+
+        /// Stops the server and returns what it wrote to stderr (the request log).
+        func stop() -> String {
+            process.terminate()
+            process.waitUntilExit()
+            return String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        }
+    }
+
+    private func fetch(
+        _ demo: Demo, _ target: String, method: String = "GET", body: String? = nil, reactor: Reactor
+    ) throws -> HTTPResponse {
+        let request = try Request(uri: "http://127.0.0.1:\(demo.port)\(target)")
+        try request.headers.upsert(":method", method)
+        if let body { request.setBody(body) }
+        request.decodeContent = false
+        return try request.fetch(on: reactor, timeout: 10)
+    }
+
+    func testHelloEchoAndMethods() throws {
+        let demo = try Demo([])
+        addTeardownBlock { if demo.process.isRunning { _ = demo.stop() } }
+        let reactor = try Reactor()
+
+        let hello = try fetch(demo, "/hello", reactor: reactor)
+        XCTAssertEqual(hello.status, 200)
+        XCTAssertEqual(hello.text, "Hello, World!")
+        XCTAssertEqual(hello.headers.first("content-length"), "13")
+        XCTAssertEqual(hello.headers.first("content-type"), "text/plain; charset=utf-8")
+        XCTAssertNotNil(hello.headers.first("date"))
+
+        // The query is not part of the route.
+        XCTAssertEqual(try fetch(demo, "/hello?name=x&y=%3F", reactor: reactor).text, "Hello, World!")
+
+        let head = try fetch(demo, "/hello", method: "HEAD", reactor: reactor)
+        XCTAssertEqual(head.status, 200)
+        XCTAssertEqual(head.body, [])
+        XCTAssertEqual(head.headers.first("content-length"), "13")
+
+        let post = try fetch(demo, "/hello", method: "POST", body: "x", reactor: reactor)
+        XCTAssertEqual(post.status, 405)
+        XCTAssertEqual(post.headers.first("allow"), "GET, HEAD")
+
+        let echoed = try fetch(demo, "/echo?q", method: "PUT", body: "some body", reactor: reactor)
+        XCTAssertEqual(echoed.status, 200)
+        XCTAssertEqual(echoed.text, "some body")
+
+        let log = demo.stop()
+        // One log line per request, with the method and the target.
+        let lines = log.split(separator: "\n")
+        XCTAssertEqual(lines.count, 5, log)
+        XCTAssertTrue(lines.first?.contains("GET /hello") ?? false, log)
+        XCTAssertTrue(lines.last?.contains("PUT /echo?q") ?? false, log)
+    }
+
+    func testRoutePrefixesAreNotHello() throws {
+        let demo = try Demo(["--quiet", "--root", NSTemporaryDirectory()])
+        defer { _ = demo.stop() }
+        let reactor = try Reactor()
+        // Neither a longer path nor one that only starts like the route reaches it.
+        XCTAssertEqual(try fetch(demo, "/hello/x", reactor: reactor).status, 404)
+        XCTAssertEqual(try fetch(demo, "/hellox?a", reactor: reactor).status, 404)
+    }
+}
