@@ -26,19 +26,35 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
     @exclusivity(unchecked) var transport: SocketTransport = PlainTransport.shared
 
     /// Received bytes not consumed yet.
-    public var input: ByteBuffer {
+    ///
+    /// Inlinable, like `isEOF` and `failure`: a reader in another module reads the stored
+    /// buffer in place (through an out-of-line accessor it copied the buffer out, retaining
+    /// its storage, for every access).
+    @inlinable public var input: ByteBuffer {
         _read { yield receivedInput }
         _modify { yield &receivedInput }
     }
-    /// `input`'s storage. `@exclusivity(unchecked)` only holds for accesses compiled in this
-    /// module: other modules reach it through `input`'s accessors, which carry no check.
-    @exclusivity(unchecked) private var receivedInput = ByteBuffer()
+    /// Calls `body` with `input`'s readable bytes, in place; `body` must not change `input`.
+    /// Cheaper than `input.withUnsafeReadableBytes` from another module, which copies the buffer
+    /// out of the socket (a retain and a release of its storage): here the socket, alive for the
+    /// call, holds the storage.
+    @inlinable
+    public func withUnsafeReadableInput<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let bytes = receivedInput.unsafeReadableBytes
+        defer { _fixLifetime(self) }
+        return try body(bytes)
+    }
+    /// `input`'s storage. Other modules access it through `input`'s inlined accessors, with
+    /// no exclusivity check either.
+    @exclusivity(unchecked) @usableFromInline var receivedInput = ByteBuffer()
     @exclusivity(unchecked) private var output = WriteQueue()
     /// The peer closed its side: no more input will arrive.
-    public var isEOF: Bool { peerFinished }
-    @exclusivity(unchecked) private var peerFinished = false
-    public var failure: SocketError? { sticky }
-    @exclusivity(unchecked) private var sticky: SocketError?
+    @inlinable public var isEOF: Bool { peerFinished }
+    @exclusivity(unchecked) @usableFromInline var peerFinished = false
+    @inlinable public var failure: SocketError? { sticky }
+    /// Whether a read or write failed (`failure != nil`, without copying the error).
+    @inlinable public var hasFailed: Bool { sticky != nil }
+    @exclusivity(unchecked) @usableFromInline var sticky: SocketError?
     public var isClosed: Bool { fd < 0 }
 
     /// Keep reading while no task waits for input (for callback users). Default false.
