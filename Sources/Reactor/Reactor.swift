@@ -109,7 +109,7 @@ public final class Reactor: @unchecked Sendable {
     }
 
     /// The shared receive buffer (see `receiveScratch`), held by nobody else: a socket's input
-    /// may borrow it while its reader runs (`ByteBuffer(borrowing:count:)`); one that keeps a
+    /// may borrow it while its reader runs (`ByteBuffer.borrow`); one that keeps a
     /// copy of that input keeps the old storage, and the reactor makes a new one.
     func unsharedReceiveScratch() -> ByteStorage {
         if receiveScratch == nil || !isKnownUniquelyReferenced(&receiveScratch) {

@@ -159,9 +159,10 @@ public struct ByteBuffer: Sendable {
 }
 
 extension ByteBuffer {
-    /// A buffer whose readable bytes are the first `count` bytes of `storage`, shared with its
-    /// lender (a reactor's receive scratch) until `stopBorrowing` or a write copies them out.
-    init(borrowing storage: ByteStorage, count: Int) {
+    /// Makes the readable bytes the first `count` bytes of `storage` (this buffer holds none),
+    /// shared with its lender (a reactor's receive scratch) until `stopBorrowing` or a write
+    /// copies them out.
+    mutating func borrow(_ storage: ByteStorage, count: Int) {
         self.storage = storage
         readerIndex = 0
         writerIndex = count

@@ -19,11 +19,13 @@ import Glibc
 /// and no access spans a callback, and the runtime's exclusivity checks (about 90 instructions
 /// each, some 90 per HTTP request across the reactor and HTTP/1 layers) were a sixth of a
 /// request's user-space instructions. The compiler's static checks still apply.
-public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
+public final class StreamSocket: @unchecked Sendable {
     public let reactor: Reactor
     @exclusivity(unchecked) public private(set) var fd: Int32
     @exclusivity(unchecked) private var watcher: IOWatcher?
-    @exclusivity(unchecked) var transport: SocketTransport = PlainTransport.shared
+    /// TLS (or another transport) between the fd and the plaintext buffers; nil for a plain
+    /// socket, which reads and writes the fd itself (`PlainTransport`), with no dynamic call.
+    @exclusivity(unchecked) var transport: (any SocketTransport)?
 
     /// Received bytes not consumed yet.
     ///
@@ -141,7 +143,7 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
         let flags = fcntl(fd, F_GETFL)
         if flags >= 0 && flags & O_NONBLOCK == 0 { _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
         if localname().family != AF_UNIX { Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1) }
-        watcher = IOWatcher(reactor: reactor, fd: fd, events: [], target: self)
+        watcher = IOWatcher(reactor: reactor, fd: fd, events: [], socket: self)
     }
 
     deinit {
@@ -152,22 +154,27 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
     // MARK: Readiness
 
     private var wantsInput: Bool {
-        (readInterest || hasReadWaiters || handshakeInProgress) && !isEOF && failure == nil
-            && input.readableBytes < maximumBufferedInput
+        (readInterest || hasReadWaiters || handshakeInProgress) && !peerFinished && sticky == nil
+            && receivedInput.readableBytes < maximumBufferedInput
     }
 
     /// Bytes queued for the kernel, including what the transport holds.
     public var pendingOutputBytes: Int { output.count }
     /// Something can be written now (for TLS: ciphertext, or plaintext the handshake lets out).
-    private var hasSendableOutput: Bool { transport.hasOutputToSend(plaintextQueued: !output.isEmpty) }
+    private var hasSendableOutput: Bool {
+        guard let transport else { return !output.isEmpty }
+        return transport.hasOutputToSend(plaintextQueued: !output.isEmpty)
+    }
     /// Something is still on its way out, sendable now or not.
-    private var hasOutstandingOutput: Bool { !output.isEmpty || transport.hasOutputToSend(plaintextQueued: false) }
+    private var hasOutstandingOutput: Bool {
+        !output.isEmpty || transport?.hasOutputToSend(plaintextQueued: false) == true
+    }
 
     func updateInterest() {
         guard let watcher else { return }
         var events: PollEvents = []
         if wantsInput { events.insert(.read) }
-        if hasSendableOutput && failure == nil && !flushScheduled { events.insert(.write) }
+        if !flushScheduled && sticky == nil && hasSendableOutput { events.insert(.write) }
         watcher.events = events
     }
 
@@ -183,17 +190,23 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
         // checks that nobody else holds the scratch before lending it again.
         var lent: ObjectIdentifier?
         // The reader has run (or will not): what it left moves out of the scratch.
-        defer { if let lent { input.stopBorrowing(lent) } }
+        defer { if let lent { receivedInput.stopBorrowing(lent) } }
         reading: for _ in 0..<4 {
             guard fd >= 0 else { return }
-            if let lent { input.stopBorrowing(lent) }
-            let scratch = reactor.unsharedReceiveScratch()
-            lent = ObjectIdentifier(scratch)
-            let outcome = transport.receive(fd: fd, into: &input, chunkSize: readChunkSize, scratch: scratch)
+            if let lent { receivedInput.stopBorrowing(lent) }
+            let outcome: ReceiveOutcome
+            if let transport {
+                outcome = transport.receive(
+                    fd: fd, into: &receivedInput, chunkSize: readChunkSize, scratch: reactor.unsharedReceiveScratch())
+            } else {
+                outcome = PlainTransport.receive(fd: fd, into: &receivedInput, chunkSize: readChunkSize, lent: &lent) {
+                    reactor.unsharedReceiveScratch()
+                }
+            }
             switch outcome {
             case .received(let drained):
                 progressed = true
-                if drained || input.readableBytes >= maximumBufferedInput { break reading }
+                if drained || receivedInput.readableBytes >= maximumBufferedInput { break reading }
             case .wouldBlock:
                 break reading
             case .endOfStream:
@@ -207,13 +220,15 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
             }
         }
         if hasSendableOutput { scheduleFlush() }
-        updateInterest()
-        if progressed { notifyReadable() }
+        // `notifyReadable` updates the interest once the reader ran.
+        if progressed { notifyReadable() } else { updateInterest() }
     }
 
     private func notifyReadable() {
-        for waiter in takeReadWaiters() { waiter.resume(returning: ()) }
-        if let reader { reader.socketReadable(self) } else { onReadable?() }
+        if let seldom, !seldom.readWaiters.isEmpty {
+            for waiter in takeReadWaiters() { waiter.resume(returning: ()) }
+        }
+        if let reader { reader.socketReadable(self) } else { seldom?.onReadable?() }
         updateInterest()
     }
 
@@ -263,7 +278,13 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
     public func flushNow() {
         guard fd >= 0 else { return }
         if failure == nil {
-            switch transport.send(fd: fd, from: &output) {
+            let outcome: SendOutcome
+            if let transport {
+                outcome = transport.send(fd: fd, from: &output)
+            } else {
+                outcome = PlainTransport.send(fd: fd, from: &output)
+            }
+            switch outcome {
             case .done, .wouldBlock: break
             case .failed(let error):
                 sticky = error
@@ -280,7 +301,7 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
             if !transportShutDown {
                 // TLS: close_notify goes out after the data and before the FIN.
                 transportShutDown = true
-                transport.shutdown()
+                transport?.shutdown()
                 if hasOutstandingOutput {
                     scheduleFlush()
                     return
@@ -306,9 +327,11 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
         guard fd >= 0 else { return }
         if failure == nil && !transportShutDown {
             transportShutDown = true
-            transport.shutdown()
-            var nothing = WriteQueue()
-            _ = transport.send(fd: fd, from: &nothing)
+            if let transport {
+                transport.shutdown()
+                var nothing = WriteQueue()
+                _ = transport.send(fd: fd, from: &nothing)
+            }
         }
         watcher?.cancel()
         watcher = nil
