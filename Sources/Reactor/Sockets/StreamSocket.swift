@@ -296,7 +296,9 @@ public final class StreamSocket: @unchecked Sendable {
     }
 
     private func drained() {
-        for waiter in takeDrainWaiters() { waiter.resume(returning: ()) }
+        if let seldom, !seldom.drainWaiters.isEmpty {
+            for waiter in takeDrainWaiters() { waiter.resume(returning: ()) }
+        }
         if shutdownWriteWhenDrained && failure == nil {
             if !transportShutDown {
                 // TLS: close_notify goes out after the data and before the FIN.
@@ -310,7 +312,7 @@ public final class StreamSocket: @unchecked Sendable {
             shutdownWriteWhenDrained = false
             Glibc.shutdown(fd, Int32(SHUT_WR))
         }
-        onDrained?()
+        seldom?.onDrained?()
     }
 
     /// Half-close: sends FIN once everything queued is written. Reading goes on.
