@@ -89,3 +89,37 @@ final class WriteQueueTests: XCTestCase {
         XCTAssertEqual(Array(received[0..<max(0, n)]), bytes("456789abcdef"))
     }
 }
+
+/// `StreamSocket.write(serializing:)` sends what a serializer appended, and nothing of one that
+/// threw (its error comes out as it is, typed).
+final class SerializingWriteTests: XCTestCase {
+    private struct Refused: Error, Equatable {}
+
+    func testAThrowingSerializerSendsNothingAndItsErrorComesOut() throws {
+        let reactor = try Reactor()
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds), 0)
+        let left = StreamSocket(adopting: fds[0], on: reactor)
+        let right = StreamSocket(adopting: fds[1], on: reactor)
+        defer {
+            left.close()
+            right.close()
+        }
+        let got = try reactor.run(timeout: 5) { () async throws -> [UInt8] in
+            left.write(serializing: { $0 += Array("one ".utf8) })
+            do throws(Refused) {
+                try left.write(serializing: { (out: inout [UInt8]) throws(Refused) in
+                    out += Array("lost ".utf8)
+                    throw Refused()
+                })
+                XCTFail("the serializer's error did not come out")
+            } catch {
+                XCTAssertEqual(error, Refused())
+            }
+            left.write(serializing: { $0 += Array("two".utf8) })
+            left.shutdownWrite()
+            return try await right.readToEnd()
+        }
+        XCTAssertEqual(String(decoding: got, as: UTF8.self), "one two")
+    }
+}
