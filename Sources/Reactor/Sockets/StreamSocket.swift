@@ -61,7 +61,8 @@ public final class StreamSocket: @unchecked Sendable {
 
     /// Keep reading while no task waits for input (for callback users). Default false.
     @exclusivity(unchecked) public var readInterest = false {
-        didSet { updateInterest() }
+        // Inside the reader's callback, `notifyReadable` updates the interest once it returns.
+        didSet { if !notifying { updateInterest() } }
     }
     /// Called on the reactor's thread when bytes arrived in `input`, or at EOF, or on error.
     public var onReadable: (() -> Void)? {
@@ -134,6 +135,8 @@ public final class StreamSocket: @unchecked Sendable {
     @exclusivity(unchecked) private var transportShutDown = false
     /// A TLS handshake is running: keep reading even if nobody waits for plaintext.
     @exclusivity(unchecked) var handshakeInProgress = false
+    /// The reader (or `onReadable`) is running: `notifyReadable` updates the interest after it.
+    @exclusivity(unchecked) private var notifying = false
 
     /// Adopts a connected socket fd (from `accept`, inetd, `SCM_RIGHTS`): makes it non-blocking
     /// and, for TCP, sets `TCP_NODELAY`. The socket now owns and will close the fd.
@@ -228,7 +231,10 @@ public final class StreamSocket: @unchecked Sendable {
         if let seldom, !seldom.readWaiters.isEmpty {
             for waiter in takeReadWaiters() { waiter.resume(returning: ()) }
         }
+        let nested = notifying
+        notifying = true
         if let reader { reader.socketReadable(self) } else { seldom?.onReadable?() }
+        notifying = nested
         updateInterest()
     }
 
