@@ -3,12 +3,10 @@ import XCTest
 
 @testable import Reactor
 
-/// `WriteQueue.append(serializing:)` writes into the queue's last coalescing buffer in place:
-/// every case of "which buffer" keeps the bytes in order, and a throwing serializer leaves the
-/// queue as it was.
+/// `WriteQueue.appendUnlessRefused` (`StreamSocket.write(serializing:)`) writes into the queue's
+/// last coalescing buffer in place: every case of "which buffer" keeps the bytes in order, and a
+/// refusing (throwing) serializer leaves the queue as it was.
 final class WriteQueueTests: XCTestCase {
-    private struct Refused: Error {}
-
     private func contents(_ queue: inout WriteQueue) -> [UInt8] {
         var bytes: [UInt8] = []
         queue.takeAll { bytes += $0 }
@@ -17,10 +15,17 @@ final class WriteQueueTests: XCTestCase {
 
     private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
+    private func append(_ queue: inout WriteQueue, _ text: String) {
+        queue.appendUnlessRefused {
+            $0 += self.bytes(text)
+            return true
+        }
+    }
+
     func testSerializingIntoAnEmptyQueueAndCoalescingAfterIt() {
         var queue = WriteQueue()
-        queue.append(serializing: { $0 += bytes("head ") })
-        queue.append(serializing: { $0 += bytes("body") })
+        append(&queue, "head ")
+        append(&queue, "body")
         queue.append(UnsafeRawBufferPointer(start: nil, count: 0))
         XCTAssertEqual(queue.count, 9)
         XCTAssertEqual(contents(&queue), bytes("head body"))
@@ -29,43 +34,39 @@ final class WriteQueueTests: XCTestCase {
 
     func testASerializerThatWritesNothingLeavesAnEmptyQueueEmpty() {
         var queue = WriteQueue()
-        queue.append(serializing: { _ in })
+        append(&queue, "")
         XCTAssertTrue(queue.isEmpty)
         XCTAssertEqual(queue.count, 0)
-        queue.append(serializing: { $0 += bytes("x") })
+        append(&queue, "x")
         XCTAssertEqual(contents(&queue), bytes("x"))
     }
 
-    func testAThrowingSerializerTakesBackWhatItAppended() {
+    func testARefusingSerializerTakesBackWhatItAppended() {
         var queue = WriteQueue()
-        XCTAssertThrowsError(
-            try queue.append(serializing: { (buffer: inout [UInt8]) throws(Refused) in
-                buffer += self.bytes("lost")
-                throw Refused()
-            }))
+        queue.appendUnlessRefused {
+            $0 += self.bytes("lost")
+            return false
+        }
         XCTAssertTrue(queue.isEmpty)
-        queue.append(serializing: { $0 += bytes("kept") })
-        XCTAssertThrowsError(
-            try queue.append(serializing: { (buffer: inout [UInt8]) throws(Refused) in
-                buffer += self.bytes(" lost")
-                throw Refused()
-            }))
+        append(&queue, "kept")
+        queue.appendUnlessRefused {
+            $0 += self.bytes(" lost")
+            return false
+        }
         XCTAssertEqual(queue.count, 4)
         // Behind a chunk that is not a coalescing buffer (a large write, queued as it is).
         queue.append([UInt8](repeating: 1, count: WriteQueue.coalesceBelow))
-        XCTAssertThrowsError(
-            try queue.append(serializing: { (buffer: inout [UInt8]) throws(Refused) in
-                buffer += self.bytes("lost")
-                throw Refused()
-            }))
-        queue.append(serializing: { _ in })
+        queue.appendUnlessRefused {
+            $0 += self.bytes("lost")
+            return false
+        }
+        append(&queue, "")
         XCTAssertEqual(queue.count, 4 + WriteQueue.coalesceBelow)
-        queue.append(serializing: { $0 += bytes("tail") })
-        XCTAssertThrowsError(
-            try queue.append(serializing: { (buffer: inout [UInt8]) throws(Refused) in
-                buffer += self.bytes(" lost")
-                throw Refused()
-            }))
+        append(&queue, "tail")
+        queue.appendUnlessRefused {
+            $0 += self.bytes(" lost")
+            return false
+        }
         XCTAssertEqual(
             contents(&queue), bytes("kept") + [UInt8](repeating: 1, count: WriteQueue.coalesceBelow) + bytes("tail"))
     }
@@ -77,10 +78,10 @@ final class WriteQueueTests: XCTestCase {
         XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds), 0)
         defer { fds.forEach { close($0) } }
         var queue = WriteQueue()
-        queue.append(serializing: { $0 += bytes("0123456789") })
+        append(&queue, "0123456789")
         queue.consume(4)  // as if "0123" had been written
-        queue.append(serializing: { $0 += bytes("abc") })
-        queue.append(serializing: { $0 += bytes("def") })
+        append(&queue, "abc")
+        append(&queue, "def")
         XCTAssertEqual(queue.count, 12)
         XCTAssertEqual(queue.write(to: fds[0]), 12)
         XCTAssertTrue(queue.isEmpty)

@@ -54,24 +54,22 @@ struct WriteQueue {
     /// Copies a small write into the last coalescing buffer (or a new one).
     private mutating func coalesce(_ bytes: UnsafeRawBufferPointer) {
         guard !bytes.isEmpty else { return }
-        append { $0.append(contentsOf: bytes) }
+        appendUnlessRefused {
+            $0.append(contentsOf: bytes)
+            return true
+        }
     }
 
     /// Lets `body` append to the last coalescing buffer (or a new one) in place: a serializer
-    /// writes straight into the queue, with no buffer of its own. What `body` appended before
-    /// throwing is taken back. `body` must not touch this queue.
-    mutating func append<E: Error>(serializing body: (inout [UInt8]) throws(E) -> Void) throws(E) {
+    /// writes straight into the queue, with no buffer of its own. When `body` returns false,
+    /// what it appended is taken back (`StreamSocket.write(serializing:)`: it threw). `body`
+    /// must not touch this queue.
+    mutating func appendUnlessRefused(_ body: (inout [UInt8]) -> Bool) {
         if rest.isEmpty && (isEmpty || lastIsCoalescing && headOffset == 0) {
             // The common case, a response into an empty queue: `first`, in place.
             if isEmpty { first.reserveCapacity(WriteQueue.minimumCoalescingCapacity) }
             let before = first.count
-            do {
-                try body(&first)
-            } catch {
-                first.removeSubrange(before...)
-                if count == 0 { first = [] }
-                throw error
-            }
+            if !body(&first) { first.removeSubrange(before...) }
             count += first.count - before
             if count == 0 { first = [] } else { lastIsCoalescing = true }
             return
@@ -85,12 +83,7 @@ struct WriteQueue {
         }
         let last = rest.count - 1
         let before = rest[last].count
-        do {
-            try body(&rest[last])
-        } catch {
-            if fresh { rest.removeLast() } else { rest[last].removeSubrange(before...) }
-            throw error
-        }
+        if !body(&rest[last]) { rest[last].removeSubrange(before...) }
         let added = rest[last].count - before
         if fresh && added == 0 {
             rest.removeLast()
