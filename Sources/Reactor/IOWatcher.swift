@@ -6,6 +6,26 @@ private let ioTrampoline: evshim_io_cb = { _, watcher, revents in
     Unmanaged<IOWatcher>.fromOpaque(data).takeUnretainedValue().fire(revents)
 }
 
+/// A socket's watcher points libev straight at the socket: no watcher object, handler or
+/// existential between readiness and `ioReady`. The socket cancels its watcher (which stops the
+/// libev watcher and drops its pending events) before it goes away, so `data` is alive here;
+/// it is retained for the call, as a reader may drop the last other reference to it.
+private let socketTrampoline: evshim_io_cb = { _, watcher, revents in
+    guard let watcher, let data = watcher.pointee.data else { return }
+    Unmanaged<StreamSocket>.fromOpaque(data).takeUnretainedValue().ioReady(PollEvents(libev: revents))
+}
+
+extension PollEvents {
+    /// libev's `revents` (an error counts as both readable and writable).
+    init(libev revents: Int32) {
+        var ready: PollEvents = []
+        if revents & Int32(EV_READ) != 0 { ready.insert(.read) }
+        if revents & Int32(EV_WRITE) != 0 { ready.insert(.write) }
+        if revents & Int32(EV_ERROR) != 0 { ready.formUnion([.read, .write]) }
+        self = ready
+    }
+}
+
 /// Interest in the readiness of one file descriptor. Change `events` at any time; `[]` pauses
 /// the watcher, `cancel()` ends it for good (and drops the handler, breaking reference cycles).
 /// The reactor keeps an active watcher alive; the fd itself belongs to the caller.
@@ -18,9 +38,6 @@ public final class IOWatcher {
     private let loop: OpaquePointer
     private let watcher: UnsafeMutablePointer<ev_io>
     @exclusivity(unchecked) private var handler: (PollEvents) -> Void
-    /// Handles readiness instead of `handler` (sockets: no closure context per watcher). The
-    /// target owns the watcher and cancels it before it goes away.
-    @exclusivity(unchecked) private unowned(safe) var target: (any IOWatcherTarget)?
     @exclusivity(unchecked) private var libevActive = false
     /// Internal watchers (the inbox, the timerfd) do not keep `Reactor.empty()` false.
     let isInternal: Bool
@@ -43,17 +60,25 @@ public final class IOWatcher {
         self.events = events
         self.handler = handler
         self.isInternal = isInternal
-        self.target = nil
         watcher = .allocate(capacity: 1)
         evshim_io_init(watcher, ioTrampoline, fd, 0)
         watcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         apply()
     }
 
-    /// A watcher that calls `target.ioReady` (which owns it and cancels it before going away).
-    convenience init(reactor: Reactor, fd: Int32, events: PollEvents, target: any IOWatcherTarget) {
-        self.init(reactor: reactor, fd: fd, events: events, isInternal: false, handler: { _ in })
-        self.target = target
+    /// A watcher that calls `socket.ioReady` (the socket owns it and cancels it before it goes
+    /// away).
+    init(reactor: Reactor, fd: Int32, events: PollEvents, socket: StreamSocket) {
+        self.fd = fd
+        self.reactor = reactor
+        self.loop = reactor.loop
+        self.events = events
+        self.handler = { _ in }
+        self.isInternal = false
+        watcher = .allocate(capacity: 1)
+        evshim_io_init(watcher, socketTrampoline, fd, 0)
+        watcher.pointee.data = Unmanaged.passUnretained(socket).toOpaque()
+        apply()
     }
 
     deinit {
@@ -80,16 +105,11 @@ public final class IOWatcher {
         guard !isCancelled else { return }
         isCancelled = true
         handler = { _ in }
-        target = nil
         apply()
     }
 
     fileprivate func fire(_ revents: Int32) {
-        var ready: PollEvents = []
-        if revents & Int32(EV_READ) != 0 { ready.insert(.read) }
-        if revents & Int32(EV_WRITE) != 0 { ready.insert(.write) }
-        if revents & Int32(EV_ERROR) != 0 { ready.formUnion([.read, .write]) }
-        if let target { target.ioReady(ready) } else { handler(ready) }
+        handler(PollEvents(libev: revents))
     }
 
     private func apply() {
@@ -111,9 +131,4 @@ public final class IOWatcher {
         }
         reactor.watcherChanged(self, active: mask != 0)
     }
-}
-
-/// What an `IOWatcher` calls when its fd is ready, when a closure per watcher costs too much.
-protocol IOWatcherTarget: AnyObject {
-    func ioReady(_ ready: PollEvents)
 }

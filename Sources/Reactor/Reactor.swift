@@ -109,7 +109,7 @@ public final class Reactor: @unchecked Sendable {
     }
 
     /// The shared receive buffer (see `receiveScratch`), held by nobody else: a socket's input
-    /// may borrow it while its reader runs (`ByteBuffer(borrowing:count:)`); one that keeps a
+    /// may borrow it while its reader runs (`ByteBuffer.borrow`); one that keeps a
     /// copy of that input keeps the old storage, and the reactor makes a new one.
     func unsharedReceiveScratch() -> ByteStorage {
         if receiveScratch == nil || !isKnownUniquelyReferenced(&receiveScratch) {
@@ -315,7 +315,12 @@ public final class Reactor: @unchecked Sendable {
     private func runDeferred() {
         if !flushes.isEmpty {
             swap(&flushes, &flushing)
-            for socket in flushing { socket.scheduledFlush() }
+            // `flushing` holds every socket in it until it is cleared below, and nothing else
+            // changes it meanwhile (`step` is not re-entrant; flushes scheduled now go into
+            // `flushes`): each socket is used as it is, without a retain and release of its own.
+            for index in flushing.indices {
+                Unmanaged.passUnretained(flushing[index])._withUnsafeGuaranteedRef { $0.scheduledFlush() }
+            }
             flushing.removeAll(keepingCapacity: true)
         }
         guard !deferred.isEmpty else { return }

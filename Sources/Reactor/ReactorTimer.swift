@@ -8,9 +8,9 @@ public final class ReactorTimer {
     private let action: Action
     /// Seconds between firings, or 0 for a one-shot timer.
     public let interval: Double
-    @exclusivity(unchecked) var deadline: UInt64
+    @exclusivity(unchecked) @usableFromInline var deadline: UInt64
     @exclusivity(unchecked) var sequence: UInt64 = 0
-    @exclusivity(unchecked) var heapIndex: Int?
+    @exclusivity(unchecked) @usableFromInline var heapIndex: Int?
 
     /// A closure, or an owner told through `ReactorTimerTarget` (no closure context per timer).
     enum Action {
@@ -33,7 +33,7 @@ public final class ReactorTimer {
     }
 
     /// Whether the timer will still fire.
-    public var isScheduled: Bool { heapIndex != nil }
+    @inlinable public var isScheduled: Bool { heapIndex != nil }
 
     /// Seconds until the timer fires (0 when due), or nil when it is not scheduled.
     public var remaining: Double? {
@@ -59,7 +59,8 @@ public final class ReactorTimer {
     }
 
     /// When the timer fires (`MonotonicClock` nanoseconds), or nil when it is not scheduled.
-    public var scheduledDeadline: UInt64? { isScheduled ? deadline : nil }
+    /// Inlinable: a connection asks on every request whether its timer is due early enough.
+    @inlinable public var scheduledDeadline: UInt64? { isScheduled ? deadline : nil }
 }
 
 /// Told when its timers fire: for objects that own a timer for their whole life (a connection's

@@ -16,12 +16,11 @@ enum SendOutcome {
     case failed(SocketError)
 }
 
-/// Moves bytes between a socket fd and the stream socket's plaintext buffers: as they are for
-/// plain TCP and Unix sockets, or through a TLS session.
+/// Moves bytes between a socket fd and the stream socket's plaintext buffers through a TLS
+/// session (a plain socket has no transport: `PlainTransport` moves them as they are).
 protocol SocketTransport: AnyObject {
-    /// Reads into `input`; `scratch` is the reactor's shared buffer (held by nobody else), for
-    /// a read into an input that holds no storage: the input may borrow it (the socket ends the
-    /// borrow when its reader is done).
+    /// Reads into `input`; `scratch` is the reactor's shared buffer (held by nobody else), to
+    /// read ciphertext into: `input` must not keep it (only a plain socket's input borrows it).
     func receive(fd: Int32, into input: inout ByteBuffer, chunkSize: Int, scratch: ByteStorage) -> ReceiveOutcome
     func send(fd: Int32, from output: inout WriteQueue) -> SendOutcome
     /// Whether there is something to write now: for TLS, ciphertext, or plaintext once the
@@ -31,20 +30,29 @@ protocol SocketTransport: AnyObject {
     func shutdown()
 }
 
-/// The plain transport: `read(2)` into the buffer's tail, `sendmsg(2)` from the queue.
-final class PlainTransport: SocketTransport, Sendable {
-    /// Stateless: every plain socket uses this one.
-    static let shared = PlainTransport()
-
-    func receive(fd: Int32, into input: inout ByteBuffer, chunkSize: Int, scratch: ByteStorage) -> ReceiveOutcome {
+/// Plain TCP and Unix sockets: `read(2)` into the buffer's tail, `sendmsg(2)` from the queue.
+/// Static functions that the socket calls directly (no transport object, no dynamic call).
+enum PlainTransport {
+    /// Reads into `input`. An `input` with no storage borrows the scratch that `scratch()`
+    /// returns (the reactor's, held by nobody else), and `lent` identifies it: the socket ends
+    /// the borrow when its reader is done.
+    @inline(__always)
+    static func receive(
+        fd: Int32, into input: inout ByteBuffer, chunkSize: Int, lent: inout ObjectIdentifier?,
+        scratch: () -> ByteStorage
+    ) -> ReceiveOutcome {
         var room = 0
         let n: Int
-        if input.capacity == 0 {
+        if input.storage == nil {
             // An idle connection keeps no buffer: read into the shared one and borrow it; a
             // request parsed while its reader runs is never copied.
+            let scratch = scratch()
             room = scratch.capacity
-            n = read(fd, scratch.base, scratch.capacity)
-            if n > 0 { input = ByteBuffer(borrowing: scratch, count: n) }
+            n = read(fd, scratch.base, room)
+            if n > 0 {
+                lent = ObjectIdentifier(scratch)
+                input.borrow(scratch, count: n)
+            }
         } else {
             n = input.writeWithUnsafeMutableBytes(minimumWritableBytes: chunkSize) { raw in
                 room = raw.count
@@ -59,7 +67,7 @@ final class PlainTransport: SocketTransport, Sendable {
         }
     }
 
-    func send(fd: Int32, from output: inout WriteQueue) -> SendOutcome {
+    static func send(fd: Int32, from output: inout WriteQueue) -> SendOutcome {
         while !output.isEmpty {
             if output.write(to: fd) < 0 {
                 switch errno {
@@ -71,7 +79,4 @@ final class PlainTransport: SocketTransport, Sendable {
         }
         return .done
     }
-
-    func hasOutputToSend(plaintextQueued: Bool) -> Bool { plaintextQueued }
-    func shutdown() {}
 }

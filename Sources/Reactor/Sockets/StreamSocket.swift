@@ -19,31 +19,50 @@ import Glibc
 /// and no access spans a callback, and the runtime's exclusivity checks (about 90 instructions
 /// each, some 90 per HTTP request across the reactor and HTTP/1 layers) were a sixth of a
 /// request's user-space instructions. The compiler's static checks still apply.
-public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
+public final class StreamSocket: @unchecked Sendable {
     public let reactor: Reactor
     @exclusivity(unchecked) public private(set) var fd: Int32
     @exclusivity(unchecked) private var watcher: IOWatcher?
-    @exclusivity(unchecked) var transport: SocketTransport = PlainTransport.shared
+    /// TLS (or another transport) between the fd and the plaintext buffers; nil for a plain
+    /// socket, which reads and writes the fd itself (`PlainTransport`), with no dynamic call.
+    @exclusivity(unchecked) var transport: (any SocketTransport)?
 
     /// Received bytes not consumed yet.
-    public var input: ByteBuffer {
+    ///
+    /// Inlinable, like `isEOF` and `failure`: a reader in another module reads the stored
+    /// buffer in place (through an out-of-line accessor it copied the buffer out, retaining
+    /// its storage, for every access).
+    @inlinable public var input: ByteBuffer {
         _read { yield receivedInput }
         _modify { yield &receivedInput }
     }
-    /// `input`'s storage. `@exclusivity(unchecked)` only holds for accesses compiled in this
-    /// module: other modules reach it through `input`'s accessors, which carry no check.
-    @exclusivity(unchecked) private var receivedInput = ByteBuffer()
+    /// Calls `body` with `input`'s readable bytes, in place; `body` must not change `input`.
+    /// Cheaper than `input.withUnsafeReadableBytes` from another module, which copies the buffer
+    /// out of the socket (a retain and a release of its storage): here the socket, alive for the
+    /// call, holds the storage.
+    @inlinable
+    public func withUnsafeReadableInput<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let bytes = receivedInput.unsafeReadableBytes
+        defer { _fixLifetime(self) }
+        return try body(bytes)
+    }
+    /// `input`'s storage. Other modules access it through `input`'s inlined accessors, with
+    /// no exclusivity check either.
+    @exclusivity(unchecked) @usableFromInline var receivedInput = ByteBuffer()
     @exclusivity(unchecked) private var output = WriteQueue()
     /// The peer closed its side: no more input will arrive.
-    public var isEOF: Bool { peerFinished }
-    @exclusivity(unchecked) private var peerFinished = false
-    public var failure: SocketError? { sticky }
-    @exclusivity(unchecked) private var sticky: SocketError?
+    @inlinable public var isEOF: Bool { peerFinished }
+    @exclusivity(unchecked) @usableFromInline var peerFinished = false
+    @inlinable public var failure: SocketError? { sticky }
+    /// Whether a read or write failed (`failure != nil`, without copying the error).
+    @inlinable public var hasFailed: Bool { sticky != nil }
+    @exclusivity(unchecked) @usableFromInline var sticky: SocketError?
     public var isClosed: Bool { fd < 0 }
 
     /// Keep reading while no task waits for input (for callback users). Default false.
     @exclusivity(unchecked) public var readInterest = false {
-        didSet { updateInterest() }
+        // Inside the reader's callback, `notifyReadable` updates the interest once it returns.
+        didSet { if !notifying { updateInterest() } }
     }
     /// Called on the reactor's thread when bytes arrived in `input`, or at EOF, or on error.
     public var onReadable: (() -> Void)? {
@@ -116,6 +135,8 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
     @exclusivity(unchecked) private var transportShutDown = false
     /// A TLS handshake is running: keep reading even if nobody waits for plaintext.
     @exclusivity(unchecked) var handshakeInProgress = false
+    /// The reader (or `onReadable`) is running: `notifyReadable` updates the interest after it.
+    @exclusivity(unchecked) private var notifying = false
 
     /// Adopts a connected socket fd (from `accept`, inetd, `SCM_RIGHTS`): makes it non-blocking
     /// and, for TCP, sets `TCP_NODELAY`. The socket now owns and will close the fd.
@@ -125,7 +146,7 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
         let flags = fcntl(fd, F_GETFL)
         if flags >= 0 && flags & O_NONBLOCK == 0 { _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
         if localname().family != AF_UNIX { Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1) }
-        watcher = IOWatcher(reactor: reactor, fd: fd, events: [], target: self)
+        watcher = IOWatcher(reactor: reactor, fd: fd, events: [], socket: self)
     }
 
     deinit {
@@ -136,22 +157,27 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
     // MARK: Readiness
 
     private var wantsInput: Bool {
-        (readInterest || hasReadWaiters || handshakeInProgress) && !isEOF && failure == nil
-            && input.readableBytes < maximumBufferedInput
+        (readInterest || hasReadWaiters || handshakeInProgress) && !peerFinished && sticky == nil
+            && receivedInput.readableBytes < maximumBufferedInput
     }
 
     /// Bytes queued for the kernel, including what the transport holds.
     public var pendingOutputBytes: Int { output.count }
     /// Something can be written now (for TLS: ciphertext, or plaintext the handshake lets out).
-    private var hasSendableOutput: Bool { transport.hasOutputToSend(plaintextQueued: !output.isEmpty) }
+    private var hasSendableOutput: Bool {
+        guard let transport else { return !output.isEmpty }
+        return transport.hasOutputToSend(plaintextQueued: !output.isEmpty)
+    }
     /// Something is still on its way out, sendable now or not.
-    private var hasOutstandingOutput: Bool { !output.isEmpty || transport.hasOutputToSend(plaintextQueued: false) }
+    private var hasOutstandingOutput: Bool {
+        !output.isEmpty || transport?.hasOutputToSend(plaintextQueued: false) == true
+    }
 
     func updateInterest() {
         guard let watcher else { return }
         var events: PollEvents = []
         if wantsInput { events.insert(.read) }
-        if hasSendableOutput && failure == nil && !flushScheduled { events.insert(.write) }
+        if !flushScheduled && sticky == nil && hasSendableOutput { events.insert(.write) }
         watcher.events = events
     }
 
@@ -167,17 +193,23 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
         // checks that nobody else holds the scratch before lending it again.
         var lent: ObjectIdentifier?
         // The reader has run (or will not): what it left moves out of the scratch.
-        defer { if let lent { input.stopBorrowing(lent) } }
+        defer { if let lent { receivedInput.stopBorrowing(lent) } }
         reading: for _ in 0..<4 {
             guard fd >= 0 else { return }
-            if let lent { input.stopBorrowing(lent) }
-            let scratch = reactor.unsharedReceiveScratch()
-            lent = ObjectIdentifier(scratch)
-            let outcome = transport.receive(fd: fd, into: &input, chunkSize: readChunkSize, scratch: scratch)
+            if let lent { receivedInput.stopBorrowing(lent) }
+            let outcome: ReceiveOutcome
+            if let transport {
+                outcome = transport.receive(
+                    fd: fd, into: &receivedInput, chunkSize: readChunkSize, scratch: reactor.unsharedReceiveScratch())
+            } else {
+                outcome = PlainTransport.receive(fd: fd, into: &receivedInput, chunkSize: readChunkSize, lent: &lent) {
+                    reactor.unsharedReceiveScratch()
+                }
+            }
             switch outcome {
             case .received(let drained):
                 progressed = true
-                if drained || input.readableBytes >= maximumBufferedInput { break reading }
+                if drained || receivedInput.readableBytes >= maximumBufferedInput { break reading }
             case .wouldBlock:
                 break reading
             case .endOfStream:
@@ -191,13 +223,18 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
             }
         }
         if hasSendableOutput { scheduleFlush() }
-        updateInterest()
-        if progressed { notifyReadable() }
+        // `notifyReadable` updates the interest once the reader ran.
+        if progressed { notifyReadable() } else { updateInterest() }
     }
 
     private func notifyReadable() {
-        for waiter in takeReadWaiters() { waiter.resume(returning: ()) }
-        if let reader { reader.socketReadable(self) } else { onReadable?() }
+        if let seldom, !seldom.readWaiters.isEmpty {
+            for waiter in takeReadWaiters() { waiter.resume(returning: ()) }
+        }
+        let nested = notifying
+        notifying = true
+        if let reader { reader.socketReadable(self) } else { seldom?.onReadable?() }
+        notifying = nested
         updateInterest()
     }
 
@@ -215,12 +252,33 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
     /// Queues what `body` appends to the queue's buffer, in place (no intermediate array); if
     /// `body` throws, nothing it appended is sent. `body` runs even on a closed or failed socket
     /// (what it writes is then dropped, as `write` drops bytes), so callers' state stays the same.
+    ///
+    /// Inlinable, so that the caller's module specialises it for `E` around a call that is not
+    /// generic (the unspecialised generic path cost some 30 instructions more a call).
+    @inlinable
     public func write<E: Error>(serializing body: (inout [UInt8]) throws(E) -> Void) throws(E) {
-        guard fd >= 0, failure == nil else {
-            var dropped: [UInt8] = []
-            return try body(&dropped)
+        var failure: E?
+        writeUnlessRefused { buffer in
+            do throws(E) {
+                try body(&buffer)
+                return true
+            } catch {
+                failure = error
+                return false
+            }
         }
-        try output.append(serializing: body)
+        if let failure { throw failure }
+    }
+
+    /// `write(serializing:)`'s work: `body` returns false to take back what it appended.
+    @usableFromInline
+    func writeUnlessRefused(_ body: (inout [UInt8]) -> Bool) {
+        guard fd >= 0, sticky == nil else {
+            var dropped: [UInt8] = []
+            _ = body(&dropped)
+            return
+        }
+        output.appendUnlessRefused(body)
         if !output.isEmpty { scheduleFlush() }
     }
 
@@ -247,7 +305,13 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
     public func flushNow() {
         guard fd >= 0 else { return }
         if failure == nil {
-            switch transport.send(fd: fd, from: &output) {
+            let outcome: SendOutcome
+            if let transport {
+                outcome = transport.send(fd: fd, from: &output)
+            } else {
+                outcome = PlainTransport.send(fd: fd, from: &output)
+            }
+            switch outcome {
             case .done, .wouldBlock: break
             case .failed(let error):
                 sticky = error
@@ -259,12 +323,14 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
     }
 
     private func drained() {
-        for waiter in takeDrainWaiters() { waiter.resume(returning: ()) }
+        if let seldom, !seldom.drainWaiters.isEmpty {
+            for waiter in takeDrainWaiters() { waiter.resume(returning: ()) }
+        }
         if shutdownWriteWhenDrained && failure == nil {
             if !transportShutDown {
                 // TLS: close_notify goes out after the data and before the FIN.
                 transportShutDown = true
-                transport.shutdown()
+                transport?.shutdown()
                 if hasOutstandingOutput {
                     scheduleFlush()
                     return
@@ -273,7 +339,7 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
             shutdownWriteWhenDrained = false
             Glibc.shutdown(fd, Int32(SHUT_WR))
         }
-        onDrained?()
+        seldom?.onDrained?()
     }
 
     /// Half-close: sends FIN once everything queued is written. Reading goes on.
@@ -290,9 +356,11 @@ public final class StreamSocket: IOWatcherTarget, @unchecked Sendable {
         guard fd >= 0 else { return }
         if failure == nil && !transportShutDown {
             transportShutDown = true
-            transport.shutdown()
-            var nothing = WriteQueue()
-            _ = transport.send(fd: fd, from: &nothing)
+            if let transport {
+                transport.shutdown()
+                var nothing = WriteQueue()
+                _ = transport.send(fd: fd, from: &nothing)
+            }
         }
         watcher?.cancel()
         watcher = nil
