@@ -202,6 +202,26 @@ final class HTTP1SerializerTests: XCTestCase {
             try HTTP1Serializer.writeRequestHead(
                 request([("early", "fine"), ("late", "x\r\ny")]), into: &buffer)
         }
+        // A response head checks its values while copying them: a bad one after good ones, or in
+        // the added fields, still leaves the buffer as it was.
+        assertRefused(.invalidFieldValue(name: "late")) { buffer throws(HTTP1SerializeError) in
+            try HTTP1Serializer.writeResponseHead(
+                Headers([(":status", "200"), ("early", "fine"), ("late", "long enough to span words\0")]),
+                into: &buffer)
+        }
+        assertRefused(.invalidFieldValue(name: "added")) { buffer throws(HTTP1SerializeError) in
+            try HTTP1Serializer.writeResponseHead(
+                Headers([(":status", "200"), ("early", "fine")]),
+                appending: [
+                    .init(name: "date", value: "fine", neverIndex: false),
+                    .init(name: "added", value: "a\nb", neverIndex: false),
+                ], into: &buffer)
+        }
+        assertRefused(.invalidFieldName("bad name")) { buffer throws(HTTP1SerializeError) in
+            try HTTP1Serializer.writeResponseHead(
+                Headers([(":status", "200")]), appending: [.init(name: "bad name", value: "v", neverIndex: false)],
+                into: &buffer)
+        }
     }
 
     func testStatusAndReasonAreValidated() {

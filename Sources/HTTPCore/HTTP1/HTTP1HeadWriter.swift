@@ -39,16 +39,16 @@ extension HTTP1Syntax {
     }
 }
 
-/// How a field looks to the serializer.
+/// How a field's name looks to the serializer. Values are checked as they are copied
+/// (`HTTP1HeadWriter.writeRegularFieldsCheckingValues`): they are the long part of a field, and
+/// reading them once, in the copy, costs less than a pass of its own.
 enum HTTP1FieldCheck {
-    /// A token name and a valid value: `size` octets on the wire (`name: value CRLF`).
+    /// A token name: `size` octets on the wire (`name: value CRLF`), the value unchecked.
     case regular(size: Int)
     /// The name starts with `:`.
     case pseudo
     /// The name is empty or not a token.
     case invalidName
-    /// The value has CR, LF, NUL, DEL or another CTL but HTAB.
-    case invalidValue
 
     @inline(__always)
     init(name: String, value: String) {
@@ -61,10 +61,7 @@ enum HTTP1FieldCheck {
             self = nameCount == -2 ? .pseudo : .invalidName
             return
         }
-        let valueCount = HTTP1Syntax.withUTF8(value) {
-            HTTP1Syntax.allFieldValueChars($0) ? $0.count : -1
-        }
-        self = valueCount >= 0 ? .regular(size: nameCount + 2 + valueCount + 2) : .invalidValue
+        self = .regular(size: nameCount + 2 + value.utf8.count + 2)
     }
 
     /// Adds the wire size of `fields[start...]` to `size` up to the first field that is not
@@ -147,6 +144,29 @@ struct HTTP1HeadWriter {
         }
     }
 
+    /// The regular fields of `fields`, whose names were validated (`HTTP1FieldCheck`), in order,
+    /// checking each value in the copy; stops at the first value with CR, LF, NUL or another CTL
+    /// but HTAB and returns that field's index (nil when all are valid).
+    @inline(__always)
+    mutating func writeRegularFieldsCheckingValues(_ fields: [Headers.Field]) -> Int? {
+        fields.withUnsafeBufferPointer { buffer in
+            for index in buffer.indices {
+                let field = buffer.baseAddress! + index
+                if HTTP1Syntax.withUTF8(field.pointee.name, { $0.first == HTTP1Syntax.colon }) { continue }
+                write(field.pointee.name)
+                cursor.storeBytes(of: 0x203A, toByteOffset: 0, as: UInt16.self)  // ": ", little-endian
+                cursor += 2
+                let value = cursor
+                write(field.pointee.value)
+                guard HTTP1Syntax.allFieldValueChars(UnsafeRawBufferPointer(start: value, count: cursor - value)) else {
+                    return index
+                }
+                writeCRLF()
+            }
+            return nil
+        }
+    }
+
     /// `HTTP/1.x`.
     @inline(__always)
     mutating func writeVersion(_ version: HTTP1Version) {
@@ -165,12 +185,23 @@ struct HTTP1HeadWriter {
     static func append(
         _ size: Int, slack: Int, to buffer: inout [UInt8], _ body: (inout HTTP1HeadWriter) -> Void
     ) {
-        let needed = buffer.count + size
-        if needed > buffer.capacity { buffer.reserveCapacity(Swift.max(needed + slack, 2 * buffer.capacity)) }
+        appendUnlessRefused(size, slack: slack, to: &buffer) { writer in
+            body(&writer)
+            return true
+        }
+    }
+
+    /// `append` whose `body` may refuse what it wrote (return false): then nothing is appended.
+    @inline(__always)
+    static func appendUnlessRefused(
+        _ size: Int, slack: Int, to buffer: inout [UInt8], _ body: (inout HTTP1HeadWriter) -> Bool
+    ) {
         withUnsafeTemporaryAllocation(byteCount: size, alignment: 8) { memory in
             var writer = HTTP1HeadWriter(memory.baseAddress!)
-            body(&writer)
+            guard body(&writer) else { return }
             assert(writer.written == size, "HTTP1HeadWriter: size mismatch")
+            let needed = buffer.count + size
+            if needed > buffer.capacity { buffer.reserveCapacity(Swift.max(needed + slack, 2 * buffer.capacity)) }
             buffer.append(contentsOf: UnsafeRawBufferPointer(start: memory.baseAddress, count: size))
         }
     }

@@ -168,7 +168,6 @@ public enum HTTP1Serializer {
                 guard field.name == ":status" else { throw .unexpectedPseudoHeader(field.name) }
                 statusText = field.value
             case .invalidName: throw .invalidFieldName(field.name)
-            case .invalidValue: throw .invalidFieldValue(name: field.name)
             case .regular: preconditionFailure("HTTP1FieldCheck.scan stops at irregular fields only")
             }
             next = index + 1
@@ -181,16 +180,28 @@ public enum HTTP1Serializer {
         guard reasonCount >= 0 else { throw .invalidReasonPhrase(reason) }
 
         size += 8 + 1 + 3 + 1 + reasonCount + 2 + 2
-        HTTP1HeadWriter.append(size, slack: headSlack, to: &buffer) { writer in
+        // The values are checked as they are copied; a bad one leaves `buffer` as it was.
+        var invalidValue: (additional: Bool, index: Int)?
+        HTTP1HeadWriter.appendUnlessRefused(size, slack: headSlack, to: &buffer) { writer in
             writer.writeVersion(version)
             writer.write(HTTP1Syntax.sp)
             writer.write(statusText)
             writer.write(HTTP1Syntax.sp)
             writer.write(reason)
             writer.writeCRLF()
-            writer.writeRegularFields(headers.storage)
-            writer.writeRegularFields(additional)
+            if let index = writer.writeRegularFieldsCheckingValues(headers.storage) {
+                invalidValue = (false, index)
+                return false
+            }
+            if let index = writer.writeRegularFieldsCheckingValues(additional) {
+                invalidValue = (true, index)
+                return false
+            }
             writer.writeCRLF()
+            return true
+        }
+        if let (inAdditional, index) = invalidValue {
+            throw .invalidFieldValue(name: inAdditional ? additional[index].name : headers.storage[index].name)
         }
     }
 
@@ -261,11 +272,9 @@ public enum HTTP1Serializer {
     private static func checkAdditional(_ additional: [Headers.Field], size: inout Int)
         throws(HTTP1SerializeError)
     {
-        guard let (index, check) = HTTP1FieldCheck.scan(additional, from: 0, size: &size) else { return }
-        let name = additional[index].name
-        // Not a token (a pseudo-header's colon included), or a bad value.
-        if case .invalidValue = check { throw .invalidFieldValue(name: name) }
-        throw .invalidFieldName(name)
+        guard let (index, _) = HTTP1FieldCheck.scan(additional, from: 0, size: &size) else { return }
+        // Not a token (a pseudo-header's colon included).
+        throw .invalidFieldName(additional[index].name)
     }
 
     /// Whether `name` is a pseudo-header (starts with `:`).
