@@ -41,6 +41,8 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
     @exclusivity(unchecked) public var isResponseRead = false
     /// Decodes a request body sent with a gzip or deflate transfer coding.
     @exclusivity(unchecked) var transferDecoder: Inflater?
+    /// Server: `requestHead.headers` were not taken yet (they come before anything queued).
+    @exclusivity(unchecked) private var requestHeadersPending = false
 
     init(connection: H1Connection, requestHead: HTTP1MessageHead?) {
         self.connection = connection
@@ -48,7 +50,9 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
         if let requestHead {
             peerVersion = requestHead.version
             requestMethod = requestHead.method
-            inbound.appendHeaders(requestHead.headers)
+            // The head's headers are the first block `getHeaders` returns (`nextHeaders`), taken
+            // from `requestHead` rather than queued: no copy for the many handlers that never ask.
+            requestHeadersPending = true
             // A request without a body has nothing to continue with (and no field to look up).
             awaitsContinue =
                 requestHead.framing != .none && requestHead.version == .http11
@@ -174,7 +178,11 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
     }
 
     func nextHeaders() throws -> Headers?? {
-        try inbound.takeHeaders()
+        if requestHeadersPending, let requestHead {
+            requestHeadersPending = false
+            return .some(requestHead.headers)
+        }
+        return try inbound.takeHeaders()
     }
 
     func nextChunk() throws -> [UInt8]?? {

@@ -191,16 +191,28 @@ extension HTTP1Parser {
             }
         }
 
+        // The pseudo-headers are never-index only by choice of the caller: no name lookup.
         var headers = Headers(capacity: scan.fieldCount + 3)
-        headers.append(":method", HTTP1FieldNames.method(methodBytes))
-        if let scheme, !isConnect { headers.append(":scheme", scheme) }
+        let method = HTTP1FieldNames.method(methodBytes)
+        headers.append(":method", method, neverIndex: false)
+        if let scheme, !isConnect { headers.append(":scheme", scheme, neverIndex: false) }
+        var path: String? = nil
+        var authority: String? = nil
         if isConnect {
-            headers.append(":authority", HTTP1Syntax.string(target))
+            authority = HTTP1Syntax.string(target)
+            headers.append(":authority", authority!, neverIndex: false)
         } else {
-            headers.append(":path", HTTP1Syntax.string(target))
-            if let hostValue { headers.append(":authority", HTTP1Syntax.string(hostValue)) }
+            path = HTTP1Syntax.string(target)
+            headers.append(":path", path!, neverIndex: false)
+            if let hostValue {
+                authority = HTTP1Syntax.string(hostValue)
+                headers.append(":authority", authority!, neverIndex: false)
+            }
         }
-        let fields = try addFields(block, from: scan.fieldsStart, to: &headers, skippingHost: true)
+        // A head whose only field is Host (skipped: it became `:authority`) has nothing to add.
+        let fields =
+            scan.fieldCount == scan.hostCount
+            ? FramingFields() : try addFields(block, from: scan.fieldsStart, to: &headers, skippingHost: true)
 
         // Framing, RFC 9112 §6.3.
         var framing = HTTP1BodyFraming.none
@@ -237,8 +249,8 @@ extension HTTP1Parser {
 
         let persists = fields.persists(version)
         let head = HTTP1MessageHead(
-            version: version, headers: headers, framing: framing, transferCodings: codings,
-            keepAlive: persists,
+            request: version, headers: headers, method: method, path: path, authority: authority, framing: framing,
+            transferCodings: codings, keepAlive: persists,
             requestsProtocolSwitch: isConnect || (fields.connectionUpgrade && fields.sawUpgrade))
         keepAlive = persists
         enterBody(framing)

@@ -80,48 +80,160 @@ public struct HTTP1Limits: Sendable, Hashable {
 /// CONNECT request); responses: `:status`), then the regular fields in received order with
 /// lower-cased names. The Host field is not repeated as a regular field. `:scheme` is left to the
 /// caller, which knows whether the connection is secure.
+///
+/// A copy-on-write value: the fields live in one heap object that copies share, so passing a head
+/// around (parser event, stream, handler) costs one reference count, not one per field. `method`,
+/// `path` and `authority` are kept beside `headers` (set by the parser, which has them at hand,
+/// and refreshed whenever `headers` changes), so reading them looks nothing up.
 public struct HTTP1MessageHead: Sendable, Equatable {
-    public var version: HTTP1Version
-    public var headers: Headers
-    /// The status code of a response; nil for a request.
-    public var status: Int?
-    /// The reason phrase of a response (possibly empty); empty for a request.
-    public var reasonPhrase: String
-    /// How the body that follows is delimited.
-    public var framing: HTTP1BodyFraming
-    /// Transfer codings applied to the content, lower-cased, in the order they were applied,
-    /// without a final `chunked` (which the parser removes). For a request these can only be
-    /// `gzip`, `x-gzip` or `deflate`; the stream layer decodes them. Empty without Transfer-Encoding.
-    public var transferCodings: [String]
-    /// Whether the connection stays open after this message (RFC 9112 §9.3): false with a `close`
-    /// connection option, for HTTP/1.0 without `keep-alive`, and for a body delimited by close.
-    public var keepAlive: Bool
-    /// A request that asks to leave HTTP/1: a CONNECT request, or one with an `upgrade` connection
-    /// option and an Upgrade field. After its `.messageEnd` a server that switches protocols stops
-    /// calling `parse` and takes the unconsumed bytes; one that declines keeps parsing.
-    public var requestsProtocolSwitch: Bool
+    private var storage: Storage
+
+    /// The fields. Mutated only while uniquely referenced (`mutableStorage`), hence Sendable.
+    private final class Storage: @unchecked Sendable {
+        var version: HTTP1Version
+        var headers: Headers
+        var status: Int?
+        var reasonPhrase: String
+        var framing: HTTP1BodyFraming
+        var transferCodings: [String]
+        var keepAlive: Bool
+        var requestsProtocolSwitch: Bool
+        /// `:method`, `:path` and `:authority` of `headers`.
+        var method: String?
+        var path: String?
+        var authority: String?
+
+        init(
+            version: HTTP1Version, headers: Headers, status: Int?, reasonPhrase: String, framing: HTTP1BodyFraming,
+            transferCodings: [String], keepAlive: Bool, requestsProtocolSwitch: Bool, method: String?,
+            path: String?, authority: String?
+        ) {
+            self.version = version
+            self.headers = headers
+            self.status = status
+            self.reasonPhrase = reasonPhrase
+            self.framing = framing
+            self.transferCodings = transferCodings
+            self.keepAlive = keepAlive
+            self.requestsProtocolSwitch = requestsProtocolSwitch
+            self.method = method
+            self.path = path
+            self.authority = authority
+        }
+
+        func copy() -> Storage {
+            Storage(
+                version: version, headers: headers, status: status, reasonPhrase: reasonPhrase, framing: framing,
+                transferCodings: transferCodings, keepAlive: keepAlive,
+                requestsProtocolSwitch: requestsProtocolSwitch, method: method, path: path, authority: authority)
+        }
+
+        /// Looks the pseudo-headers kept beside `headers` up again.
+        func refreshPseudoHeaders() {
+            method = headers.first(":method")
+            path = headers.first(":path")
+            authority = headers.first(":authority")
+        }
+    }
 
     public init(
         version: HTTP1Version, headers: Headers, status: Int? = nil, reasonPhrase: String = "",
         framing: HTTP1BodyFraming = .none, transferCodings: [String] = [], keepAlive: Bool = true,
         requestsProtocolSwitch: Bool = false
     ) {
-        self.version = version
-        self.headers = headers
-        self.status = status
-        self.reasonPhrase = reasonPhrase
-        self.framing = framing
-        self.transferCodings = transferCodings
-        self.keepAlive = keepAlive
-        self.requestsProtocolSwitch = requestsProtocolSwitch
+        storage = Storage(
+            version: version, headers: headers, status: status, reasonPhrase: reasonPhrase, framing: framing,
+            transferCodings: transferCodings, keepAlive: keepAlive, requestsProtocolSwitch: requestsProtocolSwitch,
+            method: nil, path: nil, authority: nil)
+        storage.refreshPseudoHeaders()
+    }
+
+    /// A request head whose pseudo-headers the caller (the parser) already has: `method`, `path`
+    /// and `authority` must be the values of `:method`, `:path` and `:authority` in `headers`.
+    init(
+        request version: HTTP1Version, headers: Headers, method: String, path: String?, authority: String?,
+        framing: HTTP1BodyFraming, transferCodings: [String], keepAlive: Bool, requestsProtocolSwitch: Bool
+    ) {
+        storage = Storage(
+            version: version, headers: headers, status: nil, reasonPhrase: "", framing: framing,
+            transferCodings: transferCodings, keepAlive: keepAlive, requestsProtocolSwitch: requestsProtocolSwitch,
+            method: method, path: path, authority: authority)
+    }
+
+    /// The storage, copied first if shared.
+    private mutating func mutableStorage() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        return storage
+    }
+
+    public var version: HTTP1Version {
+        get { storage.version }
+        set { mutableStorage().version = newValue }
+    }
+    public var headers: Headers {
+        get { storage.headers }
+        set {
+            let storage = mutableStorage()
+            storage.headers = newValue
+            storage.refreshPseudoHeaders()
+        }
+        _modify {
+            let storage = mutableStorage()
+            defer { storage.refreshPseudoHeaders() }
+            yield &storage.headers
+        }
+    }
+    /// The status code of a response; nil for a request.
+    public var status: Int? {
+        get { storage.status }
+        set { mutableStorage().status = newValue }
+    }
+    /// The reason phrase of a response (possibly empty); empty for a request.
+    public var reasonPhrase: String {
+        get { storage.reasonPhrase }
+        set { mutableStorage().reasonPhrase = newValue }
+    }
+    /// How the body that follows is delimited.
+    public var framing: HTTP1BodyFraming {
+        get { storage.framing }
+        set { mutableStorage().framing = newValue }
+    }
+    /// Transfer codings applied to the content, lower-cased, in the order they were applied,
+    /// without a final `chunked` (which the parser removes). For a request these can only be
+    /// `gzip`, `x-gzip` or `deflate`; the stream layer decodes them. Empty without Transfer-Encoding.
+    public var transferCodings: [String] {
+        get { storage.transferCodings }
+        set { mutableStorage().transferCodings = newValue }
+    }
+    /// Whether the connection stays open after this message (RFC 9112 §9.3): false with a `close`
+    /// connection option, for HTTP/1.0 without `keep-alive`, and for a body delimited by close.
+    public var keepAlive: Bool {
+        get { storage.keepAlive }
+        set { mutableStorage().keepAlive = newValue }
+    }
+    /// A request that asks to leave HTTP/1: a CONNECT request, or one with an `upgrade` connection
+    /// option and an Upgrade field. After its `.messageEnd` a server that switches protocols stops
+    /// calling `parse` and takes the unconsumed bytes; one that declines keeps parsing.
+    public var requestsProtocolSwitch: Bool {
+        get { storage.requestsProtocolSwitch }
+        set { mutableStorage().requestsProtocolSwitch = newValue }
     }
 
     /// `:method` of a request.
-    public var method: String? { headers.first(":method") }
+    public var method: String? { storage.method }
     /// `:path` of a request: the request-target as received.
-    public var path: String? { headers.first(":path") }
+    public var path: String? { storage.path }
     /// `:authority` of a request.
-    public var authority: String? { headers.first(":authority") }
+    public var authority: String? { storage.authority }
+
+    public static func == (lhs: HTTP1MessageHead, rhs: HTTP1MessageHead) -> Bool {
+        if lhs.storage === rhs.storage { return true }
+        let l = lhs.storage
+        let r = rhs.storage
+        return l.version == r.version && l.headers == r.headers && l.status == r.status
+            && l.reasonPhrase == r.reasonPhrase && l.framing == r.framing && l.transferCodings == r.transferCodings
+            && l.keepAlive == r.keepAlive && l.requestsProtocolSwitch == r.requestsProtocolSwitch
+    }
 }
 
 /// What the parser found in one call.
@@ -129,9 +241,8 @@ public enum HTTP1ParseEvent: Sendable, Equatable {
     /// A request or response head. In the client role 1xx interim responses arrive as heads of their
     /// own (no body, no `.messageEnd`) before the final response.
     ///
-    /// Indirect: the head lives in one heap box, so the event (and `HTTP1ParseResult`) is two
-    /// words to copy or destroy instead of a dozen fields with their own reference counts.
-    indirect case head(HTTP1MessageHead)
+    /// The head is one reference (see `HTTP1MessageHead`): the event is cheap to copy and destroy.
+    case head(HTTP1MessageHead)
     /// Body octets: a range of offsets into the input of *this* call (zero copy; copy them out
     /// before the input buffer changes). Transfer codings other than chunked are not decoded.
     case body(Range<Int>)
