@@ -16,8 +16,9 @@ extension H1Connection {
                 return
             }
 
-            // Idle with nothing new: a dropped parser stays dropped (a fresh one has nothing to say).
-            if !hasParser && socket.input.isEmpty && !socket.isEOF && socket.failure == nil {
+            // Nothing new to parse and a parser that can only ask for more (a dropped parser stays
+            // dropped: a fresh one has nothing to say).
+            if socket.input.isEmpty && parserWaitsForInput && !socket.isEOF && socket.failure == nil {
                 waitForMoreRequestInput()
                 return
             }
@@ -41,6 +42,9 @@ extension H1Connection {
                 return
             }
             handle(event, body: body)
+            // This loop goes on: a pass asked for during `handle` (by a handler that answered at
+            // once, say) is this next iteration, not another one after the loop returns.
+            processAgain = false
         }
     }
 
@@ -56,6 +60,10 @@ extension H1Connection {
             // RFC 9112 §9.6: after a request with `close` (or an HTTP/1.0 one without
             // keep-alive), no further requests are processed.
             if !head.keepAlive && phase == .open { phase = .closingAfterCurrent }
+            // A request without a body is complete with its head: its stream starts out ended
+            // (the parser skips the `.messageEnd` it would return next), so a response written
+            // at once finishes the exchange.
+            if parser.endMessageAfterHead() { stream.receivedEnd() }
             current = stream
             deliver(stream)
         case .body:

@@ -110,7 +110,8 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     /// When `timerPurpose` is due (`MonotonicClock` nanoseconds); see `arm`.
     @exclusivity(unchecked) private var timerDeadline: UInt64 = 0
     @exclusivity(unchecked) private var isProcessing = false
-    @exclusivity(unchecked) private var processAgain = false
+    /// Something asked for another pass of `processInput` while it ran.
+    @exclusivity(unchecked) var processAgain = false
     @exclusivity(unchecked) var drainedBytes = 0
     /// Server: the header-read timer runs for the request head arriving now.
     @exclusivity(unchecked) var headerTimerArmed = false
@@ -168,14 +169,22 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         type == .server ? (isSecure ? "https" : "http") : nil
     }
 
-    /// Whether a parser is allocated (an idle server connection drops it).
-    var hasParser: Bool { parserBox != nil }
+    /// Calls `body` with the parser in its box, if there is one. In place: reading a property of
+    /// `box.value` would copy the whole parser (a dozen reference counts) first.
+    @inline(__always)
+    private func inspectParser(_ body: (inout HTTP1Parser) -> Bool) -> Bool? {
+        guard let box = parserBox else { return nil }
+        return body(&box.value)
+    }
+
     /// Between messages (true without a parser).
-    var parserIsIdle: Bool { parserBox?.value.isIdle ?? true }
+    var parserIsIdle: Bool { inspectParser { $0.isIdle } ?? true }
+    /// Parsing empty input would return no event (true without a parser).
+    var parserWaitsForInput: Bool { inspectParser { $0.waitsForInput } ?? true }
 
     /// Drops the parser while it holds nothing (see `parserBox`).
     func releaseParserIfFresh() {
-        guard let box = parserBox, box.value.isFresh else { return }
+        guard inspectParser({ $0.isFresh }) == true, let box = parserBox else { return }
         parserBox = nil
         context.recycle(box)
     }

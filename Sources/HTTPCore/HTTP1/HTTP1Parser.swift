@@ -92,6 +92,7 @@ public struct HTTP1Parser: Sendable {
 
     /// Whether the parser is between messages (nothing of the next message has arrived, or only
     /// empty lines).
+    @inline(__always)
     public var isIdle: Bool {
         if case .head = state { return scanner.isIdle }
         if case .closed = state { return true }
@@ -101,9 +102,28 @@ public struct HTTP1Parser: Sendable {
     /// Whether a new parser with the same role, limits and scheme would behave exactly like this
     /// one: between messages, nothing of the next one seen, the connection persistent and (client
     /// role) no response awaited. A connection may then drop its parser while idle.
+    @inline(__always)
     public var isFresh: Bool {
         guard case .head = state else { return false }
         return scanner.state == .leading && scanner.scanned == 0 && keepAlive && pendingRequests.isEmpty
+    }
+
+    /// Whether `parse` of empty input would return no event: the parser can only wait for more.
+    @inline(__always)
+    var waitsForInput: Bool {
+        switch state {
+        case .messageEnd, .failed, .switched: return false
+        default: return true
+        }
+    }
+
+    /// A connection that was just given the `.head` of a message without a body ends that message
+    /// here rather than by another `parse` call returning `.messageEnd` (which this replaces: the
+    /// parser moves on exactly as that call would). Returns whether the message ended.
+    mutating func endMessageAfterHead() -> Bool {
+        guard case .messageEnd = state else { return false }
+        finishMessage()
+        return true
     }
 
     // MARK: - Parsing
