@@ -23,17 +23,20 @@ extension H1Connection {
                 return
             }
             var body: [UInt8]?
-            let result = socket.input.withUnsafeReadableBytes { buffer in
-                let result = parser.parse(buffer)
+            var parsed: HTTP1ParseEvent?
+            let consumed = socket.input.withUnsafeReadableBytes { buffer in
+                var result = parser.parse(buffer)
                 if case .body(let range)? = result.event {
                     // Copied out before the buffer changes; delivered after the access ends.
                     body = Array(UnsafeRawBufferPointer(rebasing: buffer[range]))
                 }
-                return result
+                parsed = result.event.take()
+                return result.consumed
             }
-            socket.input.consume(result.consumed)
+            socket.input.consume(consumed)
 
-            guard let event = result.event else {
+            // The event is moved, not copied, on to `handle` (a head's copy is a reference count).
+            guard let event = consume parsed else {
                 if socket.isEOF || socket.failure != nil {
                     peerFinishedSending()
                 } else {
@@ -41,25 +44,27 @@ extension H1Connection {
                 }
                 return
             }
-            handle(event, body: body)
+            handle(consume event, body: body)
             // This loop goes on: a pass asked for during `handle` (by a handler that answered at
             // once, say) is this next iteration, not another one after the loop returns.
             processAgain = false
         }
     }
 
-    private func handle(_ event: HTTP1ParseEvent, body: [UInt8]?) {
-        switch event {
+    private func handle(_ event: consuming HTTP1ParseEvent, body: [UInt8]?) {
+        switch consume event {
         case .head(let head):
             headerTimerArmed = false
             disarm()
-            let stream = H1Stream(connection: self, requestHead: head)
-            if options.transferCodings, let coding = head.transferCodings.last {
-                stream.transferDecoder = Inflater(format: coding == "deflate" ? .deflate : .gzip)
-            }
             // RFC 9112 §9.6: after a request with `close` (or an HTTP/1.0 one without
             // keep-alive), no further requests are processed.
             if !head.keepAlive && phase == .open { phase = .closingAfterCurrent }
+            let coding = options.transferCodings ? head.transferCodings.last : nil
+            // The head's last use: moved into the stream.
+            let stream = H1Stream(connection: self, requestHead: head)
+            if let coding {
+                stream.transferDecoder = Inflater(format: coding == "deflate" ? .deflate : .gzip)
+            }
             // A request without a body is complete with its head: its stream starts out ended
             // (the parser skips the `.messageEnd` it would return next), so a response written
             // at once finishes the exchange.
