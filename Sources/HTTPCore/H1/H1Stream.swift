@@ -32,8 +32,13 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
     /// Server: why reading the request failed, if it did (answered on `shutdown`).
     @exclusivity(unchecked) var readFailure: HTTPStreamError?
     /// The method of the request (client: for the response's framing; server: for the
-    /// response's).
-    @exclusivity(unchecked) var requestMethod: String?
+    /// response's). A server stream reads it from `requestHead`.
+    var requestMethod: String? {
+        get { requestHead?.method ?? sentMethod }
+        set { sentMethod = newValue }
+    }
+    /// Client: the method of the request sent.
+    @exclusivity(unchecked) private var sentMethod: String?
     @exclusivity(unchecked) private(set) var isShutDown = false
     /// Client helpers: a response head read ahead (by a 100-continue wait), and whether the
     /// response was read to its end.
@@ -49,7 +54,6 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
         self.requestHead = requestHead
         if let requestHead {
             peerVersion = requestHead.version
-            requestMethod = requestHead.method
             // The head's headers are the first block `getHeaders` returns (`nextHeaders`), taken
             // from `requestHead` rather than queued: no copy for the many handlers that never ask.
             requestHeadersPending = true
