@@ -88,20 +88,22 @@ public struct HTTP1Limits: Sendable, Hashable {
 public struct HTTP1MessageHead: Sendable, Equatable {
     private var storage: Storage
 
-    /// The fields. Mutated only while uniquely referenced (`mutableStorage`), hence Sendable.
+    /// The fields. Mutated only while uniquely referenced (`mutableStorage`), hence Sendable; and
+    /// then by one accessor at a time, so exclusivity needs no run-time check (a read of
+    /// `headers` cost a `swift_beginAccess`).
     private final class Storage: @unchecked Sendable {
-        var version: HTTP1Version
-        var headers: Headers
-        var status: Int?
-        var reasonPhrase: String
-        var framing: HTTP1BodyFraming
-        var transferCodings: [String]
-        var keepAlive: Bool
-        var requestsProtocolSwitch: Bool
+        @exclusivity(unchecked) var version: HTTP1Version
+        @exclusivity(unchecked) var headers: Headers
+        @exclusivity(unchecked) var status: Int?
+        @exclusivity(unchecked) var reasonPhrase: String
+        @exclusivity(unchecked) var framing: HTTP1BodyFraming
+        @exclusivity(unchecked) var transferCodings: [String]
+        @exclusivity(unchecked) var keepAlive: Bool
+        @exclusivity(unchecked) var requestsProtocolSwitch: Bool
         /// `:method`, `:path` and `:authority` of `headers`.
-        var method: String?
-        var path: String?
-        var authority: String?
+        @exclusivity(unchecked) var method: String?
+        @exclusivity(unchecked) var path: String?
+        @exclusivity(unchecked) var authority: String?
 
         init(
             version: HTTP1Version, headers: Headers, status: Int?, reasonPhrase: String, framing: HTTP1BodyFraming,
