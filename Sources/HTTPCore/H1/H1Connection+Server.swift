@@ -18,13 +18,13 @@ extension H1Connection {
 
             // Nothing new to parse and a parser that can only ask for more (a dropped parser stays
             // dropped: a fresh one has nothing to say).
-            if socket.input.isEmpty && parserWaitsForInput && !socket.isEOF && socket.failure == nil {
+            if socket.input.isEmpty && parserWaitsForInput && !socket.isEOF && !socket.hasFailed {
                 waitForMoreRequestInput()
                 return
             }
             var body: [UInt8]?
             var parsed: HTTP1ParseEvent?
-            let consumed = socket.input.withUnsafeReadableBytes { buffer in
+            let consumed = socket.withUnsafeReadableInput { buffer in
                 var result = parser.parse(buffer)
                 if case .body(let range)? = result.event {
                     // Copied out before the buffer changes; delivered after the access ends.
@@ -37,7 +37,7 @@ extension H1Connection {
 
             // The event is moved, not copied, on to `handle` (a head's copy is a reference count).
             guard let event = consume parsed else {
-                if socket.isEOF || socket.failure != nil {
+                if socket.isEOF || socket.hasFailed {
                     peerFinishedSending()
                 } else {
                     waitForMoreRequestInput()

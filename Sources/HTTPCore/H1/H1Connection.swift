@@ -502,8 +502,8 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     /// Lingering: drop input; close once the peer finished and our output is out.
     func linger() {
         socket.input.consume(socket.input.readableBytes)
-        let peerDone = socket.isEOF || socket.failure != nil
-        if peerDone && (socket.pendingOutputBytes == 0 || socket.failure != nil) { close() }
+        let peerDone = socket.isEOF || socket.hasFailed
+        if peerDone && (socket.pendingOutputBytes == 0 || socket.hasFailed) { close() }
     }
 
     /// Answers an invalid or timed-out request without a handler and closes.
