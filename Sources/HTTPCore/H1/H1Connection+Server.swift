@@ -23,54 +23,67 @@ extension H1Connection {
                 return
             }
             var body: [UInt8]?
+            // A head is moved out of its event, not copied (a copy is a reference count more).
+            var head: HTTP1MessageHead?
             var parsed: HTTP1ParseEvent?
             let consumed = socket.withUnsafeReadableInput { buffer in
                 var result = parser.parse(buffer)
-                if case .body(let range)? = result.event {
+                switch result.event.take() {
+                case .head(let received)?:
+                    head = received
+                case .body(let range)?:
                     // Copied out before the buffer changes; delivered after the access ends.
                     body = Array(UnsafeRawBufferPointer(rebasing: buffer[range]))
+                    parsed = .body(range)
+                case let other:
+                    parsed = other
                 }
-                parsed = result.event.take()
                 return result.consumed
             }
             socket.input.consume(consumed)
 
-            // The event is moved, not copied, on to `handle` (a head's copy is a reference count).
-            guard let event = consume parsed else {
-                if socket.isEOF || socket.hasFailed {
-                    peerFinishedSending()
-                } else {
-                    waitForMoreRequestInput()
-                }
+            if let head = head.take() {
+                startExchange(head)
+            } else if let event = parsed.take() {
+                handle(event, body: body)
+            } else if socket.isEOF || socket.hasFailed {
+                peerFinishedSending()
+                return
+            } else {
+                waitForMoreRequestInput()
                 return
             }
-            handle(consume event, body: body)
             // This loop goes on: a pass asked for during `handle` (by a handler that answered at
             // once, say) is this next iteration, not another one after the loop returns.
             processAgain = false
         }
     }
 
-    private func handle(_ event: consuming HTTP1ParseEvent, body: [UInt8]?) {
-        switch consume event {
+    /// A request head arrived: its stream, delivered to the handler.
+    private func startExchange(_ head: HTTP1MessageHead) {
+        headerTimerArmed = false
+        disarm()
+        // RFC 9112 §9.6: after a request with `close` (or an HTTP/1.0 one without
+        // keep-alive), no further requests are processed.
+        if !head.keepAlive && phase == .open { phase = .closingAfterCurrent }
+        let coding = options.transferCodings ? head.transferCodings.last : nil
+        // The head's last use: moved into the stream.
+        let stream = H1Stream(connection: self, requestHead: head)
+        if let coding {
+            stream.transferDecoder = Inflater(format: coding == "deflate" ? .deflate : .gzip)
+        }
+        // A request without a body is complete with its head: its stream starts out ended
+        // (the parser skips the `.messageEnd` it would return next), so a response written
+        // at once finishes the exchange.
+        if parser.endMessageAfterHead() { stream.receivedEnd() }
+        current = stream
+        deliver(stream)
+    }
+
+    private func handle(_ event: HTTP1ParseEvent, body: [UInt8]?) {
+        switch event {
         case .head(let head):
-            headerTimerArmed = false
-            disarm()
-            // RFC 9112 §9.6: after a request with `close` (or an HTTP/1.0 one without
-            // keep-alive), no further requests are processed.
-            if !head.keepAlive && phase == .open { phase = .closingAfterCurrent }
-            let coding = options.transferCodings ? head.transferCodings.last : nil
-            // The head's last use: moved into the stream.
-            let stream = H1Stream(connection: self, requestHead: head)
-            if let coding {
-                stream.transferDecoder = Inflater(format: coding == "deflate" ? .deflate : .gzip)
-            }
-            // A request without a body is complete with its head: its stream starts out ended
-            // (the parser skips the `.messageEnd` it would return next), so a response written
-            // at once finishes the exchange.
-            if parser.endMessageAfterHead() { stream.receivedEnd() }
-            current = stream
-            deliver(stream)
+            startExchange(head)
         case .body:
             guard let current, let body else { return }
             if current.isDiscardingBody {
