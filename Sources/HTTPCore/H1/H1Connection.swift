@@ -301,7 +301,8 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
                 throw .invalidState("this stream's exchange is over")
             }
             let options = self.options
-            let fields = H1FramingFields(headers)
+            let prepared = context.responseHeads.prepared(for: headers)
+            let fields = prepared?.framing ?? H1FramingFields(headers)
             let isFinal = (fields.validStatus ?? 0) >= 200
             // RFC 9110 §10.1.1: a final response before the announced body was asked for means
             // the client may or may not send it; close rather than guess where the next
@@ -316,8 +317,8 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
             defer { context.recycleFieldScratch(&additional) }
             try socket.write { (out: inout [UInt8]) throws(HTTPStreamError) in
                 try stream.outbound.writeResponseHead(
-                    headers, fields: fields, endStream: endStream, request: request, persistent: persistent,
-                    date: date, additional: &additional, into: &out)
+                    headers, fields: fields, prepared: prepared?.bytes, endStream: endStream, request: request,
+                    persistent: persistent, date: date, additional: &additional, into: &out)
             }
             if isFinal { stream.awaitsContinue = false }
         case .client:

@@ -1,5 +1,5 @@
 /// What the HTTP/1 connections of one server (or one client) share instead of holding a copy
-/// each: their options and the cached `Date` value. An idle keep-alive connection is then a few
+/// each: their options, the cached `Date` value and prepared response heads. An idle keep-alive connection is then a few
 /// hundred bytes; with ten thousand of them that is the difference that matters.
 ///
 /// Like the connections that use it, a context belongs to one reactor's thread.
@@ -34,6 +34,9 @@ public final class H1ConnectionContext: @unchecked Sendable {
     func recycle(_ parser: Box<HTTP1Parser>) {
         if spareParsers.count < Self.maximumSpareParsers { spareParsers.append(parser) }
     }
+
+    /// Response heads written more than once, serialized once (`H1ResponseHeadCache`).
+    @exclusivity(unchecked) var responseHeads = H1ResponseHeadCache()
 
     /// An empty array for the fields a response head gets added (`date`, `connection`, framing),
     /// with room for them: one array serves every response instead of one allocation each.

@@ -76,16 +76,17 @@ struct H1OutboundMessage {
     ) throws(HTTPStreamError) {
         var additional: [Headers.Field] = []
         try writeResponseHead(
-            headers, fields: H1FramingFields(headers), endStream: endStream, request: request, persistent: persistent,
-            date: date, additional: &additional, into: &out)
+            headers, fields: H1FramingFields(headers), prepared: nil, endStream: endStream, request: request,
+            persistent: persistent, date: date, additional: &additional, into: &out)
     }
 
     /// `writeResponseHead` with the framing fields already found, and an empty array for the
     /// fields it adds: a connection passes the same one every time, so that adding them does not
-    /// allocate. The fields are left in it.
+    /// allocate. The fields are left in it. `prepared`, when given, is `headers` serialized
+    /// before (`H1ResponseHeadCache`), and `fields` its framing fields.
     mutating func writeResponseHead(
-        _ headers: Headers, fields: H1FramingFields, endStream: Bool, request: RequestContext, persistent: Bool,
-        date: String?, additional: inout [Headers.Field], into out: inout [UInt8]
+        _ headers: Headers, fields: H1FramingFields, prepared: [UInt8]?, endStream: Bool, request: RequestContext,
+        persistent: Bool, date: String?, additional: inout [Headers.Field], into out: inout [UInt8]
     ) throws(HTTPStreamError) {
         guard state == .head else { throw .invalidState("response headers were already written") }
         guard let status = fields.validStatus else { throw .invalidHeaders("missing or invalid :status") }
@@ -102,7 +103,7 @@ struct H1OutboundMessage {
             if status != 101 && endStream {
                 throw .invalidState("a \(status) response cannot end the stream")
             }
-            try serialize(headers, additional, into: &out)
+            try serialize(headers, prepared, additional, into: &out)
             if status == 101 {
                 switchedProtocols = true
                 self.status = status
@@ -164,7 +165,7 @@ struct H1OutboundMessage {
         if let date, !fields.hasDate {
             additional.append(.init(name: "date", value: date, neverIndex: false))
         }
-        try serialize(headers, additional, into: &out)
+        try serialize(headers, prepared, additional, into: &out)
         self.status = status
         self.closeAfter = closeAfter
         self.gzip = gzip
@@ -199,11 +200,15 @@ struct H1OutboundMessage {
         return value
     }
 
-    private func serialize(_ headers: Headers, _ additional: [Headers.Field], into out: inout [UInt8])
-        throws(HTTPStreamError)
-    {
+    private func serialize(
+        _ headers: Headers, _ prepared: [UInt8]?, _ additional: [Headers.Field], into out: inout [UInt8]
+    ) throws(HTTPStreamError) {
         do {
-            try HTTP1Serializer.writeResponseHead(headers, appending: additional, into: &out)
+            if let prepared {
+                try HTTP1Serializer.writeResponseHead(prepared: prepared, appending: additional, into: &out)
+            } else {
+                try HTTP1Serializer.writeResponseHead(headers, appending: additional, into: &out)
+            }
         } catch {
             throw .invalidHeaders("\(error)")
         }

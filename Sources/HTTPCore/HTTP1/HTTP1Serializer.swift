@@ -205,6 +205,28 @@ public enum HTTP1Serializer {
         }
     }
 
+    /// Writes a response head whose status line and handler fields were written by
+    /// `writeResponseHead(_:version:reasonPhrase:appending:into:)` before (without its final
+    /// CRLF): `prepared` as it is, then `additional` (validated), then the empty line. Internal:
+    /// `prepared` is trusted to be such a head (`H1PreparedResponseHead`).
+    static func writeResponseHead(
+        prepared: [UInt8], appending additional: [Headers.Field], into buffer: inout [UInt8]
+    ) throws(HTTP1SerializeError) {
+        var size = prepared.count + 2
+        try checkAdditional(additional, size: &size)
+        var invalidValue: Int?
+        HTTP1HeadWriter.appendUnlessRefused(size, slack: headSlack, to: &buffer) { writer in
+            prepared.withUnsafeBytes { writer.write($0) }
+            if let index = writer.writeRegularFieldsCheckingValues(additional) {
+                invalidValue = index
+                return false
+            }
+            writer.writeCRLF()
+            return true
+        }
+        if let index = invalidValue { throw .invalidFieldValue(name: additional[index].name) }
+    }
+
     /// Writes one chunk: `chunk-size CRLF chunk-data CRLF` (RFC 9112 §7.1), size in lower-case hex.
     /// Writes nothing for empty data, because a zero-size chunk would end the body.
     public static func writeChunk(_ data: UnsafeRawBufferPointer, into buffer: inout [UInt8]) {
