@@ -14,15 +14,6 @@ final class H1ResponseHeadCacheTests: XCTestCase {
         return out
     }
 
-    /// What the serializer writes from a prepared head plus `additional`.
-    private func serialized(_ prepared: H1PreparedResponseHead, _ additional: [Headers.Field] = []) throws
-        -> [UInt8]
-    {
-        var out: [UInt8] = []
-        try HTTP1Serializer.writeResponseHead(prepared: prepared.bytes, appending: additional, into: &out)
-        return out
-    }
-
     func testAHeadIsPreparedOnItsSecondUseAndFoundAfterwards() throws {
         var cache = H1ResponseHeadCache()
         XCTAssertNil(cache.prepared(for: hello))
@@ -44,31 +35,10 @@ final class H1ResponseHeadCacheTests: XCTestCase {
         var cache = H1ResponseHeadCache()
         _ = cache.prepared(for: hello)
         let prepared = try XCTUnwrap(cache.prepared(for: hello))
-        let date = Headers.Field(name: "date", value: "Sat, 21 Nov 2026 12:00:00 GMT", neverIndex: false)
-        let close = Headers.Field(name: "connection", value: "close", neverIndex: false)
-        for additional in [[], [date], [close, date]] {
-            XCTAssertEqual(try serialized(prepared, additional), try serialized(hello, additional))
-        }
-        XCTAssertEqual(
-            String(decoding: try serialized(prepared, [date]), as: UTF8.self),
-            "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 13\r\n"
-                + "date: Sat, 21 Nov 2026 12:00:00 GMT\r\n\r\n")
-    }
-
-    func testTheAddedFieldsAreStillValidated() throws {
-        var cache = H1ResponseHeadCache()
-        _ = cache.prepared(for: hello)
-        let prepared = try XCTUnwrap(cache.prepared(for: hello))
-        let badValue = Headers.Field(name: "x-bad", value: "a\r\nb", neverIndex: false)
-        let badName = Headers.Field(name: "x bad", value: "a", neverIndex: false)
-        for (field, expected) in [
-            (badValue, HTTP1SerializeError.invalidFieldValue(name: "x-bad")), (badName, .invalidFieldName("x bad")),
-        ] {
-            var out: [UInt8] = [1, 2]
-            XCTAssertThrowsError(
-                try HTTP1Serializer.writeResponseHead(prepared: prepared.bytes, appending: [field], into: &out)
-            ) { XCTAssertEqual($0 as? HTTP1SerializeError, expected) }
-            XCTAssertEqual(out, [1, 2], "nothing is written when a field is refused")
+        for added in HTTP1AddedFieldsTests.everyCombination {
+            var out: [UInt8] = []
+            HTTP1Serializer.writeResponseHead(prepared: prepared.bytes, adding: added, into: &out)
+            XCTAssertEqual(out, try serialized(hello, HTTP1AddedFieldsTests.fields(added)), "\(added)")
         }
     }
 

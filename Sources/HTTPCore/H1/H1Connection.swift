@@ -313,12 +313,10 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
                 headers: head.headers,
                 gzipTransferCodingAllowed: options.transferCodings)
             let date = options.sendDate && isFinal ? context.dateCache.imfFixdate() : nil
-            var additional = context.takeFieldScratch()
-            defer { context.recycleFieldScratch(&additional) }
             try socket.write { (out: inout [UInt8]) throws(HTTPStreamError) in
                 try stream.outbound.writeResponseHead(
                     headers, fields: fields, prepared: prepared?.bytes, endStream: endStream, request: request,
-                    persistent: persistent, date: date, additional: &additional, into: &out)
+                    persistent: persistent, date: date, into: &out)
             }
             if isFinal { stream.awaitsContinue = false }
         case .client:

@@ -37,24 +37,6 @@ public final class H1ConnectionContext: @unchecked Sendable {
 
     /// Response heads written more than once, serialized once (`H1ResponseHeadCache`).
     @exclusivity(unchecked) var responseHeads = H1ResponseHeadCache()
-
-    /// An empty array for the fields a response head gets added (`date`, `connection`, framing),
-    /// with room for them: one array serves every response instead of one allocation each.
-    @exclusivity(unchecked) private var fieldScratch: [Headers.Field] = []
-
-    /// The scratch array, moved out (a nested head write finds it taken and gets a new one).
-    func takeFieldScratch() -> [Headers.Field] {
-        var scratch: [Headers.Field] = []
-        swap(&scratch, &fieldScratch)
-        if scratch.capacity == 0 { scratch.reserveCapacity(4) }
-        return scratch
-    }
-
-    /// Gives the scratch array back, emptied (its strings released).
-    func recycleFieldScratch(_ scratch: inout [Headers.Field]) {
-        scratch.removeAll(keepingCapacity: true)
-        swap(&scratch, &fieldScratch)
-    }
 }
 
 /// Who hears a connection's events when a closure each per connection is too much (a server

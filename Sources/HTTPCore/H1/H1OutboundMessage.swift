@@ -74,23 +74,19 @@ struct H1OutboundMessage {
         _ headers: Headers, endStream: Bool, request: RequestContext, persistent: Bool, date: String?,
         into out: inout [UInt8]
     ) throws(HTTPStreamError) {
-        var additional: [Headers.Field] = []
         try writeResponseHead(
             headers, fields: H1FramingFields(headers), prepared: nil, endStream: endStream, request: request,
-            persistent: persistent, date: date, additional: &additional, into: &out)
+            persistent: persistent, date: date, into: &out)
     }
 
-    /// `writeResponseHead` with the framing fields already found, and an empty array for the
-    /// fields it adds: a connection passes the same one every time, so that adding them does not
-    /// allocate. The fields are left in it. `prepared`, when given, is `headers` serialized
-    /// before (`H1ResponseHeadCache`), and `fields` its framing fields.
+    /// `writeResponseHead` with the framing fields already found. `prepared`, when given, is
+    /// `headers` serialized before (`H1ResponseHeadCache`), and `fields` its framing fields.
     mutating func writeResponseHead(
         _ headers: Headers, fields: H1FramingFields, prepared: [UInt8]?, endStream: Bool, request: RequestContext,
-        persistent: Bool, date: String?, additional: inout [Headers.Field], into out: inout [UInt8]
+        persistent: Bool, date: String?, into out: inout [UInt8]
     ) throws(HTTPStreamError) {
         guard state == .head else { throw .invalidState("response headers were already written") }
         guard let status = fields.validStatus else { throw .invalidHeaders("missing or invalid :status") }
-        assert(additional.isEmpty, "writeResponseHead: the scratch array for added fields must be empty")
 
         if status < 200 {
             // RFC 9110 §15.2: 1xx responses end at their header section.
@@ -103,7 +99,7 @@ struct H1OutboundMessage {
             if status != 101 && endStream {
                 throw .invalidState("a \(status) response cannot end the stream")
             }
-            try serialize(headers, prepared, additional, into: &out)
+            try serialize(headers, prepared, HTTP1AddedFields(), into: &out)
             if status == 101 {
                 switchedProtocols = true
                 self.status = status
@@ -124,6 +120,7 @@ struct H1OutboundMessage {
         var headers = headers
         if fields.transferEncoding != nil { headers.delete("transfer-encoding") }
 
+        var added = HTTP1AddedFields()
         let framing: BodyFraming
         if isConnectTunnel {
             // RFC 9110 §9.3.6: the connection becomes a tunnel after the head.
@@ -136,14 +133,14 @@ struct H1OutboundMessage {
             if endStream && declared != 0 { throw .contentLengthMismatch(declared: declared, written: 0) }
             framing = .contentLength(remaining: declared, declared: declared)
         } else if endStream {
-            additional.append(.init(name: "content-length", value: "0", neverIndex: false))
+            added.framing = .emptyContent
             framing = .none
         } else if request.version == .http11 {
             if request.acceptsGzipTransferCoding && !fields.hasContentEncoding {
                 gzip = Deflater(format: .gzip)
-                additional.append(.init(name: "transfer-encoding", value: "gzip, chunked", neverIndex: false))
+                added.framing = .gzipChunked
             } else {
-                additional.append(.init(name: "transfer-encoding", value: "chunked", neverIndex: false))
+                added.framing = .chunked
             }
             framing = .chunked
         } else {
@@ -155,17 +152,13 @@ struct H1OutboundMessage {
         if closeAfter {
             // Also to HTTP/1.0: the status line says HTTP/1.1, which persists unless told to
             // close (RFC 9112 §9.3).
-            if !fields.connectionClose {
-                additional.append(.init(name: "connection", value: "close", neverIndex: false))
-            }
+            if !fields.connectionClose { added.connection = .close }
         } else if request.version == .http10 && !fields.connectionKeepAlive {
             // RFC 9112 §9.3: an HTTP/1.0 connection persists only if the response says keep-alive.
-            additional.append(.init(name: "connection", value: "keep-alive", neverIndex: false))
+            added.connection = .keepAlive
         }
-        if let date, !fields.hasDate {
-            additional.append(.init(name: "date", value: date, neverIndex: false))
-        }
-        try serialize(headers, prepared, additional, into: &out)
+        if !fields.hasDate { added.date = date }
+        try serialize(headers, prepared, added, into: &out)
         self.status = status
         self.closeAfter = closeAfter
         self.gzip = gzip
@@ -201,14 +194,14 @@ struct H1OutboundMessage {
     }
 
     private func serialize(
-        _ headers: Headers, _ prepared: [UInt8]?, _ additional: [Headers.Field], into out: inout [UInt8]
+        _ headers: Headers, _ prepared: [UInt8]?, _ added: HTTP1AddedFields, into out: inout [UInt8]
     ) throws(HTTPStreamError) {
+        if let prepared {
+            HTTP1Serializer.writeResponseHead(prepared: prepared, adding: added, into: &out)
+            return
+        }
         do {
-            if let prepared {
-                try HTTP1Serializer.writeResponseHead(prepared: prepared, appending: additional, into: &out)
-            } else {
-                try HTTP1Serializer.writeResponseHead(headers, appending: additional, into: &out)
-            }
+            try HTTP1Serializer.writeResponseHead(headers, adding: added, into: &out)
         } catch {
             throw .invalidHeaders("\(error)")
         }

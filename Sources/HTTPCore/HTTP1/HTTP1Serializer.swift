@@ -153,13 +153,57 @@ public enum HTTP1Serializer {
     }
 
     /// Writes a response head: the status line from `:status` and `reasonPhrase` (by default
-    /// `ReasonPhrase.registered(status:)`, empty for unregistered codes), then the regular fields in order, then the empty line.
+    /// `ReasonPhrase.registered(status:)`, empty for unregistered codes), then the regular fields
+    /// in order, then `additional`, then the empty line.
     public static func writeResponseHead(
         _ headers: Headers, version: HTTP1Version = .http11, reasonPhrase: String? = nil,
         appending additional: [Headers.Field] = [], into buffer: inout [UInt8]
     ) throws(HTTP1SerializeError) {
+        var additionalSize = 0
+        try checkAdditional(additional, size: &additionalSize)
+        var invalidAdditional: Int?
+        try writeResponseHead(
+            headers, version: version, reasonPhrase: reasonPhrase, tailSize: additionalSize, into: &buffer
+        ) { writer in
+            invalidAdditional = writer.writeRegularFieldsCheckingValues(additional)
+            return invalidAdditional == nil
+        }
+        if let index = invalidAdditional { throw .invalidFieldValue(name: additional[index].name) }
+    }
+
+    /// Writes a response head with the fields a server connection adds (`HTTP1AddedFields`),
+    /// which need no validation.
+    static func writeResponseHead(_ headers: Headers, adding added: HTTP1AddedFields, into buffer: inout [UInt8])
+        throws(HTTP1SerializeError)
+    {
+        try writeResponseHead(headers, version: .http11, reasonPhrase: nil, tailSize: added.wireSize, into: &buffer) {
+            added.write(into: &$0)
+            return true
+        }
+    }
+
+    /// Writes a response head whose status line and fields were written by
+    /// `writeResponseHead(_:version:reasonPhrase:appending:into:)` before, without its final CRLF
+    /// (`H1PreparedResponseHead`): `prepared` as it is, then `added`, then the empty line.
+    static func writeResponseHead(prepared: [UInt8], adding added: HTTP1AddedFields, into buffer: inout [UInt8]) {
+        HTTP1HeadWriter.append(prepared.count + added.wireSize + 2, slack: headSlack, to: &buffer) { writer in
+            prepared.withUnsafeBytes { writer.write($0) }
+            added.write(into: &writer)
+            writer.writeCRLF()
+        }
+    }
+
+    /// The response head's status line and `headers`' fields (names checked in a first pass that
+    /// sizes the head, values as they are copied), then `tailSize` octets that `tail` writes
+    /// (returning false refuses the head), then the empty line. A refused head leaves `buffer` as
+    /// it was.
+    @inline(__always)
+    private static func writeResponseHead(
+        _ headers: Headers, version: HTTP1Version, reasonPhrase: String?, tailSize: Int, into buffer: inout [UInt8],
+        tail: (inout HTTP1HeadWriter) -> Bool
+    ) throws(HTTP1SerializeError) {
         var statusText: String?
-        var size = 0
+        var size = tailSize
         var next = 0
         while let (index, check) = HTTP1FieldCheck.scan(headers.storage, from: next, size: &size) {
             let field = headers.storage[index]
@@ -172,7 +216,6 @@ public enum HTTP1Serializer {
             }
             next = index + 1
         }
-        try checkAdditional(additional, size: &size)
         guard let statusText else { throw .missingPseudoHeader(":status") }
         guard let status = parseStatus(statusText) else { throw .invalidStatus(statusText) }
         let reason = reasonPhrase ?? ReasonPhrase.registered(status: status) ?? ""
@@ -180,8 +223,7 @@ public enum HTTP1Serializer {
         guard reasonCount >= 0 else { throw .invalidReasonPhrase(reason) }
 
         size += 8 + 1 + 3 + 1 + reasonCount + 2 + 2
-        // The values are checked as they are copied; a bad one leaves `buffer` as it was.
-        var invalidValue: (additional: Bool, index: Int)?
+        var invalidValue: Int?
         HTTP1HeadWriter.appendUnlessRefused(size, slack: headSlack, to: &buffer) { writer in
             writer.writeVersion(version)
             writer.write(HTTP1Syntax.sp)
@@ -190,41 +232,14 @@ public enum HTTP1Serializer {
             writer.write(reason)
             writer.writeCRLF()
             if let index = writer.writeRegularFieldsCheckingValues(headers.storage) {
-                invalidValue = (false, index)
-                return false
-            }
-            if let index = writer.writeRegularFieldsCheckingValues(additional) {
-                invalidValue = (true, index)
-                return false
-            }
-            writer.writeCRLF()
-            return true
-        }
-        if let (inAdditional, index) = invalidValue {
-            throw .invalidFieldValue(name: inAdditional ? additional[index].name : headers.storage[index].name)
-        }
-    }
-
-    /// Writes a response head whose status line and handler fields were written by
-    /// `writeResponseHead(_:version:reasonPhrase:appending:into:)` before (without its final
-    /// CRLF): `prepared` as it is, then `additional` (validated), then the empty line. Internal:
-    /// `prepared` is trusted to be such a head (`H1PreparedResponseHead`).
-    static func writeResponseHead(
-        prepared: [UInt8], appending additional: [Headers.Field], into buffer: inout [UInt8]
-    ) throws(HTTP1SerializeError) {
-        var size = prepared.count + 2
-        try checkAdditional(additional, size: &size)
-        var invalidValue: Int?
-        HTTP1HeadWriter.appendUnlessRefused(size, slack: headSlack, to: &buffer) { writer in
-            prepared.withUnsafeBytes { writer.write($0) }
-            if let index = writer.writeRegularFieldsCheckingValues(additional) {
                 invalidValue = index
                 return false
             }
+            guard tail(&writer) else { return false }
             writer.writeCRLF()
             return true
         }
-        if let index = invalidValue { throw .invalidFieldValue(name: additional[index].name) }
+        if let index = invalidValue { throw .invalidFieldValue(name: headers.storage[index].name) }
     }
 
     /// Writes one chunk: `chunk-size CRLF chunk-data CRLF` (RFC 9112 §7.1), size in lower-case hex.
