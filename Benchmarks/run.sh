@@ -142,10 +142,12 @@ bench_server() {
   p99=$(to_ms "$(wrk_field "$out" 99%)")
   errors=$(awk -F'[ ,]+' '/Socket errors:/ { print $5 + $7 + $9 + $11; exit }' "$out")
   non2xx=$(awk -F': *' '/Non-2xx or 3xx responses/ { print $2; exit }' "$out")
-  [ -n "$requests" ] && [ "$requests" -gt 0 ] \
-    || die "no requests counted in wrk's output for $name:"$'\n'"$(cat "$out")"
-  [ "${errors:-0}" = 0 ] && [ "${non2xx:-0}" = 0 ] \
-    || note "warning: wrk saw ${errors:-0} socket errors and ${non2xx:-0} non-2xx responses from $name"
+  if ! [[ $requests =~ ^[0-9]+$ ]] || [ "$requests" -eq 0 ]; then
+    die "no requests counted in wrk's output for $name:"$'\n'"$(cat "$out")"
+  fi
+  if [ "${errors:-0}" != 0 ] || [ "${non2xx:-0}" != 0 ]; then
+    note "warning: wrk saw ${errors:-0} socket errors and ${non2xx:-0} non-2xx responses from $name"
+  fi
   {
     echo "requests $requests"
     echo "seconds $seconds"
@@ -168,7 +170,7 @@ bench_server() {
 
 # Holds $idle_count idle keep-alive connections against the current server; prints result lines.
 idle_connections() {
-  local name=$1 holder_out="$scratch/$1.holder" tree before after ready done holder_pid
+  local name=$1 holder_out="$scratch/$1.holder" tree before after ready finished holder_pid
   local deadline=$((SECONDS + 120))
   tree=$(process_tree "$server_pid")
   # shellcheck disable=SC2086
@@ -185,17 +187,18 @@ idle_connections() {
     sleep 0.1
   done
   sleep "$idle_settle"
+  tree=$(process_tree "$server_pid")
   # shellcheck disable=SC2086
-  after=$(rss_kb $(process_tree "$server_pid"))
+  after=$(rss_kb $tree)
   stop_tree "$holder_pid"
-  done=$(grep -m1 '^done ' "$holder_out" || true)
+  finished=$(grep -m1 '^done ' "$holder_out" || true)
 
   local open failed bad still closed
   open=$(sed -E 's/.*open=([0-9]+).*/\1/' <<<"$ready")
   failed=$(sed -E 's/.*failed=([0-9]+).*/\1/' <<<"$ready")
   bad=$(sed -E 's/.*bad_status=([0-9]+).*/\1/' <<<"$ready")
-  still=$(sed -E 's/.*still_open=([0-9]+).*/\1/' <<<"${done:-still_open=?}")
-  closed=$(sed -E 's/.*closed_by_server=([0-9]+).*/\1/' <<<"${done:-closed_by_server=?}")
+  still=$(sed -E 's/.*still_open=([0-9]+).*/\1/' <<<"${finished:-still_open=?}")
+  closed=$(sed -E 's/.*closed_by_server=([0-9]+).*/\1/' <<<"${finished:-closed_by_server=?}")
   [ "$open" -gt 0 ] || die "none of the $idle_count idle connections to $name opened:"$'\n'"$(cat "$holder_out")"
   [ "$failed" = 0 ] || note "warning: $failed of $idle_count idle connections to $name failed"
   [ "$bad" = 0 ] || note "warning: $bad idle connections to $name got a status other than 200"
