@@ -268,7 +268,7 @@ run_round() {
 
 # ---- Run -----------------------------------------------------------------------------------------
 started_at=$(date '+%Y-%m-%d %H:%M:%S %z')
-note "$rounds rounds of wrk -t$threads -c$connections -d$duration (warm-up $warmup)," \
+note "$rounds round(s) of wrk -t$threads -c$connections -d$duration (warm-up $warmup)," \
   "servers on core $server_cpu, clients on core $client_cpu, $idle_count idle connections"
 for ((round = 1; round <= rounds; round++)); do
   run_round "$round"
