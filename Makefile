@@ -58,7 +58,7 @@ test: deps test-deps py-test-peers
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	STEPWISE_PYTHON=$(PEERS_PYTHON) $(SWIFT) test $(SWIFT_FLAGS) --disable-swift-testing
 
-# Not part of `make test`: takes about two minutes and wants an otherwise idle machine (two cores:
+# Not part of `make test`: takes about three minutes and wants an otherwise idle machine (two cores:
 # servers on one, load generators on the other). Benchmarks/README.md has the knobs.
 bench: deps
 	$(call install_missing,$(BENCH_PACKAGES))
