@@ -1,24 +1,32 @@
 /// The fields of a handler's head that decide how the message is framed, found in one pass over
 /// the fields (a response head used to be searched once per question, eight times or more).
 ///
-/// It keeps numbers and flags, not the fields' strings, so that making, copying and dropping it
-/// costs no reference counting; only a rare `transfer-encoding` (which the library sets itself)
-/// or an invalid `content-length` keeps its text, for the error.
-struct H1FramingFields {
+/// Plain data: numbers and flags, not the fields' strings, so that making, copying and dropping
+/// it costs no reference counting. The rare error that quotes a field's text (an invalid
+/// `content-length`, a `transfer-encoding` the library does not take) looks it up in the head.
+struct H1FramingFields: Equatable {
     /// The handler's `content-length`.
     enum ContentLength: Equatable {
         case absent
         /// One field, `1*DIGIT` of at most 19 digits (RFC 9110 §8.6).
         case valid(UInt64)
-        /// Not digits, too long, or more than one field (the first field's text).
-        case invalid(String)
+        /// Not digits, too long, or more than one field.
+        case invalid
+    }
+
+    /// The handler's first `transfer-encoding`.
+    enum TransferEncoding: Equatable {
+        case absent
+        /// `chunked` (any case): a body of unknown length, which the framing decides on.
+        case chunked
+        /// Anything else: the library owns the transfer coding.
+        case other
     }
 
     /// The first `:status` when it is three digits from 100 to 999.
     private(set) var validStatus: Int?
     private(set) var contentLength = ContentLength.absent
-    /// The first `transfer-encoding` value.
-    private(set) var transferEncoding: String?
+    private(set) var transferEncoding = TransferEncoding.absent
     private(set) var hasDate = false
     private(set) var hasContentEncoding = false
     /// Whether a `connection` field lists `close` / `keep-alive` (tokens, case-insensitive).
@@ -48,18 +56,16 @@ struct H1FramingFields {
                 case 14:
                     if field.pointee.name == "content-length" {
                         contentLengthCount += 1
-                        if contentLengthCount == 1 {
-                            contentLength =
-                                Self.decimal(field.pointee.value).map { .valid($0) } ?? .invalid(field.pointee.value)
-                        } else if case .valid(let value) = contentLength {
-                            contentLength = .invalid(String(value))
-                        }
+                        contentLength =
+                            contentLengthCount == 1
+                            ? Self.decimal(field.pointee.value).map { .valid($0) } ?? .invalid
+                            : .invalid
                     }
                 case 16:
                     if field.pointee.name == "content-encoding" { hasContentEncoding = true }
                 case 17:
-                    if transferEncoding == nil && field.pointee.name == "transfer-encoding" {
-                        transferEncoding = field.pointee.value
+                    if transferEncoding == .absent && field.pointee.name == "transfer-encoding" {
+                        transferEncoding = Self.isChunked(field.pointee.value) ? .chunked : .other
                     }
                 default:
                     break
@@ -74,6 +80,11 @@ struct H1FramingFields {
 
     /// Whether the handler set a `content-length`, valid or not.
     var hasContentLength: Bool { contentLength != .absent }
+
+    /// Whether `coding` is `chunked`, in any case.
+    private static func isChunked(_ coding: String) -> Bool {
+        HTTP1Syntax.withUTF8(coding) { HTTP1Syntax.equalsLowercased($0, "chunked") }
+    }
 
     /// `status` when it is three digits from 100 to 999.
     private static func statusCode(_ status: String) -> Int? {

@@ -93,7 +93,7 @@ struct H1OutboundMessage {
             guard request.version == .http11 else {
                 throw .invalidState("a 1xx response cannot be sent to an HTTP/1.0 client")
             }
-            guard !fields.hasContentLength && fields.transferEncoding == nil else {
+            guard !fields.hasContentLength && fields.transferEncoding == .absent else {
                 throw .invalidHeaders("content-length or transfer-encoding in a \(status) response")
             }
             if status != 101 && endStream {
@@ -111,14 +111,14 @@ struct H1OutboundMessage {
         // The message changes only once the head is written: a refused head leaves it unstarted,
         // so the handler (or `shutdown`'s 503) can still answer.
         let isConnectTunnel = request.method == "CONNECT" && status < 300
-        let declared = try declaredLength(fields, status: status, isConnectTunnel: isConnectTunnel)
+        let declared = try declaredLength(fields, of: headers, status: status, isConnectTunnel: isConnectTunnel)
         var closeAfter = !request.keepAlive || !persistent || fields.connectionClose
         var gzip: Deflater?
         // A handler's `transfer-encoding: chunked` only asks for a body of unknown length; the
         // framing below decides what goes out, in one field: chunked or gzip-then-chunked on
         // HTTP/1.1, nothing for HTTP/1.0 (RFC 9112 §6.1), 204, 304 or HEAD.
         var headers = headers
-        if fields.transferEncoding != nil { headers.delete("transfer-encoding") }
+        if fields.transferEncoding != .absent { headers.delete("transfer-encoding") }
 
         var added = HTTP1AddedFields()
         let framing: BodyFraming
@@ -168,12 +168,13 @@ struct H1OutboundMessage {
     }
 
     /// The handler's own `content-length` (validated), and the fields it must not send.
-    private func declaredLength(_ fields: H1FramingFields, status: Int, isConnectTunnel: Bool)
+    private func declaredLength(_ fields: H1FramingFields, of headers: Headers, status: Int, isConnectTunnel: Bool)
         throws(HTTPStreamError) -> UInt64?
     {
-        if let coding = fields.transferEncoding {
+        if fields.transferEncoding != .absent {
             // The library owns the transfer coding; accept a handler that asks for chunked.
-            guard coding.lowercased() == "chunked" else {
+            guard fields.transferEncoding == .chunked else {
+                let coding = headers.first("transfer-encoding") ?? ""
                 throw .invalidHeaders("transfer-encoding is set by the library (got \"\(coding)\")")
             }
             if fields.hasContentLength {
@@ -187,7 +188,7 @@ struct H1OutboundMessage {
             throw .invalidHeaders("content-length in a \(status) response")
         }
         guard case .valid(let value) = fields.contentLength else {
-            let text = if case .invalid(let text) = fields.contentLength { text } else { "" }
+            let text = headers.values(for: "content-length").joined(separator: ", ")
             throw .invalidHeaders("invalid content-length \"\(text)\"")
         }
         return value
@@ -218,7 +219,7 @@ struct H1OutboundMessage {
         let method = headers.first(":method") ?? ""
         var additional: [Headers.Field] = []
         let framing: BodyFraming
-        let declared = try declaredLength(H1FramingFields(headers), status: 200, isConnectTunnel: false)
+        let declared = try declaredLength(H1FramingFields(headers), of: headers, status: 200, isConnectTunnel: false)
         // As for responses: the framing decides on transfer-encoding (a request that ends at its
         // head gets content-length: 0, not a chunked promise).
         var headers = headers

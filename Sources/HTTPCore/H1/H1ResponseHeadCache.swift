@@ -1,7 +1,8 @@
 /// A response head validated and serialized once: the status line and the handler's fields,
 /// with the framing fields found in them. What the connection adds per response (`date`,
-/// `connection`, framing) and the final CRLF are written after it.
-struct H1PreparedResponseHead {
+/// `connection`, framing) and the final CRLF are written after it. A class: handing it out costs
+/// one retain, not a copy of its parts.
+final class H1PreparedResponseHead {
     let framing: H1FramingFields
     /// `HTTP/1.1 SP status SP reason CRLF`, then `name: value CRLF` per regular field.
     let bytes: [UInt8]
@@ -11,7 +12,7 @@ struct H1PreparedResponseHead {
     /// removes it before writing, so the written head is not `headers`).
     init?(_ headers: Headers) {
         let framing = H1FramingFields(headers)
-        guard framing.validStatus != nil, framing.transferEncoding == nil else { return nil }
+        guard framing.validStatus != nil, framing.transferEncoding == .absent else { return nil }
         var bytes: [UInt8] = []
         do {
             try HTTP1Serializer.writeResponseHead(headers, into: &bytes)
