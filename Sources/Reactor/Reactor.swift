@@ -63,6 +63,12 @@ public final class Reactor: @unchecked Sendable {
     @exclusivity(unchecked) private var receiveScratch: ByteStorage?
     static let receiveScratchSize = 64 * 1024
 
+    /// Output buffers that sockets drained and gave back (`StreamSocket.flushNow`), for the next
+    /// socket that writes: a busy server reuses a few instead of allocating and freeing one per
+    /// response, and an idle connection still holds none.
+    @exclusivity(unchecked) private var spareOutputBuffers: [[UInt8]] = []
+    static let maximumSpareOutputBuffers = 16
+
     /// Most rounds of "run what became ready" one step makes before it returns with
     /// `timeout() == 0`, so that a callback that keeps queueing work cannot starve the host.
     static let maximumRoundsPerStep = 8
@@ -106,6 +112,19 @@ public final class Reactor: @unchecked Sendable {
         ev_loop_destroy(loop)
         guardTimer.deallocate()
         forkWatcher.deallocate()
+    }
+
+    /// A spare output buffer (empty, with capacity), if one was given back.
+    func takeOutputBuffer() -> [UInt8]? {
+        spareOutputBuffers.popLast()
+    }
+
+    /// How many spare output buffers are kept (for tests).
+    var spareOutputBufferCount: Int { spareOutputBuffers.count }
+
+    /// Keeps a drained output buffer for the next socket that writes (up to a few).
+    func recycleOutputBuffer(_ buffer: [UInt8]) {
+        if spareOutputBuffers.count < Reactor.maximumSpareOutputBuffers { spareOutputBuffers.append(buffer) }
     }
 
     /// The shared receive buffer (see `receiveScratch`), held by nobody else: a socket's input

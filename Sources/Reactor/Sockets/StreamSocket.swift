@@ -243,6 +243,7 @@ public final class StreamSocket: @unchecked Sendable {
     /// Queues bytes; they go out at the end of this step (coalesced with other writes).
     public func write(_ bytes: [UInt8]) {
         guard fd >= 0, failure == nil else { return }
+        adoptSpareOutputBuffer()
         output.append(bytes)
         scheduleFlush()
     }
@@ -278,14 +279,22 @@ public final class StreamSocket: @unchecked Sendable {
             _ = body(&dropped)
             return
         }
+        adoptSpareOutputBuffer()
         output.appendUnlessRefused(body)
         if !output.isEmpty { scheduleFlush() }
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) {
         guard fd >= 0, failure == nil else { return }
+        adoptSpareOutputBuffer()
         output.append(bytes)
         scheduleFlush()
+    }
+
+    /// An empty queue writes into a buffer another socket gave back to the reactor, if any.
+    @inline(__always)
+    private func adoptSpareOutputBuffer() {
+        if output.needsStorage, let spare = reactor.takeOutputBuffer() { output.adoptSpareStorage(spare) }
     }
 
     func scheduleFlush() {
@@ -318,6 +327,7 @@ public final class StreamSocket: @unchecked Sendable {
                 notifyReadable()
             }
         }
+        if let spare = output.takeSpareStorage() { reactor.recycleOutputBuffer(spare) }
         if !hasOutstandingOutput || failure != nil { drained() }
         updateInterest()
     }

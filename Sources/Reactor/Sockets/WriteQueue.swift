@@ -25,7 +25,30 @@ struct WriteQueue {
     /// `_int_malloc` and cost some 160 instructions more a response.
     static let minimumCoalescingCapacity = 1000
 
+    /// A drained coalescing buffer up to this capacity is kept for reuse (`takeSpareStorage`);
+    /// a larger one is freed.
+    static let maximumSpareCapacity = 16 * 1024
+
     var isEmpty: Bool { count == 0 }
+
+    /// An empty queue's storage, for another queue to reuse: a drained coalescing buffer keeps
+    /// its capacity until taken, so that a socket can give it to its reactor (`Reactor`'s spare
+    /// output buffers) instead of freeing it and allocating another for the next response.
+    mutating func takeSpareStorage() -> [UInt8]? {
+        guard isEmpty, first.capacity > 0 else { return nil }
+        var storage: [UInt8] = []
+        swap(&storage, &first)
+        return storage
+    }
+
+    /// Makes `storage` (empty, from `takeSpareStorage`) the buffer the next small write goes into.
+    mutating func adoptSpareStorage(_ storage: [UInt8]) {
+        assert(isEmpty && first.capacity == 0 && storage.isEmpty, "WriteQueue: adopting storage while in use")
+        first = storage
+    }
+
+    /// Whether an empty queue has no buffer to write into.
+    var needsStorage: Bool { isEmpty && first.capacity == 0 }
 
     mutating func append(_ bytes: [UInt8]) {
         if bytes.count < WriteQueue.coalesceBelow {
@@ -67,7 +90,9 @@ struct WriteQueue {
     mutating func appendUnlessRefused(_ body: (inout [UInt8]) -> Bool) {
         if rest.isEmpty && (isEmpty || lastIsCoalescing && headOffset == 0) {
             // The common case, a response into an empty queue: `first`, in place.
-            if isEmpty { first.reserveCapacity(WriteQueue.minimumCoalescingCapacity) }
+            if isEmpty && first.capacity < WriteQueue.minimumCoalescingCapacity {
+                first.reserveCapacity(WriteQueue.minimumCoalescingCapacity)
+            }
             let before = first.count
             if !body(&first) { first.removeSubrange(before...) }
             count += first.count - before
@@ -130,8 +155,13 @@ struct WriteQueue {
     mutating func consume(_ n: Int) {
         count -= n
         if count == 0 {
-            // Nothing queued: hold no storage (an idle connection's queue costs nothing).
-            first = []
+            // Nothing queued: hold no storage (an idle connection's queue costs nothing), but
+            // for a coalescing buffer of ours, which the socket hands on (`takeSpareStorage`).
+            if rest.isEmpty && lastIsCoalescing && first.capacity <= WriteQueue.maximumSpareCapacity {
+                first.removeAll(keepingCapacity: true)
+            } else {
+                first = []
+            }
             if rest.capacity > 0 { rest = [] }
             headOffset = 0
             lastIsCoalescing = false
