@@ -35,14 +35,31 @@ struct H1OutboundMessage {
 
     /// What the connection knows about the request a response answers.
     struct RequestContext {
-        var method: String
+        /// The two methods whose responses are framed differently (RFC 9110 §9.3.2, §9.3.6).
+        var isHEAD: Bool
+        var isCONNECT: Bool
         var version: HTTP1Version
         /// The request allows the connection to persist (its version and `connection` field).
         var keepAlive: Bool
         /// The request's fields, and whether a `TE: gzip` in them may be honoured: the gzip
         /// transfer coding (RFC 9110 §10.1.4) is looked up only for a body of unknown length.
-        var headers = Headers()
-        var gzipTransferCodingAllowed = false
+        var headers: Headers
+        var gzipTransferCodingAllowed: Bool
+
+        init(
+            method: String, version: HTTP1Version, keepAlive: Bool, headers: Headers = Headers(),
+            gzipTransferCodingAllowed: Bool = false
+        ) {
+            // The length first: most methods are neither, and a length costs less than a
+            // comparison of strings that differ.
+            let length = method.utf8.count
+            isHEAD = length == 4 && method == "HEAD"
+            isCONNECT = length == 7 && method == "CONNECT"
+            self.version = version
+            self.keepAlive = keepAlive
+            self.headers = headers
+            self.gzipTransferCodingAllowed = gzipTransferCodingAllowed
+        }
 
         /// The client accepts the gzip transfer coding.
         var acceptsGzipTransferCoding: Bool {
@@ -110,7 +127,7 @@ struct H1OutboundMessage {
 
         // The message changes only once the head is written: a refused head leaves it unstarted,
         // so the handler (or `shutdown`'s 503) can still answer.
-        let isConnectTunnel = request.method == "CONNECT" && status < 300
+        let isConnectTunnel = request.isCONNECT && status < 300
         let declared = try declaredLength(fields, of: headers, status: status, isConnectTunnel: isConnectTunnel)
         var closeAfter = !request.keepAlive || !persistent || fields.connectionClose
         var gzip: Deflater?
@@ -127,7 +144,7 @@ struct H1OutboundMessage {
             framing = .none
         } else if status == 204 || status == 304 {
             framing = .none
-        } else if request.method == "HEAD" {
+        } else if request.isHEAD {
             framing = .discarded
         } else if let declared {
             if endStream && declared != 0 { throw .contentLengthMismatch(declared: declared, written: 0) }
