@@ -4,10 +4,18 @@
 extension HTTP1Parser {
     /// What the framing-relevant fields of a section said.
     struct FramingFields {
-        var sawTransferEncoding = false
-        /// Transfer codings, lower-cased, in order (only allocated when Transfer-Encoding is present).
-        var codings: [String] = []
-        var transferEncodingText = ""
+        /// What the Transfer-Encoding field lines said, when there are any: most heads have none,
+        /// and then nothing here holds a reference (no release when it goes).
+        var transferEncoding: TransferEncoding?
+        struct TransferEncoding {
+            /// Transfer codings, lower-cased, in order.
+            var codings: [String] = []
+            /// The field values, for error messages.
+            var text = ""
+        }
+        var sawTransferEncoding: Bool { transferEncoding != nil }
+        var codings: [String] { transferEncoding?.codings ?? [] }
+        var transferEncodingText: String { transferEncoding?.text ?? "" }
         var connectionClose = false
         var connectionKeepAlive = false
         var connectionUpgrade = false
@@ -18,11 +26,10 @@ extension HTTP1Parser {
         /// `transfer-parameter = token BWS "=" BWS ( token / quoted-string )` (RFC 9112 §7, RFC 9110
         /// §10.1.4). Parameters are validated and dropped; `chunked` takes none.
         mutating func addTransferEncoding(_ value: UnsafeRawBufferPointer) throws(HTTP1ParseError) {
-            sawTransferEncoding = true
             let text = HTTP1Syntax.excerpt(value)
-            transferEncodingText =
-                transferEncodingText.isEmpty ? text : transferEncodingText + ", " + text
             var codings = self.codings
+            transferEncoding = TransferEncoding(
+                codings: [], text: transferEncodingText.isEmpty ? text : transferEncodingText + ", " + text)
             try HTTP1FieldLines.forEachListElement(value) { (element) throws(HTTP1ParseError) in
                 guard !element.isEmpty else { return }  // empty list elements are ignored (RFC 9110 §5.6.1)
                 var index = 0
@@ -36,7 +43,7 @@ extension HTTP1Parser {
                 }
                 codings.append(HTTP1Syntax.lowercasedString(name))
             }
-            self.codings = codings
+            transferEncoding!.codings = codings
         }
 
         /// `*( OWS ";" OWS token BWS "=" BWS ( token / quoted-string ) )`, non-empty.
