@@ -40,15 +40,15 @@ struct HTTP1FieldRefill {
     }
 
     /// When the previous field at this position is the pseudo-header `name` with a value that
-    /// `bytes` spells, keeps it as the next field and returns its value; else returns nil and
-    /// writes nothing (the caller then makes the value and `put`s it).
+    /// `bytes` spells, keeps it as the next field and returns true; else returns false and writes
+    /// nothing (the caller then makes the value and `put`s it).
     @inline(__always)
-    mutating func keep(_ name: String, spelledBy bytes: UnsafeRawBufferPointer) -> String? {
+    mutating func keep(_ name: String, spelledBy bytes: UnsafeRawBufferPointer) -> Bool {
         guard count < fields.count, fields[count].name == name, !fields[count].neverIndex,
             HTTP1Syntax.spells(fields[count].value, bytes)
-        else { return nil }
+        else { return false }
         count &+= 1
-        return fields[count &- 1].value
+        return true
     }
 
     /// The next field is a regular field line of a validated section: its name lower-cased
@@ -72,6 +72,13 @@ struct HTTP1FieldRefill {
         } else {
             fields.append(field)
         }
+    }
+
+    /// Moves the fields written, without the previous section's leftovers, into `destination`
+    /// (whose old value comes back here, to be dropped with the refill).
+    mutating func finish(into destination: inout [Headers.Field]) {
+        if count < fields.count { fields.removeLast(fields.count &- count) }
+        swap(&fields, &destination)
     }
 
     /// The fields written, without the previous section's leftovers.

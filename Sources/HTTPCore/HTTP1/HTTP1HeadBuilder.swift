@@ -200,26 +200,31 @@ extension HTTP1Parser {
         var head = HTTP1MessageHead.reclaiming(&spareRequestHead)
         var refill = HTTP1FieldRefill(over: head.takeFields(), capacity: scan.fieldCount &+ 3)
         // The pseudo-headers are never-index only by choice of the caller: no name lookup.
-        let method =
-            refill.keep(":method", spelledBy: methodBytes) ?? refill.put(":method", HTTP1FieldNames.method(methodBytes))
+        var method = HTTP1MessageHead.PseudoHeaderRefill.kept
+        if !refill.keep(":method", spelledBy: methodBytes) {
+            method = .set(refill.put(":method", HTTP1FieldNames.method(methodBytes)))
+        }
         if let scheme, !isConnect { refill.put(":scheme", scheme) }
-        var path: String? = nil
-        var authority: String? = nil
+        var path = HTTP1MessageHead.PseudoHeaderRefill.set(nil)
+        var authority = HTTP1MessageHead.PseudoHeaderRefill.set(nil)
         if isConnect {
-            authority =
-                refill.keep(":authority", spelledBy: target) ?? refill.put(":authority", HTTP1Syntax.string(target))
+            authority = .kept
+            if !refill.keep(":authority", spelledBy: target) {
+                authority = .set(refill.put(":authority", HTTP1Syntax.string(target)))
+            }
         } else {
-            path = refill.keep(":path", spelledBy: target) ?? refill.put(":path", HTTP1Syntax.string(target))
-            if let hostValue {
-                // A kept `:authority` was checked when it was made (from octets the same as these),
-                // so only a new one is. Nothing before this point can fail for a request that is
-                // not CONNECT: the Host value's error still comes first.
-                if let kept = refill.keep(":authority", spelledBy: hostValue) {
-                    authority = kept
-                } else {
-                    try Self.checkHost(hostValue)
-                    authority = refill.put(":authority", HTTP1Syntax.string(hostValue))
-                }
+            path = .kept
+            if !refill.keep(":path", spelledBy: target) {
+                path = .set(refill.put(":path", HTTP1Syntax.string(target)))
+            }
+            // A kept `:authority` was checked when it was made (from octets the same as these), so
+            // only a new one is. Nothing before this point can fail for a request that is not
+            // CONNECT: the Host value's error still comes first.
+            if let hostValue, !refill.keep(":authority", spelledBy: hostValue) {
+                try Self.checkHost(hostValue)
+                authority = .set(refill.put(":authority", HTTP1Syntax.string(hostValue)))
+            } else if hostValue != nil {
+                authority = .kept
             }
         }
         // A head whose only field is Host (skipped: it became `:authority`) has nothing to add.
@@ -262,7 +267,7 @@ extension HTTP1Parser {
 
         let persists = fields.persists(version)
         head.refillRequest(
-            version, fields: refill.finish(), method: method, path: path, authority: authority, framing: framing,
+            version, fields: &refill, method: method, path: path, authority: authority, framing: framing,
             transferCodings: codings, keepAlive: persists,
             requestsProtocolSwitch: isConnect || (fields.connectionUpgrade && fields.sawUpgrade))
         if block.count <= Self.maximumReusedHeadSize { spareRequestHead = head }

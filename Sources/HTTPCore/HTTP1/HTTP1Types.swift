@@ -192,23 +192,32 @@ public struct HTTP1MessageHead: Sendable, Equatable {
         return fields
     }
 
-    /// Completes a head that `reclaiming(_:)` returned (see `init(request:…)` for the rules).
+    /// How `refillRequest` updates `method`, `path` or `authority`.
+    enum PseudoHeaderRefill {
+        /// The field was kept (`HTTP1FieldRefill.keep`): the head was made from a request whose
+        /// field at the same position said the same, so the value beside the fields already is it.
+        case kept
+        /// The field is new (or absent: nil).
+        case set(String?)
+    }
+
+    /// Completes a head that `reclaiming(_:)` returned with the fields `refill` wrote (see
+    /// `init(request:…)` for the rules).
     mutating func refillRequest(
-        _ version: HTTP1Version, fields: consuming [Headers.Field], method: String, path: String?,
-        authority: String?, framing: HTTP1BodyFraming, transferCodings: [String], keepAlive: Bool,
-        requestsProtocolSwitch: Bool
+        _ version: HTTP1Version, fields refill: inout HTTP1FieldRefill, method: PseudoHeaderRefill,
+        path: PseudoHeaderRefill, authority: PseudoHeaderRefill, framing: HTTP1BodyFraming,
+        transferCodings: [String], keepAlive: Bool, requestsProtocolSwitch: Bool
     ) {
-        let storage = self.storage
-        storage.headers.storage = fields
+        refill.finish(into: &storage.headers.storage)
         storage.headers.rebuildIndex()
         storage.version = version
         storage.framing = framing
         if !(transferCodings.isEmpty && storage.transferCodings.isEmpty) { storage.transferCodings = transferCodings }
         storage.keepAlive = keepAlive
         storage.requestsProtocolSwitch = requestsProtocolSwitch
-        storage.method = method
-        storage.path = path
-        storage.authority = authority
+        if case .set(let value) = method { storage.method = value }
+        if case .set(let value) = path { storage.path = value }
+        if case .set(let value) = authority { storage.authority = value }
     }
 
     /// The storage, copied first if shared.
