@@ -90,6 +90,7 @@ struct HTTP1HeadScanner: Sendable {
     private var lineStart = 0
     private var colon = 0
 
+    @inline(__always)
     init(kind: Kind, allowsFolding: Bool) {
         self.kind = kind
         self.allowsFolding = allowsFolding
@@ -97,6 +98,7 @@ struct HTTP1HeadScanner: Sendable {
     }
 
     /// Whether nothing but empty lines has been seen (the connection is between messages).
+    @inline(__always)
     var isIdle: Bool { state == .leading || state == .leadingLF }
 
     /// Scans `input[base...]`, where `input[base]` is the first octet of the section, resuming after

@@ -82,6 +82,7 @@ public struct HTTP1Parser: Sendable {
         self.scanner = Self.headScanner(for: role)
     }
 
+    @inline(__always)
     private static func headScanner(for role: HTTP1Role) -> HTTP1HeadScanner {
         HTTP1HeadScanner(kind: role == .server ? .request : .response, allowsFolding: role == .client)
     }
