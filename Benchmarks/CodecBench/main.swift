@@ -22,10 +22,10 @@ let browserRequest = Array(
         + "Connection: keep-alive\r\nUpgrade-Insecure-Requests: 1\r\nSec-Fetch-Dest: document\r\n"
         + "Sec-Fetch-Mode: navigate\r\n\r\n").utf8)
 
+/// One request through `parser` (head, then messageEnd), reading its method and path.
 @inline(never)
-func parseOnce(_ request: [UInt8]) -> Int {
-    var parser = HTTP1Parser(role: .server)
-    return request.withUnsafeBytes { bytes in
+func parse(_ request: [UInt8], with parser: inout HTTP1Parser) -> Int {
+    request.withUnsafeBytes { bytes in
         let first = parser.parse(bytes)
         guard case .head(let head)? = first.event else { fatalError("no head: \(first)") }
         let seen = head.headers.count &+ (head.method?.utf8.count ?? 0) &+ (head.path?.utf8.count ?? 0)
@@ -36,15 +36,9 @@ func parseOnce(_ request: [UInt8]) -> Int {
 }
 
 @inline(never)
-func parseKeptAlive(_ request: [UInt8], _ keptParser: inout HTTP1Parser) -> Int {
-    request.withUnsafeBytes { bytes in
-        let first = keptParser.parse(bytes)
-        guard case .head(let head)? = first.event else { fatalError("no head: \(first)") }
-        let seen = head.headers.count &+ (head.method?.utf8.count ?? 0) &+ (head.path?.utf8.count ?? 0)
-        let rest = UnsafeRawBufferPointer(rebasing: bytes[first.consumed...])
-        guard case .messageEnd? = keptParser.parse(rest).event else { fatalError("no messageEnd") }
-        return seen
-    }
+func parseOnce(_ request: [UInt8]) -> Int {
+    var parser = HTTP1Parser(role: .server)
+    return parse(request, with: &parser)
 }
 
 let responseHeaders: Headers = {
@@ -79,7 +73,7 @@ var sink = 0
 // keepalive: one connection's parser.
 var keptParser = HTTP1Parser(role: .server)
 for _ in 0..<iterations where keepalive {
-    sink &+= parseKeptAlive(mode == "keepalive" ? wrkRequest : browserRequest, &keptParser)
+    sink &+= parse(mode == "keepalive" ? wrkRequest : browserRequest, with: &keptParser)
 }
 for _ in 0..<iterations where !keepalive {
     if !serialize { sink &+= parseOnce(browser ? browserRequest : wrkRequest) }
