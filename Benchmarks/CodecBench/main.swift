@@ -1,10 +1,13 @@
 // stepwise-codec-bench: the HTTP/1 codec's per-request work in a loop, without sockets, for
 // instruction counts under callgrind (see Benchmarks/README.md, "Codec benchmark").
 //
-//     stepwise-codec-bench [parse|browser|serialize|all] [iterations]
+//     stepwise-codec-bench [parse|browser|keepalive|keepalive-browser|serialize|all] [iterations]
 //
 // parse:     wrk's `GET /hello` request through a fresh parser (head, then messageEnd).
 // browser:   the same with a curl/browser-like request of nine fields.
+// keepalive: wrk's request through one parser, over and over, as on a keep-alive connection
+//            (each head dropped before the next request, as a server's stream is).
+// keepalive-browser: the same with the browser-like request.
 // serialize: the demo's `/hello` response head (status, content-type, content-length, plus a
 //            date field as `additional`) into an empty array, as the socket's write queue does.
 // all:       parse and serialize (the default).
@@ -19,10 +22,10 @@ let browserRequest = Array(
         + "Connection: keep-alive\r\nUpgrade-Insecure-Requests: 1\r\nSec-Fetch-Dest: document\r\n"
         + "Sec-Fetch-Mode: navigate\r\n\r\n").utf8)
 
+/// One request through `parser` (head, then messageEnd), reading its method and path.
 @inline(never)
-func parseOnce(_ request: [UInt8]) -> Int {
-    var parser = HTTP1Parser(role: .server)
-    return request.withUnsafeBytes { bytes in
+func parse(_ request: [UInt8], with parser: inout HTTP1Parser) -> Int {
+    request.withUnsafeBytes { bytes in
         let first = parser.parse(bytes)
         guard case .head(let head)? = first.event else { fatalError("no head: \(first)") }
         let seen = head.headers.count &+ (head.method?.utf8.count ?? 0) &+ (head.path?.utf8.count ?? 0)
@@ -30,6 +33,12 @@ func parseOnce(_ request: [UInt8]) -> Int {
         guard case .messageEnd? = parser.parse(rest).event else { fatalError("no messageEnd") }
         return seen
     }
+}
+
+@inline(never)
+func parseOnce(_ request: [UInt8]) -> Int {
+    var parser = HTTP1Parser(role: .server)
+    return parse(request, with: &parser)
 }
 
 let responseHeaders: Headers = {
@@ -56,11 +65,17 @@ let arguments = CommandLine.arguments
 let mode = arguments.count > 1 ? arguments[1] : "all"
 let iterations = arguments.count > 2 ? Int(arguments[2]) ?? 200_000 : 200_000
 let (parse, browser, serialize) = (mode == "parse", mode == "browser", mode == "serialize")
-guard parse || browser || serialize || mode == "all" else {
-    fatalError("unknown mode \(mode): parse, browser, serialize or all")
+let keepalive = mode == "keepalive" || mode == "keepalive-browser"
+guard parse || browser || serialize || keepalive || mode == "all" else {
+    fatalError("unknown mode \(mode): parse, browser, keepalive, keepalive-browser, serialize or all")
 }
 var sink = 0
-for _ in 0..<iterations {
+// keepalive: one connection's parser.
+var keptParser = HTTP1Parser(role: .server)
+for _ in 0..<iterations where keepalive {
+    sink &+= parse(mode == "keepalive" ? wrkRequest : browserRequest, with: &keptParser)
+}
+for _ in 0..<iterations where !keepalive {
     if !serialize { sink &+= parseOnce(browser ? browserRequest : wrkRequest) }
     if !parse && !browser { sink &+= serializeOnce() }
 }

@@ -42,8 +42,9 @@ extension H1Connection {
             }
             socket.input.consume(consumed)
 
-            if let head = head.take() {
-                startExchange(head)
+            if head != nil {
+                // The head is moved into its stream, not copied (a copy is a reference count more).
+                startExchange(H1Stream(connection: self, requestHead: head.take()))
             } else if let event = parsed.take() {
                 handle(event, body: body)
             } else if socket.isEOF || socket.hasFailed {
@@ -59,17 +60,14 @@ extension H1Connection {
         }
     }
 
-    /// A request head arrived: its stream, delivered to the handler.
-    private func startExchange(_ head: HTTP1MessageHead) {
+    /// A request head arrived: its stream (made with the head), delivered to the handler.
+    private func startExchange(_ stream: H1Stream) {
         headerTimerArmed = false
         disarm()
         // RFC 9112 §9.6: after a request with `close` (or an HTTP/1.0 one without
         // keep-alive), no further requests are processed.
-        if !head.keepAlive && phase == .open { phase = .closingAfterCurrent }
-        let coding = options.transferCodings ? head.transferCodings.last : nil
-        // The head's last use: moved into the stream.
-        let stream = H1Stream(connection: self, requestHead: head)
-        if let coding {
+        if stream.requestHead?.keepAlive == false && phase == .open { phase = .closingAfterCurrent }
+        if options.transferCodings, let coding = stream.requestHead?.transferCodings.last {
             stream.transferDecoder = Inflater(format: coding == "deflate" ? .deflate : .gzip)
         }
         // A request without a body is complete with its head: its stream starts out ended
@@ -83,7 +81,7 @@ extension H1Connection {
     private func handle(_ event: HTTP1ParseEvent, body: [UInt8]?) {
         switch event {
         case .head(let head):
-            startExchange(head)
+            startExchange(H1Stream(connection: self, requestHead: head))
         case .body:
             guard let current, let body else { return }
             if current.isDiscardingBody {

@@ -184,10 +184,18 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
 
     /// Drops the parser while it holds nothing (see `parserBox`).
     func releaseParserIfFresh() {
-        guard inspectParser({ $0.isFresh }) == true, let box = parserBox else { return }
-        parserBox = nil
-        context.recycle(box)
+        // Moved out (and back if it is not fresh): asking the box in place retained it. Asked
+        // through `inout`, which reads the parser in place (reading a property copied it whole).
+        guard let box = parserBox.take() else { return }
+        if Self.isFresh(&box.value) {
+            context.recycle(box)
+        } else {
+            parserBox = box
+        }
     }
+
+    @inline(__always)
+    private static func isFresh(_ parser: inout HTTP1Parser) -> Bool { parser.isFresh }
 
     /// Starts reading (server: waiting for the first request).
     public func start() {

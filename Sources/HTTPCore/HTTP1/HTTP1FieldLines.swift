@@ -25,8 +25,8 @@ struct HTTP1FieldLines {
     mutating func next() -> Line? {
         guard position < end else { return nil }
         let lineStart = position
-        var index = lineStart
-        while block[index] != HTTP1Syntax.colon { index += 1 }
+        // Every field line has a colon after its name (validated), found eight octets at a time.
+        var index = HTTP1Syntax.firstIndex(of: HTTP1Syntax.colon, in: block, from: lineStart, to: block.count)
         let name = UnsafeRawBufferPointer(rebasing: block[lineStart..<index])
         let valueStart = index + 1
         index = valueStart

@@ -1,13 +1,21 @@
 /// Pass 2: turns a validated head into an `HTTP1MessageHead` (one String per name and value, one
-/// `Headers` array) and decides the body framing (RFC 9112 §6.3), then moves the parser to the
-/// state that reads that body.
+/// `Headers` array; a request's head refills the previous one, see `HTTP1FieldRefill`) and decides
+/// the body framing (RFC 9112 §6.3), then moves the parser to the state that reads that body.
 extension HTTP1Parser {
     /// What the framing-relevant fields of a section said.
     struct FramingFields {
-        var sawTransferEncoding = false
-        /// Transfer codings, lower-cased, in order (only allocated when Transfer-Encoding is present).
-        var codings: [String] = []
-        var transferEncodingText = ""
+        /// What the Transfer-Encoding field lines said, when there are any: most heads have none,
+        /// and then nothing here holds a reference (no release when it goes).
+        var transferEncoding: TransferEncoding?
+        struct TransferEncoding {
+            /// Transfer codings, lower-cased, in order.
+            var codings: [String] = []
+            /// The field values, for error messages.
+            var text = ""
+        }
+        var sawTransferEncoding: Bool { transferEncoding != nil }
+        var codings: [String] { transferEncoding?.codings ?? [] }
+        var transferEncodingText: String { transferEncoding?.text ?? "" }
         var connectionClose = false
         var connectionKeepAlive = false
         var connectionUpgrade = false
@@ -18,11 +26,10 @@ extension HTTP1Parser {
         /// `transfer-parameter = token BWS "=" BWS ( token / quoted-string )` (RFC 9112 §7, RFC 9110
         /// §10.1.4). Parameters are validated and dropped; `chunked` takes none.
         mutating func addTransferEncoding(_ value: UnsafeRawBufferPointer) throws(HTTP1ParseError) {
-            sawTransferEncoding = true
             let text = HTTP1Syntax.excerpt(value)
-            transferEncodingText =
-                transferEncodingText.isEmpty ? text : transferEncodingText + ", " + text
             var codings = self.codings
+            transferEncoding = TransferEncoding(
+                codings: [], text: transferEncodingText.isEmpty ? text : transferEncodingText + ", " + text)
             try HTTP1FieldLines.forEachListElement(value) { (element) throws(HTTP1ParseError) in
                 guard !element.isEmpty else { return }  // empty list elements are ignored (RFC 9110 §5.6.1)
                 var index = 0
@@ -36,7 +43,7 @@ extension HTTP1Parser {
                 }
                 codings.append(HTTP1Syntax.lowercasedString(name))
             }
-            self.codings = codings
+            transferEncoding!.codings = codings
         }
 
         /// `*( OWS ";" OWS token BWS "=" BWS ( token / quoted-string ) )`, non-empty.
@@ -112,41 +119,42 @@ extension HTTP1Parser {
         var chunkedCount: Int { codings.reduce(0) { $0 + ($1 == "chunked" ? 1 : 0) } }
     }
 
-    /// Adds the regular fields of a validated section to `headers` (names lower-cased) and records
+    /// Adds the regular fields of a validated section to `fields` (names lower-cased) and records
     /// the framing-relevant ones. The Host field is skipped in requests (it became `:authority`).
     private func addFields(
-        _ block: UnsafeRawBufferPointer, from start: Int, to headers: inout Headers, skippingHost: Bool
+        _ block: UnsafeRawBufferPointer, from start: Int, to fields: inout HTTP1FieldRefill, skippingHost: Bool
     ) throws(HTTP1ParseError) -> FramingFields {
         var framing = FramingFields()
         var lines = HTTP1FieldLines(block, from: start)
         while let line = lines.next() {
             let name = line.name
             if skippingHost && name.count == 4 && HTTP1Syntax.equalsLowercased(name, "host") { continue }
-            let value = HTTP1FieldLines.value(of: line)
             switch name.count {
             case 17 where HTTP1Syntax.equalsLowercased(name, "transfer-encoding"):
-                try withBytes(of: line, value) { (bytes) throws(HTTP1ParseError) in
+                try withBytes(of: line) { (bytes) throws(HTTP1ParseError) in
                     try framing.addTransferEncoding(bytes)
                 }
             case 10 where HTTP1Syntax.equalsLowercased(name, "connection"):
-                try withBytes(of: line, value) { framing.addConnection($0) }
+                try withBytes(of: line) { framing.addConnection($0) }
             case 7 where HTTP1Syntax.equalsLowercased(name, "upgrade"):
-                framing.sawUpgrade = framing.sawUpgrade || !value.isEmpty
+                let isEmpty =
+                    line.folded
+                    ? HTTP1FieldLines.value(of: line).isEmpty : HTTP1Syntax.trimmingWhitespace(line.rawValue).isEmpty
+                framing.sawUpgrade = framing.sawUpgrade || !isEmpty
             default:
                 break
             }
-            headers.append(HTTP1FieldNames.name(name), value)
+            fields.put(line)
         }
         return framing
     }
 
     /// Calls `body` with the value bytes of `line`: the trimmed raw bytes, or the unfolded value.
     private func withBytes<R>(
-        of line: HTTP1FieldLines.Line, _ value: String,
-        _ body: (UnsafeRawBufferPointer) throws(HTTP1ParseError) -> R
+        of line: HTTP1FieldLines.Line, _ body: (UnsafeRawBufferPointer) throws(HTTP1ParseError) -> R
     ) throws(HTTP1ParseError) -> R {
         if !line.folded { return try body(HTTP1Syntax.trimmingWhitespace(line.rawValue)) }
-        var copy = value
+        var copy = HTTP1FieldLines.value(of: line)
         do {
             return try copy.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
         } catch let error as HTTP1ParseError {
@@ -175,44 +183,54 @@ extension HTTP1Parser {
         if scan.hostCount > 1 { throw .multipleHosts }
         var hostValue: UnsafeRawBufferPointer? = nil
         if scan.hostCount == 1 {
-            let value = HTTP1Syntax.trimmingWhitespace(
+            hostValue = HTTP1Syntax.trimmingWhitespace(
                 UnsafeRawBufferPointer(rebasing: block[scan.hostValueStart..<scan.hostValueEnd]))
-            guard Self.isHostValue(value) else {
-                throw .invalidHost(HTTP1Syntax.excerpt(value))
-            }
-            hostValue = value
         } else if version == .http11 && requireHost {
             throw .missingHost
         }
         if isConnect {
+            if let hostValue { try Self.checkHost(hostValue) }
             // authority-form = uri-host ":" port (RFC 9112 §3.2.3)
             guard Self.isHostValue(target) else {
                 throw .invalidRequestTarget(HTTP1Syntax.excerpt(target))
             }
         }
 
+        // The last head built is refilled when nothing holds it any more (see `HTTP1FieldRefill`).
+        var head = HTTP1MessageHead.reclaiming(&spareRequestHead)
+        var refill = HTTP1FieldRefill(over: head.takeFields(), capacity: scan.fieldCount &+ 3)
         // The pseudo-headers are never-index only by choice of the caller: no name lookup.
-        var headers = Headers(capacity: scan.fieldCount + 3)
-        let method = HTTP1FieldNames.method(methodBytes)
-        headers.append(":method", method, neverIndex: false)
-        if let scheme, !isConnect { headers.append(":scheme", scheme, neverIndex: false) }
-        var path: String? = nil
-        var authority: String? = nil
+        var method = HTTP1MessageHead.PseudoHeaderRefill.kept
+        if !refill.keep(":method", spelledBy: methodBytes) {
+            method = .set(refill.put(":method", HTTP1FieldNames.method(methodBytes)))
+        }
+        if let scheme, !isConnect { refill.put(":scheme", scheme) }
+        var path = HTTP1MessageHead.PseudoHeaderRefill.set(nil)
+        var authority = HTTP1MessageHead.PseudoHeaderRefill.set(nil)
         if isConnect {
-            authority = HTTP1Syntax.string(target)
-            headers.append(":authority", authority!, neverIndex: false)
+            authority = .kept
+            if !refill.keep(":authority", spelledBy: target) {
+                authority = .set(refill.put(":authority", HTTP1Syntax.string(target)))
+            }
         } else {
-            path = HTTP1Syntax.string(target)
-            headers.append(":path", path!, neverIndex: false)
-            if let hostValue {
-                authority = HTTP1Syntax.string(hostValue)
-                headers.append(":authority", authority!, neverIndex: false)
+            path = .kept
+            if !refill.keep(":path", spelledBy: target) {
+                path = .set(refill.put(":path", HTTP1Syntax.string(target)))
+            }
+            // A kept `:authority` was checked when it was made (from octets the same as these), so
+            // only a new one is. Nothing before this point can fail for a request that is not
+            // CONNECT: the Host value's error still comes first.
+            if let hostValue, !refill.keep(":authority", spelledBy: hostValue) {
+                try Self.checkHost(hostValue)
+                authority = .set(refill.put(":authority", HTTP1Syntax.string(hostValue)))
+            } else if hostValue != nil {
+                authority = .kept
             }
         }
         // A head whose only field is Host (skipped: it became `:authority`) has nothing to add.
         let fields =
             scan.fieldCount == scan.hostCount
-            ? FramingFields() : try addFields(block, from: scan.fieldsStart, to: &headers, skippingHost: true)
+            ? FramingFields() : try addFields(block, from: scan.fieldsStart, to: &refill, skippingHost: true)
 
         // Framing, RFC 9112 §6.3.
         var framing = HTTP1BodyFraming.none
@@ -248,13 +266,20 @@ extension HTTP1Parser {
         if isConnect { framing = .none }
 
         let persists = fields.persists(version)
-        let head = HTTP1MessageHead(
-            request: version, headers: headers, method: method, path: path, authority: authority, framing: framing,
+        head.refillRequest(
+            version, fields: &refill, method: method, path: path, authority: authority, framing: framing,
             transferCodings: codings, keepAlive: persists,
             requestsProtocolSwitch: isConnect || (fields.connectionUpgrade && fields.sawUpgrade))
+        if block.count <= Self.maximumReusedHeadSize { spareRequestHead = head }
         keepAlive = persists
         enterBody(framing)
         return head
+    }
+
+    /// RFC 9112 §3.2: a Host field value must be `uri-host [ ":" port ]` (checked octet by octet).
+    @inline(__always)
+    static func checkHost(_ value: UnsafeRawBufferPointer) throws(HTTP1ParseError) {
+        guard isHostValue(value) else { throw .invalidHost(HTTP1Syntax.excerpt(value)) }
     }
 
     /// `HTTP1Syntax.isHostChar` of the octets 0–63 and 64–127, one bit each (none from 128 on).
@@ -272,6 +297,11 @@ extension HTTP1Parser {
         return true
     }
 
+    /// The largest head (in octets) whose `HTTP1MessageHead` the parser keeps for refilling: a
+    /// parser given back to its server's pool of spares holds its last head, and this bounds what
+    /// those spares keep alive (browser request heads are usually well under 2 KiB).
+    static let maximumReusedHeadSize = 8 * 1024
+
     /// The transfer codings a server accepts in requests: the stream layer decodes gzip and deflate.
     static let knownRequestCodings: Set<String> = ["chunked", "gzip", "x-gzip", "deflate"]
 
@@ -287,9 +317,10 @@ extension HTTP1Parser {
         let reason = HTTP1Syntax.string(
             UnsafeRawBufferPointer(rebasing: block[scan.reasonStart..<scan.reasonEnd]))
 
-        var headers = Headers(capacity: scan.fieldCount + 1)
-        headers.append(":status", String(status))
-        let fields = try addFields(block, from: scan.fieldsStart, to: &headers, skippingHost: false)
+        var refill = HTTP1FieldRefill(over: [], capacity: scan.fieldCount &+ 1)
+        refill.put(":status", String(status))
+        let fields = try addFields(block, from: scan.fieldsStart, to: &refill, skippingHost: false)
+        let headers = Headers(fields: refill.finish())
         if fields.sawTransferEncoding && scan.sawContentLength {
             throw .contentLengthWithTransferEncoding
         }
@@ -363,11 +394,9 @@ extension HTTP1Parser {
     /// responses). Fields are delivered as received; the stream layer decides which trailers it
     /// honours (RFC 9110 §6.5.1).
     func buildTrailers(_ block: UnsafeRawBufferPointer) -> Headers {
-        var headers = Headers(capacity: scanner.fieldCount)
+        var refill = HTTP1FieldRefill(over: [], capacity: scanner.fieldCount)
         var lines = HTTP1FieldLines(block, from: 0)
-        while let line = lines.next() {
-            headers.append(HTTP1FieldNames.name(line.name), HTTP1FieldLines.value(of: line))
-        }
-        return headers
+        while let line = lines.next() { refill.put(line) }
+        return Headers(fields: refill.finish())
     }
 }

@@ -90,6 +90,7 @@ struct HTTP1HeadScanner: Sendable {
     private var lineStart = 0
     private var colon = 0
 
+    @inline(__always)
     init(kind: Kind, allowsFolding: Bool) {
         self.kind = kind
         self.allowsFolding = allowsFolding
@@ -97,6 +98,7 @@ struct HTTP1HeadScanner: Sendable {
     }
 
     /// Whether nothing but empty lines has been seen (the connection is between messages).
+    @inline(__always)
     var isIdle: Bool { state == .leading || state == .leadingLF }
 
     /// Scans `input[base...]`, where `input[base]` is the first octet of the section, resuming after
@@ -119,25 +121,32 @@ struct HTTP1HeadScanner: Sendable {
             UnsafeRawBufferPointer(rebasing: input[from..<min(to, input.count)])
         }
 
+        // The cases of a section's usual path follow each other, in the order octets arrive: a state
+        // whose next state is the next case falls through to it (when an octet is there to read)
+        // instead of going round the loop to be dispatched again.
         scanning: while i < stop {
             switch state {
+            case .leadingLF:
+                guard input[i] == HTTP1Syntax.lf else { return fail(.bareCR) }
+                state = .leading
+                i += 1
+
             case .leading:
                 let byte = input[i]
                 if byte == HTTP1Syntax.cr {
                     state = .leadingLF
                     i += 1
-                } else if byte == HTTP1Syntax.lf {
-                    return fail(.bareLF)
-                } else {
-                    startLineStart = i - base
-                    state = kind == .request ? .method : .version
-                    versionIndex = 0
+                    continue scanning
                 }
-
-            case .leadingLF:
-                guard input[i] == HTTP1Syntax.lf else { return fail(.bareCR) }
-                state = .leading
-                i += 1
+                if byte == HTTP1Syntax.lf { return fail(.bareLF) }
+                startLineStart = i - base
+                versionIndex = 0
+                guard kind == .request else {
+                    state = .version
+                    continue scanning
+                }
+                state = .method
+                fallthrough
 
             case .method:
                 let lineBase = base + startLineStart
@@ -150,12 +159,15 @@ struct HTTP1HeadScanner: Sendable {
                 methodEnd = i - base
                 state = .targetStart
                 i += 1
+                guard i < stop else { break scanning }
+                fallthrough
 
             case .targetStart:
                 guard HTTP1Syntax.isTargetChar(input[i]) else {
                     return fail(.invalidRequestTarget(HTTP1Syntax.excerpt(bytes(i, i + 1))))
                 }
                 state = .target
+                fallthrough
 
             case .target:
                 let lineBase = base + startLineStart
@@ -164,17 +176,17 @@ struct HTTP1HeadScanner: Sendable {
                 if i - lineBase > maxLine { return fail(.requestTargetTooLong(limit: maxLine)) }
                 if i == stop { break scanning }
                 let byte = input[i]
-                if byte == HTTP1Syntax.sp {
-                    targetEnd = i - base
-                    state = .version
-                    versionIndex = 0
-                    i += 1
-                } else if byte == HTTP1Syntax.cr || byte == HTTP1Syntax.lf {
+                guard byte == HTTP1Syntax.sp else {
                     // `GET /` alone is an HTTP/0.9 simple request, which HTTP/1.1 does not support.
-                    return fail(.invalidVersion(""))
-                } else {
+                    if byte == HTTP1Syntax.cr || byte == HTTP1Syntax.lf { return fail(.invalidVersion("")) }
                     return fail(.invalidRequestTarget(HTTP1Syntax.excerpt(bytes(targetStart, i + 1))))
                 }
+                targetEnd = i - base
+                state = .version
+                versionIndex = 0
+                i += 1
+                guard i < stop else { break scanning }
+                fallthrough
 
             case .version:
                 // HTTP-version = "HTTP/" DIGIT "." DIGIT (case-sensitive), then CRLF (request) or SP.
@@ -191,7 +203,8 @@ struct HTTP1HeadScanner: Sendable {
                         versionIndex = 9
                         state = .startLineLF
                         i &+= 9
-                        continue scanning
+                        guard i < stop else { break scanning }
+                        fallthrough
                     }
                 }
                 let byte = input[i]
@@ -252,6 +265,110 @@ struct HTTP1HeadScanner: Sendable {
                             ? .methodTooLong(limit: maxLine) : .requestTargetTooLong(limit: maxLine))
                 }
 
+            case .startLineLF:
+                guard input[i] == HTTP1Syntax.lf else { return fail(.bareCR) }
+                i += 1
+                fieldsStart = i - base
+                state = .fieldLineStart
+                guard i < stop else { break scanning }
+                fallthrough
+
+            case .fieldLineStart:
+                let byte = input[i]
+                if byte == HTTP1Syntax.cr {
+                    state = .finalLF
+                    i += 1
+                    continue scanning
+                }
+                if byte == HTTP1Syntax.lf { return fail(.bareLF) }
+                if HTTP1Syntax.isWhitespace(byte) {
+                    if fieldCount == 0 {
+                        return fail(kind == .trailers ? .obsoleteLineFolding : .whitespaceAfterStartLine)
+                    }
+                    guard allowsFolding else { return fail(.obsoleteLineFolding) }
+                    if fieldIsContentLength {
+                        let value = HTTP1Syntax.trimmingWhitespace(bytes(base + colon + 1, i - 2))
+                        return fail(.invalidContentLength(HTTP1Syntax.excerpt(value) + " (folded)"))
+                    }
+                    sawFolding = true
+                    state = .fieldValue
+                    i += 1
+                    continue scanning
+                }
+                fieldCount += 1
+                if fieldCount > fieldLimit {
+                    return fail(
+                        kind == .trailers
+                            ? .tooManyTrailerFields(limit: fieldLimit) : .tooManyFields(limit: fieldLimit))
+                }
+                lineStart = i - base
+                state = .fieldName
+                fallthrough
+
+            case .fieldName:
+                let nameStart = base + lineStart
+                while i < stop, HTTP1Syntax.isTokenChar(input[i]) { i += 1 }
+                if i == stop { break scanning }
+                let byte = input[i]
+                guard byte == HTTP1Syntax.colon else {
+                    if HTTP1Syntax.isWhitespace(byte) {
+                        return fail(.whitespaceBeforeColon(HTTP1Syntax.excerpt(bytes(nameStart, i))))
+                    }
+                    if byte == HTTP1Syntax.cr || byte == HTTP1Syntax.lf {
+                        return fail(.missingColon(HTTP1Syntax.excerpt(bytes(nameStart, i))))
+                    }
+                    return fail(.invalidFieldName(HTTP1Syntax.excerpt(bytes(nameStart, i + 1))))
+                }
+                guard i > nameStart else { return fail(.invalidFieldName("")) }
+                fieldIsFirstHost = false
+                if kind == .request, i - nameStart == 4,
+                    HTTP1Syntax.equalsLowercased(bytes(nameStart, i), "host")
+                {
+                    if hostCount == 0 { fieldIsFirstHost = true }
+                    hostCount += 1
+                }
+                fieldIsContentLength =
+                    kind != .trailers && i - nameStart == 14
+                    && HTTP1Syntax.equalsLowercased(bytes(nameStart, i), "content-length")
+                colon = i - base
+                state = .fieldValue
+                i += 1
+                guard i < stop else { break scanning }
+                fallthrough
+
+            case .fieldValue:
+                i = HTTP1Syntax.skipFieldValueChars(input, from: i, to: stop)
+                if i == stop { break scanning }
+                let byte = input[i]
+                guard byte == HTTP1Syntax.cr else {
+                    if byte == HTTP1Syntax.lf { return fail(.bareLF) }
+                    return fail(
+                        .invalidFieldValue(name: HTTP1Syntax.string(bytes(base + lineStart, base + colon))))
+                }
+                state = .fieldLF
+                i += 1
+                guard i < stop else { break scanning }
+                fallthrough
+
+            case .fieldLF:
+                guard input[i] == HTTP1Syntax.lf else { return fail(.bareCR) }
+                if fieldIsFirstHost {
+                    hostValueStart = colon + 1
+                    hostValueEnd = i - 1 - base
+                }
+                if fieldIsContentLength, let error = recordContentLength(bytes(base + colon + 1, i - 1)) {
+                    return fail(error)
+                }
+                state = .fieldLineStart
+                i += 1
+
+            case .finalLF:
+                guard input[i] == HTTP1Syntax.lf else { return fail(.bareCR) }
+                i += 1
+                scanned = i - base
+                return .complete(end: scanned)
+
+            // Status lines (responses) only.
             case .statusCode:
                 // status-code = 3DIGIT, from 100 to 999, then SP.
                 let byte = input[i]
@@ -288,102 +405,6 @@ struct HTTP1HeadScanner: Sendable {
                 } else {
                     return fail(.invalidStatusLine("control character in the reason phrase"))
                 }
-
-            case .startLineLF:
-                guard input[i] == HTTP1Syntax.lf else { return fail(.bareCR) }
-                i += 1
-                fieldsStart = i - base
-                state = .fieldLineStart
-
-            case .fieldLineStart:
-                let byte = input[i]
-                if byte == HTTP1Syntax.cr {
-                    state = .finalLF
-                    i += 1
-                } else if byte == HTTP1Syntax.lf {
-                    return fail(.bareLF)
-                } else if HTTP1Syntax.isWhitespace(byte) {
-                    if fieldCount == 0 {
-                        return fail(kind == .trailers ? .obsoleteLineFolding : .whitespaceAfterStartLine)
-                    }
-                    guard allowsFolding else { return fail(.obsoleteLineFolding) }
-                    if fieldIsContentLength {
-                        let value = HTTP1Syntax.trimmingWhitespace(bytes(base + colon + 1, i - 2))
-                        return fail(.invalidContentLength(HTTP1Syntax.excerpt(value) + " (folded)"))
-                    }
-                    sawFolding = true
-                    state = .fieldValue
-                    i += 1
-                } else {
-                    fieldCount += 1
-                    if fieldCount > fieldLimit {
-                        return fail(
-                            kind == .trailers
-                                ? .tooManyTrailerFields(limit: fieldLimit) : .tooManyFields(limit: fieldLimit))
-                    }
-                    lineStart = i - base
-                    state = .fieldName
-                }
-
-            case .fieldName:
-                let nameStart = base + lineStart
-                while i < stop, HTTP1Syntax.isTokenChar(input[i]) { i += 1 }
-                if i == stop { break scanning }
-                let byte = input[i]
-                if byte == HTTP1Syntax.colon {
-                    guard i > nameStart else { return fail(.invalidFieldName("")) }
-                    fieldIsFirstHost = false
-                    if kind == .request, i - nameStart == 4,
-                        HTTP1Syntax.equalsLowercased(bytes(nameStart, i), "host")
-                    {
-                        if hostCount == 0 { fieldIsFirstHost = true }
-                        hostCount += 1
-                    }
-                    fieldIsContentLength =
-                        kind != .trailers && i - nameStart == 14
-                        && HTTP1Syntax.equalsLowercased(bytes(nameStart, i), "content-length")
-                    colon = i - base
-                    state = .fieldValue
-                    i += 1
-                } else if HTTP1Syntax.isWhitespace(byte) {
-                    return fail(.whitespaceBeforeColon(HTTP1Syntax.excerpt(bytes(nameStart, i))))
-                } else if byte == HTTP1Syntax.cr || byte == HTTP1Syntax.lf {
-                    return fail(.missingColon(HTTP1Syntax.excerpt(bytes(nameStart, i))))
-                } else {
-                    return fail(.invalidFieldName(HTTP1Syntax.excerpt(bytes(nameStart, i + 1))))
-                }
-
-            case .fieldValue:
-                i = HTTP1Syntax.skipFieldValueChars(input, from: i, to: stop)
-                if i == stop { break scanning }
-                let byte = input[i]
-                if byte == HTTP1Syntax.cr {
-                    state = .fieldLF
-                    i += 1
-                } else if byte == HTTP1Syntax.lf {
-                    return fail(.bareLF)
-                } else {
-                    return fail(
-                        .invalidFieldValue(name: HTTP1Syntax.string(bytes(base + lineStart, base + colon))))
-                }
-
-            case .fieldLF:
-                guard input[i] == HTTP1Syntax.lf else { return fail(.bareCR) }
-                if fieldIsFirstHost {
-                    hostValueStart = colon + 1
-                    hostValueEnd = i - 1 - base
-                }
-                if fieldIsContentLength, let error = recordContentLength(bytes(base + colon + 1, i - 1)) {
-                    return fail(error)
-                }
-                state = .fieldLineStart
-                i += 1
-
-            case .finalLF:
-                guard input[i] == HTTP1Syntax.lf else { return fail(.bareCR) }
-                i += 1
-                scanned = i - base
-                return .complete(end: scanned)
             }
         }
         scanned = i - base

@@ -22,8 +22,10 @@
 /// Heads (and trailer sections) are not consumed until complete, so the caller's buffer holds a
 /// head while it arrives (at most `HTTP1Limits.maxHeaderBlockSize` octets); the parser remembers
 /// how far it has validated, so trickled input is scanned once in total. A complete head becomes
-/// one `Headers` value, with one String per name and value. Body octets are reported as ranges of
-/// the input — nothing is copied.
+/// one `Headers` value, with one String per name and value; in the server role the parser refills
+/// the head it built last once nothing else holds it, and a field that repeats keeps its Strings
+/// (`HTTP1FieldRefill`), so a keep-alive connection's requests mostly cost no allocation. Body
+/// octets are reported as ranges of the input — nothing is copied.
 ///
 /// Errors are final: after `.error` the parser consumes nothing more and returns the same error on
 /// every call, so a caller cannot spin on bad input. Every error asks for the connection to be
@@ -69,6 +71,9 @@ public struct HTTP1Parser: Sendable {
     var keepAlive = true
     /// Client role: the kinds of the requests whose responses have not arrived, oldest first.
     var pendingRequests: [RequestKind] = []
+    /// Server role: the last request head built, refilled for the next request once nothing else
+    /// holds it (`HTTP1MessageHead.reclaiming(_:)`). A cache: it changes no outcome.
+    var spareRequestHead: HTTP1MessageHead?
 
     public init(role: HTTP1Role, limits: HTTP1Limits = HTTP1Limits(), requireHost: Bool = true) {
         self.role = role
@@ -77,6 +82,7 @@ public struct HTTP1Parser: Sendable {
         self.scanner = Self.headScanner(for: role)
     }
 
+    @inline(__always)
     private static func headScanner(for role: HTTP1Role) -> HTTP1HeadScanner {
         HTTP1HeadScanner(kind: role == .server ? .request : .response, allowsFolding: role == .client)
     }

@@ -207,6 +207,80 @@ enum HTTP1Syntax {
         return true
     }
 
+    /// Whether the UTF-8 of `string` is exactly `bytes` (a String made from `bytes` would then be
+    /// equal to it, octet for octet).
+    @inline(__always)
+    static func spells(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        let utf8 = string.utf8
+        guard utf8.count == bytes.count else { return false }
+        return utf8.withContiguousStorageIfAvailable {
+            sameOctets(UnsafeRawBufferPointer($0), bytes, lowercasing: false)
+        }
+            ?? false
+    }
+
+    /// Whether `bytes` (a token), ASCII-lower-cased, is exactly the UTF-8 of `string`.
+    @inline(__always)
+    static func spellsLowercased(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        let utf8 = string.utf8
+        guard utf8.count == bytes.count else { return false }
+        return utf8.withContiguousStorageIfAvailable {
+            sameOctets(UnsafeRawBufferPointer($0), bytes, lowercasing: true)
+        }
+            ?? false
+    }
+
+    /// Whether `expected` and `bytes` (of the same length) hold the same octets, eight at a time;
+    /// with `lowercasing`, after lower-casing the ASCII letters of `bytes`.
+    @inline(__always)
+    private static func sameOctets(
+        _ expected: UnsafeRawBufferPointer, _ bytes: UnsafeRawBufferPointer, lowercasing: Bool
+    )
+        -> Bool
+    {
+        @inline(__always) func same(_ word: UInt64, _ other: UInt64) -> Bool {
+            guard lowercasing else { return word == other }
+            // Upper-case letters gain 0x20 (their flag bit, 0x80, shifted down); octets of 0x80
+            // and above never match a lower-case token.
+            return word & highs == 0 && word | bytesIn(word, 0x41, 0x5A) &>> 2 == other
+        }
+        let count = bytes.count
+        guard count >= 8 else {
+            // Fewer than eight: one word each, made of two overlapping loads (the same octets
+            // of both sides land in the same places, so equal words mean equal octets).
+            return count == 0 || same(partialWord(bytes, count), partialWord(expected, count))
+        }
+        var i = 0
+        while i &+ 8 < count {
+            guard same(word(bytes, i), word(expected, i)) else { return false }
+            i &+= 8
+        }
+        // The last eight octets, overlapping what was compared already.
+        return same(word(bytes, count &- 8), word(expected, count &- 8))
+    }
+
+    @inline(__always)
+    private static func word(_ bytes: UnsafeRawBufferPointer, _ offset: Int) -> UInt64 {
+        bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+    }
+
+    /// The `count` (1 to 7) octets of `bytes` in one word: the first and the last four (or two,
+    /// or the one octet), overlapping.
+    @inline(__always)
+    private static func partialWord(_ bytes: UnsafeRawBufferPointer, _ count: Int) -> UInt64 {
+        if count >= 4 {
+            let low = bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self)
+            let high = bytes.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self)
+            return UInt64(low) | UInt64(high) &<< 32
+        }
+        if count >= 2 {
+            let low = bytes.loadUnaligned(fromByteOffset: 0, as: UInt16.self)
+            let high = bytes.loadUnaligned(fromByteOffset: count &- 2, as: UInt16.self)
+            return UInt64(low) | UInt64(high) &<< 16
+        }
+        return UInt64(bytes[0])
+    }
+
     /// The bytes with leading and trailing SP/HTAB removed.
     @inline(__always)
     static func trimmingWhitespace(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {

@@ -162,6 +162,64 @@ public struct HTTP1MessageHead: Sendable, Equatable {
             method: method, path: path, authority: authority)
     }
 
+    /// An empty request head for the parser to fill (`reclaiming(_:)`).
+    private init(emptyRequest: ()) {
+        storage = Storage(
+            version: .http11, headers: Headers(fields: []), status: nil, reasonPhrase: "", framing: .none,
+            transferCodings: [], keepAlive: true, requestsProtocolSwitch: false, method: nil, path: nil,
+            authority: nil)
+    }
+
+    // MARK: Refilling (the parser)
+    //
+    // The parser keeps the last request head it built and, once nothing else holds it (the
+    // stream and its handler are done), fills that same head with the next request rather than
+    // making a new one: no allocation for the head or its field array, and the fields that repeat
+    // keep their Strings (`HTTP1FieldRefill`). Nobody can tell: a head that anyone else still
+    // holds is never touched (copy-on-write), and a refilled head equals a new one.
+
+    /// `spare`, moved out, when no other copy shares its storage; else a new, empty request head.
+    static func reclaiming(_ spare: inout HTTP1MessageHead?) -> HTTP1MessageHead {
+        if var head = spare.take(), isKnownUniquelyReferenced(&head.storage) { return head }
+        return HTTP1MessageHead(emptyRequest: ())
+    }
+
+    /// Moves the fields out of a head that `reclaiming(_:)` returned, for `HTTP1FieldRefill`;
+    /// `refillRequest` puts the new ones back.
+    mutating func takeFields() -> [Headers.Field] {
+        var fields: [Headers.Field] = []
+        swap(&fields, &storage.headers.storage)
+        return fields
+    }
+
+    /// How `refillRequest` updates `method`, `path` or `authority`.
+    enum PseudoHeaderRefill {
+        /// The field was kept (`HTTP1FieldRefill.keep`): the head was made from a request whose
+        /// field at the same position said the same, so the value beside the fields already is it.
+        case kept
+        /// The field is new (or absent: nil).
+        case set(String?)
+    }
+
+    /// Completes a head that `reclaiming(_:)` returned with the fields `refill` wrote (see
+    /// `init(request:…)` for the rules).
+    mutating func refillRequest(
+        _ version: HTTP1Version, fields refill: inout HTTP1FieldRefill, method: PseudoHeaderRefill,
+        path: PseudoHeaderRefill, authority: PseudoHeaderRefill, framing: HTTP1BodyFraming,
+        transferCodings: [String], keepAlive: Bool, requestsProtocolSwitch: Bool
+    ) {
+        refill.finish(into: &storage.headers.storage)
+        storage.headers.rebuildIndex()
+        storage.version = version
+        storage.framing = framing
+        if !(transferCodings.isEmpty && storage.transferCodings.isEmpty) { storage.transferCodings = transferCodings }
+        storage.keepAlive = keepAlive
+        storage.requestsProtocolSwitch = requestsProtocolSwitch
+        if case .set(let value) = method { storage.method = value }
+        if case .set(let value) = path { storage.path = value }
+        if case .set(let value) = authority { storage.authority = value }
+    }
+
     /// The storage, copied first if shared.
     private mutating func mutableStorage() -> Storage {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }

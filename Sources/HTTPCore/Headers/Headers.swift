@@ -63,6 +63,13 @@ public struct Headers: Sendable {
         index = nil
     }
 
+    /// A set holding `fields` (names already lower case), with its name index if it is large.
+    internal init(fields: [Field]) {
+        storage = fields
+        index = nil
+        rebuildIndex()
+    }
+
     /// The number of fields.
     public var count: Int { storage.count }
 

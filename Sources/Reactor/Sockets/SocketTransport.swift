@@ -30,8 +30,12 @@ protocol SocketTransport: AnyObject {
     func shutdown()
 }
 
-/// Plain TCP and Unix sockets: `read(2)` into the buffer's tail, `sendmsg(2)` from the queue.
+/// Plain TCP and Unix sockets: `recv(2)` into the buffer's tail, `sendmsg(2)` from the queue.
 /// Static functions that the socket calls directly (no transport object, no dynamic call).
+///
+/// `recv` rather than `read`: the fd is always a socket (the send side's `sendmsg` needs one
+/// too), and `recv` enters the socket layer directly where `read` goes through the VFS first
+/// (nginx reads its connections with `recv` for the same reason).
 enum PlainTransport {
     /// Reads into `input`. An `input` with no storage borrows the scratch that `scratch()`
     /// returns (the reactor's, held by nobody else), and `lent` identifies it: the socket ends
@@ -48,7 +52,7 @@ enum PlainTransport {
             // request parsed while its reader runs is never copied.
             let scratch = scratch()
             room = scratch.capacity
-            n = read(fd, scratch.base, room)
+            n = recv(fd, scratch.base, room, 0)
             if n > 0 {
                 lent = ObjectIdentifier(scratch)
                 input.borrow(scratch, count: n)
@@ -56,7 +60,7 @@ enum PlainTransport {
         } else {
             n = input.writeWithUnsafeMutableBytes(minimumWritableBytes: chunkSize) { raw in
                 room = raw.count
-                return read(fd, raw.baseAddress, raw.count)
+                return recv(fd, raw.baseAddress, raw.count, 0)
             }
         }
         if n > 0 { return .received(drained: n < room) }
