@@ -63,6 +63,21 @@ public final class Reactor: @unchecked Sendable {
     @exclusivity(unchecked) private var receiveScratch: ByteStorage?
     static let receiveScratchSize = 64 * 1024
 
+    /// `now()`'s reading for the current round (libev's callbacks, then expired timers, queued
+    /// work and deferred calls); 0 when not read yet.
+    @exclusivity(unchecked) private var stepClock: UInt64 = 0
+
+    /// Monotonic nanoseconds, for deadlines measured from "now". Inside a step, the clock is
+    /// read once per round of callbacks and shared by all of them (libev's `ev_now` idea): a
+    /// server arming an idle timer after every response read the clock once per request, a
+    /// twentieth of its user-space time. The value is then behind by at most the time the
+    /// round's callbacks have run so far. Outside a step it is the clock.
+    public func now() -> UInt64 {
+        guard isStepping else { return MonotonicClock.nanoseconds() }
+        if stepClock == 0 { stepClock = MonotonicClock.nanoseconds() }
+        return stepClock
+    }
+
     /// Output buffers that sockets drained and gave back (`StreamSocket.flushNow`), for the next
     /// socket that writes: a busy server reuses a few instead of allocating and freeing one per
     /// response, and an idle connection still holds none.
@@ -181,6 +196,7 @@ public final class Reactor: @unchecked Sendable {
 
         var rounds = 0
         while true {
+            if rounds > 0 { stepClock = 0 }
             runExpiredTimers()
             runInbox()
             runDeferred()
@@ -242,6 +258,8 @@ public final class Reactor: @unchecked Sendable {
 
     private func runLibev(waiting wait: Double?) {
         fdChangesPending = false
+        // The callbacks libev is about to run read the clock afresh, once (`now()`).
+        stepClock = 0
         if wait == 0 {
             ev_run(loop, Int32(EVRUN_NOWAIT))
             return
@@ -435,7 +453,7 @@ public final class Reactor: @unchecked Sendable {
     }
 
     private func runExpiredTimers() {
-        let now = MonotonicClock.nanoseconds()
+        let now = self.now()
         // Timers added while these run (with new sequence numbers) wait for the next round, so a
         // zero-interval timer cannot keep one step busy forever.
         let watermark = timers.sequenceWatermark

@@ -455,7 +455,7 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
             return
         }
         timerPurpose = purpose
-        let deadline = MonotonicClock.deadline(after: seconds, from: MonotonicClock.nanoseconds())
+        let deadline = MonotonicClock.deadline(after: seconds, from: socket.reactorNow())
         timerDeadline = deadline
         if let timer {
             if let due = timer.scheduledDeadline, due <= deadline { return }
