@@ -66,8 +66,7 @@ final class DemoSite: Sendable {
         switch plan {
         case .bytes(let status, let headers, let body):
             do {
-                try stream.writeHeaders(headers, endStream: body.isEmpty)
-                if !body.isEmpty { try stream.writeChunk(body, endStream: true) }
+                try stream.writeMessage(headers, body: body)
             } catch {
                 stream.shutdown()
             }
@@ -135,8 +134,7 @@ final class DemoSite: Sendable {
         _ started: UInt64
     ) {
         do {
-            try stream.writeHeaders(headers, endStream: body.isEmpty)
-            if !body.isEmpty { try stream.writeChunk(body, endStream: true) }
+            try stream.writeMessage(headers, body: body)
         } catch {
             stream.shutdown()
         }

@@ -143,4 +143,28 @@ final class DateTests: XCTestCase {
         let now = cache.imfFixdate()
         XCTAssertEqual(HTTPUtil.parseHTTPDate(now).map { abs($0 - Int(time(nil))) <= 2 }, true)
     }
+
+    func testTheCachesOctetsAreItsString() {
+        var cache = HTTPDateCache()
+        let octets = cache.imfFixdateOctets()
+        let text = cache.imfFixdate()
+        // Within the same second both come from one formatting (a second may tick in between).
+        if cache.formatCount == 1 { XCTAssertEqual(octets.description, text) }
+        XCTAssertEqual(HTTPUtil.parseHTTPDate(octets.description).map { abs($0 - Int(time(nil))) <= 2 }, true)
+    }
+
+    func testIMFFixdateHoldsExactlyAnIMFFixdate() {
+        let example = IMFFixdate("Sun, 06 Nov 1994 08:49:37 GMT")
+        XCTAssertEqual(example?.description, "Sun, 06 Nov 1994 08:49:37 GMT")
+        XCTAssertEqual(example?.withUnsafeBytes { Array($0) }, Array("Sun, 06 Nov 1994 08:49:37 GMT".utf8))
+        XCTAssertEqual(example, IMFFixdate(HTTPUtil.imfFixdate(rfcExample)))
+        XCTAssertNotEqual(example, IMFFixdate(HTTPUtil.imfFixdate(rfcExample + 1)))
+        for text in [
+            "", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994", "Sun, 06 Nov 1994 08:49:37 GMT ",
+            "Mon, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 6 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 GMT\r\nx: y",
+        ] {
+            XCTAssertNil(IMFFixdate(text), text)
+        }
+    }
 }

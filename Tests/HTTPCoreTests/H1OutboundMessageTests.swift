@@ -11,25 +11,37 @@ final class H1OutboundMessageTests: XCTestCase {
 
     // MARK: - Helpers
 
+    /// The request a response answers, and whether its client accepts the gzip transfer coding.
+    private struct Request {
+        var context: Message.RequestContext
+        var acceptsGzip: Bool
+    }
+
     private func request(
         _ method: String = "GET", _ version: HTTP1Version = .http11, keepAlive: Bool = true, gzip: Bool = false
-    ) -> Message.RequestContext {
-        var headers = Headers()
-        if gzip { headers.append("te", "gzip") }
-        return Message.RequestContext(
-            method: method, version: version, keepAlive: keepAlive, headers: headers, gzipTransferCodingAllowed: true)
+    ) -> Request {
+        Request(context: .init(method: method, version: version, keepAlive: keepAlive), acceptsGzip: gzip)
     }
 
     /// Writes a response head and returns its octets as text.
     private func head(
         _ message: inout Message, _ pairs: [(String, String)], endStream: Bool = false,
-        request: Message.RequestContext? = nil, persistent: Bool = true, date: String? = nil
+        request: Request? = nil, persistent: Bool = true, date: String? = nil
     ) throws -> String {
         var out: [UInt8] = []
+        let request = request ?? self.request()
+        var asked = false
         try message.writeResponseHead(
-            Headers(pairs), endStream: endStream, request: request ?? self.request(), persistent: persistent,
-            date: date, into: &out)
-        return String(decoding: out, as: UTF8.self)
+            Headers(pairs), endStream: endStream, request: request.context, persistent: persistent,
+            date: date.map { IMFFixdate($0)! },
+            acceptsGzip: {
+                asked = true
+                return request.acceptsGzip
+            }, into: &out)
+        // `TE` is looked up only for a body of unknown length: a chunked one.
+        let text = String(decoding: out, as: UTF8.self)
+        if asked { XCTAssert(text.contains("transfer-encoding:"), "TE looked up for \(text)") }
+        return text
     }
 
     /// Writes a request head and returns its octets as text.
@@ -485,7 +497,7 @@ final class H1OutboundMessageTests: XCTestCase {
             var out: [UInt8] = []
             assertThrows(.invalidState) {
                 try message.writeResponseHead(
-                    Headers([(":status", status)]), endStream: false, request: request("GET", .http10),
+                    Headers([(":status", status)]), endStream: false, request: request("GET", .http10).context,
                     persistent: true, date: nil, into: &out)
             }
             XCTAssertEqual(out, [])

@@ -4,11 +4,14 @@ import XCTest
 
 /// `HTTP1AddedFields` writes exactly what the same fields, spelled out, serialize to.
 final class HTTP1AddedFieldsTests: XCTestCase {
-    static let date = "Sat, 21 Nov 2026 12:00:00 GMT"
+    static let date = IMFFixdate("Sat, 21 Nov 2026 12:00:00 GMT")!
 
     static var everyCombination: [HTTP1AddedFields] {
         var all: [HTTP1AddedFields] = []
-        for framing in [HTTP1AddedFields.Framing.none, .emptyContent, .chunked, .gzipChunked] {
+        let lengths: [HTTP1AddedFields.Framing] = [0, 7, 9, 10, 13, 99, 100, 4096, UInt64.max].map {
+            .contentLength($0)
+        }
+        for framing in [HTTP1AddedFields.Framing.none, .chunked, .gzipChunked] + lengths {
             for connection in [HTTP1AddedFields.Connection.none, .close, .keepAlive] {
                 for date in [nil, Self.date] {
                     all.append(HTTP1AddedFields(framing: framing, connection: connection, date: date))
@@ -23,7 +26,7 @@ final class HTTP1AddedFieldsTests: XCTestCase {
         var pairs: [(String, String)] = []
         switch added.framing {
         case .none: break
-        case .emptyContent: pairs.append(("content-length", "0"))
+        case .contentLength(let length): pairs.append(("content-length", String(length)))
         case .chunked: pairs.append(("transfer-encoding", "chunked"))
         case .gzipChunked: pairs.append(("transfer-encoding", "gzip, chunked"))
         }
@@ -32,7 +35,7 @@ final class HTTP1AddedFieldsTests: XCTestCase {
         case .close: pairs.append(("connection", "close"))
         case .keepAlive: pairs.append(("connection", "keep-alive"))
         }
-        if let date = added.date { pairs.append(("date", date)) }
+        if let date = added.date { pairs.append(("date", date.description)) }
         return pairs.map { Headers.Field(name: $0.0, value: $0.1, neverIndex: false) }
     }
 
@@ -61,7 +64,7 @@ final class HTTP1AddedFieldsTests: XCTestCase {
 
     /// A handler's bad field still refuses the head, and nothing is written.
     func testAHandlersBadFieldStillRefusesTheHead() {
-        let added = HTTP1AddedFields(framing: .emptyContent, connection: .close, date: Self.date)
+        let added = HTTP1AddedFields(framing: .contentLength(0), connection: .close, date: Self.date)
         for (headers, expected) in [
             (Headers([(":status", "200"), ("x-bad", "a\nb")]), HTTP1SerializeError.invalidFieldValue(name: "x-bad")),
             (Headers([(":status", "200"), ("x bad", "a")]), .invalidFieldName("x bad")),

@@ -299,8 +299,11 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
 
     // MARK: - Writing
 
-    /// Frames and queues a header block for `stream`.
-    func writeHead(_ headers: Headers, endStream: Bool, for stream: H1Stream) throws(HTTPStreamError) {
+    /// Frames and queues a header block for `stream`; with `body`, the whole message (a server's
+    /// response: one serialization, see `H1OutboundMessage.writeResponseHead`).
+    func writeHead(
+        _ headers: Headers, endStream: Bool, body: UnsafeRawBufferPointer? = nil, for stream: H1Stream
+    ) throws(HTTPStreamError) {
         guard phase != .closed else { throw .connectionClosed("before the headers were written") }
         // The head is serialized straight into the socket's write queue.
         switch type {
@@ -317,18 +320,26 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
             // request starts.
             let persistent = phase == .open && stream.readFailure == nil && !(isFinal && stream.awaitsContinue)
             let request = H1OutboundMessage.RequestContext(
-                method: stream.requestMethod ?? "", version: head.version, keepAlive: head.keepAlive,
-                headers: head.headers,
-                gzipTransferCodingAllowed: options.transferCodings)
-            let date = options.sendDate && isFinal ? context.dateCache.imfFixdate() : nil
+                method: head.method ?? "", version: head.version, keepAlive: head.keepAlive)
+            let date = options.sendDate && isFinal ? context.dateCache.imfFixdateOctets() : nil
             try socket.write { (out: inout [UInt8]) throws(HTTPStreamError) in
                 try stream.outbound.writeResponseHead(
-                    headers, fields: fields, prepared: prepared?.bytes, endStream: endStream, request: request,
-                    persistent: persistent, date: date, into: &out)
+                    headers, fields: fields, prepared: prepared?.bytes, endStream: endStream, body: body,
+                    request: request, persistent: persistent, date: date,
+                    acceptsGzip: { options.transferCodings && head.headers.acceptsCoding("gzip", in: "te") },
+                    into: &out)
             }
             if isFinal { stream.awaitsContinue = false }
         case .client:
-            try writeRequestHead(headers, endStream: endStream, for: stream)
+            // A request's head and body are written one after the other (a body of unknown
+            // length, as with `writeChunk`).
+            guard let body, !body.isEmpty else {
+                try writeRequestHead(headers, endStream: endStream || body != nil, for: stream)
+                break
+            }
+            try writeRequestHead(headers, endStream: false, for: stream)
+            try writeBody(body, endStream: true, trailers: nil, for: stream)
+            return
         }
         if stream.outbound.isComplete { outboundComplete(stream) }
     }

@@ -41,15 +41,8 @@ struct H1OutboundMessage {
         var version: HTTP1Version
         /// The request allows the connection to persist (its version and `connection` field).
         var keepAlive: Bool
-        /// The request's fields, and whether a `TE: gzip` in them may be honoured: the gzip
-        /// transfer coding (RFC 9110 §10.1.4) is looked up only for a body of unknown length.
-        var headers: Headers
-        var gzipTransferCodingAllowed: Bool
 
-        init(
-            method: String, version: HTTP1Version, keepAlive: Bool, headers: Headers = Headers(),
-            gzipTransferCodingAllowed: Bool = false
-        ) {
+        init(method: String, version: HTTP1Version, keepAlive: Bool) {
             // The length first: most methods are neither, and a length costs less than a
             // comparison of strings that differ.
             let length = method.utf8.count
@@ -57,13 +50,6 @@ struct H1OutboundMessage {
             isCONNECT = length == 7 && method == "CONNECT"
             self.version = version
             self.keepAlive = keepAlive
-            self.headers = headers
-            self.gzipTransferCodingAllowed = gzipTransferCodingAllowed
-        }
-
-        /// The client accepts the gzip transfer coding.
-        var acceptsGzipTransferCoding: Bool {
-            gzipTransferCodingAllowed && headers.acceptsCoding("gzip", in: "te")
         }
     }
 
@@ -87,25 +73,36 @@ struct H1OutboundMessage {
     ///     request allowed): adds `connection: close`.
     ///   - date: the `date` field to add when the handler did not set one (RFC 9110 §6.6.1: an
     ///     origin server with a clock "MUST generate a Date header field" in 2xx-5xx responses).
+    ///   - acceptsGzip: whether the gzip transfer coding (RFC 9110 §10.1.4) may be used: the
+    ///     request's `TE` lists it and the connection allows it. Asked only for a body of unknown
+    ///     length, so most responses never look up `TE`.
     mutating func writeResponseHead(
-        _ headers: Headers, endStream: Bool, request: RequestContext, persistent: Bool, date: String?,
-        into out: inout [UInt8]
+        _ headers: Headers, endStream: Bool, request: RequestContext, persistent: Bool, date: IMFFixdate?,
+        acceptsGzip: () -> Bool = { false }, into out: inout [UInt8]
     ) throws(HTTPStreamError) {
         try writeResponseHead(
             headers, fields: H1FramingFields(headers), prepared: nil, endStream: endStream, request: request,
-            persistent: persistent, date: date, into: &out)
+            persistent: persistent, date: date, acceptsGzip: acceptsGzip, into: &out)
     }
 
     /// `writeResponseHead` with the framing fields already found. `prepared`, when given, is
     /// `headers` serialized before (`H1ResponseHeadCache`), and `fields` its framing fields.
+    ///
+    /// With `body`, the whole response (`HTTPStream.writeMessage`): the head, then `body`, which
+    /// ends the message (`endStream` is implied). Its length is known, so a head without
+    /// `content-length` gets one (never chunked, never read until close), and a head whose
+    /// `content-length` differs from it is refused before anything is written.
     mutating func writeResponseHead(
-        _ headers: Headers, fields: H1FramingFields, prepared: [UInt8]?, endStream: Bool, request: RequestContext,
-        persistent: Bool, date: String?, into out: inout [UInt8]
+        _ headers: Headers, fields: H1FramingFields, prepared: UnsafeRawBufferPointer?, endStream: Bool,
+        body: UnsafeRawBufferPointer? = nil, request: RequestContext, persistent: Bool, date: IMFFixdate?,
+        acceptsGzip: () -> Bool, into out: inout [UInt8]
     ) throws(HTTPStreamError) {
         guard state == .head else { throw .invalidState("response headers were already written") }
         guard let status = fields.validStatus else { throw .invalidHeaders("missing or invalid :status") }
+        let endStream = endStream || body != nil
 
         if status < 200 {
+            if let body, !body.isEmpty { throw .invalidState("a \(status) response has no body") }
             // RFC 9110 §15.2: 1xx responses end at their header section.
             guard request.version == .http11 else {
                 throw .invalidState("a 1xx response cannot be sent to an HTTP/1.0 client")
@@ -129,13 +126,11 @@ struct H1OutboundMessage {
         // so the handler (or `shutdown`'s 503) can still answer.
         let isConnectTunnel = request.isCONNECT && status < 300
         let declared = try declaredLength(fields, of: headers, status: status, isConnectTunnel: isConnectTunnel)
+        if let body, let declared, declared != UInt64(body.count) {
+            throw .contentLengthMismatch(declared: declared, written: UInt64(body.count))
+        }
         var closeAfter = !request.keepAlive || !persistent || fields.connectionClose
         var gzip: Deflater?
-        // A handler's `transfer-encoding: chunked` only asks for a body of unknown length; the
-        // framing below decides what goes out, in one field: chunked or gzip-then-chunked on
-        // HTTP/1.1, nothing for HTTP/1.0 (RFC 9112 §6.1), 204, 304 or HEAD.
-        var headers = headers
-        if fields.transferEncoding != .absent { headers.delete("transfer-encoding") }
 
         var added = HTTP1AddedFields()
         let framing: BodyFraming
@@ -145,15 +140,20 @@ struct H1OutboundMessage {
         } else if status == 204 || status == 304 {
             framing = .none
         } else if request.isHEAD {
+            // RFC 9110 §9.3.2: the fields a GET would get, so the length of the body not sent.
+            if declared == nil, let body { added.framing = .contentLength(UInt64(body.count)) }
             framing = .discarded
         } else if let declared {
-            if endStream && declared != 0 { throw .contentLengthMismatch(declared: declared, written: 0) }
+            if endStream && declared != 0 && body == nil {
+                throw .contentLengthMismatch(declared: declared, written: 0)
+            }
             framing = .contentLength(remaining: declared, declared: declared)
         } else if endStream {
-            added.framing = .emptyContent
-            framing = .none
+            let length = UInt64(body?.count ?? 0)
+            added.framing = .contentLength(length)
+            framing = length == 0 ? .none : .contentLength(remaining: length, declared: length)
         } else if request.version == .http11 {
-            if request.acceptsGzipTransferCoding && !fields.hasContentEncoding {
+            if !fields.hasContentEncoding && acceptsGzip() {
                 gzip = Deflater(format: .gzip)
                 added.framing = .gzipChunked
             } else {
@@ -175,7 +175,27 @@ struct H1OutboundMessage {
             added.connection = .keepAlive
         }
         if !fields.hasDate { added.date = date }
-        try serialize(headers, prepared, added, into: &out)
+        // The body's octets, when it goes with the head: none for HEAD (dropped), and a body
+        // where the status allows none is refused (RFC 9110 §15.3.5, §15.4.5).
+        var bodyOctets = UnsafeRawBufferPointer(start: nil, count: 0)
+        if let body, !body.isEmpty {
+            switch framing {
+            case .none: throw .invalidState("a \(status) response has no body")
+            case .discarded: break
+            default: bodyOctets = body
+            }
+        }
+        if fields.transferEncoding != .absent {
+            // A handler's `transfer-encoding: chunked` only asks for a body of unknown length;
+            // the framing above decided what goes out, in one field: chunked or
+            // gzip-then-chunked on HTTP/1.1, nothing for HTTP/1.0 (RFC 9112 §6.1), 204, 304 or
+            // HEAD. (No prepared head has the field.)
+            var headers = headers
+            headers.delete("transfer-encoding")
+            try serialize(headers, nil, added, then: bodyOctets, into: &out)
+        } else {
+            try serialize(headers, prepared, added, then: bodyOctets, into: &out)
+        }
         self.status = status
         self.closeAfter = closeAfter
         self.gzip = gzip
@@ -211,18 +231,23 @@ struct H1OutboundMessage {
         return value
     }
 
+    /// The head, then `body`: in one piece when it is small, else appended after the head.
     private func serialize(
-        _ headers: Headers, _ prepared: [UInt8]?, _ added: HTTP1AddedFields, into out: inout [UInt8]
+        _ headers: Headers, _ prepared: UnsafeRawBufferPointer?, _ added: HTTP1AddedFields,
+        then body: UnsafeRawBufferPointer = .init(start: nil, count: 0), into out: inout [UInt8]
     ) throws(HTTPStreamError) {
+        let inline = body.count <= HTTP1Serializer.inlineBodyLimit
+        let withHead = inline ? body : UnsafeRawBufferPointer(start: nil, count: 0)
         if let prepared {
-            HTTP1Serializer.writeResponseHead(prepared: prepared, adding: added, into: &out)
-            return
+            HTTP1Serializer.writeResponseHead(prepared: prepared, adding: added, then: withHead, into: &out)
+        } else {
+            do {
+                try HTTP1Serializer.writeResponseHead(headers, adding: added, then: withHead, into: &out)
+            } catch {
+                throw .invalidHeaders("\(error)")
+            }
         }
-        do {
-            try HTTP1Serializer.writeResponseHead(headers, adding: added, into: &out)
-        } catch {
-            throw .invalidHeaders("\(error)")
-        }
+        if !inline { out.append(contentsOf: body) }
     }
 
     // MARK: - Requests

@@ -1,11 +1,13 @@
 /// A response head validated and serialized once: the status line and the handler's fields,
 /// with the framing fields found in them. What the connection adds per response (`date`,
 /// `connection`, framing) and the final CRLF are written after it. A class: handing it out costs
-/// one retain, not a copy of its parts.
+/// one retain, not a copy of its parts; and its octets are its own memory, which the holder of
+/// the head reads in place (an array's storage would be retained and released again per use).
 final class H1PreparedResponseHead {
     let framing: H1FramingFields
-    /// `HTTP/1.1 SP status SP reason CRLF`, then `name: value CRLF` per regular field.
-    let bytes: [UInt8]
+    /// `HTTP/1.1 SP status SP reason CRLF`, then `name: value CRLF` per regular field. Valid while
+    /// the head is alive.
+    let bytes: UnsafeRawBufferPointer
 
     /// Nil when `headers` cannot be written as they are: a serializer error (reported by the
     /// normal path, every time), no valid `:status`, or a `transfer-encoding` field (the message
@@ -21,8 +23,12 @@ final class H1PreparedResponseHead {
         }
         // The serializer ended the head; the connection's fields go before that end.
         self.framing = framing
-        self.bytes = Array(bytes[..<(bytes.count - 2)])
+        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count - 2, alignment: 8)
+        memory.copyBytes(from: bytes[..<(bytes.count - 2)])
+        self.bytes = UnsafeRawBufferPointer(memory)
     }
+
+    deinit { bytes.deallocate() }
 }
 
 /// Heads a server writes again and again (a handler that builds its `Headers` once and answers

@@ -218,6 +218,14 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
         try connection.writeHead(headers, endStream: endStream, for: self)
     }
 
+    /// Writes the whole message now (buffered; never waits): the head, then `body`, ending the
+    /// stream. A server serializes both in one piece, adds `content-length` when `headers` have
+    /// none, and refuses (writing nothing) a `content-length` that is not `body`'s.
+    public func writeMessage(_ headers: Headers, body: UnsafeRawBufferPointer) throws {
+        guard !isShutDown else { throw HTTPStreamError.invalidState("the stream was shut down") }
+        try connection.writeHead(headers, endStream: true, body: body, for: self)
+    }
+
     /// Writes body octets now (buffered; never waits).
     public func writeChunk(_ bytes: UnsafeRawBufferPointer, endStream: Bool) throws {
         try writeBodyNow(bytes, endStream: endStream, trailers: nil)

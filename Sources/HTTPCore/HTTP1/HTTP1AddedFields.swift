@@ -7,8 +7,9 @@ struct HTTP1AddedFields: Equatable {
     /// RFC 9112 §6: how the body is delimited, when the handler's fields do not say.
     enum Framing: Equatable {
         case none
-        /// `content-length: 0`: a message that ends at its head.
-        case emptyContent
+        /// `content-length: N`: a message that ends at its head (0), or whose whole body was
+        /// given with it.
+        case contentLength(UInt64)
         /// `transfer-encoding: chunked`.
         case chunked
         /// `transfer-encoding: gzip, chunked` (the client sent `TE: gzip`).
@@ -26,15 +27,15 @@ struct HTTP1AddedFields: Equatable {
 
     var framing = Framing.none
     var connection = Connection.none
-    /// An IMF-fixdate (RFC 9110 §5.6.7) from `HTTPDateCache`: 29 visible US-ASCII octets.
-    var date: String?
+    /// An IMF-fixdate (RFC 9110 §5.6.7): 29 visible US-ASCII octets.
+    var date: IMFFixdate?
 
     /// The octets the fields take on the wire, each `name: value CRLF`.
     var wireSize: Int {
         var size = 0
         switch framing {
         case .none: break
-        case .emptyContent: size += Self.emptyContent.utf8CodeUnitCount
+        case .contentLength(let length): size += Self.contentLengthPrefix.utf8CodeUnitCount + Self.digits(length) + 2
         case .chunked: size += Self.chunked.utf8CodeUnitCount
         case .gzipChunked: size += Self.gzipChunked.utf8CodeUnitCount
         }
@@ -43,7 +44,7 @@ struct HTTP1AddedFields: Equatable {
         case .close: size += Self.close.utf8CodeUnitCount
         case .keepAlive: size += Self.keepAlive.utf8CodeUnitCount
         }
-        if let date { size += Self.datePrefix.utf8CodeUnitCount + date.utf8.count + 2 }
+        if date != nil { size += Self.datePrefix.utf8CodeUnitCount + IMFFixdate.count + 2 }
         return size
     }
 
@@ -52,7 +53,10 @@ struct HTTP1AddedFields: Equatable {
     func write(into writer: inout HTTP1HeadWriter) {
         switch framing {
         case .none: break
-        case .emptyContent: writer.write(Self.emptyContent)
+        case .contentLength(let length):
+            writer.write(Self.contentLengthPrefix)
+            writer.writeDecimal(length, digits: Self.digits(length))
+            writer.writeCRLF()
         case .chunked: writer.write(Self.chunked)
         case .gzipChunked: writer.write(Self.gzipChunked)
         }
@@ -62,19 +66,32 @@ struct HTTP1AddedFields: Equatable {
         case .keepAlive: writer.write(Self.keepAlive)
         }
         if let date {
-            assert(date.utf8.allSatisfy(HTTP1Syntax.isFieldValueChar), "HTTP1AddedFields: date from HTTPDateCache only")
             writer.write(Self.datePrefix)
-            writer.write(date)
+            date.withUnsafeBytes { writer.write($0) }
             writer.writeCRLF()
         }
     }
 
-    private static let emptyContent: StaticString = "content-length: 0\r\n"
+    private static let contentLengthPrefix: StaticString = "content-length: "
     private static let chunked: StaticString = "transfer-encoding: chunked\r\n"
     private static let gzipChunked: StaticString = "transfer-encoding: gzip, chunked\r\n"
     private static let close: StaticString = "connection: close\r\n"
     private static let keepAlive: StaticString = "connection: keep-alive\r\n"
     private static let datePrefix: StaticString = "date: "
+}
+
+extension HTTP1AddedFields {
+    /// The number of decimal digits of `value` (1 for 0).
+    @inline(__always)
+    static func digits(_ value: UInt64) -> Int {
+        var count = 1
+        var rest = value
+        while rest >= 10 {
+            rest /= 10
+            count += 1
+        }
+        return count
+    }
 }
 
 extension HTTP1HeadWriter {

@@ -123,6 +123,17 @@ struct HTTP1HeadWriter {
         cursor += 2
     }
 
+    /// `value` in decimal: `digits` octets, its number of digits (`HTTP1AddedFields.digits`).
+    @inline(__always)
+    mutating func writeDecimal(_ value: UInt64, digits: Int) {
+        var rest = value
+        for offset in stride(from: digits - 1, through: 0, by: -1) {
+            cursor.storeBytes(of: UInt8(truncatingIfNeeded: rest % 10) &+ 0x30, toByteOffset: offset, as: UInt8.self)
+            rest /= 10
+        }
+        cursor += digits
+    }
+
     /// `name: value CRLF`.
     @inline(__always)
     mutating func writeField(_ name: String, _ value: String) {

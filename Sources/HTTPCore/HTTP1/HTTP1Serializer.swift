@@ -172,11 +172,16 @@ public enum HTTP1Serializer {
     }
 
     /// Writes a response head with the fields a server connection adds (`HTTP1AddedFields`),
-    /// which need no validation.
-    static func writeResponseHead(_ headers: Headers, adding added: HTTP1AddedFields, into buffer: inout [UInt8])
-        throws(HTTP1SerializeError)
-    {
-        try writeResponseHead(headers, version: .http11, reasonPhrase: nil, tailSize: added.wireSize, into: &buffer) {
+    /// which need no validation, and then `body` (the octets of a small body, written in the same
+    /// piece: at most `inlineBodyLimit`).
+    static func writeResponseHead(
+        _ headers: Headers, adding added: HTTP1AddedFields,
+        then body: UnsafeRawBufferPointer = .init(start: nil, count: 0),
+        into buffer: inout [UInt8]
+    ) throws(HTTP1SerializeError) {
+        try writeResponseHead(
+            headers, version: .http11, reasonPhrase: nil, tailSize: added.wireSize, then: body, into: &buffer
+        ) {
             added.write(into: &$0)
             return true
         }
@@ -184,14 +189,26 @@ public enum HTTP1Serializer {
 
     /// Writes a response head whose status line and fields were written by
     /// `writeResponseHead(_:version:reasonPhrase:appending:into:)` before, without its final CRLF
-    /// (`H1PreparedResponseHead`): `prepared` as it is, then `added`, then the empty line.
-    static func writeResponseHead(prepared: [UInt8], adding added: HTTP1AddedFields, into buffer: inout [UInt8]) {
-        HTTP1HeadWriter.append(prepared.count + added.wireSize + 2, slack: headSlack, to: &buffer) { writer in
-            prepared.withUnsafeBytes { writer.write($0) }
+    /// (`H1PreparedResponseHead`): `prepared` as it is, then `added`, then the empty line, then
+    /// `body` (at most `inlineBodyLimit` octets).
+    static func writeResponseHead(
+        prepared: UnsafeRawBufferPointer, adding added: HTTP1AddedFields,
+        then body: UnsafeRawBufferPointer = .init(start: nil, count: 0),
+        into buffer: inout [UInt8]
+    ) {
+        assert(body.count <= inlineBodyLimit, "HTTP1Serializer: a large body is appended on its own")
+        HTTP1HeadWriter.append(prepared.count + added.wireSize + 2 + body.count, slack: headSlack, to: &buffer) {
+            writer in
+            writer.write(prepared)
             added.write(into: &writer)
             writer.writeCRLF()
+            writer.write(body)
         }
     }
+
+    /// The largest body written in one piece with its head (assembled on the stack, then copied
+    /// once); a larger one is appended after the head.
+    static var inlineBodyLimit: Int { 2048 }
 
     /// The response head's status line and `headers`' fields (names checked in a first pass that
     /// sizes the head, values as they are copied), then `tailSize` octets that `tail` writes
@@ -199,9 +216,11 @@ public enum HTTP1Serializer {
     /// it was.
     @inline(__always)
     private static func writeResponseHead(
-        _ headers: Headers, version: HTTP1Version, reasonPhrase: String?, tailSize: Int, into buffer: inout [UInt8],
+        _ headers: Headers, version: HTTP1Version, reasonPhrase: String?, tailSize: Int,
+        then body: UnsafeRawBufferPointer = .init(start: nil, count: 0), into buffer: inout [UInt8],
         tail: (inout HTTP1HeadWriter) -> Bool
     ) throws(HTTP1SerializeError) {
+        assert(body.count <= inlineBodyLimit, "HTTP1Serializer: a large body is appended on its own")
         var statusText: String?
         var size = tailSize
         var next = 0
@@ -222,7 +241,7 @@ public enum HTTP1Serializer {
         let reasonCount = HTTP1Syntax.withUTF8(reason) { HTTP1Syntax.allFieldValueChars($0) ? $0.count : -1 }
         guard reasonCount >= 0 else { throw .invalidReasonPhrase(reason) }
 
-        size += 8 + 1 + 3 + 1 + reasonCount + 2 + 2
+        size += 8 + 1 + 3 + 1 + reasonCount + 2 + 2 + body.count
         var invalidValue: Int?
         HTTP1HeadWriter.appendUnlessRefused(size, slack: headSlack, to: &buffer) { writer in
             writer.writeVersion(version)
@@ -237,6 +256,7 @@ public enum HTTP1Serializer {
             }
             guard tail(&writer) else { return false }
             writer.writeCRLF()
+            writer.write(body)
             return true
         }
         if let index = invalidValue { throw .invalidFieldValue(name: headers.storage[index].name) }

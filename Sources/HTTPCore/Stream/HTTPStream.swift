@@ -30,6 +30,11 @@ public protocol HTTPStream: AnyObject, Sendable {
     func writeHeaders(_ headers: Headers, endStream: Bool) throws
     /// Queues a header block and waits while the connection's output is above its high-water mark.
     func writeHeaders(_ headers: Headers, endStream: Bool, timeout: Double?) async throws
+    /// Queues a whole message without waiting: `headers`, then `body` (which may be empty),
+    /// ending the stream. The same as `writeHeaders(headers, endStream: body.isEmpty)` and then
+    /// `writeChunk(body, endStream: true)`, in one call, which an HTTP/1 server stream serializes
+    /// in one piece and frames with a `content-length` (added when `headers` have none).
+    func writeMessage(_ headers: Headers, body: UnsafeRawBufferPointer) throws
     /// Queues body octets without waiting.
     func writeChunk(_ bytes: UnsafeRawBufferPointer, endStream: Bool) throws
     /// Queues body octets and waits while the output is above its high-water mark.
@@ -57,6 +62,23 @@ extension HTTPStream {
     /// Queues body octets without waiting.
     public func writeChunk(_ bytes: [UInt8], endStream: Bool) throws {
         try bytes.withUnsafeBytes { try writeChunk($0, endStream: endStream) }
+    }
+
+    /// The two calls `writeMessage` stands for (a stream with no faster way).
+    public func writeMessage(_ headers: Headers, body: UnsafeRawBufferPointer) throws {
+        try writeHeaders(headers, endStream: body.isEmpty)
+        if !body.isEmpty { try writeChunk(body, endStream: true) }
+    }
+
+    /// Queues a whole message without waiting (`writeMessage(_:body:)` with an array).
+    public func writeMessage(_ headers: Headers, body: [UInt8]) throws {
+        try body.withUnsafeBytes { try writeMessage(headers, body: $0) }
+    }
+
+    /// Queues a whole message without waiting (`writeMessage(_:body:)` with a string's UTF-8).
+    public func writeMessage(_ headers: Headers, body: String) throws {
+        var body = body
+        try body.withUTF8 { try writeMessage(headers, body: UnsafeRawBufferPointer($0)) }
     }
 
     /// Sends an interim `100 Continue` (RFC 9110 §15.2.1).

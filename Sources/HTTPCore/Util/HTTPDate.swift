@@ -241,6 +241,7 @@ extension HTTPUtil {
 public struct HTTPDateCache: Sendable {
     private var second = Int.min
     private var cached = ""
+    private var cachedOctets = IMFFixdate.epoch
     /// How many times a string was formatted (for tests and curiosity).
     public private(set) var formatCount = 0
 
@@ -249,11 +250,7 @@ public struct HTTPDateCache: Sendable {
     /// The IMF-fixdate for `secondsSinceEpoch`, reformatted only when the second changed since the
     /// last call.
     public mutating func imfFixdate(at secondsSinceEpoch: Int) -> String {
-        if secondsSinceEpoch != second {
-            second = secondsSinceEpoch
-            cached = HTTPUtil.imfFixdate(secondsSinceEpoch)
-            formatCount += 1
-        }
+        refresh(secondsSinceEpoch)
         return cached
     }
 
@@ -261,4 +258,54 @@ public struct HTTPDateCache: Sendable {
     public mutating func imfFixdate() -> String {
         imfFixdate(at: Int(time(nil)))
     }
+
+    /// The IMF-fixdate for now as octets held inline: what a server writes per response, at no
+    /// reference counting (a `String` is retained and released on its way to the wire).
+    public mutating func imfFixdateOctets() -> IMFFixdate {
+        refresh(Int(time(nil)))
+        return cachedOctets
+    }
+
+    private mutating func refresh(_ secondsSinceEpoch: Int) {
+        guard secondsSinceEpoch != second else { return }
+        second = secondsSinceEpoch
+        cached = HTTPUtil.imfFixdate(secondsSinceEpoch)
+        cachedOctets = IMFFixdate(cached) ?? .epoch
+        formatCount += 1
+    }
+}
+
+/// An IMF-fixdate (RFC 9110 §5.6.7), such as `Sun, 06 Nov 1994 08:49:37 GMT`: its 29 US-ASCII
+/// octets, held inline. A plain value, so copying it costs no reference counting.
+public struct IMFFixdate: Sendable, Hashable, CustomStringConvertible {
+    /// The length of every IMF-fixdate.
+    public static let count = 29
+    private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    /// `text` when it is an IMF-fixdate (as `HTTPUtil.parseHTTPDate` reads one, and written back
+    /// the same), else nil.
+    public init?(_ text: String) {
+        let octets = Array(text.utf8)
+        guard octets.count == Self.count, let seconds = HTTPUtil.parseHTTPDate(text),
+            HTTPUtil.imfFixdate(seconds) == text
+        else { return nil }
+        Swift.withUnsafeMutableBytes(of: &words) { $0.copyBytes(from: octets) }
+    }
+
+    /// 1 Jan 1970, which a cache holds before its first use.
+    static let epoch = IMFFixdate("Thu, 01 Jan 1970 00:00:00 GMT")!
+
+    /// Calls `body` with the 29 octets.
+    @inline(__always)
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try Swift.withUnsafeBytes(of: words) { try body(UnsafeRawBufferPointer(rebasing: $0[..<Self.count])) }
+    }
+
+    public var description: String { withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
+
+    public static func == (a: IMFFixdate, b: IMFFixdate) -> Bool {
+        a.words.0 == b.words.0 && a.words.1 == b.words.1 && a.words.2 == b.words.2 && a.words.3 == b.words.3
+    }
+
+    public func hash(into hasher: inout Hasher) { withUnsafeBytes { hasher.combine(bytes: $0) } }
 }
