@@ -26,3 +26,38 @@ final class H1ConnectionLifetimeTests: XCTestCase {
         socket.close()
     }
 }
+
+/// A connection that outlives its server (a handler kept its stream) must not call the server's
+/// events object, which connections hold unowned: the server clears it when it goes away.
+final class ServerOutlivedByConnectionTests: XCTestCase {
+    func testAConnectionClosingAfterItsServerWentAwayDoesNotCallIt() throws {
+        var fds: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw TestError("socketpair") }
+        defer { Glibc.close(fds[1]) }
+        let reactor = try Reactor()
+        let kept = Locked<H1Stream?>(nil)
+        var server: Server? = try Server(
+            options: ServerOptions(), on: reactor,
+            handler: .callback { stream in kept.withLock { $0 = stream as? H1Stream } })
+        server?.addSocket(StreamSocket(adopting: fds[0], on: reactor))
+        let request = Array("GET / HTTP/1.1\r\nHost: test\r\n\r\n".utf8)
+        XCTAssertEqual(write(fds[1], request, request.count), request.count)
+        let deadline = MonotonicClock.seconds() + 5
+        while kept.withLock({ $0 }) == nil && MonotonicClock.seconds() < deadline { try reactor.step(timeout: 0.05) }
+        let stream = try XCTUnwrap(kept.withLock { $0 })
+
+        weak let gone = server
+        server = nil
+        XCTAssertNil(gone, "the server is not held by its connections or the reactor")
+
+        // The connection answers and then sees the peer close: it closes, with nobody to tell.
+        var headers = Headers()
+        headers.append(":status", "200")
+        try stream.writeMessage(headers, body: "ok")
+        shutdown(fds[1], Int32(SHUT_WR))
+        let closing = MonotonicClock.seconds() + 5
+        while !stream.connection.isClosed && MonotonicClock.seconds() < closing { try reactor.step(timeout: 0.05) }
+        XCTAssertTrue(stream.connection.isClosed)
+        kept.withLock { $0 = nil }
+    }
+}

@@ -27,8 +27,11 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     /// Shared with the other connections of the same server or client.
     public let context: H1ConnectionContext
     public var options: H1ConnectionOptions { context.options }
-    /// Hears about streams, closes and rejected requests before the closures below.
-    @exclusivity(unchecked) public weak var delegate: (any H1ConnectionDelegate)?
+    /// Hears about streams, closes and rejected requests before the closures below. Held
+    /// unowned, not weak: its owner keeps it alive and clears it (or closes the connection)
+    /// before it goes away. A weakly referenced object gets a side table, which makes every
+    /// retain and release of it (one pair a request) take the runtime's slow path.
+    @exclusivity(unchecked) public unowned(safe) var delegate: (any H1ConnectionDelegate)?
 
     /// Server: called with each new request's stream, on the reactor's thread. When nil, streams
     /// queue for `nextIncomingStream(timeout:)`.

@@ -41,7 +41,8 @@ public final class H1ConnectionContext: @unchecked Sendable {
 
 /// Who hears a connection's events when a closure each per connection is too much (a server
 /// with many connections sets one delegate on all of them). It is told before the matching
-/// closure (`onStream`, `onClose`, `onRequestError`), which still runs if set. Held weakly.
+/// closure (`onStream`, `onClose`, `onRequestError`), which still runs if set. Held unowned: keep
+/// it alive while it is set.
 public protocol H1ConnectionDelegate: AnyObject {
     /// Server: a request's stream, on the reactor's thread. Return true when handled; false
     /// leaves it to `onStream` or `nextIncomingStream`.

@@ -62,6 +62,12 @@ public final class Server: Pollable, @unchecked Sendable {
         onError = { error in Server.log(error, to: logger) }
     }
 
+    deinit {
+        // A connection can outlive the server (a handler's task holds its stream): it must not
+        // call the server's events object, which holds it unowned.
+        for connection in live.values { connection.delegate = nil }
+    }
+
     /// A server accepting from an existing listener (lua-http's `.socket` option).
     public convenience init(listener: Listener, options: ServerOptions = ServerOptions(), handler: Handler) throws {
         try self.init(options: options, on: listener.reactor, handler: handler)
@@ -191,9 +197,12 @@ public final class Server: Pollable, @unchecked Sendable {
         if isClosing { connection.shutdown() }
     }
 
-    /// The connections' events, for all of them.
+    /// The connections' events, for all of them. The server holds it and clears it from its
+    /// connections when it goes away (`deinit`), so while any connection can call it, the
+    /// server is alive: it holds the server `unowned(unsafe)`, without the unowned reference
+    /// count a safe one checks on every call.
     private final class ConnectionEvents: H1ConnectionDelegate {
-        unowned let server: Server
+        unowned(unsafe) let server: Server
         init(_ server: Server) { self.server = server }
 
         func connection(_ connection: H1Connection, didReceive stream: H1Stream) -> Bool {
@@ -202,6 +211,7 @@ public final class Server: Pollable, @unchecked Sendable {
         }
 
         func connectionDidClose(_ connection: H1Connection) {
+            connection.delegate = nil
             server.live[ObjectIdentifier(connection)] = nil
             server.updateAccepting()
         }
