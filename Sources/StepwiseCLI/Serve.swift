@@ -26,6 +26,8 @@ struct Serve: ParsableCommand {
     }
 
     func run() throws {
+        // Before anything starts a thread, so that every thread inherits the blocked signals.
+        ShutdownSignals.block()
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var options = unix.map { ServerOptions(path: $0, unlink: true) } ?? ServerOptions(host: host, port: port)
         options.intraStreamTimeout = idleTimeout
@@ -35,10 +37,15 @@ struct Serve: ParsableCommand {
                 certificateChainFile: cert, privateKeyFile: key, alpn: ["http/1.1"])
         }
         let site = DemoSite(root: root ?? currentDirectory(), maxBody: maxBody, log: quiet ? nil : RequestLog())
-        let server = try Server.listen(options, handler: .callback { stream in site.handle(stream) })
+        let server = try Server(options: options, handler: .callback { stream in site.handle(stream) })
+        ShutdownSignals.install(for: server, grace: Self.shutdownGrace)
+        try server.listen()
         announce(server, options)
         try server.loop()
     }
+
+    /// Seconds requests in flight get to finish after SIGINT or SIGTERM.
+    static let shutdownGrace = 10.0
 
     private func announce(_ server: Server, _ options: ServerOptions) {
         let name = server.localname()

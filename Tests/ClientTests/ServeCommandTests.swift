@@ -85,8 +85,9 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertEqual(echoed.text, "some body")
 
         let log = demo.stop()
-        // One log line per request, with the method and the target.
-        let lines = log.split(separator: "\n")
+        // One log line per request, with the method and the target (and the server's own line
+        // about the SIGTERM that stopped it).
+        let lines = log.split(separator: "\n").filter { !$0.hasPrefix("stepwise:") }
         XCTAssertEqual(lines.count, 5, log)
         XCTAssertTrue(lines.first?.contains("GET /hello") ?? false, log)
         XCTAssertTrue(lines.last?.contains("PUT /echo?q") ?? false, log)

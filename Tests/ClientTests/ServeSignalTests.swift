@@ -1,0 +1,58 @@
+import Foundation
+import Stepwise
+import XCTest
+
+/// `stepwise serve` and SIGTERM: the first closes the server gracefully (requests in flight may
+/// finish) and the process exits 0; a second one stops it at once.
+final class ServeSignalTests: XCTestCase {
+    func testSIGTERMClosesGracefullyAndExitsZero() throws {
+        let demo = try ServeCommandTests.Demo(["--quiet"])
+        let reactor = try Reactor()
+        let request = try Request(uri: "http://127.0.0.1:\(demo.port)/hello")
+        XCTAssertEqual(try request.fetch(on: reactor, timeout: 10).status, 200)
+        let log = demo.stop()
+        XCTAssertEqual(demo.process.terminationReason, .exit, log)
+        XCTAssertEqual(demo.process.terminationStatus, 0, log)
+        XCTAssertTrue(log.contains("SIGTERM, closing"), log)
+    }
+
+    /// A request in flight (its body not all sent) holds the graceful close; a second SIGTERM
+    /// ends the process without waiting for it.
+    func testASecondSIGTERMStopsAtOnce() throws {
+        let demo = try ServeCommandTests.Demo(["--quiet"])
+        addTeardownBlock { if demo.process.isRunning { _ = demo.stop() } }
+        let fd = try Self.connect(port: demo.port)
+        defer { close(fd) }
+        let partial = Array("POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\r\nabc".utf8)
+        XCTAssertEqual(write(fd, partial, partial.count), partial.count)
+        usleep(200_000)
+
+        demo.process.terminate()
+        usleep(500_000)
+        XCTAssertTrue(demo.process.isRunning, "the request in flight may still finish")
+        demo.process.terminate()
+        let log = demo.stop()
+        XCTAssertEqual(demo.process.terminationReason, .exit, log)
+        XCTAssertEqual(demo.process.terminationStatus, 128 + SIGTERM, log)
+        XCTAssertTrue(log.contains("SIGTERM again, stopping now"), log)
+    }
+
+    private static func connect(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard result == 0 else {
+            close(fd)
+            struct ConnectFailed: Error {}
+            throw ConnectFailed()
+        }
+        return fd
+    }
+}
