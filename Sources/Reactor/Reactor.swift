@@ -26,6 +26,8 @@ private let forkCallback: evshim_fork_cb = { _, watcher, _ in
 /// access spans a callback; the runtime checks were a sixth of a request's instructions).
 public final class Reactor: @unchecked Sendable {
     let loop: OpaquePointer
+    /// What watchers and timers check before they use the reactor (they hold it unowned).
+    let lifeline = ReactorLifeline()
     @exclusivity(unchecked) private var backendFD: Int32
     /// Bumped each time libev rebuilt its epoll instance (the fd number often stays the same, but
     /// a host's registration of the old instance is dead).
@@ -104,8 +106,9 @@ public final class Reactor: @unchecked Sendable {
         forkWatcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         ev_fork_start(loop, forkWatcher)
         ev_unref(loop)
+        // The reactor owns the watcher and detaches it (dropping this closure) when it goes away.
         inboxWatcher = IOWatcher(reactor: self, fd: inbox.fd, events: .read, isInternal: true) {
-            [unowned self] _ in self.runInbox()
+            [unowned(unsafe) self] _ in self.runInbox()
         }
         synchroniseEpollSet()
     }
@@ -118,9 +121,13 @@ public final class Reactor: @unchecked Sendable {
     }
 
     deinit {
+        // From here on, watchers and timers leave the reactor alone (a timer's or watcher's
+        // deinit below may still call in).
+        lifeline.isAlive = false
         timerFD = nil
         inboxWatcher?.detachFromDyingReactor()
         for watcher in activeWatchers.values { watcher.detachFromDyingReactor() }
+        timers.removeAll()
         ev_ref(loop)
         ev_fork_stop(loop, forkWatcher)
         ev_timer_stop(loop, guardTimer)
@@ -393,6 +400,9 @@ public final class Reactor: @unchecked Sendable {
         }
         if !watcher.isInternal { userWatcherCount += active ? 1 : -1 }
     }
+
+    /// How many watchers libev watches for the reactor, internal ones included (for tests).
+    var activeWatcherCount: Int { activeWatchers.count }
 
     // MARK: Timers
 

@@ -31,6 +31,12 @@ struct TimerHeap {
         siftUp(index)
     }
 
+    /// Unschedules every timer (their reactor is going away).
+    mutating func removeAll() {
+        for timer in items { timer.heapIndex = nil }
+        items.removeAll()
+    }
+
     private func precedes(_ a: ReactorTimer, _ b: ReactorTimer) -> Bool {
         a.deadline != b.deadline ? a.deadline < b.deadline : a.sequence < b.sequence
     }
