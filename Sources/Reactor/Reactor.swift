@@ -108,7 +108,7 @@ public final class Reactor: @unchecked Sendable {
         ev_unref(loop)
         // The reactor owns the watcher and detaches it (dropping this closure) when it goes away.
         inboxWatcher = IOWatcher(reactor: self, fd: inbox.fd, events: .read, isInternal: true) {
-            [unowned(unsafe) self] _ in self.runInbox()
+            [unowned(unsafe) self] _ in self.runInbox(fdFired: true)
         }
         synchroniseEpollSet()
     }
@@ -332,8 +332,8 @@ public final class Reactor: @unchecked Sendable {
         inbox.post(.job(job), wake: needsWake)
     }
 
-    private func runInbox() {
-        for item in inbox.take() {
+    private func runInbox(fdFired: Bool = false) {
+        for item in inbox.take(fdFired: fdFired) {
             switch item {
             case .closure(let body): body()
             case .job(let job): job.runSynchronously(on: asUnownedTaskExecutor())
