@@ -172,9 +172,9 @@ public final class Reactor: @unchecked Sendable {
     /// deferred calls, task jobs, cross-thread calls), else seconds to the earliest timer, or nil.
     public func timeout() -> Double? {
         if hasWorkNow { return 0 }
-        guard let first = timers.first, first.deadline != .max else { return nil }
+        guard let deadline = timers.firstDeadline, deadline != .max else { return nil }
         let now = MonotonicClock.nanoseconds()
-        return first.deadline > now ? Double(first.deadline - now) / 1e9 : 0
+        return deadline > now ? Double(deadline - now) / 1e9 : 0
     }
 
     /// True when nothing is left to do: no user IO watchers, timers, deferred calls or tasks.
@@ -217,7 +217,7 @@ public final class Reactor: @unchecked Sendable {
                 continue
             }
             if !deferred.isEmpty || !flushes.isEmpty || !inbox.isEmpty
-                || timers.hasExpired(now: MonotonicClock.nanoseconds())
+                || timerDue(now: MonotonicClock.nanoseconds())
             {
                 continue
             }
@@ -462,6 +462,13 @@ public final class Reactor: @unchecked Sendable {
         insert(timer)
     }
 
+    /// Whether the earliest timer is due. Reads the deadline in place: a method call on the heap
+    /// copied it, retaining and releasing its array.
+    private func timerDue(now: UInt64) -> Bool {
+        guard let deadline = timers.firstDeadline else { return false }
+        return deadline <= now
+    }
+
     private func runExpiredTimers() {
         let now = self.now()
         // Timers added while these run (with new sequence numbers) wait for the next round, so a
@@ -481,7 +488,7 @@ public final class Reactor: @unchecked Sendable {
     // MARK: fd-only mode
 
     private func armTimerFD() {
-        timerFD?.arm(deadline: hasWorkNow ? TimerFD.asap : timers.first?.deadline)
+        timerFD?.arm(deadline: hasWorkNow ? TimerFD.asap : timers.firstDeadline)
     }
 
     /// For hosts that cannot honour `timeout()` (they only wait on the fd, or cache the timeout):
@@ -511,12 +518,12 @@ extension TimerHeap {
     var sequenceWatermark: UInt64 { nextSequenceNumber }
 
     func hasExpired(now: UInt64) -> Bool {
-        guard let first else { return false }
-        return first.deadline <= now
+        guard let deadline = firstDeadline else { return false }
+        return deadline <= now
     }
 
     mutating func popExpired(now: UInt64, before watermark: UInt64) -> ReactorTimer? {
-        guard let head = first, head.deadline <= now, head.sequence < watermark else { return nil }
+        guard hasExpired(now: now), let head = first, head.sequence < watermark else { return nil }
         remove(head)
         return head
     }
