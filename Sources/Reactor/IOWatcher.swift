@@ -8,11 +8,11 @@ private let ioTrampoline: evshim_io_cb = { _, watcher, revents in
 
 /// A socket's watcher points libev straight at the socket: no watcher object, handler or
 /// existential between readiness and `ioReady`. The socket cancels its watcher (which stops the
-/// libev watcher and drops its pending events) before it goes away, so `data` is alive here;
-/// it is retained for the call, as a reader may drop the last other reference to it.
+/// libev watcher and drops its pending events) before it goes away, so `data` is alive here
+/// (`StreamSocket.ioReady` holds a reference of its own for the call).
 private let socketTrampoline: evshim_io_cb = { _, watcher, revents in
     guard let watcher, let data = watcher.pointee.data else { return }
-    Unmanaged<StreamSocket>.fromOpaque(data).takeUnretainedValue().ioReady(PollEvents(libev: revents))
+    StreamSocket.ioReady(Unmanaged.fromOpaque(data), PollEvents(libev: revents))
 }
 
 extension PollEvents {

@@ -47,9 +47,11 @@ public final class Reactor: @unchecked Sendable {
     @exclusivity(unchecked) private var deferred: [() -> Void] = []
     /// The batch being run (swapped with `deferred`, so neither array is reallocated per step).
     @exclusivity(unchecked) private var running: [() -> Void] = []
-    /// Sockets with output to hand to the kernel at the end of this step (no closure each).
-    @exclusivity(unchecked) private var flushes: [StreamSocket] = []
-    @exclusivity(unchecked) private var flushing: [StreamSocket] = []
+    /// Sockets with output to hand to the kernel at the end of this step (no closure each),
+    /// each holding a reference to its socket (taken by `StreamSocket.scheduleFlush`, dropped
+    /// once flushed). A socket holds the reactor, so the reactor never goes away with any here.
+    @exclusivity(unchecked) private var flushes: [Unmanaged<StreamSocket>] = []
+    @exclusivity(unchecked) private var flushing: [Unmanaged<StreamSocket>] = []
     private let inbox: ReactorInbox
     @exclusivity(unchecked) private var inboxWatcher: IOWatcher?
     private let guardTimer: UnsafeMutablePointer<ev_timer>
@@ -145,7 +147,7 @@ public final class Reactor: @unchecked Sendable {
     var spareOutputBufferCount: Int { spareOutputBuffers.count }
 
     /// Keeps a drained output buffer for the next socket that writes (up to a few).
-    func recycleOutputBuffer(_ buffer: [UInt8]) {
+    func recycleOutputBuffer(_ buffer: consuming [UInt8]) {
         if spareOutputBuffers.count < Reactor.maximumSpareOutputBuffers { spareOutputBuffers.append(buffer) }
     }
 
@@ -350,8 +352,9 @@ public final class Reactor: @unchecked Sendable {
         if !isStepping && fdOnly.load(ordering: .relaxed) { timerFD?.arm(deadline: TimerFD.asap) }
     }
 
-    /// Flushes `socket` once this step's callbacks ran (`StreamSocket` batches its writes so).
-    func scheduleFlush(_ socket: StreamSocket) {
+    /// Flushes `socket` once this step's callbacks ran (`StreamSocket` batches its writes so),
+    /// then releases the reference to it that the caller passes on.
+    func scheduleFlush(_ socket: Unmanaged<StreamSocket>) {
         flushes.append(socket)
         if !isStepping && fdOnly.load(ordering: .relaxed) { timerFD?.arm(deadline: TimerFD.asap) }
     }
@@ -359,11 +362,12 @@ public final class Reactor: @unchecked Sendable {
     private func runDeferred() {
         if !flushes.isEmpty {
             swap(&flushes, &flushing)
-            // `flushing` holds every socket in it until it is cleared below, and nothing else
-            // changes it meanwhile (`step` is not re-entrant; flushes scheduled now go into
-            // `flushes`): each socket is used as it is, without a retain and release of its own.
+            // Nothing else changes `flushing` meanwhile (`step` is not re-entrant; flushes
+            // scheduled now go into `flushes`).
             for index in flushing.indices {
-                Unmanaged.passUnretained(flushing[index])._withUnsafeGuaranteedRef { $0.scheduledFlush() }
+                let socket = flushing[index]
+                socket._withUnsafeGuaranteedRef { $0.scheduledFlush() }
+                socket.release()
             }
             flushing.removeAll(keepingCapacity: true)
         }

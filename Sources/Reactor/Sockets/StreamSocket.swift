@@ -137,6 +137,8 @@ public final class StreamSocket: @unchecked Sendable {
     @exclusivity(unchecked) var handshakeInProgress = false
     /// The reader (or `onReadable`) is running: `notifyReadable` updates the interest after it.
     @exclusivity(unchecked) private var notifying = false
+    /// `ioReady` is running and still holds the reference it took (see there).
+    @exclusivity(unchecked) private var callHoldsReference = false
 
     /// Adopts a connected socket fd (from `accept`, inetd, `SCM_RIGHTS`): makes it non-blocking
     /// and, for TCP, sets `TCP_NODELAY`. The socket now owns and will close the fd.
@@ -181,9 +183,21 @@ public final class StreamSocket: @unchecked Sendable {
         watcher.events = events
     }
 
-    func ioReady(_ ready: PollEvents) {
-        if ready.contains(.write) { flushNow() }
-        if ready.contains(.read) { receive() }
+    /// libev says the fd is ready. A reader may drop every other reference to the socket, so the
+    /// call holds one of its own; a flush scheduled meanwhile takes that one over
+    /// (`scheduleFlush`): a request answered from its reader costs one retain and one release
+    /// of the socket, not two of each.
+    @inline(__always)
+    static func ioReady(_ socket: Unmanaged<StreamSocket>, _ ready: PollEvents) {
+        _ = socket.retain()
+        let stillHeld = socket._withUnsafeGuaranteedRef { socket in
+            socket.callHoldsReference = true
+            if ready.contains(.write) { socket.flushNow() }
+            if ready.contains(.read) { socket.receive() }
+            defer { socket.callHoldsReference = false }
+            return socket.callHoldsReference
+        }
+        if stillHeld { socket.release() }
     }
 
     /// Reads what the kernel has (a few chunks at most, to stay fair to other sockets).
@@ -308,8 +322,15 @@ public final class StreamSocket: @unchecked Sendable {
     func scheduleFlush() {
         guard !flushScheduled else { return }
         flushScheduled = true
-        // The reactor holds the socket (strongly) until its queued bytes were tried.
-        reactor.scheduleFlush(self)
+        // The reactor holds the socket until its queued bytes were tried: with the reference
+        // `ioReady` holds for the running call, if this is one, else with a new one.
+        let reference = Unmanaged.passUnretained(self)
+        if callHoldsReference {
+            callHoldsReference = false
+        } else {
+            _ = reference.retain()
+        }
+        reactor.scheduleFlush(reference)
     }
 
     /// The flush `scheduleFlush` asked for.
