@@ -50,8 +50,8 @@ public final class Reactor: @unchecked Sendable {
     /// Sockets with output to hand to the kernel at the end of this step (no closure each),
     /// each holding a reference to its socket (taken by `StreamSocket.scheduleFlush`, dropped
     /// once flushed). A socket holds the reactor, so the reactor never goes away with any here.
-    @exclusivity(unchecked) private var flushes: [Unmanaged<StreamSocket>] = []
-    @exclusivity(unchecked) private var flushing: [Unmanaged<StreamSocket>] = []
+    @exclusivity(unchecked) private var flushes = ReactorStack<Unmanaged<StreamSocket>>(capacity: 64)
+    @exclusivity(unchecked) private var flushing = ReactorStack<Unmanaged<StreamSocket>>(capacity: 64)
     private let inbox: ReactorInbox
     @exclusivity(unchecked) private var inboxWatcher: IOWatcher?
     private let guardTimer: UnsafeMutablePointer<ev_timer>
@@ -85,7 +85,8 @@ public final class Reactor: @unchecked Sendable {
     /// Output buffers that sockets drained and gave back (`StreamSocket.flushNow`), for the next
     /// socket that writes: a busy server reuses a few instead of allocating and freeing one per
     /// response, and an idle connection still holds none.
-    @exclusivity(unchecked) private var spareOutputBuffers: [[UInt8]] = []
+    @exclusivity(unchecked) private var spareOutputBuffers = ReactorStack<[UInt8]>(
+        capacity: Reactor.maximumSpareOutputBuffers)
     static let maximumSpareOutputBuffers = 16
 
     /// Most rounds of "run what became ready" one step makes before it returns with
@@ -140,7 +141,7 @@ public final class Reactor: @unchecked Sendable {
 
     /// A spare output buffer (empty, with capacity), if one was given back.
     func takeOutputBuffer() -> [UInt8]? {
-        spareOutputBuffers.popLast()
+        spareOutputBuffers.pop()
     }
 
     /// How many spare output buffers are kept (for tests).
@@ -148,7 +149,7 @@ public final class Reactor: @unchecked Sendable {
 
     /// Keeps a drained output buffer for the next socket that writes (up to a few).
     func recycleOutputBuffer(_ buffer: consuming [UInt8]) {
-        if spareOutputBuffers.count < Reactor.maximumSpareOutputBuffers { spareOutputBuffers.append(buffer) }
+        if spareOutputBuffers.count < Reactor.maximumSpareOutputBuffers { spareOutputBuffers.push(buffer) }
     }
 
     /// The shared receive buffer (see `receiveScratch`), held by nobody else: a socket's input
@@ -355,21 +356,21 @@ public final class Reactor: @unchecked Sendable {
     /// Flushes `socket` once this step's callbacks ran (`StreamSocket` batches its writes so),
     /// then releases the reference to it that the caller passes on.
     func scheduleFlush(_ socket: Unmanaged<StreamSocket>) {
-        flushes.append(socket)
+        flushes.push(socket)
         if !isStepping && fdOnly.load(ordering: .relaxed) { timerFD?.arm(deadline: TimerFD.asap) }
     }
 
     private func runDeferred() {
         if !flushes.isEmpty {
-            swap(&flushes, &flushing)
+            flushes.swapContents(with: &flushing)
             // Nothing else changes `flushing` meanwhile (`step` is not re-entrant; flushes
             // scheduled now go into `flushes`).
-            for index in flushing.indices {
+            for index in 0..<flushing.count {
                 let socket = flushing[index]
                 socket._withUnsafeGuaranteedRef { $0.scheduledFlush() }
                 socket.release()
             }
-            flushing.removeAll(keepingCapacity: true)
+            flushing.removeAll()
         }
         guard !deferred.isEmpty else { return }
         swap(&deferred, &running)
