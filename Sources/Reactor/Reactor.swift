@@ -360,14 +360,21 @@ public final class Reactor: @unchecked Sendable {
     public func soon(_ body: @escaping () -> Void) {
         assertOnReactorThread()
         deferred.append(body)
-        if !isStepping && fdOnly.load(ordering: .relaxed) { timerFD?.arm(deadline: TimerFD.asap) }
+        if !isStepping { workQueuedOutsideStep() }
     }
 
     /// Flushes `socket` once this step's callbacks ran (`StreamSocket` batches its writes so),
     /// then releases the reference to it that the caller passes on.
+    @inline(__always)
     func scheduleFlush(_ socket: Unmanaged<StreamSocket>) {
         flushes.push(socket)
-        if !isStepping && fdOnly.load(ordering: .relaxed) { timerFD?.arm(deadline: TimerFD.asap) }
+        if !isStepping { workQueuedOutsideStep() }
+    }
+
+    /// Work was queued between steps: an fd-only host must wake up for it.
+    @inline(never)
+    private func workQueuedOutsideStep() {
+        if fdOnly.load(ordering: .relaxed) { timerFD?.arm(deadline: TimerFD.asap) }
     }
 
     private func runDeferred() {
@@ -404,7 +411,7 @@ public final class Reactor: @unchecked Sendable {
 
     func watcherChanged(_ watcher: IOWatcher, active: Bool) {
         fdChangesPending = true
-        if !isStepping && fdOnly.load(ordering: .relaxed) { timerFD?.arm(deadline: TimerFD.asap) }
+        if !isStepping { workQueuedOutsideStep() }
         let key = ObjectIdentifier(watcher)
         let wasActive = activeWatchers[key] != nil
         guard wasActive != active else { return }

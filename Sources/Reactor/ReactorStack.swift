@@ -50,6 +50,7 @@ struct ReactorStack<Element>: ~Copyable {
         swap(&capacity, &other.capacity)
     }
 
+    @inline(never)
     private mutating func grow() {
         let larger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
         larger.moveInitialize(from: base, count: count)
