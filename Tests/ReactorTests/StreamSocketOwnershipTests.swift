@@ -42,56 +42,49 @@ final class StreamSocketOwnershipTests: XCTestCase {
         while !done() && MonotonicClock.seconds() < deadline { try reactor.step(timeout: 0.05) }
     }
 
-    func testAReaderThatAnswersAndDropsItsSocketStillSendsTheAnswer() throws {
+    /// Sends a question to a socket that only `holder` references, with `reader` as its reader;
+    /// returns what came back until EOF, and whether the socket was freed.
+    private func ask(_ reader: @escaping (Holder) -> Void) throws -> (answer: [UInt8], sawEOF: Bool, freed: Bool) {
         let reactor = try Reactor()
         let (holder, client) = makeHeldPair(reactor)
         weak let gone = holder.socket
         holder.socket!.readInterest = true
-        holder.socket!.onReadable = {
+        holder.socket!.onReadable = { reader(holder) }
+        let collector = Collector(client)
+        client.write(Array("question".utf8))
+        try run(reactor) { collector.sawEOF }
+        return (collector.bytes, collector.sawEOF, gone == nil)
+    }
+
+    func testAReaderThatAnswersAndDropsItsSocketStillSendsTheAnswer() throws {
+        let outcome = try ask { holder in
             guard let socket = holder.socket else { return }
             _ = socket.input.read(upTo: socket.input.readableBytes)
             socket.write(Array("answer".utf8))
             holder.socket = nil
         }
-        let collector = Collector(client)
-        client.write(Array("question".utf8))
-        try run(reactor) { collector.sawEOF }
-        XCTAssertEqual(collector.bytes, Array("answer".utf8))
-        XCTAssertTrue(collector.sawEOF, "the dropped socket closed its fd once its answer went out")
-        XCTAssertNil(gone)
+        XCTAssertEqual(outcome.answer, Array("answer".utf8))
+        XCTAssertTrue(outcome.sawEOF, "the dropped socket closed its fd once its answer went out")
+        XCTAssertTrue(outcome.freed)
     }
 
     func testAReaderThatDropsItsSocketWithoutWritingFreesIt() throws {
-        let reactor = try Reactor()
-        let (holder, client) = makeHeldPair(reactor)
-        weak let gone = holder.socket
-        holder.socket!.readInterest = true
-        holder.socket!.onReadable = { holder.socket = nil }
-        let collector = Collector(client)
-        client.write(Array("question".utf8))
-        try run(reactor) { collector.sawEOF }
-        XCTAssertTrue(collector.sawEOF)
-        XCTAssertEqual(collector.bytes, [])
-        XCTAssertNil(gone)
+        let outcome = try ask { holder in holder.socket = nil }
+        XCTAssertTrue(outcome.sawEOF)
+        XCTAssertEqual(outcome.answer, [])
+        XCTAssertTrue(outcome.freed)
     }
 
     func testAReaderThatWritesThenClosesSendsNothing() throws {
-        let reactor = try Reactor()
-        let (holder, client) = makeHeldPair(reactor)
-        weak let gone = holder.socket
-        holder.socket!.readInterest = true
-        holder.socket!.onReadable = {
+        let outcome = try ask { holder in
             guard let socket = holder.socket else { return }
             socket.write(Array("dropped".utf8))
             socket.close()
             holder.socket = nil
         }
-        let collector = Collector(client)
-        client.write(Array("question".utf8))
-        try run(reactor) { collector.sawEOF }
-        XCTAssertTrue(collector.sawEOF)
-        XCTAssertEqual(collector.bytes, [], "close() drops queued output")
-        XCTAssertNil(gone)
+        XCTAssertTrue(outcome.sawEOF)
+        XCTAssertEqual(outcome.answer, [], "close() drops queued output")
+        XCTAssertTrue(outcome.freed)
     }
 
     /// The reader writes to another socket (a relay) and drops it: that socket's flush holds a
