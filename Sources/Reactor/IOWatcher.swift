@@ -8,11 +8,11 @@ private let ioTrampoline: evshim_io_cb = { _, watcher, revents in
 
 /// A socket's watcher points libev straight at the socket: no watcher object, handler or
 /// existential between readiness and `ioReady`. The socket cancels its watcher (which stops the
-/// libev watcher and drops its pending events) before it goes away, so `data` is alive here;
-/// it is retained for the call, as a reader may drop the last other reference to it.
+/// libev watcher and drops its pending events) before it goes away, so `data` is alive here
+/// (`StreamSocket.ioReady` holds a reference of its own for the call).
 private let socketTrampoline: evshim_io_cb = { _, watcher, revents in
     guard let watcher, let data = watcher.pointee.data else { return }
-    Unmanaged<StreamSocket>.fromOpaque(data).takeUnretainedValue().ioReady(PollEvents(libev: revents))
+    StreamSocket.ioReady(Unmanaged.fromOpaque(data), PollEvents(libev: revents))
 }
 
 extension PollEvents {
@@ -28,13 +28,16 @@ extension PollEvents {
 
 /// Interest in the readiness of one file descriptor. Change `events` at any time; `[]` pauses
 /// the watcher, `cancel()` ends it for good (and drops the handler, breaking reference cycles).
-/// The reactor keeps an active watcher alive; the fd itself belongs to the caller.
+/// The reactor keeps an active watcher alive; the fd itself belongs to the caller. A watcher may
+/// outlive its reactor: it is then cancelled, and changing it does nothing.
 ///
 /// Its mutable state is `@exclusivity(unchecked)`, like `StreamSocket`'s (reactor-thread only, no
 /// access spans a callback; the runtime checks were a sixth of a request's instructions).
 public final class IOWatcher {
     public let fd: Int32
-    private weak var reactor: Reactor?
+    /// Valid while `lifeline.isAlive` (no weak reference: see `ReactorLifeline`).
+    private unowned(unsafe) let reactor: Reactor
+    private let lifeline: ReactorLifeline
     private let loop: OpaquePointer
     private let watcher: UnsafeMutablePointer<ev_io>
     @exclusivity(unchecked) private var handler: (PollEvents) -> Void
@@ -56,6 +59,7 @@ public final class IOWatcher {
     ) {
         self.fd = fd
         self.reactor = reactor
+        self.lifeline = reactor.lifeline
         self.loop = reactor.loop
         self.events = events
         self.handler = handler
@@ -71,6 +75,7 @@ public final class IOWatcher {
     init(reactor: Reactor, fd: Int32, events: PollEvents, socket: StreamSocket) {
         self.fd = fd
         self.reactor = reactor
+        self.lifeline = reactor.lifeline
         self.loop = reactor.loop
         self.events = events
         self.handler = { _ in }
@@ -86,7 +91,8 @@ public final class IOWatcher {
         watcher.deallocate()
     }
 
-    /// The reactor is going away: stop the libev watcher while the loop still exists.
+    /// The reactor is going away (its lifeline is dead already): stop the libev watcher while
+    /// the loop still exists.
     func detachFromDyingReactor() {
         isCancelled = true
         handler = { _ in }
@@ -113,7 +119,9 @@ public final class IOWatcher {
     }
 
     private func apply() {
-        guard let reactor else {
+        // Checked after `cancel` dropped the handler, which may have held the reactor's last
+        // reference.
+        guard lifeline.isAlive else {
             stopLibevWatcher()
             return
         }

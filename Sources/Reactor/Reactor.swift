@@ -26,6 +26,8 @@ private let forkCallback: evshim_fork_cb = { _, watcher, _ in
 /// access spans a callback; the runtime checks were a sixth of a request's instructions).
 public final class Reactor: @unchecked Sendable {
     let loop: OpaquePointer
+    /// What watchers and timers check before they use the reactor (they hold it unowned).
+    let lifeline = ReactorLifeline()
     @exclusivity(unchecked) private var backendFD: Int32
     /// Bumped each time libev rebuilt its epoll instance (the fd number often stays the same, but
     /// a host's registration of the old instance is dead).
@@ -37,7 +39,7 @@ public final class Reactor: @unchecked Sendable {
 
     /// Watchers were started, stopped or changed since libev last synchronised its epoll set.
     @exclusivity(unchecked) private var fdChangesPending = false
-    @exclusivity(unchecked) private var isStepping = false
+    @exclusivity(unchecked) @usableFromInline var isStepping = false
     private let stopRequested = Atomic<Bool>(false)
     @exclusivity(unchecked) private var activeWatchers: [ObjectIdentifier: IOWatcher] = [:]
     @exclusivity(unchecked) private var userWatcherCount = 0
@@ -45,9 +47,11 @@ public final class Reactor: @unchecked Sendable {
     @exclusivity(unchecked) private var deferred: [() -> Void] = []
     /// The batch being run (swapped with `deferred`, so neither array is reallocated per step).
     @exclusivity(unchecked) private var running: [() -> Void] = []
-    /// Sockets with output to hand to the kernel at the end of this step (no closure each).
-    @exclusivity(unchecked) private var flushes: [StreamSocket] = []
-    @exclusivity(unchecked) private var flushing: [StreamSocket] = []
+    /// Sockets with output to hand to the kernel at the end of this step (no closure each),
+    /// each holding a reference to its socket (taken by `StreamSocket.scheduleFlush`, dropped
+    /// once flushed). A socket holds the reactor, so the reactor never goes away with any here.
+    @exclusivity(unchecked) private var flushes = ReactorStack<Unmanaged<StreamSocket>>(capacity: 64)
+    @exclusivity(unchecked) private var flushing = ReactorStack<Unmanaged<StreamSocket>>(capacity: 64)
     private let inbox: ReactorInbox
     @exclusivity(unchecked) private var inboxWatcher: IOWatcher?
     private let guardTimer: UnsafeMutablePointer<ev_timer>
@@ -65,23 +69,34 @@ public final class Reactor: @unchecked Sendable {
 
     /// `now()`'s reading for the current round (libev's callbacks, then expired timers, queued
     /// work and deferred calls); 0 when not read yet.
-    @exclusivity(unchecked) private var stepClock: UInt64 = 0
+    @exclusivity(unchecked) @usableFromInline var stepClock: UInt64 = 0
 
     /// Monotonic nanoseconds, for deadlines measured from "now". Inside a step, the clock is
     /// read once per round of callbacks and shared by all of them (libev's `ev_now` idea): a
     /// server arming an idle timer after every response read the clock once per request, a
     /// twentieth of its user-space time. The value is then behind by at most the time the
     /// round's callbacks have run so far. Outside a step it is the clock.
+    ///
+    /// Inlinable: inside a step it is two loads (a connection asks for every request).
+    @inlinable
     public func now() -> UInt64 {
-        guard isStepping else { return MonotonicClock.nanoseconds() }
-        if stepClock == 0 { stepClock = MonotonicClock.nanoseconds() }
-        return stepClock
+        if isStepping && stepClock != 0 { return stepClock }
+        return readClock()
+    }
+
+    /// `now()` when the round has not read the clock yet, or outside a step.
+    @usableFromInline
+    func readClock() -> UInt64 {
+        let now = MonotonicClock.nanoseconds()
+        if isStepping { stepClock = now }
+        return now
     }
 
     /// Output buffers that sockets drained and gave back (`StreamSocket.flushNow`), for the next
     /// socket that writes: a busy server reuses a few instead of allocating and freeing one per
     /// response, and an idle connection still holds none.
-    @exclusivity(unchecked) private var spareOutputBuffers: [[UInt8]] = []
+    @exclusivity(unchecked) private var spareOutputBuffers = ReactorStack<[UInt8]>(
+        capacity: Reactor.maximumSpareOutputBuffers)
     static let maximumSpareOutputBuffers = 16
 
     /// Most rounds of "run what became ready" one step makes before it returns with
@@ -104,8 +119,9 @@ public final class Reactor: @unchecked Sendable {
         forkWatcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         ev_fork_start(loop, forkWatcher)
         ev_unref(loop)
+        // The reactor owns the watcher and detaches it (dropping this closure) when it goes away.
         inboxWatcher = IOWatcher(reactor: self, fd: inbox.fd, events: .read, isInternal: true) {
-            [unowned self] _ in self.runInbox()
+            [unowned(unsafe) self] _ in self.runInbox(fdFired: true)
         }
         synchroniseEpollSet()
     }
@@ -118,9 +134,13 @@ public final class Reactor: @unchecked Sendable {
     }
 
     deinit {
+        // From here on, watchers and timers leave the reactor alone (a timer's or watcher's
+        // deinit below may still call in).
+        lifeline.isAlive = false
         timerFD = nil
         inboxWatcher?.detachFromDyingReactor()
         for watcher in activeWatchers.values { watcher.detachFromDyingReactor() }
+        timers.removeAll()
         ev_ref(loop)
         ev_fork_stop(loop, forkWatcher)
         ev_timer_stop(loop, guardTimer)
@@ -131,15 +151,15 @@ public final class Reactor: @unchecked Sendable {
 
     /// A spare output buffer (empty, with capacity), if one was given back.
     func takeOutputBuffer() -> [UInt8]? {
-        spareOutputBuffers.popLast()
+        spareOutputBuffers.pop()
     }
 
     /// How many spare output buffers are kept (for tests).
     var spareOutputBufferCount: Int { spareOutputBuffers.count }
 
     /// Keeps a drained output buffer for the next socket that writes (up to a few).
-    func recycleOutputBuffer(_ buffer: [UInt8]) {
-        if spareOutputBuffers.count < Reactor.maximumSpareOutputBuffers { spareOutputBuffers.append(buffer) }
+    func recycleOutputBuffer(_ buffer: consuming [UInt8]) {
+        if spareOutputBuffers.count < Reactor.maximumSpareOutputBuffers { spareOutputBuffers.push(buffer) }
     }
 
     /// The shared receive buffer (see `receiveScratch`), held by nobody else: a socket's input
@@ -165,9 +185,9 @@ public final class Reactor: @unchecked Sendable {
     /// deferred calls, task jobs, cross-thread calls), else seconds to the earliest timer, or nil.
     public func timeout() -> Double? {
         if hasWorkNow { return 0 }
-        guard let first = timers.first, first.deadline != .max else { return nil }
+        guard let deadline = timers.firstDeadline, deadline != .max else { return nil }
         let now = MonotonicClock.nanoseconds()
-        return first.deadline > now ? Double(first.deadline - now) / 1e9 : 0
+        return deadline > now ? Double(deadline - now) / 1e9 : 0
     }
 
     /// True when nothing is left to do: no user IO watchers, timers, deferred calls or tasks.
@@ -210,7 +230,7 @@ public final class Reactor: @unchecked Sendable {
                 continue
             }
             if !deferred.isEmpty || !flushes.isEmpty || !inbox.isEmpty
-                || timers.hasExpired(now: MonotonicClock.nanoseconds())
+                || timerDue(now: MonotonicClock.nanoseconds())
             {
                 continue
             }
@@ -325,8 +345,8 @@ public final class Reactor: @unchecked Sendable {
         inbox.post(.job(job), wake: needsWake)
     }
 
-    private func runInbox() {
-        for item in inbox.take() {
+    private func runInbox(fdFired: Bool = false) {
+        for item in inbox.take(fdFired: fdFired) {
             switch item {
             case .closure(let body): body()
             case .job(let job): job.runSynchronously(on: asUnownedTaskExecutor())
@@ -340,25 +360,34 @@ public final class Reactor: @unchecked Sendable {
     public func soon(_ body: @escaping () -> Void) {
         assertOnReactorThread()
         deferred.append(body)
-        if !isStepping && fdOnly.load(ordering: .relaxed) { timerFD?.arm(deadline: TimerFD.asap) }
+        if !isStepping { workQueuedOutsideStep() }
     }
 
-    /// Flushes `socket` once this step's callbacks ran (`StreamSocket` batches its writes so).
-    func scheduleFlush(_ socket: StreamSocket) {
-        flushes.append(socket)
-        if !isStepping && fdOnly.load(ordering: .relaxed) { timerFD?.arm(deadline: TimerFD.asap) }
+    /// Flushes `socket` once this step's callbacks ran (`StreamSocket` batches its writes so),
+    /// then releases the reference to it that the caller passes on.
+    @inline(__always)
+    func scheduleFlush(_ socket: Unmanaged<StreamSocket>) {
+        flushes.push(socket)
+        if !isStepping { workQueuedOutsideStep() }
+    }
+
+    /// Work was queued between steps: an fd-only host must wake up for it.
+    @inline(never)
+    private func workQueuedOutsideStep() {
+        if fdOnly.load(ordering: .relaxed) { timerFD?.arm(deadline: TimerFD.asap) }
     }
 
     private func runDeferred() {
         if !flushes.isEmpty {
-            swap(&flushes, &flushing)
-            // `flushing` holds every socket in it until it is cleared below, and nothing else
-            // changes it meanwhile (`step` is not re-entrant; flushes scheduled now go into
-            // `flushes`): each socket is used as it is, without a retain and release of its own.
-            for index in flushing.indices {
-                Unmanaged.passUnretained(flushing[index])._withUnsafeGuaranteedRef { $0.scheduledFlush() }
+            flushes.swapContents(with: &flushing)
+            // Nothing else changes `flushing` meanwhile (`step` is not re-entrant; flushes
+            // scheduled now go into `flushes`).
+            for index in 0..<flushing.count {
+                let socket = flushing[index]
+                socket._withUnsafeGuaranteedRef { $0.scheduledFlush() }
+                socket.release()
             }
-            flushing.removeAll(keepingCapacity: true)
+            flushing.removeAll()
         }
         guard !deferred.isEmpty else { return }
         swap(&deferred, &running)
@@ -382,7 +411,7 @@ public final class Reactor: @unchecked Sendable {
 
     func watcherChanged(_ watcher: IOWatcher, active: Bool) {
         fdChangesPending = true
-        if !isStepping && fdOnly.load(ordering: .relaxed) { timerFD?.arm(deadline: TimerFD.asap) }
+        if !isStepping { workQueuedOutsideStep() }
         let key = ObjectIdentifier(watcher)
         let wasActive = activeWatchers[key] != nil
         guard wasActive != active else { return }
@@ -393,6 +422,9 @@ public final class Reactor: @unchecked Sendable {
         }
         if !watcher.isInternal { userWatcherCount += active ? 1 : -1 }
     }
+
+    /// How many watchers libev watches for the reactor, internal ones included (for tests).
+    var activeWatcherCount: Int { activeWatchers.count }
 
     // MARK: Timers
 
@@ -452,6 +484,13 @@ public final class Reactor: @unchecked Sendable {
         insert(timer)
     }
 
+    /// Whether the earliest timer is due. Reads the deadline in place: a method call on the heap
+    /// copied it, retaining and releasing its array.
+    private func timerDue(now: UInt64) -> Bool {
+        guard let deadline = timers.firstDeadline else { return false }
+        return deadline <= now
+    }
+
     private func runExpiredTimers() {
         let now = self.now()
         // Timers added while these run (with new sequence numbers) wait for the next round, so a
@@ -471,7 +510,7 @@ public final class Reactor: @unchecked Sendable {
     // MARK: fd-only mode
 
     private func armTimerFD() {
-        timerFD?.arm(deadline: hasWorkNow ? TimerFD.asap : timers.first?.deadline)
+        timerFD?.arm(deadline: hasWorkNow ? TimerFD.asap : timers.firstDeadline)
     }
 
     /// For hosts that cannot honour `timeout()` (they only wait on the fd, or cache the timeout):
@@ -501,12 +540,12 @@ extension TimerHeap {
     var sequenceWatermark: UInt64 { nextSequenceNumber }
 
     func hasExpired(now: UInt64) -> Bool {
-        guard let first else { return false }
-        return first.deadline <= now
+        guard let deadline = firstDeadline else { return false }
+        return deadline <= now
     }
 
     mutating func popExpired(now: UInt64, before watermark: UInt64) -> ReactorTimer? {
-        guard let head = first, head.deadline <= now, head.sequence < watermark else { return nil }
+        guard hasExpired(now: now), let head = first, head.sequence < watermark else { return nil }
         remove(head)
         return head
     }

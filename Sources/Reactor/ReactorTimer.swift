@@ -1,10 +1,13 @@
 /// A one-shot or repeating timer scheduled on a reactor. Cancel it with `cancel()`; a timer that
-/// is neither repeating nor cancelled goes away by itself after it fires.
+/// is neither repeating nor cancelled goes away by itself after it fires. A timer may outlive its
+/// reactor: it is then unscheduled, and rescheduling it does nothing.
 ///
 /// Its mutable state is `@exclusivity(unchecked)`, like `StreamSocket`'s (reactor-thread only, no
 /// access spans a callback; the runtime checks were a sixth of a request's instructions).
 public final class ReactorTimer {
-    private weak var reactor: Reactor?
+    /// Valid while `lifeline.isAlive` (no weak reference: see `ReactorLifeline`).
+    private unowned(unsafe) let reactor: Reactor
+    private let lifeline: ReactorLifeline
     private let action: Action
     /// Seconds between firings, or 0 for a one-shot timer.
     public let interval: Double
@@ -20,6 +23,7 @@ public final class ReactorTimer {
 
     init(reactor: Reactor, deadline: UInt64, interval: Double, action: Action) {
         self.reactor = reactor
+        self.lifeline = reactor.lifeline
         self.deadline = deadline
         self.interval = interval
         self.action = action
@@ -44,7 +48,7 @@ public final class ReactorTimer {
 
     /// Stops the timer; safe to call more than once and from inside its own handler.
     public func cancel() {
-        reactor?.unschedule(self)
+        if lifeline.isAlive { reactor.unschedule(self) }
     }
 
     /// Moves the deadline to `seconds` from now (and schedules the timer again if it fired).
@@ -55,7 +59,7 @@ public final class ReactorTimer {
     /// Moves the deadline to `deadline` (`MonotonicClock` nanoseconds), scheduling the timer
     /// again if it fired or was cancelled.
     public func reschedule(at deadline: UInt64) {
-        reactor?.reschedule(self, at: deadline)
+        if lifeline.isAlive { reactor.reschedule(self, at: deadline) }
     }
 
     /// When the timer fires (`MonotonicClock` nanoseconds), or nil when it is not scheduled.

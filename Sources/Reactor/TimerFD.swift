@@ -25,7 +25,8 @@ final class TimerFD {
     }
 
     deinit {
-        watcher?.detachFromDyingReactor()
+        // Also right when the reactor is going away: the watcher then only stops libev's.
+        watcher?.cancel()
         close(fd)
     }
 

@@ -10,6 +10,11 @@ struct TimerHeap {
     var isEmpty: Bool { items.isEmpty }
     var count: Int { items.count }
     var first: ReactorTimer? { items.first }
+    /// The earliest deadline, kept as a number: the reactor reads it several times a step, and
+    /// `first?.deadline` retained and released both the array and the timer each time. Only
+    /// `insert` and `remove` move a timer to the top, and a scheduled timer's deadline changes
+    /// only while it is out of the heap.
+    private(set) var firstDeadline: UInt64?
 
     mutating func insert(_ timer: ReactorTimer) {
         precondition(timer.heapIndex == nil, "timer is already scheduled")
@@ -18,17 +23,26 @@ struct TimerHeap {
         items.append(timer)
         timer.heapIndex = items.count - 1
         siftUp(items.count - 1)
+        firstDeadline = items[0].deadline
     }
 
     mutating func remove(_ timer: ReactorTimer) {
         guard let index = timer.heapIndex else { return }
         timer.heapIndex = nil
+        defer { firstDeadline = items.first?.deadline }
         let last = items.removeLast()
         guard index < items.count else { return }
         items[index] = last
         last.heapIndex = index
         siftDown(index)
         siftUp(index)
+    }
+
+    /// Unschedules every timer (their reactor is going away).
+    mutating func removeAll() {
+        for timer in items { timer.heapIndex = nil }
+        items.removeAll()
+        firstDeadline = nil
     }
 
     private func precedes(_ a: ReactorTimer, _ b: ReactorTimer) -> Bool {

@@ -1,0 +1,90 @@
+import Glibc
+import XCTest
+
+@testable import Reactor
+
+final class ReactorInboxTests: XCTestCase {
+    private func isReadable(_ fd: Int32) -> Bool {
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&pfd, 1, 0) == 1
+    }
+
+    func testEmptinessFollowsPostsAndTakes() throws {
+        let inbox = try ReactorInbox()
+        XCTAssertTrue(inbox.isEmpty)
+        XCTAssertTrue(inbox.take().isEmpty)
+        inbox.post(.closure({}), wake: false)
+        inbox.post(.closure({}), wake: false)
+        XCTAssertFalse(inbox.isEmpty)
+        XCTAssertFalse(isReadable(inbox.fd), "posts that need no wake-up leave the fd alone")
+        XCTAssertEqual(inbox.take().count, 2)
+        XCTAssertTrue(inbox.isEmpty)
+    }
+
+    func testASignalledTakeResetsTheFd() throws {
+        let inbox = try ReactorInbox()
+        inbox.post(.closure({}), wake: true)
+        XCTAssertTrue(isReadable(inbox.fd))
+        XCTAssertEqual(inbox.take().count, 1)
+        XCTAssertFalse(isReadable(inbox.fd))
+    }
+
+    /// A poster writes the eventfd after it unlocked: the reactor may take its item first, and
+    /// the write then lands on an empty inbox. When the fd fires, the reactor resets it anyway.
+    func testALateSignalIsResetWhenTheFdFires() throws {
+        let inbox = try ReactorInbox()
+        inbox.post(.closure({}), wake: false)
+        XCTAssertEqual(inbox.take().count, 1)
+        var one: UInt64 = 1
+        XCTAssertEqual(write(inbox.fd, &one, 8), 8)
+        XCTAssertTrue(inbox.take().isEmpty)
+        XCTAssertTrue(isReadable(inbox.fd), "a take the fd did not prompt leaves it alone")
+        XCTAssertTrue(inbox.take(fdFired: true).isEmpty)
+        XCTAssertFalse(isReadable(inbox.fd), "the fd stayed readable with nothing queued")
+    }
+
+    func testCrossThreadPostsAreAllRun() throws {
+        let reactor = try Reactor()
+        let ran = Counter()
+        let threads = 4
+        let posts = 200
+        var workers: [pthread_t] = []
+        for _ in 0..<threads {
+            let box = Unmanaged.passRetained(PostJob(reactor: reactor, count: posts, ran: ran))
+            var thread = pthread_t()
+            XCTAssertEqual(
+                pthread_create(
+                    &thread, nil,
+                    { raw in
+                        let job = Unmanaged<PostJob>.fromOpaque(raw!).takeRetainedValue()
+                        for _ in 0..<job.count { job.reactor.execute { job.ran.increment() } }
+                        return nil
+                    }, box.toOpaque()), 0)
+            workers.append(thread)
+        }
+        let deadline = MonotonicClock.seconds() + 10
+        while ran.value < threads * posts && MonotonicClock.seconds() < deadline {
+            try reactor.step(timeout: 0.1)
+        }
+        for thread in workers { pthread_join(thread, nil) }
+        try reactor.step(timeout: 0)
+        XCTAssertEqual(ran.value, threads * posts)
+        XCTAssertTrue(reactor.empty())
+    }
+}
+
+private final class Counter: @unchecked Sendable {
+    var value = 0
+    func increment() { value += 1 }
+}
+
+private final class PostJob: @unchecked Sendable {
+    let reactor: Reactor
+    let count: Int
+    let ran: Counter
+    init(reactor: Reactor, count: Int, ran: Counter) {
+        self.reactor = reactor
+        self.count = count
+        self.ran = ran
+    }
+}
