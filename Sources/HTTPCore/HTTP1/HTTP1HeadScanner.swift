@@ -33,7 +33,7 @@
 ///   some parsers (no CTL, DEL, whitespace other than the delimiting SP, or non-ASCII octets).
 /// - The status line needs the SP after the status code even with an empty reason phrase
 ///   (`status-line = HTTP-version SP status-code SP [ reason-phrase ]`, §4).
-struct HTTP1HeadScanner: Sendable {
+struct HTTP1HeadScanner: Sendable, Equatable {
     enum Kind: Sendable { case request, response, trailers }
 
     enum State: UInt8, Sendable {
@@ -45,7 +45,7 @@ struct HTTP1HeadScanner: Sendable {
         case finalLF
     }
 
-    enum Outcome {
+    enum Outcome: Equatable {
         case needMore
         /// The section is complete; `end` is its length (just past the final LF).
         case complete(end: Int)
@@ -104,6 +104,105 @@ struct HTTP1HeadScanner: Sendable {
     /// Scans `input[base...]`, where `input[base]` is the first octet of the section, resuming after
     /// the octets scanned by earlier calls.
     mutating func scan(_ input: UnsafeRawBufferPointer, from base: Int, limits: HTTP1Limits)
+        -> Outcome
+    {
+        if kind == .request && state == .leading && scanned == 0 {
+            if let end = scanWholeRequestHead(input, from: base, limits: limits) { return .complete(end: end) }
+            // Anything else (more input needed, an error, a rarer form) is the octet machine's,
+            // from the start: the scanner is as new again.
+            self = HTTP1HeadScanner(kind: kind, allowsFolding: allowsFolding)
+        }
+        return scanOctets(input, from: base, limits: limits)
+    }
+
+    /// The usual request head, arrived whole: the request line `method SP target SP HTTP/1.x CRLF`
+    /// (x 0 or 1), field lines `name ":" value CRLF` and the final CRLF, each part scanned at once
+    /// (eight octets at a time where it can be long) with the offsets kept in registers. Returns the
+    /// head's length, having recorded exactly what `scanOctets` would have recorded; nil at the
+    /// first thing that is not of that form or not within the limits (the octet machine then rules
+    /// on it, with its own outcome). Only the octets of one call are seen, and only from a new
+    /// scanner, so a head is never scanned more than twice in total.
+    mutating func scanWholeRequestHead(
+        _ input: UnsafeRawBufferPointer, from base: Int, limits: HTTP1Limits
+    ) -> Int? {
+        let stop = base &+ min(input.count &- base, limits.maxHeaderBlockSize)
+        // method SP
+        var i = HTTP1Syntax.skipTokenChars(input, from: base, to: stop)
+        guard i > base, i < stop, input[i] == HTTP1Syntax.sp else { return nil }
+        let methodEnd = i
+        // request-target SP
+        i &+= 1
+        guard i < stop, HTTP1Syntax.isTargetChar(input[i]) else { return nil }
+        i = HTTP1Syntax.skipTargetChars(input, from: i, to: stop)
+        guard i < stop, input[i] == HTTP1Syntax.sp else { return nil }
+        let targetEnd = i
+        // "HTTP/1.0" or "HTTP/1.1" (little-endian; masking the low bit of the last octet admits
+        // "1"), CR LF; the line without its CRLF within the limit.
+        i &+= 1
+        guard i &+ 10 <= stop, i &+ 8 &- base <= limits.maxStartLineLength else { return nil }
+        let version = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+        guard version & 0xFEFF_FFFF_FFFF_FFFF == 0x302E_312F_5054_5448,
+            input.loadUnaligned(fromByteOffset: i &+ 8, as: UInt16.self) == UInt16(littleEndian: 0x0A0D)
+        else { return nil }
+        i &+= 10
+        let fieldsStart = i
+        var fieldCount = 0
+        var lineStart = 0
+        var colon = 0
+        var isFirstHost = false
+        var isContentLength = false
+        while true {
+            guard i < stop else { return nil }
+            if input[i] == HTTP1Syntax.cr { break }
+            // field-name ":"
+            fieldCount &+= 1
+            guard fieldCount <= limits.maxFieldCount else { return nil }
+            lineStart = i
+            i = HTTP1Syntax.skipTokenChars(input, from: i, to: stop)
+            guard i > lineStart, i < stop, input[i] == HTTP1Syntax.colon else { return nil }
+            colon = i
+            let name = UnsafeRawBufferPointer(rebasing: input[lineStart..<colon])
+            isFirstHost = false
+            if name.count == 4 && HTTP1Syntax.equalsLowercased(name, "host") {
+                isFirstHost = hostCount == 0
+                hostCount &+= 1
+            }
+            isContentLength = name.count == 14 && HTTP1Syntax.equalsLowercased(name, "content-length")
+            // field-value CR LF
+            i = HTTP1Syntax.skipFieldValueChars(input, from: i &+ 1, to: stop)
+            guard i &+ 1 < stop, input[i] == HTTP1Syntax.cr, input[i &+ 1] == HTTP1Syntax.lf else { return nil }
+            if isFirstHost {
+                hostValueStart = colon &+ 1 &- base
+                hostValueEnd = i &- base
+            }
+            if isContentLength,
+                recordContentLength(UnsafeRawBufferPointer(rebasing: input[(colon &+ 1)..<i])) != nil
+            {
+                return nil
+            }
+            i &+= 2
+        }
+        // The final CRLF.
+        guard i &+ 1 < stop, input[i &+ 1] == HTTP1Syntax.lf else { return nil }
+        i &+= 2
+        state = .finalLF
+        scanned = i &- base
+        self.methodEnd = methodEnd &- base
+        self.targetEnd = targetEnd &- base
+        self.fieldsStart = fieldsStart &- base
+        self.fieldCount = fieldCount
+        self.lineStart = fieldCount == 0 ? 0 : lineStart &- base
+        self.colon = fieldCount == 0 ? 0 : colon &- base
+        fieldIsFirstHost = isFirstHost
+        fieldIsContentLength = isContentLength
+        major = 1
+        minor = UInt8(truncatingIfNeeded: version &>> 56) &- 0x30
+        versionIndex = 9
+        return scanned
+    }
+
+    /// The octet machine: any section, any form, resumable at every octet.
+    mutating func scanOctets(_ input: UnsafeRawBufferPointer, from base: Int, limits: HTTP1Limits)
         -> Outcome
     {
         let blockLimit = kind == .trailers ? limits.maxTrailerBlockSize : limits.maxHeaderBlockSize
