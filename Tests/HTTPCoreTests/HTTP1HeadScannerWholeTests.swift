@@ -135,6 +135,30 @@ final class HTTP1HeadScannerWholeTests: XCTestCase {
         XCTAssertGreaterThan(takenWhole, 100)
     }
 
+    func testTokenScanToADelimiterAgreesWithTheTokenScan() {
+        var random = Generator()
+        for _ in 0..<20_000 {
+            let count = random.below(30)
+            let bytes = (0..<count).map { _ in
+                random.below(4) == 0
+                    ? Self.interesting[random.below(Self.interesting.count)]
+                    : UInt8(ascii: "a") + UInt8(random.below(26))
+            }
+            let from = random.below(count + 1)
+            let to = from + random.below(count - from + 1)
+            for delimiter in [HTTP1Syntax.sp, HTTP1Syntax.colon] {
+                let (got, expected) = bytes.withUnsafeBytes {
+                    (
+                        HTTP1Syntax.skipTokenChars($0, from: from, to: to, endingAt: delimiter),
+                        HTTP1Syntax.skipTokenChars($0, from: from, to: to)
+                    )
+                }
+                if got != expected { mismatches += 1 }
+            }
+        }
+        XCTAssertEqual(mismatches, 0)
+    }
+
     func testRandomEditsOfUsualHeads() {
         var random = Generator()
         let bases =

@@ -234,7 +234,7 @@ extension HTTP1Parser {
 
         // Framing, RFC 9112 §6.3.
         var framing = HTTP1BodyFraming.none
-        var codings: [String] = []
+        var codings: [String]? = nil  // none: nothing to release
         if fields.sawTransferEncoding {
             // Item 3: "If a message is received with both a Transfer-Encoding and a Content-Length
             // header field, ... Such a message might indicate an attempt to perform request smuggling

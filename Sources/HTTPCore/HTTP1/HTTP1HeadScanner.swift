@@ -126,9 +126,14 @@ struct HTTP1HeadScanner: Sendable, Equatable {
         _ input: UnsafeRawBufferPointer, from base: Int, limits: HTTP1Limits
     ) -> Int? {
         let stop = base &+ min(input.count &- base, limits.maxHeaderBlockSize)
-        // method SP
-        var i = HTTP1Syntax.skipTokenChars(input, from: base, to: stop)
-        guard i > base, i < stop, input[i] == HTTP1Syntax.sp else { return nil }
+        // method SP ("GET " in one comparison)
+        var i = base &+ 3
+        if stop &- base < 4
+            || input.loadUnaligned(fromByteOffset: base, as: UInt32.self) != UInt32(littleEndian: 0x2054_4547)
+        {
+            i = HTTP1Syntax.skipTokenChars(input, from: base, to: stop, endingAt: HTTP1Syntax.sp)
+            guard i > base, i < stop, input[i] == HTTP1Syntax.sp else { return nil }
+        }
         let methodEnd = i
         // request-target SP
         i &+= 1
@@ -158,16 +163,25 @@ struct HTTP1HeadScanner: Sendable, Equatable {
             fieldCount &+= 1
             guard fieldCount <= limits.maxFieldCount else { return nil }
             lineStart = i
-            i = HTTP1Syntax.skipTokenChars(input, from: i, to: stop)
+            i = HTTP1Syntax.skipTokenChars(input, from: i, to: stop, endingAt: HTTP1Syntax.colon)
             guard i > lineStart, i < stop, input[i] == HTTP1Syntax.colon else { return nil }
             colon = i
-            let name = UnsafeRawBufferPointer(rebasing: input[lineStart..<colon])
+            // The name is a token: with 0x20 set in each octet, only the two cases of a letter
+            // give that lower-case letter, and only "-" gives "-".
             isFirstHost = false
-            if name.count == 4 && HTTP1Syntax.equalsLowercased(name, "host") {
+            if colon &- lineStart == 4
+                && input.loadUnaligned(fromByteOffset: lineStart, as: UInt32.self) | 0x2020_2020
+                    == UInt32(littleEndian: 0x7473_6F68)  // "host"
+            {
                 isFirstHost = hostCount == 0
                 hostCount &+= 1
             }
-            isContentLength = name.count == 14 && HTTP1Syntax.equalsLowercased(name, "content-length")
+            isContentLength =
+                colon &- lineStart == 14
+                && input.loadUnaligned(fromByteOffset: lineStart, as: UInt64.self) | 0x2020_2020_2020_2020
+                    == UInt64(littleEndian: 0x2D74_6E65_746E_6F63)  // "content-"
+                && input.loadUnaligned(fromByteOffset: lineStart &+ 6, as: UInt64.self) | 0x2020_2020_2020_2020
+                    == UInt64(littleEndian: 0x6874_676E_656C_2D74)  // "t-length"
             // field-value CR LF
             i = HTTP1Syntax.skipFieldValueChars(input, from: i &+ 1, to: stop)
             guard i &+ 1 < stop, input[i] == HTTP1Syntax.cr, input[i &+ 1] == HTTP1Syntax.lf else { return nil }

@@ -135,6 +135,26 @@ enum HTTP1Syntax {
     /// goes through the octet test.
     @inline(__always)
     static func skipTokenChars(_ input: UnsafeRawBufferPointer, from: Int, to: Int) -> Int {
+        var i = skipCommonTokenWords(input, from: from, to: to)
+        while i < to, isTokenChar(input[i]) { i &+= 1 }
+        return i
+    }
+
+    /// `skipTokenChars` for a token that usually ends at `delimiter` (not a `tchar`): that octet,
+    /// found by the word scan, needs no octet test.
+    @inline(__always)
+    static func skipTokenChars(_ input: UnsafeRawBufferPointer, from: Int, to: Int, endingAt delimiter: UInt8)
+        -> Int
+    {
+        let i = skipCommonTokenWords(input, from: from, to: to)
+        if i < to && input[i] == delimiter { return i }
+        return skipTokenChars(input, from: i, to: to)
+    }
+
+    /// Skips whole words of letters, digits and `-` from `from`, then the first octets of the next
+    /// word that are; returns where that stopped (at most `to`, maybe before a rarer `tchar`).
+    @inline(__always)
+    private static func skipCommonTokenWords(_ input: UnsafeRawBufferPointer, from: Int, to: Int) -> Int {
         var i = from
         while i &+ 8 <= to {
             let word = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i, as: UInt64.self))
@@ -144,13 +164,9 @@ enum HTTP1Syntax {
             let hyphens = ~(((x & ~highs) &+ ones &* 0x7F) | x) & highs
             let common = bytesIn(word | ones &* 0x20, 0x61, 0x7A) | bytesIn(word, 0x30, 0x39) | hyphens
             let other = (~common | word) & highs
-            if other != 0 {
-                i &+= firstFlagged(other)
-                break
-            }
+            if other != 0 { return i &+ firstFlagged(other) }
             i &+= 8
         }
-        while i < to, isTokenChar(input[i]) { i &+= 1 }
         return i
     }
 
