@@ -197,6 +197,7 @@ extension HTTP1Parser {
         }
 
         // The last head built is refilled when nothing holds it any more (see `HTTP1FieldRefill`).
+        let builtBefore = spareRequestHead != nil
         var head = HTTP1MessageHead.reclaiming(&spareRequestHead)
         var refill = HTTP1FieldRefill(over: head.takeFields(), capacity: scan.fieldCount &+ 3)
         // The pseudo-headers are never-index only by choice of the caller: no name lookup.
@@ -267,10 +268,15 @@ extension HTTP1Parser {
 
         let persists = fields.persists(version)
         head.refillRequest(
-            version, fields: &refill, method: method, path: path, authority: authority, framing: framing,
+            version, fields: &refill, method: consume method, path: consume path, authority: consume authority,
+            framing: framing,
             transferCodings: codings, keepAlive: persists,
             requestsProtocolSwitch: isConnect || (fields.connectionUpgrade && fields.sawUpgrade))
-        if block.count <= Self.maximumReusedHeadSize { spareRequestHead = head }
+        if block.count <= Self.maximumReusedHeadSize {
+            spareRequestHead = head
+            // Not the octets of a parser's first head: it may be its only one.
+            keepSpareRequestOctets(builtBefore ? block : nil)
+        }
         keepAlive = persists
         enterBody(framing)
         return head
@@ -381,7 +387,7 @@ extension HTTP1Parser {
 
     // MARK: - Body and trailers
 
-    private mutating func enterBody(_ framing: HTTP1BodyFraming) {
+    mutating func enterBody(_ framing: HTTP1BodyFraming) {
         switch framing {
         case .none, .contentLength(0): state = .messageEnd
         case .contentLength(let length): state = .body(remaining: length)

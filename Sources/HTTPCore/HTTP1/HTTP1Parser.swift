@@ -74,6 +74,11 @@ public struct HTTP1Parser: Sendable {
     /// Server role: the last request head built, refilled for the next request once nothing else
     /// holds it (`HTTP1MessageHead.reclaiming(_:)`). A cache: it changes no outcome.
     var spareRequestHead: HTTP1MessageHead?
+    /// Server role: the octets `spareRequestHead` was made from and the settings it was made under
+    /// (nil or empty: none kept). A head of the same octets under the same settings is that head
+    /// again (`repeatedRequestHead`). A cache: it changes no outcome.
+    var spareRequestOctets: [UInt8] = []
+    var spareRequestSettings = RequestSettings(limits: HTTP1Limits(), requireHost: true, scheme: nil)
 
     public init(role: HTTP1Role, limits: HTTP1Limits = HTTP1Limits(), requireHost: Bool = true) {
         self.role = role
@@ -260,6 +265,7 @@ public struct HTTP1Parser: Sendable {
     /// Out of the loop of `parse`, where the large result would be built in a temporary and copied.
     @inline(never)
     private mutating func parseHead(_ input: UnsafeRawBufferPointer, from position: Int) -> HTTP1ParseResult {
+        if let result = repeatedRequestHead(input, from: position) { return result }
         switch scanner.scan(input, from: position, limits: limits) {
         case .needMore:
             return HTTP1ParseResult(consumed: position, event: nil)
