@@ -203,7 +203,7 @@ extension HTTP1Parser {
         // The pseudo-headers are never-index only by choice of the caller: no name lookup.
         var method = HTTP1MessageHead.PseudoHeaderRefill.kept
         if !refill.keep(":method", spelledBy: methodBytes) {
-            method = .set(refill.put(":method", HTTP1FieldNames.method(methodBytes)))
+            method = .set(refill.putNew(":method", HTTP1FieldNames.method(methodBytes)))
         }
         if let scheme, !isConnect { refill.put(":scheme", scheme) }
         var path = HTTP1MessageHead.PseudoHeaderRefill.set(nil)
@@ -211,19 +211,19 @@ extension HTTP1Parser {
         if isConnect {
             authority = .kept
             if !refill.keep(":authority", spelledBy: target) {
-                authority = .set(refill.put(":authority", HTTP1Syntax.string(target)))
+                authority = .set(refill.putNew(":authority", HTTP1Syntax.string(target)))
             }
         } else {
             path = .kept
             if !refill.keep(":path", spelledBy: target) {
-                path = .set(refill.put(":path", HTTP1Syntax.string(target)))
+                path = .set(refill.putNew(":path", HTTP1Syntax.string(target)))
             }
             // A kept `:authority` was checked when it was made (from octets the same as these), so
             // only a new one is. Nothing before this point can fail for a request that is not
             // CONNECT: the Host value's error still comes first.
             if let hostValue, !refill.keep(":authority", spelledBy: hostValue) {
                 try Self.checkHost(hostValue)
-                authority = .set(refill.put(":authority", HTTP1Syntax.string(hostValue)))
+                authority = .set(refill.putNew(":authority", HTTP1Syntax.string(hostValue)))
             } else if hostValue != nil {
                 authority = .kept
             }

@@ -54,7 +54,7 @@ extension HTTP1Parser {
             spareRequestOctets.append(contentsOf: repeatElement(0, count: block.count &- count))
         }
         spareRequestOctets.withUnsafeMutableBytes { $0.copyMemory(from: block) }
-        if spareRequestSettings.limits != limits { spareRequestSettings.limits = limits }
+        spareRequestSettings.limits = limits
         spareRequestSettings.requireHost = requireHost
         if spareRequestSettings.scheme != scheme { spareRequestSettings.scheme = scheme }
     }
