@@ -82,6 +82,25 @@ final class HTTP1HeadScannerWholeTests: XCTestCase {
         }
         guard let end else { return }
         takenWhole += 1
+        // The line ends only the straight pass records: where pass 2's own search finds them.
+        let block = Array(input[..<min(end, input.count)])
+        var recorded: [[Int]] = []
+        var found: [[Int]] = []
+        block.withUnsafeBytes { bytes in
+            var lines = HTTP1FieldLines(bytes, from: whole.fieldsStart)
+            while let line = lines.next() {
+                let colon = line.name.baseAddress! + line.name.count - bytes.baseAddress!
+                found.append([colon, colon + 1 + line.rawValue.count])
+            }
+        }
+        for index in 0..<whole.lineEnds.count {
+            recorded.append([whole.lineEnds[index].colon, whole.lineEnds[index].cr])
+        }
+        if recorded != Array(found.prefix(HTTP1FieldLineEnds.capacity)) {
+            mismatches += 1
+            XCTFail("line ends \(recorded), expected \(found)", file: file, line: line)
+        }
+        whole.lineEnds = HTTP1FieldLineEnds()
         guard HTTP1HeadScanner.Outcome.complete(end: end) != expected || whole != octets else { return }
         mismatches += 1
         if mismatches <= 5 {

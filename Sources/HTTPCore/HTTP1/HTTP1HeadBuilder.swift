@@ -125,7 +125,9 @@ extension HTTP1Parser {
         _ block: UnsafeRawBufferPointer, from start: Int, to fields: inout HTTP1FieldRefill, skippingHost: Bool
     ) throws(HTTP1ParseError) -> FramingFields {
         var framing = FramingFields()
-        var lines = HTTP1FieldLines(block, from: start)
+        // The line ends pass 1 recorded, if it recorded every line.
+        let ends = scanner.lineEnds.count == scanner.fieldCount ? scanner.lineEnds : HTTP1FieldLineEnds()
+        var lines = HTTP1FieldLines(block, from: start, ends: ends)
         while let line = lines.next() {
             let name = line.name
             if skippingHost && name.count == 4 && HTTP1Syntax.equalsLowercased(name, "host") { continue }

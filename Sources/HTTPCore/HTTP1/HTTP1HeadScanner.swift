@@ -73,6 +73,9 @@ struct HTTP1HeadScanner: Sendable, Equatable {
     /// are never folded).
     private(set) var hostValueStart = 0
     private(set) var hostValueEnd = 0
+    /// The colon and CR of the first field lines, when the straight pass took the head (the
+    /// octet machine records none).
+    var lineEnds = HTTP1FieldLineEnds()
     private var fieldIsFirstHost = false
     /// Whether any obs-fold was seen (pass 2 then unfolds).
     private(set) var sawFolding = false
@@ -194,6 +197,7 @@ struct HTTP1HeadScanner: Sendable, Equatable {
             {
                 return nil
             }
+            lineEnds.append(colon: colon &- base, cr: i &- base)
             i &+= 2
         }
         // The final CRLF.
