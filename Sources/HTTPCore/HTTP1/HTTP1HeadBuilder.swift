@@ -276,8 +276,7 @@ extension HTTP1Parser {
             requestsProtocolSwitch: isConnect || (fields.connectionUpgrade && fields.sawUpgrade))
         if block.count <= Self.maximumReusedHeadSize {
             spareRequestHead = head
-            // Not the octets of a parser's first head: it may be its only one.
-            keepSpareRequestOctets(builtBefore ? block : nil)
+            keepSpareRequestOctets(shouldKeepOctets(builtBefore: builtBefore) ? block : nil)
         }
         keepAlive = persists
         enterBody(framing)
