@@ -276,7 +276,13 @@ extension HTTP1Parser {
             requestsProtocolSwitch: isConnect || (fields.connectionUpgrade && fields.sawUpgrade))
         if block.count <= Self.maximumReusedHeadSize {
             spareRequestHead = head
-            keepSpareRequestOctets(shouldKeepOctets(builtBefore: builtBefore) ? block : nil)
+            if shouldKeepOctets(builtBefore: builtBefore) {
+                keepSpareRequestOctets(block)
+            } else if !spareRequestOctets.isEmpty {
+                forgetSpareRequestOctets()
+            }
+        } else if !spareRequestOctets.isEmpty {
+            forgetSpareRequestOctets()
         }
         keepAlive = persists
         enterBody(framing)
