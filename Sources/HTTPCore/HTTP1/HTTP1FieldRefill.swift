@@ -53,6 +53,17 @@ struct HTTP1FieldRefill {
         return value
     }
 
+    /// When the previous field at this position is the pseudo-header `name` with `value`, keeps it
+    /// as the next field and returns true; else returns false and writes nothing.
+    @inline(__always)
+    mutating func keep(_ name: String, equalTo value: String) -> Bool {
+        guard count < fields.count, fields[count].name == name, fields[count].value == value,
+            !fields[count].neverIndex
+        else { return false }
+        count &+= 1
+        return true
+    }
+
     /// When the previous field at this position is the pseudo-header `name` with a value that
     /// `bytes` spells, keeps it as the next field and returns true; else returns false and writes
     /// nothing (the caller then makes the value and `put`s it).

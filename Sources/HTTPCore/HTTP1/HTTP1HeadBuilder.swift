@@ -204,9 +204,9 @@ extension HTTP1Parser {
         var refill = HTTP1FieldRefill(over: head.takeFields(), capacity: scan.fieldCount &+ 3)
         // The pseudo-headers are never-index only by choice of the caller: no name lookup.
         var method = HTTP1MessageHead.PseudoHeaderRefill.kept
-        if !refill.keep(":method", spelledBy: methodBytes) {
-            method = .set(refill.putNew(":method", HTTP1FieldNames.method(methodBytes)))
-        }
+        // Usually an interned String, then compared by its representation alone.
+        let methodName = HTTP1FieldNames.method(methodBytes)
+        if !refill.keep(":method", equalTo: methodName) { method = .set(refill.putNew(":method", methodName)) }
         if let scheme, !isConnect { refill.put(":scheme", scheme) }
         var path = HTTP1MessageHead.PseudoHeaderRefill.set(nil)
         var authority = HTTP1MessageHead.PseudoHeaderRefill.set(nil)
