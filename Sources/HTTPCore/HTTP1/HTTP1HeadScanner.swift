@@ -4,7 +4,9 @@
 /// The section stays in the caller's buffer until it is complete (the parser reports 0 consumed
 /// octets meanwhile), so the scanner only remembers how far it got (`scanned`, relative to the
 /// first octet of the section) and in which state; the next call resumes there. Every octet is
-/// examined once by this pass, so feeding a head one octet at a time costs linear time.
+/// examined once by this octet machine, so feeding a head one octet at a time costs linear time. A
+/// request head that arrives whole is first tried by a straight pass of the usual form
+/// (`scanWholeRequestHead`), which records the same and leaves anything else to the octet machine.
 ///
 /// Decisions enforced here (quoting RFC 9112):
 /// - Lines end with CRLF only. §2.2 lets a recipient "recognize a single LF as a line terminator
