@@ -8,6 +8,9 @@
 // keepalive: wrk's request through one parser, over and over, as on a keep-alive connection
 //            (each head dropped before the next request, as a server's stream is).
 // keepalive-browser: the same with the browser-like request.
+// alternating, alternating-browser: as keepalive and keepalive-browser, with every other request's
+//            target changed in one octet, so that no head repeats the one before it (the parser
+//            answers a repeated head with the head it built, see HTTP1RepeatedHead.swift).
 // serialize: the demo's `/hello` response head (status, content-type, content-length, plus a
 //            date field as `additional`) into an empty array, as the socket's write queue does.
 // all:       parse and serialize (the default).
@@ -65,15 +68,25 @@ let arguments = CommandLine.arguments
 let mode = arguments.count > 1 ? arguments[1] : "all"
 let iterations = arguments.count > 2 ? Int(arguments[2]) ?? 200_000 : 200_000
 let (parse, browser, serialize) = (mode == "parse", mode == "browser", mode == "serialize")
-let keepalive = mode == "keepalive" || mode == "keepalive-browser"
+let alternating = mode == "alternating" || mode == "alternating-browser"
+let keepalive = mode == "keepalive" || mode == "keepalive-browser" || alternating
 guard parse || browser || serialize || keepalive || mode == "all" else {
-    fatalError("unknown mode \(mode): parse, browser, keepalive, keepalive-browser, serialize or all")
+    fatalError(
+        "unknown mode \(mode): parse, browser, keepalive, keepalive-browser, alternating, alternating-browser, "
+            + "serialize or all")
 }
 var sink = 0
 // keepalive: one connection's parser.
 var keptParser = HTTP1Parser(role: .server)
-for _ in 0..<iterations where keepalive {
-    sink &+= parse(mode == "keepalive" ? wrkRequest : browserRequest, with: &keptParser)
+let keptRequest = mode == "keepalive" || mode == "alternating" ? wrkRequest : browserRequest
+/// The request with the last octet of its target ("o" of /hello, "1" of ?q=1) changed.
+let otherRequest: [UInt8] = {
+    var other = keptRequest
+    other[other.firstIndex(of: UInt8(ascii: "H"))! - 2] ^= 1
+    return other
+}()
+for iteration in 0..<iterations where keepalive {
+    sink &+= parse(alternating && iteration & 1 == 1 ? otherRequest : keptRequest, with: &keptParser)
 }
 for _ in 0..<iterations where !keepalive {
     if !serialize { sink &+= parseOnce(browser ? browserRequest : wrkRequest) }

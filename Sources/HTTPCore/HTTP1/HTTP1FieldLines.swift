@@ -15,16 +15,30 @@ struct HTTP1FieldLines {
     var position: Int
     /// The offset of the CR of the empty line that ends the section.
     let end: Int
+    /// Where pass 1 found each line's colon and CR, when it recorded every line (else empty).
+    private let ends: HTTP1FieldLineEnds
+    /// The number of lines returned.
+    private var index = 0
 
-    init(_ block: UnsafeRawBufferPointer, from start: Int) {
+    init(_ block: UnsafeRawBufferPointer, from start: Int, ends: HTTP1FieldLineEnds = HTTP1FieldLineEnds()) {
         self.block = block
         self.position = start
         self.end = block.count - 2
+        self.ends = ends
     }
 
     mutating func next() -> Line? {
         guard position < end else { return nil }
         let lineStart = position
+        if index < ends.count {
+            // Recorded by the straight pass, which takes no folded line.
+            let (colon, cr) = ends[index]
+            index &+= 1
+            position = cr &+ 2
+            return Line(
+                name: UnsafeRawBufferPointer(rebasing: block[lineStart..<colon]),
+                rawValue: UnsafeRawBufferPointer(rebasing: block[(colon &+ 1)..<cr]), folded: false)
+        }
         // Every field line has a colon after its name (validated), found eight octets at a time.
         var index = HTTP1Syntax.firstIndex(of: HTTP1Syntax.colon, in: block, from: lineStart, to: block.count)
         let name = UnsafeRawBufferPointer(rebasing: block[lineStart..<index])

@@ -39,6 +39,31 @@ struct HTTP1FieldRefill {
         return value
     }
 
+    /// The next field is the pseudo-header `name` with a `value` just made because `keep` said no:
+    /// written without comparing it with the previous field. Returns `value`.
+    @inline(__always)
+    mutating func putNew(_ name: String, _ value: String) -> String {
+        defer { count &+= 1 }
+        let field = Headers.Field(name: name, value: value, neverIndex: false)
+        if count < fields.count {
+            fields[count] = field
+        } else {
+            fields.append(field)
+        }
+        return value
+    }
+
+    /// When the previous field at this position is the pseudo-header `name` with `value`, keeps it
+    /// as the next field and returns true; else returns false and writes nothing.
+    @inline(__always)
+    mutating func keep(_ name: String, equalTo value: String) -> Bool {
+        guard count < fields.count, fields[count].name == name, fields[count].value == value,
+            !fields[count].neverIndex
+        else { return false }
+        count &+= 1
+        return true
+    }
+
     /// When the previous field at this position is the pseudo-header `name` with a value that
     /// `bytes` spells, keeps it as the next field and returns true; else returns false and writes
     /// nothing (the caller then makes the value and `put`s it).

@@ -125,7 +125,9 @@ extension HTTP1Parser {
         _ block: UnsafeRawBufferPointer, from start: Int, to fields: inout HTTP1FieldRefill, skippingHost: Bool
     ) throws(HTTP1ParseError) -> FramingFields {
         var framing = FramingFields()
-        var lines = HTTP1FieldLines(block, from: start)
+        // The line ends pass 1 recorded, if it recorded every line.
+        let ends = scanner.lineEnds.count == scanner.fieldCount ? scanner.lineEnds : HTTP1FieldLineEnds()
+        var lines = HTTP1FieldLines(block, from: start, ends: ends)
         while let line = lines.next() {
             let name = line.name
             if skippingHost && name.count == 4 && HTTP1Syntax.equalsLowercased(name, "host") { continue }
@@ -197,32 +199,33 @@ extension HTTP1Parser {
         }
 
         // The last head built is refilled when nothing holds it any more (see `HTTP1FieldRefill`).
+        let builtBefore = spareRequestHead != nil
         var head = HTTP1MessageHead.reclaiming(&spareRequestHead)
         var refill = HTTP1FieldRefill(over: head.takeFields(), capacity: scan.fieldCount &+ 3)
         // The pseudo-headers are never-index only by choice of the caller: no name lookup.
         var method = HTTP1MessageHead.PseudoHeaderRefill.kept
-        if !refill.keep(":method", spelledBy: methodBytes) {
-            method = .set(refill.put(":method", HTTP1FieldNames.method(methodBytes)))
-        }
+        // Usually an interned String, then compared by its representation alone.
+        let methodName = HTTP1FieldNames.method(methodBytes)
+        if !refill.keep(":method", equalTo: methodName) { method = .set(refill.putNew(":method", methodName)) }
         if let scheme, !isConnect { refill.put(":scheme", scheme) }
         var path = HTTP1MessageHead.PseudoHeaderRefill.set(nil)
         var authority = HTTP1MessageHead.PseudoHeaderRefill.set(nil)
         if isConnect {
             authority = .kept
             if !refill.keep(":authority", spelledBy: target) {
-                authority = .set(refill.put(":authority", HTTP1Syntax.string(target)))
+                authority = .set(refill.putNew(":authority", HTTP1Syntax.string(target)))
             }
         } else {
             path = .kept
             if !refill.keep(":path", spelledBy: target) {
-                path = .set(refill.put(":path", HTTP1Syntax.string(target)))
+                path = .set(refill.putNew(":path", HTTP1Syntax.string(target)))
             }
             // A kept `:authority` was checked when it was made (from octets the same as these), so
             // only a new one is. Nothing before this point can fail for a request that is not
             // CONNECT: the Host value's error still comes first.
             if let hostValue, !refill.keep(":authority", spelledBy: hostValue) {
                 try Self.checkHost(hostValue)
-                authority = .set(refill.put(":authority", HTTP1Syntax.string(hostValue)))
+                authority = .set(refill.putNew(":authority", HTTP1Syntax.string(hostValue)))
             } else if hostValue != nil {
                 authority = .kept
             }
@@ -234,7 +237,7 @@ extension HTTP1Parser {
 
         // Framing, RFC 9112 §6.3.
         var framing = HTTP1BodyFraming.none
-        var codings: [String] = []
+        var codings: [String]? = nil  // none: nothing to release
         if fields.sawTransferEncoding {
             // Item 3: "If a message is received with both a Transfer-Encoding and a Content-Length
             // header field, ... Such a message might indicate an attempt to perform request smuggling
@@ -267,10 +270,20 @@ extension HTTP1Parser {
 
         let persists = fields.persists(version)
         head.refillRequest(
-            version, fields: &refill, method: method, path: path, authority: authority, framing: framing,
+            version, fields: &refill, method: consume method, path: consume path, authority: consume authority,
+            framing: framing,
             transferCodings: codings, keepAlive: persists,
             requestsProtocolSwitch: isConnect || (fields.connectionUpgrade && fields.sawUpgrade))
-        if block.count <= Self.maximumReusedHeadSize { spareRequestHead = head }
+        if block.count <= Self.maximumReusedHeadSize {
+            spareRequestHead = head
+            if shouldKeepOctets(builtBefore: builtBefore) {
+                keepSpareRequestOctets(block)
+            } else if !spareRequestOctets.isEmpty {
+                forgetSpareRequestOctets()
+            }
+        } else if !spareRequestOctets.isEmpty {
+            forgetSpareRequestOctets()
+        }
         keepAlive = persists
         enterBody(framing)
         return head
@@ -381,7 +394,7 @@ extension HTTP1Parser {
 
     // MARK: - Body and trailers
 
-    private mutating func enterBody(_ framing: HTTP1BodyFraming) {
+    mutating func enterBody(_ framing: HTTP1BodyFraming) {
         switch framing {
         case .none, .contentLength(0): state = .messageEnd
         case .contentLength(let length): state = .body(remaining: length)

@@ -4,7 +4,9 @@
 /// The section stays in the caller's buffer until it is complete (the parser reports 0 consumed
 /// octets meanwhile), so the scanner only remembers how far it got (`scanned`, relative to the
 /// first octet of the section) and in which state; the next call resumes there. Every octet is
-/// examined once by this pass, so feeding a head one octet at a time costs linear time.
+/// examined once by this octet machine, so feeding a head one octet at a time costs linear time. A
+/// request head that arrives whole is first tried by a straight pass of the usual form
+/// (`scanWholeRequestHead`), which records the same and leaves anything else to the octet machine.
 ///
 /// Decisions enforced here (quoting RFC 9112):
 /// - Lines end with CRLF only. §2.2 lets a recipient "recognize a single LF as a line terminator
@@ -33,7 +35,7 @@
 ///   some parsers (no CTL, DEL, whitespace other than the delimiting SP, or non-ASCII octets).
 /// - The status line needs the SP after the status code even with an empty reason phrase
 ///   (`status-line = HTTP-version SP status-code SP [ reason-phrase ]`, §4).
-struct HTTP1HeadScanner: Sendable {
+struct HTTP1HeadScanner: Sendable, Equatable {
     enum Kind: Sendable { case request, response, trailers }
 
     enum State: UInt8, Sendable {
@@ -45,7 +47,7 @@ struct HTTP1HeadScanner: Sendable {
         case finalLF
     }
 
-    enum Outcome {
+    enum Outcome: Equatable {
         case needMore
         /// The section is complete; `end` is its length (just past the final LF).
         case complete(end: Int)
@@ -73,6 +75,9 @@ struct HTTP1HeadScanner: Sendable {
     /// are never folded).
     private(set) var hostValueStart = 0
     private(set) var hostValueEnd = 0
+    /// The colon and CR of the first field lines, when the straight pass took the head (the
+    /// octet machine records none).
+    var lineEnds = HTTP1FieldLineEnds()
     private var fieldIsFirstHost = false
     /// Whether any obs-fold was seen (pass 2 then unfolds).
     private(set) var sawFolding = false
@@ -104,6 +109,120 @@ struct HTTP1HeadScanner: Sendable {
     /// Scans `input[base...]`, where `input[base]` is the first octet of the section, resuming after
     /// the octets scanned by earlier calls.
     mutating func scan(_ input: UnsafeRawBufferPointer, from base: Int, limits: HTTP1Limits)
+        -> Outcome
+    {
+        if kind == .request && state == .leading && scanned == 0 {
+            if let end = scanWholeRequestHead(input, from: base, limits: limits) { return .complete(end: end) }
+            // Anything else (more input needed, an error, a rarer form) is the octet machine's,
+            // from the start: the scanner is as new again.
+            self = HTTP1HeadScanner(kind: kind, allowsFolding: allowsFolding)
+        }
+        return scanOctets(input, from: base, limits: limits)
+    }
+
+    /// The usual request head, arrived whole: the request line `method SP target SP HTTP/1.x CRLF`
+    /// (x 0 or 1), field lines `name ":" value CRLF` and the final CRLF, each part scanned at once
+    /// (eight octets at a time where it can be long) with the offsets kept in registers. Returns the
+    /// head's length, having recorded exactly what `scanOctets` would have recorded; nil at the
+    /// first thing that is not of that form or not within the limits (the octet machine then rules
+    /// on it, with its own outcome). Only the octets of one call are seen, and only from a new
+    /// scanner, so a head is never scanned more than twice in total.
+    mutating func scanWholeRequestHead(
+        _ input: UnsafeRawBufferPointer, from base: Int, limits: HTTP1Limits
+    ) -> Int? {
+        let stop = base &+ min(input.count &- base, limits.maxHeaderBlockSize)
+        // method SP ("GET " in one comparison)
+        var i = base &+ 3
+        if stop &- base < 4
+            || input.loadUnaligned(fromByteOffset: base, as: UInt32.self) != UInt32(littleEndian: 0x2054_4547)
+        {
+            i = HTTP1Syntax.skipTokenChars(input, from: base, to: stop, endingAt: HTTP1Syntax.sp)
+            guard i > base, i < stop, input[i] == HTTP1Syntax.sp else { return nil }
+        }
+        let methodEnd = i
+        // request-target SP
+        i &+= 1
+        guard i < stop, HTTP1Syntax.isTargetChar(input[i]) else { return nil }
+        i = HTTP1Syntax.skipTargetChars(input, from: i, to: stop)
+        guard i < stop, input[i] == HTTP1Syntax.sp else { return nil }
+        let targetEnd = i
+        // "HTTP/1.0" or "HTTP/1.1" (little-endian; masking the low bit of the last octet admits
+        // "1"), CR LF; the line without its CRLF within the limit.
+        i &+= 1
+        guard i &+ 10 <= stop, i &+ 8 &- base <= limits.maxStartLineLength else { return nil }
+        let version = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+        guard version & 0xFEFF_FFFF_FFFF_FFFF == 0x302E_312F_5054_5448,
+            input.loadUnaligned(fromByteOffset: i &+ 8, as: UInt16.self) == UInt16(littleEndian: 0x0A0D)
+        else { return nil }
+        i &+= 10
+        let fieldsStart = i
+        var fieldCount = 0
+        var lineStart = 0
+        var colon = 0
+        var isFirstHost = false
+        var isContentLength = false
+        while true {
+            guard i < stop else { return nil }
+            if input[i] == HTTP1Syntax.cr { break }
+            // field-name ":"
+            fieldCount &+= 1
+            guard fieldCount <= limits.maxFieldCount else { return nil }
+            lineStart = i
+            i = HTTP1Syntax.skipTokenChars(input, from: i, to: stop, endingAt: HTTP1Syntax.colon)
+            guard i > lineStart, i < stop, input[i] == HTTP1Syntax.colon else { return nil }
+            colon = i
+            // The name is a token: with 0x20 set in each octet, only the two cases of a letter
+            // give that lower-case letter, and only "-" gives "-".
+            isFirstHost = false
+            if colon &- lineStart == 4
+                && input.loadUnaligned(fromByteOffset: lineStart, as: UInt32.self) | 0x2020_2020
+                    == UInt32(littleEndian: 0x7473_6F68)  // "host"
+            {
+                isFirstHost = hostCount == 0
+                hostCount &+= 1
+            }
+            isContentLength =
+                colon &- lineStart == 14
+                && input.loadUnaligned(fromByteOffset: lineStart, as: UInt64.self) | 0x2020_2020_2020_2020
+                    == UInt64(littleEndian: 0x2D74_6E65_746E_6F63)  // "content-"
+                && input.loadUnaligned(fromByteOffset: lineStart &+ 6, as: UInt64.self) | 0x2020_2020_2020_2020
+                    == UInt64(littleEndian: 0x6874_676E_656C_2D74)  // "t-length"
+            // field-value CR LF
+            i = HTTP1Syntax.skipFieldValueChars(input, from: i &+ 1, to: stop)
+            guard i &+ 1 < stop, input[i] == HTTP1Syntax.cr, input[i &+ 1] == HTTP1Syntax.lf else { return nil }
+            if isFirstHost {
+                hostValueStart = colon &+ 1 &- base
+                hostValueEnd = i &- base
+            }
+            if isContentLength,
+                recordContentLength(UnsafeRawBufferPointer(rebasing: input[(colon &+ 1)..<i])) != nil
+            {
+                return nil
+            }
+            lineEnds.append(colon: colon &- base, cr: i &- base)
+            i &+= 2
+        }
+        // The final CRLF.
+        guard i &+ 1 < stop, input[i &+ 1] == HTTP1Syntax.lf else { return nil }
+        i &+= 2
+        state = .finalLF
+        scanned = i &- base
+        self.methodEnd = methodEnd &- base
+        self.targetEnd = targetEnd &- base
+        self.fieldsStart = fieldsStart &- base
+        self.fieldCount = fieldCount
+        self.lineStart = fieldCount == 0 ? 0 : lineStart &- base
+        self.colon = fieldCount == 0 ? 0 : colon &- base
+        fieldIsFirstHost = isFirstHost
+        fieldIsContentLength = isContentLength
+        major = 1
+        minor = UInt8(truncatingIfNeeded: version &>> 56) &- 0x30
+        versionIndex = 9
+        return scanned
+    }
+
+    /// The octet machine: any section, any form, resumable at every octet.
+    mutating func scanOctets(_ input: UnsafeRawBufferPointer, from base: Int, limits: HTTP1Limits)
         -> Outcome
     {
         let blockLimit = kind == .trailers ? limits.maxTrailerBlockSize : limits.maxHeaderBlockSize

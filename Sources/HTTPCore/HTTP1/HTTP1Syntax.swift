@@ -129,21 +129,44 @@ enum HTTP1Syntax {
         (word &+ ones &* UInt64(0x80 &- low)) & ~(word &+ ones &* UInt64(0x7F &- high)) & highs
     }
 
-    /// The first offset in `from..<to` whose octet is not `isTokenChar`, or `to`. Words of the
-    /// usual field-name octets (a–z, 0–9, `-`) are skipped eight at a time; any other octet,
-    /// upper case included, goes through the octet test.
+    /// The first offset in `from..<to` whose octet is not `isTokenChar`, or `to`. The usual token
+    /// octets (letters of either case, digits, `-`) are classified eight at a time; the scan jumps
+    /// to the first octet of a word that is not one of them, and any rarer `tchar` from there on
+    /// goes through the octet test.
     @inline(__always)
     static func skipTokenChars(_ input: UnsafeRawBufferPointer, from: Int, to: Int) -> Int {
+        var i = skipCommonTokenWords(input, from: from, to: to)
+        while i < to, isTokenChar(input[i]) { i &+= 1 }
+        return i
+    }
+
+    /// `skipTokenChars` for a token that usually ends at `delimiter` (not a `tchar`): that octet,
+    /// found by the word scan, needs no octet test.
+    @inline(__always)
+    static func skipTokenChars(_ input: UnsafeRawBufferPointer, from: Int, to: Int, endingAt delimiter: UInt8)
+        -> Int
+    {
+        let i = skipCommonTokenWords(input, from: from, to: to)
+        if i < to && input[i] == delimiter { return i }
+        return skipTokenChars(input, from: i, to: to)
+    }
+
+    /// Skips whole words of letters, digits and `-` from `from`, then the first octets of the next
+    /// word that are; returns where that stopped (at most `to`, maybe before a rarer `tchar`).
+    @inline(__always)
+    private static func skipCommonTokenWords(_ input: UnsafeRawBufferPointer, from: Int, to: Int) -> Int {
         var i = from
         while i &+ 8 <= to {
             let word = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            guard word & highs == 0 else { break }
+            // Octets below the first one of 0x80 or above are classified exactly (no sum carries
+            // out of an ASCII octet); that octet itself is flagged by its own high bit.
             let x = word ^ (ones &* 0x2D)  // "-": a zero byte of x, found exactly
             let hyphens = ~(((x & ~highs) &+ ones &* 0x7F) | x) & highs
-            guard bytesIn(word, 0x61, 0x7A) | bytesIn(word, 0x30, 0x39) | hyphens == highs else { break }
+            let common = bytesIn(word | ones &* 0x20, 0x61, 0x7A) | bytesIn(word, 0x30, 0x39) | hyphens
+            let other = (~common | word) & highs
+            if other != 0 { return i &+ firstFlagged(other) }
             i &+= 8
         }
-        while i < to, isTokenChar(input[i]) { i &+= 1 }
         return i
     }
 
@@ -202,9 +225,8 @@ enum HTTP1Syntax {
     @inline(__always)
     static func equalsLowercased(_ bytes: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
         guard bytes.count == name.utf8CodeUnitCount else { return false }
-        let expected = name.utf8Start
-        for index in 0..<bytes.count where lower(bytes[index]) != expected[index] { return false }
-        return true
+        // `name` is lower-case ASCII: an octet of 0x80 or above never equals one of its octets.
+        return sameOctets(UnsafeRawBufferPointer(start: name.utf8Start, count: bytes.count), bytes, lowercasing: true)
     }
 
     /// Whether the UTF-8 of `string` is exactly `bytes` (a String made from `bytes` would then be
@@ -228,6 +250,12 @@ enum HTTP1Syntax {
             sameOctets(UnsafeRawBufferPointer($0), bytes, lowercasing: true)
         }
             ?? false
+    }
+
+    /// Whether `a` and `b` hold the same octets.
+    @inline(__always)
+    static func equalOctets(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        a.count == b.count && sameOctets(a, b, lowercasing: false)
     }
 
     /// Whether `expected` and `bytes` (of the same length) hold the same octets, eight at a time;

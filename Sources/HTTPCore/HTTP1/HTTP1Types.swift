@@ -204,15 +204,22 @@ public struct HTTP1MessageHead: Sendable, Equatable {
     /// Completes a head that `reclaiming(_:)` returned with the fields `refill` wrote (see
     /// `init(request:…)` for the rules).
     mutating func refillRequest(
-        _ version: HTTP1Version, fields refill: inout HTTP1FieldRefill, method: PseudoHeaderRefill,
-        path: PseudoHeaderRefill, authority: PseudoHeaderRefill, framing: HTTP1BodyFraming,
-        transferCodings: [String], keepAlive: Bool, requestsProtocolSwitch: Bool
+        _ version: HTTP1Version, fields refill: inout HTTP1FieldRefill, method: consuming PseudoHeaderRefill,
+        path: consuming PseudoHeaderRefill, authority: consuming PseudoHeaderRefill, framing: HTTP1BodyFraming,
+        transferCodings: [String]?, keepAlive: Bool, requestsProtocolSwitch: Bool
     ) {
         refill.finish(into: &storage.headers.storage)
-        storage.headers.rebuildIndex()
+        // A small set has no index (and the refilled one had none, or it goes now).
+        if storage.headers.index != nil || storage.headers.count >= Headers.indexThreshold {
+            storage.headers.rebuildIndex()
+        }
         storage.version = version
         storage.framing = framing
-        if !(transferCodings.isEmpty && storage.transferCodings.isEmpty) { storage.transferCodings = transferCodings }
+        if let transferCodings {
+            storage.transferCodings = transferCodings
+        } else if !storage.transferCodings.isEmpty {
+            storage.transferCodings = []
+        }
         storage.keepAlive = keepAlive
         storage.requestsProtocolSwitch = requestsProtocolSwitch
         if case .set(let value) = method { storage.method = value }

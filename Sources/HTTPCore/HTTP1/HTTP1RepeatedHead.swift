@@ -1,0 +1,71 @@
+/// A keep-alive connection often sends the same request head again, octet for octet (a client
+/// polling one resource, a health check, a load generator). The server-role parser keeps the
+/// octets of the head it built last beside that head (`spareRequestOctets`, at most
+/// `maximumRepeatedHeadSize` of them, when `shouldKeepOctets` says so); when the next head starts with
+/// exactly those octets under the settings it was built under, that head is the answer again,
+/// without scanning or building anything.
+///
+/// Nothing is weakened: those octets were validated when the head was built, and what parsing a
+/// head gives depends only on its octets and on `limits`, `requireHost` and `scheme`. The head is
+/// as it was built: a holder that changed its copy got storage of its own (copy-on-write), and the
+/// parser refills a head only when nobody else holds it, with new octets kept beside it. The head
+/// ends where it ended then, so what follows it is parsed as it would have been.
+extension HTTP1Parser {
+    /// The settings that, with its octets, decide what parsing a request head gives.
+    struct RequestSettings: Sendable {
+        var limits: HTTP1Limits
+        var requireHost: Bool
+        var scheme: String?
+    }
+
+    /// The largest head whose octets are kept: a pooled parser holds them while it waits.
+    static let maximumRepeatedHeadSize = 1024
+
+    /// The `.head` result for a head at `input[position...]` that repeats the spare head's octets,
+    /// or nil. Only at the start of a head (nothing of it scanned yet).
+    @inline(__always)
+    mutating func repeatedRequestHead(_ input: UnsafeRawBufferPointer, from position: Int) -> HTTP1ParseResult? {
+        let count = spareRequestOctets.count
+        guard count != 0, input.count &- position >= count, scanner.scanned == 0, scanner.state == .leading,
+            spareRequestOctets.withUnsafeBytes({
+                HTTP1Syntax.equalOctets($0, UnsafeRawBufferPointer(rebasing: input[position..<(position &+ count)]))
+            }),
+            spareRequestSettings.limits == limits, spareRequestSettings.requireHost == requireHost,
+            spareRequestSettings.scheme == scheme,
+            let head = spareRequestHead
+        else { return nil }
+        headsBuiltSinceRepeat = 0
+        // What building it did, from the head itself (which `spareRequestHead` still holds).
+        keepAlive = head.keepAlive
+        enterBody(head.framing)
+        return HTTP1ParseResult(consumed: position &+ count, event: .head(head))
+    }
+
+    /// Whether to keep the octets of the head just built (called once per head built). Not those
+    /// of a parser's first head, which may be its only one; then those of the 2nd to 4th heads
+    /// and, while no head repeats, of every sixteenth: a client whose heads vary costs a copy of
+    /// the octets now and then, not each time, and one that starts repeating itself is noticed
+    /// within seventeen heads.
+    @inline(__always)
+    mutating func shouldKeepOctets(builtBefore: Bool) -> Bool {
+        let built = headsBuiltSinceRepeat
+        headsBuiltSinceRepeat = built &+ 1
+        return builtBefore && (built < 4 || built & 15 == 0)
+    }
+
+    /// Keeps the octets of the head just kept as `spareRequestHead` and the current settings (or
+    /// forgets any octets kept, if there are too many).
+    mutating func keepSpareRequestOctets(_ block: UnsafeRawBufferPointer) {
+        guard block.count <= Self.maximumRepeatedHeadSize else { return forgetSpareRequestOctets() }
+        spareRequestOctets.removeAll(keepingCapacity: true)
+        spareRequestOctets.append(contentsOf: block)
+        spareRequestSettings.limits = limits
+        spareRequestSettings.requireHost = requireHost
+        if spareRequestSettings.scheme != scheme { spareRequestSettings.scheme = scheme }
+    }
+
+    /// No head repeats the one `spareRequestHead` now holds.
+    mutating func forgetSpareRequestOctets() {
+        spareRequestOctets.removeAll(keepingCapacity: true)
+    }
+}
