@@ -276,13 +276,7 @@ extension HTTP1Parser {
             requestsProtocolSwitch: isConnect || (fields.connectionUpgrade && fields.sawUpgrade))
         if block.count <= Self.maximumReusedHeadSize {
             spareRequestHead = head
-            if shouldKeepOctets(builtBefore: builtBefore) {
-                keepSpareRequestOctets(block)
-            } else if !spareRequestOctets.isEmpty {
-                forgetSpareRequestOctets()
-            }
-        } else if !spareRequestOctets.isEmpty {
-            forgetSpareRequestOctets()
+            keepSpareRequestOctets(shouldKeepOctets(builtBefore: builtBefore) ? block : nil)
         }
         keepAlive = persists
         enterBody(framing)

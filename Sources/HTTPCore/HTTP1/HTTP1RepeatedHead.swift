@@ -53,19 +53,22 @@ extension HTTP1Parser {
         return builtBefore && (built < 4 || built & 15 == 0)
     }
 
-    /// Keeps the octets of the head just kept as `spareRequestHead` and the current settings (or
-    /// forgets any octets kept, if there are too many).
-    mutating func keepSpareRequestOctets(_ block: UnsafeRawBufferPointer) {
-        guard block.count <= Self.maximumRepeatedHeadSize else { return forgetSpareRequestOctets() }
-        spareRequestOctets.removeAll(keepingCapacity: true)
-        spareRequestOctets.append(contentsOf: block)
+    /// Keeps the octets of the head just kept as `spareRequestHead` and the current settings, or
+    /// forgets any octets kept (nil, or too many octets).
+    mutating func keepSpareRequestOctets(_ octets: UnsafeRawBufferPointer?) {
+        guard let block = octets, block.count <= Self.maximumRepeatedHeadSize else {
+            if !spareRequestOctets.isEmpty { spareRequestOctets.removeAll(keepingCapacity: true) }
+            return
+        }
+        let count = spareRequestOctets.count
+        if count > block.count {
+            spareRequestOctets.removeLast(count &- block.count)
+        } else if count < block.count {
+            spareRequestOctets.append(contentsOf: repeatElement(0, count: block.count &- count))
+        }
+        spareRequestOctets.withUnsafeMutableBytes { $0.copyMemory(from: block) }
         spareRequestSettings.limits = limits
         spareRequestSettings.requireHost = requireHost
         if spareRequestSettings.scheme != scheme { spareRequestSettings.scheme = scheme }
-    }
-
-    /// No head repeats the one `spareRequestHead` now holds.
-    mutating func forgetSpareRequestOctets() {
-        spareRequestOctets.removeAll(keepingCapacity: true)
     }
 }
