@@ -276,7 +276,8 @@ extension HTTP1Parser {
             requestsProtocolSwitch: isConnect || (fields.connectionUpgrade && fields.sawUpgrade))
         if block.count <= Self.maximumReusedHeadSize {
             spareRequestHead = head
-            keepSpareRequestOctets(shouldKeepOctets(builtBefore: builtBefore) ? block : nil)
+            // Not the octets of a parser's first head: it may be its only one.
+            keepSpareRequestOctets(builtBefore ? block : nil)
         }
         keepAlive = persists
         enterBody(framing)

@@ -81,8 +81,6 @@ public struct HTTP1Parser: Sendable {
     /// (`repeatedRequestHead`). A cache: it changes no outcome.
     var spareRequestOctets: [UInt8] = []
     var spareRequestSettings = RequestSettings(limits: HTTP1Limits(), requireHost: true, scheme: nil)
-    /// Server role: the heads built since one repeated (`shouldKeepOctets`).
-    var headsBuiltSinceRepeat = 0
 
     public init(role: HTTP1Role, limits: HTTP1Limits = HTTP1Limits(), requireHost: Bool = true) {
         self.role = role

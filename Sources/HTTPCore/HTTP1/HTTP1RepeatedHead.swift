@@ -1,7 +1,7 @@
 /// A keep-alive connection often sends the same request head again, octet for octet (a client
 /// polling one resource, a health check, a load generator). The server-role parser keeps the
 /// octets of the head it built last beside that head (`spareRequestOctets`, at most
-/// `maximumRepeatedHeadSize` of them, when `shouldKeepOctets` says so); when the next head starts with
+/// `maximumRepeatedHeadSize` of them, from its second head on); when the next head starts with
 /// exactly those octets under the settings it was built under, that head is the answer again,
 /// without scanning or building anything.
 ///
@@ -34,23 +34,10 @@ extension HTTP1Parser {
             spareRequestSettings.scheme == scheme,
             let head = spareRequestHead
         else { return nil }
-        headsBuiltSinceRepeat = 0
         // What building it did, from the head itself (which `spareRequestHead` still holds).
         keepAlive = head.keepAlive
         enterBody(head.framing)
         return HTTP1ParseResult(consumed: position &+ count, event: .head(head))
-    }
-
-    /// Whether to keep the octets of the head just built (called once per head built). Not those
-    /// of a parser's first head, which may be its only one; then those of the 2nd to 4th heads
-    /// and, while no head repeats, of every sixteenth: a client whose heads vary costs a copy of
-    /// the octets now and then, not each time, and one that starts repeating itself is noticed
-    /// within seventeen heads.
-    @inline(__always)
-    mutating func shouldKeepOctets(builtBefore: Bool) -> Bool {
-        let built = headsBuiltSinceRepeat
-        headsBuiltSinceRepeat = built &+ 1
-        return builtBefore && (built < 4 || built & 15 == 0)
     }
 
     /// Keeps the octets of the head just kept as `spareRequestHead` and the current settings, or
