@@ -9,8 +9,8 @@
 //            (each head dropped before the next request, as a server's stream is).
 // keepalive-browser: the same with the browser-like request.
 // alternating, alternating-browser: as keepalive and keepalive-browser, with every other request's
-//            target changed in one octet, so that no head repeats the one before it (the parser
-//            answers a repeated head with the head it built, see HTTP1RepeatedHead.swift).
+//            target changed in one octet, so that no head repeats the one before it (no field
+//            value is kept as it was: the parser's refill of changed values is measured).
 // serialize: the demo's `/hello` response head (status, content-type, content-length, plus a
 //            date field as `additional`) into an empty array, as the socket's write queue does.
 // all:       parse and serialize (the default).

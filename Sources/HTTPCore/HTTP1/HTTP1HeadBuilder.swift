@@ -199,7 +199,6 @@ extension HTTP1Parser {
         }
 
         // The last head built is refilled when nothing holds it any more (see `HTTP1FieldRefill`).
-        let builtBefore = spareRequestHead != nil
         var head = HTTP1MessageHead.reclaiming(&spareRequestHead)
         var refill = HTTP1FieldRefill(over: head.takeFields(), capacity: scan.fieldCount &+ 3)
         // The pseudo-headers are never-index only by choice of the caller: no name lookup.
@@ -270,15 +269,10 @@ extension HTTP1Parser {
 
         let persists = fields.persists(version)
         head.refillRequest(
-            version, fields: &refill, method: consume method, path: consume path, authority: consume authority,
-            framing: framing,
+            version, fields: &refill, method: method, path: path, authority: authority, framing: framing,
             transferCodings: codings, keepAlive: persists,
             requestsProtocolSwitch: isConnect || (fields.connectionUpgrade && fields.sawUpgrade))
-        if block.count <= Self.maximumReusedHeadSize {
-            spareRequestHead = head
-            // Not the octets of a parser's first head: it may be its only one.
-            keepSpareRequestOctets(builtBefore ? block : nil)
-        }
+        if block.count <= Self.maximumReusedHeadSize { spareRequestHead = head }
         keepAlive = persists
         enterBody(framing)
         return head
@@ -389,7 +383,7 @@ extension HTTP1Parser {
 
     // MARK: - Body and trailers
 
-    mutating func enterBody(_ framing: HTTP1BodyFraming) {
+    private mutating func enterBody(_ framing: HTTP1BodyFraming) {
         switch framing {
         case .none, .contentLength(0): state = .messageEnd
         case .contentLength(let length): state = .body(remaining: length)

@@ -25,9 +25,9 @@
 /// that arrives whole takes one straight pass, see `HTTP1HeadScanner`). A complete head becomes
 /// one `Headers` value, with one String per name and value; in the server role the parser refills
 /// the head it built last once nothing else holds it, and a field that repeats keeps its Strings
-/// (`HTTP1FieldRefill`), so a keep-alive connection's requests mostly cost no allocation; a head
-/// whose octets repeat those of the head built last is that head again (HTTP1RepeatedHead.swift).
-/// Body octets are reported as ranges of the input — nothing is copied.
+/// (`HTTP1FieldRefill`), so a keep-alive connection's requests mostly cost no allocation. Every
+/// head is scanned and built, even one that repeats the last octet for octet: a memo of the last
+/// head's octets would help only load generators and pollers. Body octets are reported as ranges of the input — nothing is copied.
 ///
 /// Errors are final: after `.error` the parser consumes nothing more and returns the same error on
 /// every call, so a caller cannot spin on bad input. Every error asks for the connection to be
@@ -76,11 +76,6 @@ public struct HTTP1Parser: Sendable {
     /// Server role: the last request head built, refilled for the next request once nothing else
     /// holds it (`HTTP1MessageHead.reclaiming(_:)`). A cache: it changes no outcome.
     var spareRequestHead: HTTP1MessageHead?
-    /// Server role: the octets `spareRequestHead` was made from (empty: none kept) and the settings
-    /// it was made under. A head of the same octets under the same settings is that head again
-    /// (`repeatedRequestHead`). A cache: it changes no outcome.
-    var spareRequestOctets: [UInt8] = []
-    var spareRequestSettings = RequestSettings(limits: HTTP1Limits(), requireHost: true, scheme: nil)
 
     public init(role: HTTP1Role, limits: HTTP1Limits = HTTP1Limits(), requireHost: Bool = true) {
         self.role = role
@@ -267,7 +262,6 @@ public struct HTTP1Parser: Sendable {
     /// Out of the loop of `parse`, where the large result would be built in a temporary and copied.
     @inline(never)
     private mutating func parseHead(_ input: UnsafeRawBufferPointer, from position: Int) -> HTTP1ParseResult {
-        if let result = repeatedRequestHead(input, from: position) { return result }
         switch scanner.scan(input, from: position, limits: limits) {
         case .needMore:
             return HTTP1ParseResult(consumed: position, event: nil)

@@ -252,12 +252,6 @@ enum HTTP1Syntax {
             ?? false
     }
 
-    /// Whether `a` and `b` hold the same octets.
-    @inline(__always)
-    static func equalOctets(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-        a.count == b.count && sameOctets(a, b, lowercasing: false)
-    }
-
     /// Whether `expected` and `bytes` (of the same length) hold the same octets, eight at a time;
     /// with `lowercasing`, after lower-casing the ASCII letters of `bytes`.
     @inline(__always)

@@ -204,8 +204,8 @@ public struct HTTP1MessageHead: Sendable, Equatable {
     /// Completes a head that `reclaiming(_:)` returned with the fields `refill` wrote (see
     /// `init(request:…)` for the rules).
     mutating func refillRequest(
-        _ version: HTTP1Version, fields refill: inout HTTP1FieldRefill, method: consuming PseudoHeaderRefill,
-        path: consuming PseudoHeaderRefill, authority: consuming PseudoHeaderRefill, framing: HTTP1BodyFraming,
+        _ version: HTTP1Version, fields refill: inout HTTP1FieldRefill, method: PseudoHeaderRefill,
+        path: PseudoHeaderRefill, authority: PseudoHeaderRefill, framing: HTTP1BodyFraming,
         transferCodings: [String]?, keepAlive: Bool, requestsProtocolSwitch: Bool
     ) {
         refill.finish(into: &storage.headers.storage)
