@@ -325,6 +325,20 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
             let request = H1OutboundMessage.RequestContext(
                 method: head.method ?? "", version: head.version, keepAlive: head.keepAlive)
             let date = options.sendDate && isFinal ? context.dateCache.imfFixdateOctets() : nil
+            if let body, let prepared, body.count <= HTTP1Serializer.inlineBodyLimit,
+                let added = stream.outbound.simpleResponseFields(
+                    fields, bodyCount: body.count, request: request, persistent: persistent, date: date)
+            {
+                // The common case, decided in a few comparisons: a prepared head (validated when
+                // it was prepared, so it is copied, never refused), the fields, the body.
+                socket.write { (out: inout [UInt8]) in
+                    HTTP1Serializer.writeResponseHead(prepared: prepared.bytes, adding: added, then: body, into: &out)
+                }
+                stream.outbound.simpleResponseWritten(status: fields.validStatus ?? 200)
+                stream.awaitsContinue = false
+                outboundComplete(stream)
+                return
+            }
             try socket.write { (out: inout [UInt8]) throws(HTTPStreamError) in
                 try stream.outbound.writeResponseHead(
                     headers, fields: fields, prepared: prepared?.bytes, endStream: endStream, body: body,

@@ -204,6 +204,44 @@ struct H1OutboundMessage {
         if endStream, case .discarded = framing { state = .ended }
     }
 
+    // MARK: - The simple response
+
+    // The response most servers send most of the time, decided in a few comparisons: a whole
+    // message (`HTTPStream.writeMessage`) with a final status that has a body, to an HTTP/1.1
+    // request that keeps the connection and is neither HEAD nor CONNECT, whose head sets nothing
+    // about framing or persistence but (at most) a `content-length` equal to the body's.
+    //
+    // For such a response every branch of `writeResponseHead` is known: the body is framed by its
+    // length (added when the head has none), nothing about the connection is added (HTTP/1.1
+    // persists by default, RFC 9112 §9.3), `date` is added when the head has none, and the message
+    // ends with the body. `H1OutboundSimpleResponseTests` checks, over every combination of these
+    // inputs, that both ways give the same octets and the same state.
+
+    /// The fields to add for a simple response, or nil when the response is not one (then
+    /// `writeResponseHead` decides, and refuses what it must).
+    func simpleResponseFields(
+        _ fields: H1FramingFields, bodyCount: Int, request: RequestContext, persistent: Bool, date: IMFFixdate?
+    ) -> HTTP1AddedFields? {
+        guard !hasStarted, let status = fields.validStatus, status >= 200, status != 204, status != 304,
+            !request.isHEAD, !request.isCONNECT, request.version == .http11, request.keepAlive, persistent,
+            !fields.connectionClose, fields.transferEncoding == .absent
+        else { return nil }
+        var added = HTTP1AddedFields()
+        switch fields.contentLength {
+        case .absent: added.framing = .contentLength(UInt64(bodyCount))
+        case .valid(let declared) where declared == UInt64(bodyCount): break
+        default: return nil
+        }
+        if !fields.hasDate { added.date = date }
+        return added
+    }
+
+    /// The message once a simple response (`simpleResponseFields`) with `status` was written.
+    mutating func simpleResponseWritten(status: Int) {
+        self.status = status
+        state = .ended
+    }
+
     /// The handler's own `content-length` (validated), and the fields it must not send.
     private func declaredLength(_ fields: H1FramingFields, of headers: Headers, status: Int, isConnectTunnel: Bool)
         throws(HTTPStreamError) -> UInt64?
