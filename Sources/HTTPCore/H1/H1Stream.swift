@@ -22,32 +22,61 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
 
     @exclusivity(unchecked) var inbound = H1InboundQueue()
     @exclusivity(unchecked) var outbound = H1OutboundMessage()
-    @exclusivity(unchecked) private var waiters: [(id: Int, resume: () -> Void)] = []
-    @exclusivity(unchecked) private var nextWaiterID = 0
-
     /// Server: the request asked for `100 Continue` (RFC 9110 §10.1.1) and none was sent yet.
     @exclusivity(unchecked) var awaitsContinue = false
     /// Server: the handler gave up on the request body; the connection discards what is left.
     @exclusivity(unchecked) var isDiscardingBody = false
+    @exclusivity(unchecked) private(set) var isShutDown = false
+    /// Server: `requestHead.headers` were not taken yet (they come before anything queued).
+    @exclusivity(unchecked) private var requestHeadersPending = false
+
+    /// What most streams never use: readers waiting for input, a read error, a coded request
+    /// body, a client's helpers. In a box made on first use, so that a stream answered at once
+    /// from a callback (most of them) makes none and has one reference fewer than seven fields to
+    /// drop when it goes.
+    private final class Seldom {
+        @exclusivity(unchecked) var waiters: [(id: Int, resume: () -> Void)] = []
+        @exclusivity(unchecked) var nextWaiterID = 0
+        @exclusivity(unchecked) var readFailure: HTTPStreamError?
+        @exclusivity(unchecked) var sentMethod: String?
+        @exclusivity(unchecked) var prefetched: Headers?
+        @exclusivity(unchecked) var isResponseRead = false
+        @exclusivity(unchecked) var transferDecoder: Inflater?
+    }
+    @exclusivity(unchecked) private var seldom: Seldom?
+    private func ensureSeldom() -> Seldom {
+        if let seldom { return seldom }
+        let made = Seldom()
+        seldom = made
+        return made
+    }
+
     /// Server: why reading the request failed, if it did (answered on `shutdown`).
-    @exclusivity(unchecked) var readFailure: HTTPStreamError?
+    var readFailure: HTTPStreamError? {
+        get { seldom?.readFailure }
+        set { if newValue != nil || seldom != nil { ensureSeldom().readFailure = newValue } }
+    }
     /// The method of the request (client: for the response's framing; server: for the
     /// response's). A server stream reads it from `requestHead`.
     var requestMethod: String? {
-        get { requestHead?.method ?? sentMethod }
-        set { sentMethod = newValue }
+        get { requestHead?.method ?? seldom?.sentMethod }
+        set { if newValue != nil || seldom != nil { ensureSeldom().sentMethod = newValue } }
     }
-    /// Client: the method of the request sent.
-    @exclusivity(unchecked) private var sentMethod: String?
-    @exclusivity(unchecked) private(set) var isShutDown = false
     /// Client helpers: a response head read ahead (by a 100-continue wait), and whether the
     /// response was read to its end.
-    @exclusivity(unchecked) public var prefetched: Headers?
-    @exclusivity(unchecked) public var isResponseRead = false
+    public var prefetched: Headers? {
+        get { seldom?.prefetched }
+        set { if newValue != nil || seldom != nil { ensureSeldom().prefetched = newValue } }
+    }
+    public var isResponseRead: Bool {
+        get { seldom?.isResponseRead ?? false }
+        set { if newValue || seldom != nil { ensureSeldom().isResponseRead = newValue } }
+    }
     /// Decodes a request body sent with a gzip or deflate transfer coding.
-    @exclusivity(unchecked) var transferDecoder: Inflater?
-    /// Server: `requestHead.headers` were not taken yet (they come before anything queued).
-    @exclusivity(unchecked) private var requestHeadersPending = false
+    var transferDecoder: Inflater? {
+        get { seldom?.transferDecoder }
+        set { if newValue != nil || seldom != nil { ensureSeldom().transferDecoder = newValue } }
+    }
 
     init(connection: H1Connection, requestHead: HTTP1MessageHead?) {
         self.connection = connection
@@ -113,9 +142,9 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
     var requestComplete: Bool { inbound.ended || inbound.error != nil }
 
     private func wakeReaders() {
-        guard !waiters.isEmpty else { return }
-        let current = waiters
-        waiters.removeAll()
+        guard let seldom, !seldom.waiters.isEmpty else { return }
+        let current = seldom.waiters
+        seldom.waiters.removeAll()
         for waiter in current { waiter.resume() }
     }
 
@@ -123,11 +152,12 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
 
     /// Registers `resume` to run when something arrives; returns a cancel function.
     func addWaiter(_ resume: @escaping () -> Void) -> () -> Void {
-        let id = nextWaiterID
-        nextWaiterID += 1
-        waiters.append((id, resume))
+        let seldom = ensureSeldom()
+        let id = seldom.nextWaiterID
+        seldom.nextWaiterID += 1
+        seldom.waiters.append((id, resume))
         connection.streamWantsInput(self)
-        return { [weak self] in self?.waiters.removeAll { $0.id == id } }
+        return { [weak self] in self?.seldom?.waiters.removeAll { $0.id == id } }
     }
 
     /// Async: suspends until something arrives for this stream or `deadline` passes.
