@@ -7,16 +7,18 @@ final class DemoSite: Sendable {
     let files: StaticFilePlanner
     let maxBody: Int
     let log: RequestLog?
-    static let hello = Array("Hello, World!".utf8)
-    /// `/hello`'s response head, built once: `Headers` is a copy-on-write value, so every
-    /// response shares it.
-    static let helloHeaders = responseHeaders(status: 200, bodyCount: hello.count)
+    /// `/hello`'s body and response head, built once: `Headers` is a copy-on-write value, so
+    /// every response shares it (and the server prepares its octets once). Stored in the site,
+    /// not as statics, which are looked up through `swift_once` at every use.
+    let hello = Array("Hello, World!".utf8)
+    let helloHeaders: Headers
 
     init(root: String, maxBody: Int, log: RequestLog?) {
         self.root = root
         self.files = StaticFilePlanner(root: root)
         self.maxBody = maxBody
         self.log = log
+        self.helloHeaders = Self.responseHeaders(status: 200, bodyCount: hello.count)
     }
 
     /// Callback handler: answers `/hello` at once, the rest from tasks.
@@ -38,7 +40,7 @@ final class DemoSite: Sendable {
                     stream, head, status: 405, body: "only GET and HEAD\n", extra: [("allow", "GET, HEAD")], started)
                 return
             }
-            respond(stream, head, status: 200, headers: DemoSite.helloHeaders, body: DemoSite.hello, started)
+            respond(stream, head, status: 200, headers: helloHeaders, body: hello, started)
         case "/echo":
             stream.reactor.spawn { await self.echo(stream, head, started) }
         default:
