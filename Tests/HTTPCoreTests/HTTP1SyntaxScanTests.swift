@@ -6,22 +6,11 @@ import XCTest
 /// the octet predicates they must agree with, over many pseudo-random inputs: every length and
 /// alignment, mostly valid octets with a few invalid ones anywhere.
 final class HTTP1SyntaxScanTests: XCTestCase {
-    /// xorshift64*: the same inputs on every run.
-    private struct Generator {
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        mutating func next() -> UInt64 {
-            state ^= state >> 12
-            state ^= state << 25
-            state ^= state >> 27
-            return state &* 0x2545_F491_4F6C_DD1D
-        }
-        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-    }
 
     private typealias Scan = (UnsafeRawBufferPointer, Int, Int) -> Int
 
     private func check(_ name: String, _ scan: Scan, _ accepts: (UInt8) -> Bool, file: StaticString = #filePath) {
-        var random = Generator()
+        var random = XorShiftGenerator(seed: 0x9E37_79B9_7F4A_7C15)
         let valid = (0...255).map(UInt8.init).filter(accepts)
         let invalid = (0...255).map(UInt8.init).filter { !accepts($0) }
         var mismatches = 0

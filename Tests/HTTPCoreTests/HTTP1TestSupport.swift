@@ -354,3 +354,20 @@ struct LineReaderHarness {
         return harness.read(element, file: file, line: line)
     }
 }
+
+/// xorshift64*: pseudo-random numbers that are the same on every run, for tests that try many
+/// generated inputs.
+struct XorShiftGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state ^= state >> 12
+        state ^= state << 25
+        state ^= state >> 27
+        return state &* 0x2545_F491_4F6C_DD1D
+    }
+
+    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+}
