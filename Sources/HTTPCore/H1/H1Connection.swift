@@ -191,7 +191,7 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         // through `inout`, which reads the parser in place (reading a property copied it whole).
         guard let box = parserBox.take() else { return }
         if Self.isFresh(&box.value) {
-            context.recycle(box)
+            context.recycle(consume box)
         } else {
             parserBox = box
         }

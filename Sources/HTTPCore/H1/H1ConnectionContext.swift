@@ -30,8 +30,9 @@ public final class H1ConnectionContext: @unchecked Sendable {
         return Box(make())
     }
 
-    /// Keeps a parser that `HTTP1Parser.isFresh` says is as good as new.
-    func recycle(_ parser: Box<HTTP1Parser>) {
+    /// Keeps a parser that `HTTP1Parser.isFresh` says is as good as new. Taken `consuming`: the
+    /// caller's reference moves into the array (no retain here, no release there).
+    func recycle(_ parser: consuming Box<HTTP1Parser>) {
         if spareParsers.count < Self.maximumSpareParsers { spareParsers.append(parser) }
     }
 
