@@ -86,12 +86,12 @@ public struct HTTP1Limits: Sendable, Hashable {
 /// `path` and `authority` are kept beside `headers` (set by the parser, which has them at hand,
 /// and refreshed whenever `headers` changes), so reading them looks nothing up.
 public struct HTTP1MessageHead: Sendable, Equatable {
-    private var storage: Storage
+    @usableFromInline var storage: Storage
 
     /// The fields. Mutated only while uniquely referenced (`mutableStorage`), hence Sendable; and
     /// then by one accessor at a time, so exclusivity needs no run-time check (a read of
     /// `headers` cost a `swift_beginAccess`).
-    private final class Storage: @unchecked Sendable {
+    @usableFromInline final class Storage: @unchecked Sendable {
         @exclusivity(unchecked) var version: HTTP1Version
         @exclusivity(unchecked) var headers: Headers
         @exclusivity(unchecked) var status: Int?
@@ -101,9 +101,9 @@ public struct HTTP1MessageHead: Sendable, Equatable {
         @exclusivity(unchecked) var keepAlive: Bool
         @exclusivity(unchecked) var requestsProtocolSwitch: Bool
         /// `:method`, `:path` and `:authority` of `headers`.
-        @exclusivity(unchecked) var method: String?
-        @exclusivity(unchecked) var path: String?
-        @exclusivity(unchecked) var authority: String?
+        @usableFromInline @exclusivity(unchecked) var method: String?
+        @usableFromInline @exclusivity(unchecked) var path: String?
+        @usableFromInline @exclusivity(unchecked) var authority: String?
 
         init(
             version: HTTP1Version, headers: Headers, status: Int?, reasonPhrase: String, framing: HTTP1BodyFraming,
@@ -286,12 +286,15 @@ public struct HTTP1MessageHead: Sendable, Equatable {
         set { mutableStorage().requestsProtocolSwitch = newValue }
     }
 
+    // Inlinable: a caller in another module that binds one (`let path = head.path ?? "/"`) then
+    // reads the field in place instead of calling a getter that returns a retained copy.
+
     /// `:method` of a request.
-    public var method: String? { storage.method }
+    @inlinable public var method: String? { storage.method }
     /// `:path` of a request: the request-target as received.
-    public var path: String? { storage.path }
+    @inlinable public var path: String? { storage.path }
     /// `:authority` of a request.
-    public var authority: String? { storage.authority }
+    @inlinable public var authority: String? { storage.authority }
 
     public static func == (lhs: HTTP1MessageHead, rhs: HTTP1MessageHead) -> Bool {
         if lhs.storage === rhs.storage { return true }
