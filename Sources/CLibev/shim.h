@@ -8,6 +8,7 @@
 #include <ev.h>
 #include <sys/eventfd.h> /* not part of the Glibc Swift module */
 #include <sys/timerfd.h> /* ditto */
+#include <sys/signalfd.h> /* ditto */
 
 /* accept4 is _GNU_SOURCE-only, and the Glibc Swift module is built without it. Declared here
  * without <sys/socket.h>, so that socket constants keep coming from Glibc. */

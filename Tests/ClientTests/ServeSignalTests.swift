@@ -16,6 +16,19 @@ final class ServeSignalTests: XCTestCase {
         XCTAssertTrue(log.contains("SIGTERM, closing"), log)
     }
 
+    /// The signals are read on the reactor (a `signalfd`), not by a thread of their own: a second
+    /// thread would make the kernel count references to the socket on every call.
+    func testServingTakesOneThread() throws {
+        let demo = try ServeCommandTests.Demo(["--quiet"])
+        defer { _ = demo.stop() }
+        let reactor = try Reactor()
+        let request = try Request(uri: "http://127.0.0.1:\(demo.port)/hello")
+        XCTAssertEqual(try request.fetch(on: reactor, timeout: 10).status, 200)
+        let threads = try FileManager.default.contentsOfDirectory(
+            atPath: "/proc/\(demo.process.processIdentifier)/task")
+        XCTAssertEqual(threads.count, 1, "threads: \(threads)")
+    }
+
     /// A request in flight (its body not all sent) holds the graceful close; a second SIGTERM
     /// ends the process without waiting for it.
     func testASecondSIGTERMStopsAtOnce() throws {
