@@ -10,7 +10,9 @@ import Glibc
 /// mask, and a thread that has the signal unblocked takes it instead.
 ///
 /// The watcher does not keep `Reactor.empty()` false: waiting for a signal is not work.
-/// `cancel()` (or dropping the watcher) closes the `signalfd`; the signals stay blocked.
+/// `cancel()` (or dropping the watcher) closes the `signalfd`; the signals stay blocked. Like
+/// everything on a reactor, it belongs to the reactor's thread, and a signal is seen only when
+/// the reactor steps: a callback that never returns keeps it from being seen.
 public final class SignalWatcher {
     private let fd: Int32
     private var watcher: IOWatcher?
@@ -32,6 +34,12 @@ public final class SignalWatcher {
     public static func block(_ signals: [Int32]) {
         var set = Self.set(of: signals)
         pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// Unblocks `signals` in the calling thread: they get their usual action again.
+    public static func unblock(_ signals: [Int32]) {
+        var set = Self.set(of: signals)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     /// Stops watching and closes the `signalfd`. Safe to call more than once and from the handler.

@@ -38,8 +38,8 @@ struct Serve: ParsableCommand {
         }
         let site = DemoSite(root: root ?? currentDirectory(), maxBody: maxBody, log: quiet ? nil : RequestLog())
         let server = try Server(options: options, handler: .callback { stream in site.handle(stream) })
-        let signals = try ShutdownSignals.install(for: server, grace: Self.shutdownGrace)
-        defer { signals.cancel() }
+        let signals = ShutdownSignals.install(for: server, grace: Self.shutdownGrace)
+        defer { signals?.cancel() }
         try server.listen()
         announce(server, options)
         try server.loop()

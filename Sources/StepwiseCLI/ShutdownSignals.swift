@@ -16,17 +16,25 @@ enum ShutdownSignals {
     static func block() { SignalWatcher.block(signals) }
 
     /// Starts watching for the signals `block()` blocked; the watcher lives as long as the result.
-    static func install(for server: Server, grace: Double) throws -> SignalWatcher {
+    /// Without a watcher (no `signalfd`), the signals are unblocked again and keep their default
+    /// action: they end the process at once.
+    static func install(for server: Server, grace: Double) -> SignalWatcher? {
         var received = 0
-        return try server.reactor.watchSignals(signals) { signal in
-            received += 1
-            if received == 1 {
-                say("stepwise: \(name(signal)), closing (again to stop at once)")
-                server.close(timeout: grace)
-            } else {
-                say("stepwise: \(name(signal)) again, stopping now")
-                _exit(128 + signal)
+        do {
+            return try server.reactor.watchSignals(signals) { signal in
+                received += 1
+                if received == 1 {
+                    say("stepwise: \(name(signal)), closing (again to stop at once)")
+                    server.close(timeout: grace)
+                } else {
+                    say("stepwise: \(name(signal)) again, stopping now")
+                    _exit(128 + signal)
+                }
             }
+        } catch {
+            say("stepwise: \(error); SIGINT and SIGTERM stop the server without a graceful close")
+            SignalWatcher.unblock(signals)
+            return nil
         }
     }
 

@@ -65,6 +65,20 @@ final class SignalWatcherTests: XCTestCase {
         XCTAssertEqual(sigismember(&pending, SIGUSR1), 1, "the signal was taken, not left blocked")
     }
 
+    func testUnblockGivesTheSignalBack() {
+        func blocked(_ signal: Int32) -> Bool {
+            var none = sigset_t()
+            var current = sigset_t()
+            sigemptyset(&none)
+            pthread_sigmask(SIG_BLOCK, &none, &current)
+            return sigismember(&current, signal) == 1
+        }
+        XCTAssertTrue(blocked(SIGUSR1))
+        SignalWatcher.unblock([SIGUSR1])
+        XCTAssertFalse(blocked(SIGUSR1))
+        XCTAssertTrue(blocked(SIGUSR2))
+    }
+
     func testHandlerMayCancelItsWatcher() throws {
         let reactor = try Reactor()
         var received = 0
