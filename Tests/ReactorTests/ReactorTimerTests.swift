@@ -121,4 +121,47 @@ final class ReactorTimerTests: XCTestCase {
         XCTAssertEqual(count, 2)
         XCTAssertTrue(reactor.empty())
     }
+
+    func testLoopUntilReturnsOnceDoneWithWorkLeft() throws {
+        let reactor = try Reactor()
+        let later = reactor.schedule(after: 10) { _ in XCTFail("ran the late timer") }
+        var done = false
+        reactor.schedule(after: 0.01) { _ in done = true }
+        let start = MonotonicClock.seconds()
+        try reactor.loop(timeout: 5) { done }
+        XCTAssertTrue(done)
+        XCTAssertLessThan(MonotonicClock.seconds() - start, 2, "waited for the late timer")
+        XCTAssertFalse(reactor.empty())
+        later.cancel()
+        XCTAssertTrue(reactor.empty())
+    }
+
+    /// `loop` measures each wait from the clock reading that ended the previous step: timers
+    /// still fire on time while other work keeps it stepping.
+    func testLoopFiresTimersOnTimeBetweenBusySteps() throws {
+        let reactor = try Reactor()
+        var delays: [Double] = []
+        var busyRounds = 0
+        func keepBusy() {
+            busyRounds += 1
+            if delays.count < 5 { reactor.soon { keepBusy() } }
+        }
+        func arm() {
+            let armedAt = MonotonicClock.seconds()
+            reactor.schedule(after: 0.02) { _ in
+                delays.append(MonotonicClock.seconds() - armedAt)
+                if delays.count < 5 { arm() }
+            }
+        }
+        arm()
+        keepBusy()
+        try reactor.loop(timeout: 10)
+        XCTAssertEqual(delays.count, 5)
+        for delay in delays {
+            XCTAssertGreaterThanOrEqual(delay, 0.02, "fired early")
+            XCTAssertLessThan(delay, 0.5, "fired late")
+        }
+        XCTAssertGreaterThan(busyRounds, 5)
+        XCTAssertTrue(reactor.empty())
+    }
 }

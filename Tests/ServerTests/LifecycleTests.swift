@@ -178,4 +178,16 @@ final class LifecycleTests: XCTestCase {
         XCTAssertTrue(try server.waitOnServer { $0.connections() == 0 })
         XCTAssertLessThanOrEqual(openFileDescriptors(), before + 2)
     }
+
+    func testStopLoopEndsServerLoopAndServingGoesOn() throws {
+        let server = try Server.listen(ServerOptions(), handler: TestRoutes().handler)
+        server.reactor.schedule(after: 0.05) { _ in server.reactor.stopLoop() }
+        let start = MonotonicClock.seconds()
+        try server.loop(timeout: 10)
+        XCTAssertLessThan(MonotonicClock.seconds() - start, 5, "loop() did not stop")
+        XCTAssertFalse(server.empty(), "still listening")
+        server.close(timeout: 0)
+        try server.loop(timeout: 5)
+        XCTAssertTrue(server.empty())
+    }
 }

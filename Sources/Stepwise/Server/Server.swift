@@ -176,14 +176,10 @@ public final class Server: Pollable, @unchecked Sendable {
     public func timeout() -> Double? { reactor.timeout() }
     public func step(timeout: Double?) throws { try reactor.step(timeout: timeout) }
 
-    /// Steps until the server is closed and empty, or `timeout` seconds passed (nil: no limit).
+    /// Steps until the server is closed and empty, `reactor.stopLoop()`, or `timeout` seconds
+    /// passed (nil: no limit).
     public func loop(timeout: Double? = nil) throws {
-        let deadline = Deadline(timeout)
-        while !empty() {
-            let remaining: Double?
-            do { remaining = try deadline.remaining("loop") } catch { return }
-            try reactor.step(timeout: remaining)
-        }
+        try reactor.loop(timeout: timeout) { self.empty() }
     }
 
     // MARK: - Serving
