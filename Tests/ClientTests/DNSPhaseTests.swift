@@ -48,6 +48,21 @@ final class DNSPhaseTests: XCTestCase {
         XCTAssertEqual(lookups.withLock { $0 }, ["app.test", "other.test"])
     }
 
+    func testHTTPConnectionLooksUpThroughItsResolver() throws {
+        let server = try TestServer { stream, head in try await reply(stream, "\(head.authority ?? "-")") }
+        defer { server.stop() }
+        let lookups = Locked(0)
+        let conn = try HTTPConnection(host: "app.test", port: server.port, timeout: 5)
+        conn.resolver = Resolver { host, port, _ in
+            lookups.withLock { $0 += 1 }
+            return .success([.ipv4(address: "127.0.0.1", port: port)])
+        }
+        try conn.request("GET", "/")
+        XCTAssertEqual(try conn.getResponse().text, "app.test:\(server.port)")
+        XCTAssertEqual(lookups.withLock { $0 }, 1)
+        conn.close()
+    }
+
     func testClientConnectTimesOutInAStalledLookup() throws {
         let reactor = try Reactor()
         var stalled = ClientOptions(host: "stalled.test", port: 8080, tls: true)

@@ -114,6 +114,29 @@ final class SocketTests: XCTestCase {
         XCTAssertEqual(names, ["127.0.0.1:\(port)", "127.0.0.1:\(port)", "true", "unspecified"])
     }
 
+    /// Small writes go out at once both ways: accepted and connected TCP sockets get
+    /// `TCP_NODELAY` (the listener and the connector know the socket's kind, so no
+    /// `getsockname` per connection).
+    func testAcceptedAndConnectedTCPSocketsHaveNoDelay() throws {
+        let reactor = try Reactor()
+        let listener = try Listener.listen(ListenOptions(host: "127.0.0.1"), on: reactor)
+        defer { listener.close() }
+        let port = try XCTUnwrap(listener.localname().port)
+        let (client, server) = try reactor.run { () async throws -> (StreamSocket, StreamSocket) in
+            async let accepted = listener.accept(timeout: 5)
+            let client = try await StreamSocket.connect(host: "127.0.0.1", port: port, on: reactor, timeout: 5)
+            return (client, try await accepted)
+        }
+        for socket in [client, server] {
+            var value: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            XCTAssertEqual(getsockopt(socket.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &value, &length), 0)
+            XCTAssertEqual(value, 1)
+            XCTAssertNotEqual(fcntl(socket.fd, F_GETFL) & O_NONBLOCK, 0)
+            socket.close()
+        }
+    }
+
     func testConnectionRefusedSaysSo() throws {
         let reactor = try Reactor()
         // A port that was just free: bind, read the port, close.

@@ -48,6 +48,8 @@ public final class Listener: @unchecked Sendable {
     private var paused = false
     private var acceptWaiters: [Suspension<StreamSocket>] = []
     private var emfileBackoff: ReactorTimer?
+    /// Whether accepted connections are TCP (they get `TCP_NODELAY`), not Unix-domain.
+    private let acceptsTCP: Bool
 
     /// Called with each accepted connection.
     public var onAccept: ((StreamSocket) -> Void)? {
@@ -145,6 +147,7 @@ public final class Listener: @unchecked Sendable {
         self.reactor = reactor
         let flags = fcntl(fd, F_GETFL)
         if flags >= 0 { _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
+        acceptsTCP = Socket.localName(fd).family != AF_UNIX
         watcher = reactor.watch(fd: fd, events: []) { [unowned self] _ in self.acceptReady() }
     }
 
@@ -221,7 +224,7 @@ public final class Listener: @unchecked Sendable {
                     return
                 }
             }
-            let socket = StreamSocket(adopting: client, on: reactor)
+            let socket = StreamSocket(nonBlocking: client, isTCP: acceptsTCP, on: reactor)
             if !acceptWaiters.isEmpty {
                 acceptWaiters.removeFirst().resume(returning: socket)
                 updateInterest()

@@ -149,12 +149,19 @@ public final class StreamSocket: @unchecked Sendable {
 
     /// Adopts a connected socket fd (from `accept`, inetd, `SCM_RIGHTS`): makes it non-blocking
     /// and, for TCP, sets `TCP_NODELAY`. The socket now owns and will close the fd.
-    public init(adopting fd: Int32, on reactor: Reactor) {
-        self.fd = fd
-        self.reactor = reactor
+    public convenience init(adopting fd: Int32, on reactor: Reactor) {
         let flags = fcntl(fd, F_GETFL)
         if flags >= 0 && flags & O_NONBLOCK == 0 { _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
-        if localname().family != AF_UNIX { Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1) }
+        self.init(nonBlocking: fd, isTCP: Socket.localName(fd).family != AF_UNIX, on: reactor)
+    }
+
+    /// Adopts a connected fd that is already non-blocking and whose kind the caller knows
+    /// (`accept4(SOCK_NONBLOCK)` on a listener, `Socket.make`): no `fcntl` or `getsockname` per
+    /// connection.
+    init(nonBlocking fd: Int32, isTCP: Bool, on reactor: Reactor) {
+        self.fd = fd
+        self.reactor = reactor
+        if isTCP { Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1) }
         watcher = IOWatcher(reactor: reactor, fd: fd, events: [], socket: self)
     }
 

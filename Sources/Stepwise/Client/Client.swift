@@ -19,7 +19,7 @@ public enum Client {
             let bind = try options.bind.map { try bindAddress($0) }
             socket = try await StreamSocket.connect(
                 host: host, port: options.effectivePort, family: options.family, bind: bind, v6only: options.v6only,
-                resolver: options.resolver, on: reactor, timeout: timeout)
+                resolver: options.resolver, attemptDelay: options.connectionAttemptDelay, on: reactor, timeout: timeout)
         }
         do {
             return try await negotiate(socket, options, timeout: deadline.remaining("connect"))

@@ -15,6 +15,10 @@ public struct ClientOptions: Sendable {
     /// Looks up `host` (default: `Resolver.shared`, getaddrinfo on worker threads); another
     /// resolver plugs in another name service. The connect timeout covers the lookup.
     public var resolver: Resolver = .shared
+    /// With several addresses for `host`, how long one connect attempt runs alone before the
+    /// next starts beside it (Happy Eyeballs, RFC 8305 §5; kept within 0.1–2 s). Families are
+    /// interleaved, and a failed attempt starts the next at once.
+    public var connectionAttemptDelay = HappyEyeballs.defaultAttemptDelay
     /// `IPV6_V6ONLY` for an IPv6 socket: true refuses IPv4-mapped addresses, false allows them;
     /// nil (the default) leaves the system's setting.
     public var v6only: Bool?

@@ -44,6 +44,9 @@ public final class HTTPConnection: @unchecked Sendable {
     public private(set) var timeouts: Timeouts
     /// Extra trust anchors (PEM) for https, e.g. a test server's self-signed certificate.
     public var trustedCertificatesPEM: [String] = []
+    /// Looks up `host` when the connection (re)opens (default: `Resolver.shared`); see
+    /// `ClientOptions.resolver`.
+    public var resolver: Resolver = .shared
 
     private var connection: H1Connection?
     private var stream: H1Stream?
@@ -84,6 +87,7 @@ public final class HTTPConnection: @unchecked Sendable {
         if let connection, !connection.isClosed, connection.newStreamPossible { return }
         connection?.close()
         var options = ClientOptions(host: host, port: port, tls: scheme == "https")
+        options.resolver = resolver
         if scheme == "https" {
             options.tlsContext = try TLSContext.client(
                 verify: verify, trustedCertificatesPEM: trustedCertificatesPEM, alpn: ["http/1.1"])
