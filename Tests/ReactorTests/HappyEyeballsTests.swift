@@ -75,6 +75,29 @@ final class HappyEyeballsTests: XCTestCase {
         }
     }
 
+    /// With a local port to bind, two attempts cannot run at once (the second could not bind):
+    /// the next address waits for the first attempt to fail instead of being used up.
+    func testWithABoundPortAttemptsGoOneAtATime() throws {
+        let reactor = try Reactor()
+        let silent = try SilentListener(on: reactor)
+        let live = try Listener.listen(ListenOptions(host: "127.0.0.1"), on: reactor)
+        defer { live.close() }
+        let livePort = try XCTUnwrap(live.localname().port)
+        let local = try closedAddress(on: reactor)
+        let resolver = fixedResolver([silent.address, .ipv4(address: "127.0.0.1", port: livePort)])
+        // Closing the silent listener makes the kernel refuse the first attempt's next SYN (about
+        // a second in); only then is the live address tried.
+        reactor.schedule(after: 0.3) { _ in silent.close() }
+        let socket = try reactor.run {
+            try await StreamSocket.connect(
+                host: "two.test", port: 80, bind: local, resolver: resolver, attemptDelay: 0.1, on: reactor,
+                timeout: 5)
+        }
+        XCTAssertEqual(socket.peername().port, livePort)
+        XCTAssertEqual(socket.localname().port, local.port)
+        socket.close()
+    }
+
     func testTheDeadlineClosesEveryAttemptInFlight() throws {
         let reactor = try Reactor()
         let silent = try SilentListener(on: reactor)

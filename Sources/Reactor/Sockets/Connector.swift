@@ -123,7 +123,9 @@ final class Connector {
         // The watchers and timers hold the connector until it finishes (`cleanUp` lets go).
         let watcher = reactor.watch(fd: fd, events: .write) { [self] _ in attemptFinished(fd) }
         attempts.append(Attempt(fd: fd, address: address, watcher: watcher))
-        if nextAddress < addresses.count {
+        // Two sockets cannot bind one local port: with a port to bind, attempts go one at a time
+        // (the next when this one fails), or the later addresses would all fail to bind.
+        if nextAddress < addresses.count && (bind?.port ?? 0) == 0 {
             attemptTimer = reactor.schedule(after: attemptDelay) { [self] _ in startNextAttempt() }
         }
         return true

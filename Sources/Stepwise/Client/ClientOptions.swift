@@ -17,7 +17,8 @@ public struct ClientOptions: Sendable {
     public var resolver: Resolver = .shared
     /// With several addresses for `host`, how long one connect attempt runs alone before the
     /// next starts beside it (Happy Eyeballs, RFC 8305 §5; kept within 0.1–2 s). Families are
-    /// interleaved, and a failed attempt starts the next at once.
+    /// interleaved, and a failed attempt starts the next at once. With a port in `bind`, attempts
+    /// run one at a time (two sockets cannot bind one port).
     public var connectionAttemptDelay = HappyEyeballs.defaultAttemptDelay
     /// `IPV6_V6ONLY` for an IPv6 socket: true refuses IPv4-mapped addresses, false allows them;
     /// nil (the default) leaves the system's setting.
