@@ -73,13 +73,13 @@ final class DemoSite: Sendable {
                 stream.shutdown()
             }
             log?.record(peer: stream.peername(), head: head, status: status, bytes: body.count, started: started)
-        case .file(let path, let status, let headers, let offset, let length):
+        case .file(let file, let status, let headers, let offset, let length):
             let isHead = head.method == "HEAD"
             stream.reactor.spawn {
                 do {
                     try await stream.writeHeaders(headers, endStream: isHead || length == 0, timeout: 30)
                     if !isHead && length > 0 {
-                        try await stream.writeBody(fromPath: path, offset: offset, count: length, timeout: 300)
+                        try await stream.writeBody(from: file.handle, offset: offset, count: length, timeout: 300)
                     }
                 } catch {
                     stream.shutdown()

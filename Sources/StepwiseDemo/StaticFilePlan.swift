@@ -6,11 +6,10 @@ import HTTPCore
 /// `"200"`), and every field name is lower case. For HEAD the server sends the same head and no
 /// body.
 public enum StaticFilePlan: Equatable, Sendable {
-    /// Send `length` bytes of the file at `path` (an absolute path with no symbolic link in it)
-    /// from byte `offset`: 200 with the whole file, or 206 with one range. `headers` has
-    /// `content-type`, `content-length`, `last-modified`, `etag`, `accept-ranges: bytes`, and
-    /// `content-range` on 206.
-    case file(path: String, status: Int, headers: Headers, offset: UInt64, length: UInt64)
+    /// Send `length` bytes of the open `file` from byte `offset`: 200 with the whole file, or 206
+    /// with one range. `headers` has `content-type`, `content-length`, `last-modified`, `etag`,
+    /// `accept-ranges: bytes`, and `content-range` on 206.
+    case file(OpenedFile, status: Int, headers: Headers, offset: UInt64, length: UInt64)
     /// Send `body` as it is: errors, redirects, 304, 412, 416 and directory listings. `headers` has
     /// `content-type` and `content-length` except on 304, which has neither and no body (RFC 9110
     /// §15.4.5).

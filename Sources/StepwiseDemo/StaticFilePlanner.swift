@@ -1,15 +1,17 @@
 import HTTPCore
 
 /// Decides how `stepwise serve` answers a request for a file below a root directory, without doing
-/// any network I/O: it looks at the file system (`realpath`, `stat`, `open`, `readdir`) and returns
+/// any network I/O: it looks at the file system (`realpath`, `open`, `fstat`, `readdir`) and returns
 /// a `StaticFilePlan` that the server carries out.
 ///
 /// The rules, in the order they apply:
 /// 1. Methods other than GET and HEAD: 405 with `allow: GET, HEAD` (RFC 9110 §15.5.6).
 /// 2. A path that is not a safe file name: 400 (see `RequestTarget.parse`: no NUL, no `..`
 ///    segment even percent-encoded, UTF-8, starting with `/`).
-/// 3. The path is resolved with `realpath`; a name that resolves outside the root (a symbolic link
-///    leading out) is answered 404, as if it did not exist. File system errors: 404 for a missing
+/// 3. The path is opened (`O_PATH`, following symbolic links) and the kernel's canonical path of
+///    the file opened is checked: a file outside the root (a symbolic link leading out) is
+///    answered 404, as if it did not exist. The plan sends from that descriptor, so a name
+///    changed after the check changes nothing. File system errors: 404 for a missing
 ///    name, 403 for permission denied, 500 for the rest.
 /// 4. A directory requested without a trailing slash: 301 to the same path with `/` appended,
 ///    query kept, so that relative links in its page resolve inside it.
@@ -54,45 +56,43 @@ public struct StaticFilePlanner: Sendable {
             return .text(500)  // a root that is missing or unreadable is the server's fault
         }
         let requested = target.segments.isEmpty ? rootPath : rootPath + "/" + target.relativePath
-        let resolved = try FileSystem.realPath(requested)
-        guard Self.isInside(resolved, root: rootPath) else { return .text(404) }
-        let status = try FileSystem.status(resolved)
-        if status.isDirectory {
+        guard let found = try Located(requested, root: rootPath) else { return .text(404) }
+        if found.status.isDirectory {
             guard target.hasTrailingSlash else {
                 return .text(301, [("location", target.locationWithTrailingSlash)])
             }
-            return try planDirectory(resolved, rootPath: rootPath, method: method, target: target, headers: headers)
+            return try planDirectory(found, rootPath: rootPath, method: method, target: target, headers: headers)
         }
-        guard status.isRegularFile, !target.hasTrailingSlash else { return .text(404) }
+        guard found.status.isRegularFile, !target.hasTrailingSlash else { return .text(404) }
         let name = target.segments.last ?? ""
-        return try planFile(resolved, status: status, name: name, method: method, headers: headers)
+        return try planFile(found, name: name, method: method, headers: headers)
     }
 
     /// The plan for a directory requested with its trailing slash: its `index.html` when it has
     /// one (a regular file that resolves inside the root), else its listing.
     private func planDirectory(
-        _ directory: String, rootPath: String, method: String, target: RequestTarget, headers: Headers
+        _ directory: Located, rootPath: String, method: String, target: RequestTarget, headers: Headers
     ) throws(FileSystemError) -> StaticFilePlan {
         let indexName = DirectoryIndex.indexFileName
         do throws(FileSystemError) {
-            let index = try FileSystem.realPath(directory + "/" + indexName)
-            let status = try FileSystem.status(index)
-            if Self.isInside(index, root: rootPath), status.isRegularFile {
-                return try planFile(index, status: status, name: indexName, method: method, headers: headers)
+            if let index = try Located(directory.path + "/" + indexName, root: rootPath), index.status.isRegularFile {
+                return try planFile(index, name: indexName, method: method, headers: headers)
             }
         } catch  where error.isMissing {
             // No index: list the directory.
         }
-        let page = DirectoryIndex.html(urlPath: target.decodedPath, entries: try FileSystem.directoryEntries(directory))
+        let entries = try FileSystem.directoryEntries(of: directory.handle)
+        let page = DirectoryIndex.html(urlPath: target.decodedPath, entries: entries)
         return .withBody(200, [], contentType: ContentType.forExtension("html"), body: Array(page.utf8))
     }
 
-    /// The plan for the regular file at `path` (resolved, inside the root), requested as `name`,
-    /// whose extension picks the content type.
+    /// The plan for the regular file `found`, requested as `name`, whose extension picks the
+    /// content type.
     private func planFile(
-        _ path: String, status: FileStatus, name: String, method: String, headers: Headers
+        _ found: Located, name: String, method: String, headers: Headers
     ) throws(FileSystemError) -> StaticFilePlan {
-        try FileSystem.checkReadable(path)
+        let status = found.status
+        let file = OpenedFile(path: found.path, handle: try FileSystem.openForReading(found.handle), status: status)
         let validators = Validators(
             entityTag: .forFile(
                 inode: status.inode, size: status.size, modificationNanoseconds: status.modificationNanoseconds),
@@ -118,7 +118,7 @@ public struct StaticFilePlanner: Sendable {
         fields.append("accept-ranges", "bytes")
         if let range { fields.append("content-range", range.contentRange(completeLength: status.size)) }
         return .file(
-            path: path, status: range == nil ? 200 : 206, headers: fields, offset: range?.first ?? 0,
+            file, status: range == nil ? 200 : 206, headers: fields, offset: range?.first ?? 0,
             length: range?.count ?? status.size)
     }
 
@@ -126,5 +126,23 @@ public struct StaticFilePlanner: Sendable {
     static func isInside(_ path: String, root: String) -> Bool {
         if root == "/" { return true }
         return path == root || path.hasPrefix(root + "/")
+    }
+}
+
+/// A file or directory found for a request: a handle on it (`O_PATH`), its canonical path as
+/// the kernel reports it for that handle, and its status, all three of the same file.
+private struct Located {
+    let handle: BodyFile
+    let path: String
+    let status: FileStatus
+
+    /// What `path` leads to, or nil when that is outside `root` (canonical). The check is made on
+    /// the file opened, not on the name: a name changed between a check and an open could lead
+    /// anywhere.
+    init?(_ path: String, root: String) throws(FileSystemError) {
+        handle = try FileSystem.locate(path)
+        self.path = try FileSystem.canonicalPath(of: handle)
+        guard StaticFilePlanner.isInside(self.path, root: root) else { return nil }
+        status = try FileSystem.status(of: handle)
     }
 }

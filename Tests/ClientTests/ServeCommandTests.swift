@@ -47,10 +47,12 @@ final class ServeCommandTests: XCTestCase {
     }
 
     private func fetch(
-        _ demo: Demo, _ target: String, method: String = "GET", body: String? = nil, reactor: Reactor
+        _ demo: Demo, _ target: String, method: String = "GET", body: String? = nil,
+        fields: [(String, String)] = [], reactor: Reactor
     ) throws -> HTTPResponse {
         let request = try Request(uri: "http://127.0.0.1:\(demo.port)\(target)")
         try request.headers.upsert(":method", method)
+        for (name, value) in fields { request.headers.append(name, value) }
         if let body { request.setBody(body) }
         request.decodeContent = false
         return try request.fetch(on: reactor, timeout: 10)
@@ -100,5 +102,35 @@ final class ServeCommandTests: XCTestCase {
         // Neither a longer path nor one that only starts like the route reaches it.
         XCTAssertEqual(try fetch(demo, "/hello/x", reactor: reactor).status, 404)
         XCTAssertEqual(try fetch(demo, "/hellox?a", reactor: reactor).status, 404)
+    }
+
+    /// A file below `--root` whole, as a range (sent from its offset), and for HEAD.
+    func testStaticFilesWholeRangedAndHead() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-serve-\(getpid())")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        // Two megabytes, longer than one read of the file (1 MiB), with a pattern that shows offsets.
+        let content = (0..<(2 << 20)).map { UInt8(truncatingIfNeeded: $0 % 251) }
+        try Data(content).write(to: root.appendingPathComponent("data.bin"))
+        let demo = try Demo(["--quiet", "--root", root.path])
+        defer { _ = demo.stop() }
+        let reactor = try Reactor()
+
+        let whole = try fetch(demo, "/data.bin", reactor: reactor)
+        XCTAssertEqual(whole.status, 200)
+        XCTAssertEqual(whole.body, content)
+
+        let first = 1_048_570
+        let ranged = try fetch(demo, "/data.bin", fields: [("range", "bytes=\(first)-\(first + 99)")], reactor: reactor)
+        XCTAssertEqual(ranged.status, 206)
+        XCTAssertEqual(ranged.headers.first("content-range"), "bytes \(first)-\(first + 99)/\(content.count)")
+        XCTAssertEqual(ranged.body, Array(content[first..<(first + 100)]))
+
+        let head = try fetch(demo, "/data.bin", method: "HEAD", reactor: reactor)
+        XCTAssertEqual(head.status, 200)
+        XCTAssertEqual(head.headers.first("content-length"), String(content.count))
+        XCTAssertEqual(head.body, [])
+        let suffix = try fetch(demo, "/data.bin", fields: [("range", "bytes=-3")], reactor: reactor)
+        XCTAssertEqual(suffix.body, Array(content.suffix(3)))
     }
 }

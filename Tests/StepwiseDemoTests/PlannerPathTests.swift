@@ -49,6 +49,33 @@ final class PlannerPathTests: PlannerTestCase {
         try assertServesWholeFile("/link-in", "root/hello.txt", contentType: "application/octet-stream", length: 14)
     }
 
+    /// The plan holds the file it checked, open: swapping its name, or a directory on its way,
+    /// for a symbolic link leading out of the root afterwards changes nothing that is sent.
+    func testThePlanSendsTheFileItCheckedWhateverHappensToItsNameAfter() throws {
+        let direct = plan("/hello.txt")
+        let throughDirectory = plan("/sub/a.txt")
+        guard case .file(let hello, 200, _, 0, 14) = direct, case .file(let a, 200, _, 0, 2) = throughDirectory else {
+            return XCTFail("expected two files, got \(direct) and \(throughDirectory)")
+        }
+        try tree.rename("root/hello.txt", to: "root/old-hello.txt")
+        try tree.makeSymbolicLink("root/hello.txt", to: "../outside/secret.txt")
+        try tree.rename("root/sub", to: "root/old-sub")
+        try tree.makeSymbolicLink("root/sub", to: "../outside")
+        try tree.write("outside/a.txt", "outside\n")
+        XCTAssertEqual(try contents(of: hello.handle), "Hello, world!\n")
+        XCTAssertEqual(try contents(of: a.handle), "a\n")
+        // New requests see the links, and refuse them.
+        assertText(plan("/hello.txt"), 404, "Not Found")
+        assertText(plan("/sub/a.txt"), 404, "Not Found")
+    }
+
+    /// The root check is made on the file opened, whose path the kernel reports without links.
+    func testThePlannedPathIsTheOpenedFilesCanonicalPath() throws {
+        guard case .file(let file, 200, _, _, _) = plan("/link-in") else { return XCTFail("expected a file") }
+        XCTAssertEqual(file.path, try tree.realPath("root/hello.txt"))
+        XCTAssertEqual(try contents(of: file.handle), "Hello, world!\n")
+    }
+
     func testDirectoryWithoutTrailingSlashIsRedirected() {
         assertText(plan("/sub"), 301, "Moved Permanently", ["location: /sub/"])
         assertText(plan("/sub?x=1&y"), 301, "Moved Permanently", ["location: /sub/?x=1&y"])

@@ -81,6 +81,10 @@ final class TemporaryTree {
         }
     }
 
+    func rename(_ relative: String, to newRelative: String) throws {
+        guard Glibc.rename(path(relative), path(newRelative)) == 0 else { throw TreeError("rename", relative) }
+    }
+
     func makeSymbolicLink(_ relative: String, to target: String) throws {
         guard symlink(target, path(relative)) == 0 else { throw TreeError("symlink", relative) }
     }
@@ -160,12 +164,18 @@ class PlannerTestCase: XCTestCase {
         _ urlPath: String, _ relative: String, contentType: String, length: UInt64, line: UInt = #line
     ) throws {
         let plan = plan(urlPath)
-        guard case .file(let path, 200, let headers, 0, length) = plan else {
+        guard case .file(let file, 200, let headers, 0, length) = plan else {
             return XCTFail("expected the whole file, got \(plan)", line: line)
         }
-        XCTAssertEqual(path, try tree.realPath(relative), line: line)
+        XCTAssertEqual(file.path, try tree.realPath(relative), line: line)
         XCTAssertEqual(headers.first("content-type"), contentType, line: line)
         XCTAssertEqual(headers.first("content-length"), String(length), line: line)
+    }
+
+    /// Everything in `file`, read from its start, as UTF-8.
+    func contents(of file: BodyFile) throws -> String {
+        XCTAssertEqual(lseek(file.fd, 0, SEEK_SET), 0)
+        return String(decoding: try file.readAll(), as: UTF8.self)
     }
 
     /// The strong ETag hello.txt has now, as a field value, computed from `stat` here.
@@ -212,10 +222,10 @@ func assertFile(
     _ plan: StaticFilePlan, path: String, status: Int, _ headerLines: [String], offset: UInt64, length: UInt64,
     file: StaticString = #filePath, line: UInt = #line
 ) {
-    guard case .file(let actualPath, let actualStatus, let headers, let actualOffset, let actualLength) = plan else {
+    guard case .file(let opened, let actualStatus, let headers, let actualOffset, let actualLength) = plan else {
         return XCTFail("expected .file, got \(plan)", file: file, line: line)
     }
-    XCTAssertEqual(actualPath, path, file: file, line: line)
+    XCTAssertEqual(opened.path, path, file: file, line: line)
     XCTAssertEqual(actualStatus, status, file: file, line: line)
     XCTAssertEqual(lines(headers), headerLines, file: file, line: line)
     XCTAssertEqual(actualOffset, offset, file: file, line: line)

@@ -183,8 +183,15 @@ extension HTTPStream {
     public func writeBody(fromPath path: String, offset: UInt64 = 0, count: UInt64? = nil, timeout: Double? = nil)
         async throws
     {
-        let file = try BodyFile(reading: path)
-        if offset > 0 { guard lseek(file.fd, off_t(offset), SEEK_SET) >= 0 else { throw SystemError("lseek") } }
+        try await writeBody(from: try BodyFile(reading: path), offset: offset, count: count, timeout: timeout)
+    }
+
+    /// Writes the open `file` (from `offset`, `count` octets or to its end) and ends the stream.
+    /// The file's own offset moves.
+    public func writeBody(from file: BodyFile, offset: UInt64 = 0, count: UInt64? = nil, timeout: Double? = nil)
+        async throws
+    {
+        guard lseek(file.fd, off_t(offset), SEEK_SET) >= 0 else { throw SystemError("lseek") }
         try await writeBody(fromFile: file.fd, count: count, timeout: timeout)
     }
 }
