@@ -1,4 +1,6 @@
+import Foundation
 import Glibc
+import Synchronization
 import XCTest
 
 @testable import StepwiseDemo
@@ -69,6 +71,44 @@ final class PlannerPathTests: PlannerTestCase {
         assertText(plan("/sub/a.txt"), 404, "Not Found")
     }
 
+    /// A thread keeps swapping the directory `sub` for a symbolic link to `outside` (which has an
+    /// `a.txt` too) while `/sub/a.txt` is planned over and over: each plan is the file inside or
+    /// 404, never the file outside. Checking a name and then opening it again served the outside
+    /// file in this race.
+    func testADirectorySwappedForALinkDuringPlanningNeverLeaksTheFileOutside() throws {
+        try tree.write("outside/a.txt", "outside\n")
+        let insideRoot = try tree.realPath("root") + "/"
+        let swapper = DirectorySwapper(tree: tree)
+        let thread = Thread { swapper.run() }
+        thread.start()
+        defer { swapper.stopAndWait() }
+        // Plans race the swaps from the first swap on, until both outcomes were seen often.
+        let giveUp = ProcessInfo.processInfo.systemUptime + 20
+        while swapper.swaps.load(ordering: .relaxed) == 0 && ProcessInfo.processInfo.systemUptime < giveUp {
+            usleep(100)
+        }
+        var served = 0
+        var refused = 0
+        var planned = 0
+        while planned < 3000 || served < 100 || refused < 100, ProcessInfo.processInfo.systemUptime < giveUp {
+            planned += 1
+            let plan = plan("/sub/a.txt")
+            switch plan {
+            case .file(let file, 200, _, _, _):
+                served += 1
+                XCTAssertTrue(file.path.hasPrefix(insideRoot), file.path)
+                XCTAssertEqual(try contents(of: file.handle), "a\n")
+            case .bytes(404, _, _):
+                refused += 1
+            default:
+                XCTFail("unexpected plan \(plan)")
+            }
+        }
+        swapper.stopAndWait()
+        XCTAssertGreaterThanOrEqual(served, 100, "the directory was hardly ever in place")
+        XCTAssertGreaterThanOrEqual(refused, 100, "the link was hardly ever in place")
+    }
+
     /// The root check is made on the file opened, whose path the kernel reports without links.
     func testThePlannedPathIsTheOpenedFilesCanonicalPath() throws {
         guard case .file(let file, 200, _, _, _) = plan("/link-in") else { return XCTFail("expected a file") }
@@ -126,5 +166,37 @@ final class PlannerPathTests: PlannerTestCase {
         XCTAssertFalse(StaticFilePlanner.isInside("/srv/www2/a", root: "/srv/www"))
         XCTAssertFalse(StaticFilePlanner.isInside("/srv", root: "/srv/www"))
         XCTAssertTrue(StaticFilePlanner.isInside("/etc/passwd", root: "/"))
+    }
+}
+
+/// Swaps `root/sub` for a symbolic link to `../outside` and back, on its own thread, until
+/// stopped.
+private final class DirectorySwapper: @unchecked Sendable {
+    private let tree: TemporaryTree
+    private let stopRequested = Atomic<Bool>(false)
+    private let stopped = Atomic<Bool>(false)
+    /// How many times the link was put in place.
+    let swaps = Atomic<Int>(0)
+
+    init(tree: TemporaryTree) { self.tree = tree }
+
+    func run() {
+        let sub = tree.path("root/sub")
+        let parked = tree.path("root/parked")
+        while !stopRequested.load(ordering: .relaxed) {
+            guard rename(sub, parked) == 0 else { break }
+            if symlink("../outside", sub) == 0 {
+                swaps.add(1, ordering: .relaxed)
+                unlink(sub)
+            }
+            guard rename(parked, sub) == 0 else { break }
+        }
+        stopped.store(true, ordering: .releasing)
+    }
+
+    /// Stops the thread and waits until `root/sub` is the directory again.
+    func stopAndWait() {
+        stopRequested.store(true, ordering: .relaxed)
+        while !stopped.load(ordering: .acquiring) { usleep(1000) }
     }
 }
