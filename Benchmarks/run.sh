@@ -305,6 +305,26 @@ extreme() {
     END { print (n == 0 ? "-" : (which == "min" ? v[1] : v[n])) }'
 }
 
+# mean_ci: the mean of the numbers on stdin ("-" lines skipped) and the two ends of its two-sided
+# 95% confidence interval (Student's t on the numbers' standard error), then their count, on one
+# line: "MEAN LOW HIGH N", three decimals. "- - - N" with fewer than two numbers.
+mean_ci() {
+  awk '$1 != "-"' | awk '
+    BEGIN {
+      # t(0.975, df) for df = 1..30; 1.96 beyond.
+      split("12.706 4.303 3.182 2.776 2.571 2.447 2.365 2.306 2.262 2.228 2.201 2.179 2.160 2.145 " \
+        "2.131 2.120 2.110 2.101 2.093 2.086 2.080 2.074 2.069 2.064 2.060 2.056 2.052 2.048 2.045 2.042", t, " ")
+    }
+    { v[++n] = $1; sum += $1 }
+    END {
+      if (n < 2) { print "- - - " n; exit }
+      mean = sum / n
+      for (i = 1; i <= n; i++) squares += (v[i] - mean) ^ 2
+      half = (n - 1 <= 30 ? t[n - 1] : 1.96) * sqrt(squares / (n - 1) / n)
+      printf "%.3f %.3f %.3f %d\n", mean, mean - half, mean + half, n
+    }'
+}
+
 # ratio_of A B: A / B to three decimals, or "-" when either is missing or B is 0.
 ratio_of() {
   awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.3f\n", a / b }'
@@ -354,10 +374,20 @@ get() { value "$scratch/$1.result" "$2"; }
 # ratio KEY: the median of the rounds' candidate/nginx ratios of KEY.
 ratio() { round_ratios "$1" | median; }
 verdict() { awk -v v="$1" -v limit="$2" 'BEGIN { if (v == "-" || v == "") print ""; else print (v <= limit ? "met" : "MISSED") }'; }
+# confidence_verdict LOW HIGH LIMIT: "met" when the whole interval is at or below LIMIT, "MISSED"
+# when it is all above, "undecided" when LIMIT is inside it ("" without an interval).
+confidence_verdict() {
+  awk -v low="$1" -v high="$2" -v limit="$3" 'BEGIN {
+    if (low == "-" || low == "") print ""
+    else print (high <= limit ? "met" : low > limit ? "MISSED" : "undecided")
+  }'
+}
 
 cpu_ratio=$(ratio cpu_s_per_100k)
 cpu_ratio_min=$(round_ratios cpu_s_per_100k | extreme min)
 cpu_ratio_max=$(round_ratios cpu_s_per_100k | extreme max)
+read -r cpu_ratio_mean cpu_ratio_low cpu_ratio_high _ <<<"$(round_ratios cpu_s_per_100k | mean_ci)"
+cpu_confidence=$(confidence_verdict "$cpu_ratio_low" "$cpu_ratio_high" "$target_cpu_ratio")
 idle_candidate=$(get "$candidate" idle_bytes_per_conn)
 idle_ratio=$(ratio_of "$idle_candidate" "$(get nginx idle_bytes_per_conn)")
 row() { printf '%-28s %14s %14s %16s   %s\n' "$@" | sed 's/ *$//'; }
@@ -390,6 +420,10 @@ row() { printf '%-28s %14s %14s %16s   %s\n' "$@" | sed 's/ *$//'; }
   echo
   echo "CPU ratio by round: $(round_ratios cpu_s_per_100k | paste -sd ' ')" \
     "(min $cpu_ratio_min, median $cpu_ratio, max $cpu_ratio_max)"
+  if [ -n "$cpu_confidence" ]; then
+    echo "CPU ratio mean $cpu_ratio_mean, 95% confidence interval $cpu_ratio_low-$cpu_ratio_high:" \
+      "<= ${target_cpu_ratio}x nginx with 95% confidence: $cpu_confidence"
+  fi
   echo
 }
 
@@ -411,8 +445,14 @@ stamp=$(date '+%Y%m%d-%H%M%S')
   echo "ratio cpu_s_per_100k $cpu_ratio"
   echo "ratio cpu_s_per_100k_min $cpu_ratio_min"
   echo "ratio cpu_s_per_100k_max $cpu_ratio_max"
+  if [ -n "$cpu_confidence" ]; then
+    echo "ratio cpu_s_per_100k_mean $cpu_ratio_mean"
+    echo "ratio cpu_s_per_100k_ci95_low $cpu_ratio_low"
+    echo "ratio cpu_s_per_100k_ci95_high $cpu_ratio_high"
+  fi
   [ "$idle_count" = 0 ] || echo "ratio idle_bytes_per_conn $idle_ratio"
   echo "target cpu_ratio_max $target_cpu_ratio $(verdict "$cpu_ratio" "$target_cpu_ratio")"
+  [ -z "$cpu_confidence" ] || echo "target cpu_ratio_max_95 $target_cpu_ratio $cpu_confidence"
   [ "$idle_count" = 0 ] \
     || echo "target idle_bytes_per_conn_max $target_idle_bytes $(verdict "$idle_candidate" "$target_idle_bytes")"
   for ((round = 1; round <= rounds; round++)); do
