@@ -9,7 +9,8 @@
 # server, after one of those runs: hold STEPWISE_BENCH_IDLE_CONNECTIONS idle keep-alive
 # connections (idle_connections.py) and compare the server's RSS before and after. Prints a table
 # of the medians over the rounds, with the verdict on the median of the rounds' CPU ratios (one
-# run's ratio moves by ±0.1 with the machine), and writes Benchmarks/results/latest.txt.
+# run's ratio moves by ±0.1 with the machine) and a second one on their mean's 95% confidence
+# interval, and writes Benchmarks/results/latest.txt.
 #
 # Environment (defaults in brackets):
 #   STEPWISE_BENCH_ROUNDS            rounds, each a run of both servers; 1 for a single run [5]
