@@ -143,9 +143,14 @@ final class H1OutboundMessageTests: XCTestCase {
     func testContentLengthGivenAndEndedByAnEmptyWrite() throws {
         var message = Message()
         _ = try head(&message, [(":status", "200"), ("content-length", "3")])
-        XCTAssertEqual(try body(&message, "abc"), "abc")
+        XCTAssertEqual(try body(&message, "ab"), "ab")
         XCTAssertFalse(message.isComplete)
+        // The declared length written, the message is complete on the wire; the empty write that
+        // ends it changes nothing, and more data is refused.
+        XCTAssertEqual(try body(&message, "c"), "c")
+        XCTAssertTrue(message.isComplete)
         XCTAssertEqual(try body(&message, "", endStream: true), "")
+        XCTAssertThrowsError(try body(&message, "d"))
         XCTAssertTrue(message.isComplete)
         XCTAssertFalse(message.closeAfter)
     }

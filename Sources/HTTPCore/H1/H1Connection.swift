@@ -365,6 +365,10 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     func writeBody(
         _ bytes: UnsafeRawBufferPointer, endStream: Bool, trailers: Headers?, for stream: H1Stream
     ) throws(HTTPStreamError) {
+        // A body already complete on the wire (its content-length written) is ended by an empty
+        // write without touching the connection, which may have gone on to the next exchange,
+        // or closed, since.
+        if bytes.isEmpty && stream.outbound.isComplete { return }
         guard phase != .closed else { throw .connectionClosed("before the body was written") }
         let socket = self.socket
         do {
@@ -373,7 +377,7 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
             if stream.outbound.closeAfter { abort() }
             throw error
         }
-        if endStream { outboundComplete(stream) }
+        if stream.outbound.isComplete { outboundComplete(stream) }
     }
 
     /// Waits while more than the socket's high-water mark is queued.

@@ -355,13 +355,16 @@ struct H1OutboundMessage {
             }
             if !data.isEmpty { sink(data) }
             let left = remaining - UInt64(data.count)
-            state = .body(.contentLength(remaining: left, declared: declared))
             if endStream && left != 0 {
                 // The peer cannot frame what follows: the connection has to go.
                 closeAfter = true
                 state = .ended
                 throw .contentLengthMismatch(declared: declared, written: declared - left)
             }
+            // RFC 9112 §6.3: the declared length delimits the message, so once it is written
+            // the message is complete on the wire, whether or not the writer said so yet (the
+            // peer may answer, or send the next request, before it does).
+            state = left == 0 ? .ended : .body(.contentLength(remaining: left, declared: declared))
         case .chunked:
             var framed: [UInt8] = []
             if let gzip {
