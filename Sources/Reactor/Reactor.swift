@@ -57,6 +57,8 @@ public final class Reactor: @unchecked Sendable {
     private let guardTimer: UnsafeMutablePointer<ev_timer>
     private let forkWatcher: UnsafeMutablePointer<ev_fork>
     @exclusivity(unchecked) var liveTasks = 0
+    /// Blocking jobs (`startBlocking`) whose result has not come back yet.
+    @exclusivity(unchecked) var blockingJobsInFlight = 0
 
     private let owner: Atomic<UInt>
     @exclusivity(unchecked) private var hasStepped = false
@@ -195,10 +197,11 @@ public final class Reactor: @unchecked Sendable {
         return deadline > now ? Double(deadline - now) / 1e9 : 0
     }
 
-    /// True when nothing is left to do: no user IO watchers, timers, deferred calls or tasks.
+    /// True when nothing is left to do: no user IO watchers, timers, deferred calls, tasks or
+    /// blocking jobs.
     public func empty() -> Bool {
         userWatcherCount == 0 && timers.isEmpty && deferred.isEmpty && flushes.isEmpty && liveTasks == 0
-            && inbox.isEmpty
+            && inbox.isEmpty && blockingJobsInFlight == 0
     }
 
     private var hasWorkNow: Bool {

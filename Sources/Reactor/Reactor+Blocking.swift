@@ -1,0 +1,53 @@
+/// Blocking work off the reactor's thread. Nothing that may block runs on the thread that steps
+/// the reactor: a `read` of a file on a slow disk or a network file system would stall every
+/// connection and timer of the reactor meanwhile. Such work runs on a small process-wide pool of
+/// threads instead, and its result comes back through `execute`, so it is delivered inside
+/// `step()` like any other event, and a host blocked on `pollfd()` wakes for it.
+extension Reactor {
+    /// Threads the process's blocking jobs run on, at most; started on first use.
+    public static let blockingThreadCount = 4
+
+    static let blockingWorkers = WorkerPool(threads: blockingThreadCount)
+
+    /// Starts `work` on a blocking-work thread; read its result from the returned job on this
+    /// reactor's thread. `what` names the work in errors ("reading /srv/a.bin"). The reactor is
+    /// not `empty()` until the result is back.
+    ///
+    /// `work` must not touch the reactor or anything that lives on its thread; values it
+    /// captures cross threads (`Sendable`).
+    public func startBlocking<T: Sendable>(_ what: String, _ work: @escaping @Sendable () throws -> T)
+        -> BlockingJob<T>
+    {
+        assertOnReactorThread()
+        let job = BlockingJob<T>(reactor: self, what: what)
+        blockingJobsInFlight += 1
+        let delivery = UncheckedBox(job)
+        // The job (and so the reactor) lives until its result was delivered by a step.
+        Reactor.blockingWorkers.submit {
+            let result = Result<T, any Error> { try work() }
+            delivery.value.reactor.execute {
+                let job = delivery.value
+                job.reactor.blockingJobsInFlight -= 1
+                job.finish(result)
+            }
+        }
+        return job
+    }
+
+    /// Runs `work` on a blocking-work thread and returns its result (see `startBlocking`).
+    /// After `timeout` seconds throws `ReactorError.timedOut`; the work itself runs to its end,
+    /// and its result is dropped.
+    public func runBlocking<T: Sendable>(
+        _ what: String, timeout: Double? = nil, _ work: @escaping @Sendable () throws -> T
+    ) async throws -> T {
+        try await startBlocking(what, work).value(timeout: timeout)
+    }
+
+    /// Callback form of `runBlocking`: `completion` runs on the reactor's thread.
+    public func runBlocking<T: Sendable>(
+        _ what: String, _ work: @escaping @Sendable () throws -> T,
+        completion: @escaping (Result<T, any Error>) -> Void
+    ) {
+        startBlocking(what, work).onResult(completion)
+    }
+}

@@ -1,0 +1,117 @@
+import Dispatch
+import Glibc
+import XCTest
+
+@testable import Reactor
+
+/// `startBlocking` / `runBlocking`: work that may block runs on a worker thread, and the reactor
+/// goes on stepping (timers, other tasks) until its result comes back inside a step.
+final class ReactorBlockingTests: XCTestCase {
+    func testWorkRunsOnAnotherThreadAndItsResultComesBackOnTheReactors() throws {
+        let reactor = try Reactor()
+        let reactorThread = pthread_self()
+        let threads = try reactor.run(timeout: 5) {
+            let worker = try await reactor.runBlocking("naming the thread") { UInt(pthread_self()) }
+            return (worker, UInt(pthread_self()))
+        }
+        XCTAssertNotEqual(threads.0, UInt(reactorThread), "the work ran on the reactor's thread")
+        XCTAssertEqual(threads.1, UInt(reactorThread), "the task went on off the reactor's thread")
+        XCTAssertTrue(reactor.empty())
+    }
+
+    /// The job waits for a semaphore that only a reactor timer signals: were the job run on the
+    /// reactor's thread, the timer could never fire.
+    func testTimersFireWhileAJobBlocks() throws {
+        let reactor = try Reactor()
+        let release = DispatchSemaphore(value: 0)
+        let log = Log()
+        reactor.schedule(after: 0.05) { _ in
+            log.append("timer")
+            release.signal()
+        }
+        let answer = try reactor.run(timeout: 5) {
+            try await reactor.runBlocking("waiting for the timer") { () -> Int in
+                guard release.wait(timeout: .now() + 3) == .success else { return -1 }
+                return 42
+            }
+        }
+        XCTAssertEqual(answer, 42, "the job never saw the timer fire")
+        XCTAssertEqual(log.entries, ["timer"])
+    }
+
+    func testErrorsComeBackAsThrown() throws {
+        let reactor = try Reactor()
+        XCTAssertThrowsError(
+            try reactor.run(timeout: 5) {
+                try await reactor.runBlocking("failing") { () throws -> Int in
+                    throw SystemError("open /nowhere", errno: ENOENT)
+                }
+            }
+        ) { error in
+            XCTAssertEqual(error as? SystemError, SystemError("open /nowhere", errno: ENOENT))
+        }
+    }
+
+    /// A timed-out wait throws at its deadline; the work runs to its end, the reactor is not
+    /// empty until its result is back, and a later wait gets that result.
+    func testATimeoutEndsTheWaitNotTheWork() throws {
+        let reactor = try Reactor()
+        let release = DispatchSemaphore(value: 0)
+        let job = reactor.startBlocking("a slow job") { () -> String in
+            _ = release.wait(timeout: .now() + 5)
+            return "done"
+        }
+        let started = MonotonicClock.seconds()
+        XCTAssertThrowsError(try reactor.run(timeout: 5) { try await job.value(timeout: 0.05) }) { error in
+            guard case ReactorError.timedOut(let what) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(what, "a slow job")
+        }
+        XCTAssertLessThan(MonotonicClock.seconds() - started, 2)
+        XCTAssertFalse(job.isFinished)
+        XCTAssertFalse(reactor.empty(), "a job in flight leaves the reactor not empty")
+        release.signal()
+        try reactor.loop(timeout: 5)
+        XCTAssertTrue(job.isFinished)
+        XCTAssertEqual(try reactor.run(timeout: 1) { try await job.value() }, "done")
+    }
+
+    /// The callback form, driven by a host loop blocked on the reactor's fd: the result wakes it.
+    func testTheResultWakesAForeignLoop() throws {
+        let reactor = try Reactor()
+        let log = Log()
+        reactor.runBlocking("sleeping") { () -> Int in
+            usleep(50_000)
+            return 7
+        } completion: { result in
+            log.append("result \((try? result.get()) ?? -1)")
+        }
+        XCTAssertFalse(reactor.empty())
+        let started = MonotonicClock.seconds()
+        let wakeups = try foreignLoop(reactor, for: 5) { reactor.empty() }
+        XCTAssertEqual(log.entries, ["result 7"])
+        XCTAssertLessThan(MonotonicClock.seconds() - started, 2)
+        XCTAssertLessThanOrEqual(wakeups, 3, "the host polled instead of sleeping on the fd")
+    }
+
+    /// More jobs than threads: each runs, in order of submission per thread, and all results
+    /// arrive.
+    func testMoreJobsThanThreadsAllFinish() throws {
+        let reactor = try Reactor()
+        let count = Reactor.blockingThreadCount * 4
+        let results = try reactor.run(timeout: 10) {
+            var jobs: [BlockingJob<Int>] = []
+            for index in 0..<count {
+                jobs.append(
+                    reactor.startBlocking("job \(index)") {
+                        usleep(2_000)
+                        return index * index
+                    })
+            }
+            var results: [Int] = []
+            for job in jobs { results.append(try await job.value(timeout: 5)) }
+            return results
+        }
+        XCTAssertEqual(results, (0..<count).map { $0 * $0 })
+        XCTAssertTrue(reactor.empty())
+    }
+}
