@@ -34,6 +34,32 @@ public final class BodyFile: @unchecked Sendable {
         return BodyFile(adopting: fd)
     }
 
+    /// A descriptor of its own on the open file description of `fd` (same offset, same file),
+    /// closed on close-on-exec.
+    public convenience init(duplicating fd: Int32) throws {
+        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        guard copy >= 0 else { throw SystemError("dup of fd \(fd)") }
+        self.init(adopting: copy)
+    }
+
+    /// What `writeBody(fromFile:)` reads at a time: 256 KiB.
+    public static let readChunkSize = 256 * 1024
+
+    /// At most `count` octets from the current offset, in one `read` (fewer at the end of a file
+    /// or from a pipe; none at the end).
+    public func read(upTo count: Int) throws -> [UInt8] {
+        try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            while true {
+                let got = Glibc.read(fd, buffer.baseAddress, count)
+                if got >= 0 {
+                    initialized = got
+                    return
+                }
+                if errno != EINTR { throw SystemError("read") }
+            }
+        }
+    }
+
     /// Everything from the current offset to the end.
     public func readAll() throws -> [UInt8] {
         var result: [UInt8] = []

@@ -118,28 +118,42 @@ extension HTTPStream {
     }
 
     /// Writes the rest of the body to `fd` (from its current offset); returns the octets written.
+    /// The writes run on the reactor's blocking-work threads (`Reactor.startBlocking`), each
+    /// chunk's while the next one is received, through a descriptor of their own: `fd` may be
+    /// closed as soon as this returns or throws.
     @discardableResult
     public func saveBody(to fd: Int32, timeout: Double? = nil) async throws -> UInt64 {
         let deadline = Deadline(timeout)
+        let sink = try BodyFile(duplicating: fd)
         var total: UInt64 = 0
+        var writing: BlockingJob<Void>? = nil
         while let chunk = try await getNextChunk(timeout: deadline.remaining("saveBody")) {
-            try BodyFile.writeAll(chunk, to: fd)
+            try await writing?.value(timeout: deadline.remaining("saveBody"))
+            writing = reactor.startBlocking("writing the body to fd \(fd)") {
+                try BodyFile.writeAll(chunk, to: sink.fd)
+            }
             total += UInt64(chunk.count)
         }
+        try await writing?.value(timeout: deadline.remaining("saveBody"))
         return total
     }
 
     /// Writes the rest of the body to the file at `path` (created or truncated, mode 0644).
     @discardableResult
     public func saveBody(toPath path: String, timeout: Double? = nil) async throws -> UInt64 {
-        let file = try BodyFile(creating: path)
-        return try await saveBody(to: file.fd, timeout: timeout)
+        let deadline = Deadline(timeout)
+        let file = try await reactor.runBlocking("opening \(path)", timeout: deadline.remaining("saveBody")) {
+            try BodyFile(creating: path)
+        }
+        return try await saveBody(to: file.fd, timeout: deadline.remaining("saveBody"))
     }
 
     /// The rest of the body in an anonymous temporary file, rewound to its start.
     public func getBodyAsFile(timeout: Double? = nil) async throws -> BodyFile {
-        let file = try BodyFile.temporary()
-        try await saveBody(to: file.fd, timeout: timeout)
+        let deadline = Deadline(timeout)
+        let file = try await reactor.runBlocking(
+            "creating a temporary file", timeout: deadline.remaining("getBodyAsFile"), BodyFile.temporary)
+        try await saveBody(to: file.fd, timeout: deadline.remaining("getBodyAsFile"))
         guard lseek(file.fd, 0, SEEK_SET) == 0 else { throw SystemError("lseek") }
         return file
     }
@@ -154,27 +168,32 @@ extension HTTPStream {
         try await writeChunk(Array(string.utf8), endStream: true, timeout: timeout)
     }
 
-    /// Writes `count` octets (or everything to EOF when nil) read from `fd`'s current offset, in
-    /// 1 MiB chunks, and ends the stream. Throws if the file ends before `count` octets.
+    /// Writes `count` octets (or everything to EOF when nil) read from `fd`'s current offset, and
+    /// ends the stream. Throws if the file ends before `count` octets. The reads run on the
+    /// reactor's blocking-work threads (`Reactor.startBlocking`), each chunk's while the one
+    /// before is sent, through a descriptor of their own: `fd` may be closed as soon as this
+    /// returns or throws.
     public func writeBody(fromFile fd: Int32, count: UInt64? = nil, timeout: Double? = nil) async throws {
         let deadline = Deadline(timeout)
+        let source = try BodyFile(duplicating: fd)
         var left = count ?? UInt64.max
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while left > 0 {
-            let want = Int(Swift.min(UInt64(buffer.count), left))
-            let got = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, want) }
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw SystemError("read")
-            }
-            if got == 0 {
+        func startReading() -> BlockingJob<[UInt8]> {
+            let want = Int(Swift.min(UInt64(BodyFile.readChunkSize), left))
+            return reactor.startBlocking("reading the body from fd \(fd)") { try source.read(upTo: want) }
+        }
+        var reading = left > 0 ? startReading() : nil
+        while let job = reading {
+            let chunk = try await job.value(timeout: deadline.remaining("writeBody"))
+            if chunk.isEmpty {
                 guard count == nil else {
                     throw HTTPStreamError.invalidState("file ended \(left) octets before the count given")
                 }
                 break
             }
-            left -= UInt64(got)
-            try await writeChunk(Array(buffer[..<got]), endStream: false, timeout: deadline.remaining("writeBody"))
+            left -= UInt64(chunk.count)
+            reading = left > 0 ? startReading() : nil
+            try await writeChunk(chunk, endStream: reading == nil, timeout: deadline.remaining("writeBody"))
+            if reading == nil { return }
         }
         try await writeChunk([], endStream: true, timeout: deadline.remaining("writeBody"))
     }
@@ -183,7 +202,11 @@ extension HTTPStream {
     public func writeBody(fromPath path: String, offset: UInt64 = 0, count: UInt64? = nil, timeout: Double? = nil)
         async throws
     {
-        try await writeBody(from: try BodyFile(reading: path), offset: offset, count: count, timeout: timeout)
+        let deadline = Deadline(timeout)
+        let file = try await reactor.runBlocking("opening \(path)", timeout: deadline.remaining("writeBody")) {
+            try BodyFile(reading: path)
+        }
+        try await writeBody(from: file, offset: offset, count: count, timeout: deadline.remaining("writeBody"))
     }
 
     /// Writes the open `file` (from `offset`, `count` octets or to its end) and ends the stream.
