@@ -1,7 +1,8 @@
 import Stepwise
 import StepwiseDemo
 
-/// The demo's routes: `/hello`, `/echo`, and (with the static-file planner) files under `root`.
+/// The demo's routes: `/hello`, `/echo`, and (with the static-file planner, on a blocking-work
+/// thread) files under `root`.
 final class DemoSite: Sendable {
     let root: String
     let files: StaticFilePlanner
@@ -44,7 +45,18 @@ final class DemoSite: Sendable {
         case "/echo":
             stream.reactor.spawn { await self.echo(stream, head, started) }
         default:
-            serveFile(stream, head, files.plan(method: method, path: path, headers: head.headers), started)
+            // The planner looks at the file system (realpath, open, fstat, readdir), which may
+            // block: it runs on a blocking-work thread, never on the reactor's.
+            let files = self.files
+            let headers = head.headers
+            stream.reactor.runBlocking("planning \(path)") {
+                files.plan(method: method, path: path, headers: headers)
+            } completion: { result in
+                switch result {
+                case .success(let plan): self.serveFile(stream, head, plan, started)
+                case .failure: self.respond(stream, head, status: 500, body: "internal error\n", started)
+                }
+            }
         }
     }
 
