@@ -62,14 +62,25 @@ struct Get: ParsableCommand {
             if verbose { Get.printHead(request.headers, request: true) }
             let (headers, stream) = try await request.go(on: reactor, timeout: timeout)
             if verbose { Get.printHead(headers, request: false) }
-            let file = try output.map { try BodyFile(creating: $0) }
-            let fd = file?.fd ?? 1
+            // The file and stdout are written on a blocking-work thread (a slow disk or a reader
+            // that does not keep up must not hold the reactor, and with it the deadline), each
+            // chunk while the next is received.
+            // Held open by the jobs too: one may still run after an error ended this task.
+            let sink: BodyFile?
+            if let output {
+                sink = try await reactor.runBlocking("creating \(output)") { try BodyFile(creating: output) }
+            } else {
+                sink = nil
+            }
             let progress = Progress(total: headers.first("content-length").flatMap { UInt64($0) })
             do {
+                var writing: BlockingJob<Void>? = nil
                 while let chunk = try await stream.getNextChunk(timeout: deadline.remaining("response body read")) {
-                    try Get.writeAll(chunk, to: fd)
+                    try await writing?.value(timeout: deadline.remaining("response body read"))
+                    writing = reactor.startBlocking("writing the body") { try Get.writeAll(chunk, to: sink?.fd ?? 1) }
                     progress.add(chunk.count)
                 }
+                try await writing?.value(timeout: deadline.remaining("response body read"))
             } catch {
                 progress.finish()  // the reason goes on a line of its own
                 guard case ReactorError.timedOut = error else { throw error }

@@ -28,4 +28,35 @@ final class GetTimeoutTests: XCTestCase {
             run.stderr, "stepwise: 127.0.0.1:\(server.port): timed out after 0.3 s during response body read\n")
         XCTAssertTrue((0.25...3).contains(run.seconds), "exited after \(run.seconds) s")
     }
+
+    /// stdout is a pipe nobody reads: once it is full the writes wait on a worker thread, and
+    /// the deadline still fires on the reactor's (written there, it would hang until the pipe
+    /// was drained).
+    func testTimeoutFiresWhileStdoutIsNotRead() throws {
+        let body = String(repeating: "x", count: 2 << 20)
+        let server = try TestServer { stream, _ in try await reply(stream, body) }
+        defer { server.stop() }
+        let process = Process()
+        process.executableURL = try XCTUnwrap(Self.locate("stepwise"), "stepwise is not built")
+        process.arguments = ["get", "--timeout", "0.5", "http://127.0.0.1:\(server.port)/"]
+        process.standardInput = FileHandle.nullDevice
+        let unread = Pipe()
+        let err = Pipe()
+        process.standardOutput = unread
+        process.standardError = err
+        let started = MonotonicClock.seconds()
+        try process.run()
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
+        let exitedInTime = exited.wait(timeout: .now() + 10) == .success
+        let seconds = MonotonicClock.seconds() - started
+        if !exitedInTime { process.terminate() }
+        process.waitUntilExit()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(exitedInTime, "stepwise get hung on its full stdout")
+        XCTAssertEqual(process.terminationStatus, 1)
+        XCTAssertEqual(
+            stderr, "stepwise: 127.0.0.1:\(server.port): timed out after 0.5 s during response body read\n")
+        XCTAssertLessThan(seconds, 5)
+    }
 }
