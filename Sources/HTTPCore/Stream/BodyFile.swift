@@ -34,8 +34,8 @@ public final class BodyFile: @unchecked Sendable {
         return BodyFile(adopting: fd)
     }
 
-    /// A descriptor of its own on the open file description of `fd` (same offset, same file),
-    /// closed on close-on-exec.
+    /// A descriptor of its own (close-on-exec) on the open file description of `fd`: the same
+    /// file and the same offset, open until this value is released whatever becomes of `fd`.
     public convenience init(duplicating fd: Int32) throws {
         let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
         guard copy >= 0 else { throw SystemError("dup of fd \(fd)") }
