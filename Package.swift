@@ -18,7 +18,7 @@ let package = Package(
     ],
     dependencies: [
         // The Swift server ecosystem's logging API: a `Logger` per server and client.
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),  // LogHandler.log(event:)
         // The demo CLI's argument parsing.
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],

@@ -28,7 +28,7 @@ struct Serve: ParsableCommand {
     func run() throws {
         // Before anything starts a thread, so that every thread inherits the blocked signals.
         ShutdownSignals.block()
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        LoggingSystem.bootstrap { StandardErrorLogHandler(label: $0) }
         var options = unix.map { ServerOptions(path: $0, unlink: true) } ?? ServerOptions(host: host, port: port)
         options.intraStreamTimeout = idleTimeout
         options.tls = tls || cert != nil ? true : plain ? false : nil
@@ -43,6 +43,7 @@ struct Serve: ParsableCommand {
         try server.listen()
         announce(server, options)
         try server.loop()
+        StandardError.writer.flush(within: 2)
     }
 
     /// Seconds requests in flight get to finish after SIGINT or SIGTERM.

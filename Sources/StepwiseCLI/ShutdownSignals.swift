@@ -7,9 +7,11 @@ import Stepwise
 ///
 /// The signals are blocked in every thread (`block()` comes first, before any thread starts, so
 /// they all inherit the mask) and read from a `signalfd` on the reactor (`SignalWatcher`): no
-/// code runs in a signal handler, and the process stays single-threaded. That is worth about 1 %
-/// of a request's CPU: while a process has a second thread, the kernel takes and drops a
-/// reference to the file on every socket call (`fdget`/`fput`), since the fd table is shared.
+/// code runs in a signal handler, and no thread is started for them. A single-threaded process
+/// is worth about 1 % of a request's CPU: while a process has a second thread, the kernel takes
+/// and drops a reference to the file on every socket call (`fdget`/`fput`), since the fd table
+/// is shared. `--quiet` serving `/hello` stays single-threaded; the request log's writer and the
+/// blocking-work threads (files) start on first use.
 enum ShutdownSignals {
     static let signals = [SIGINT, SIGTERM]
 
@@ -28,6 +30,7 @@ enum ShutdownSignals {
                     server.close(timeout: grace)
                 } else {
                     say("stepwise: \(name(signal)) again, stopping now")
+                    StandardError.writer.flush(within: 0.2)
                     _exit(128 + signal)
                 }
             }
@@ -41,7 +44,6 @@ enum ShutdownSignals {
     private static func name(_ signal: Int32) -> String { signal == SIGINT ? "SIGINT" : "SIGTERM" }
 
     private static func say(_ line: String) {
-        var text = line + "\n"
-        text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        StandardError.writer.append(line + "\n")
     }
 }

@@ -38,11 +38,21 @@ final class ServeCommandTests: XCTestCase {
             self.port = port
         }
 
-        /// Stops the server and returns what it wrote to stderr (the request log).
+        /// Stops the server and returns what it wrote to stderr (the request log), read while it
+        /// exits (it writes out its queued log lines first).
         func stop() -> String {
+            let log = Locked(Data())
+            let read = DispatchSemaphore(value: 0)
+            let handle = stderr.fileHandleForReading
+            DispatchQueue.global().async {
+                let data = handle.readDataToEndOfFile()
+                log.withLock { $0 = data }
+                read.signal()
+            }
             process.terminate()
             process.waitUntilExit()
-            return String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            _ = read.wait(timeout: .now() + 10)
+            return String(decoding: log.withLock { $0 }, as: UTF8.self)
         }
     }
 
@@ -104,6 +114,35 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertEqual(try fetch(demo, "/hellox?a", reactor: reactor).status, 404)
     }
 
+    /// stderr is a pipe nobody reads while 3,000 requests are logged (about 200 KB, three times
+    /// what the pipe holds): the server goes on answering, and every line is there once stderr
+    /// is read. (Written on the reactor's thread, the log would stall it at the 64 KiB mark.)
+    func testAnUnreadStderrDoesNotStallTheServer() throws {
+        let demo = try Demo([])
+        addTeardownBlock { if demo.process.isRunning { _ = demo.stop() } }
+        let connection = try RawConnection(port: demo.port)
+        let request = Array("GET /hello HTTP/1.1\r\nHost: test\r\n\r\n".utf8)
+        try connection.send(request)
+        let first = try connection.receive(until: {
+            $0.count >= 13 && $0.suffix(13).elementsEqual("Hello, World!".utf8)
+        })
+        let responseLength = first.count
+        let count = 3_000
+        var answered = 1
+        while answered < count {
+            let batch = min(100, count - answered)
+            try connection.send(Array([[UInt8]](repeating: request, count: batch).joined()))
+            let expected = batch * responseLength
+            let received = try connection.receive(until: { $0.count >= expected })
+            XCTAssertEqual(received.count, expected)
+            answered += batch
+        }
+        connection.close()
+        let log = demo.stop()
+        let lines = log.split(separator: "\n").filter { $0.contains("\"GET /hello HTTP/1.1\" 200 13 ") }
+        XCTAssertEqual(lines.count, count, String(log.suffix(300)))
+    }
+
     /// A file below `--root` whole, as a range (sent from its offset), and for HEAD.
     func testStaticFilesWholeRangedAndHead() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-serve-\(getpid())")
@@ -133,4 +172,67 @@ final class ServeCommandTests: XCTestCase {
         let suffix = try fetch(demo, "/data.bin", fields: [("range", "bytes=-3")], reactor: reactor)
         XCTAssertEqual(suffix.body, Array(content.suffix(3)))
     }
+}
+
+/// A blocking loopback TCP connection whose every wait has a 5 s deadline.
+private final class RawConnection {
+    private(set) var fd: Int32
+
+    init(port: Int) throws {
+        fd = try connectToLoopback(port: port)
+    }
+
+    deinit { close() }
+
+    func close() {
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+    }
+
+    func send(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            try wait(for: Int16(POLLOUT))
+            let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, 0) }
+            guard sent > 0 else { throw POSIXError(.EPIPE) }
+            offset += sent
+        }
+    }
+
+    /// Reads until `done` holds for what arrived; throws when 5 s pass without input.
+    func receive(until done: ([UInt8]) -> Bool) throws -> [UInt8] {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while !done(received) {
+            try wait(for: Int16(POLLIN))
+            let got = recv(fd, &buffer, buffer.count, 0)
+            guard got > 0 else { throw POSIXError(.ECONNRESET) }
+            received += buffer[..<got]
+        }
+        return received
+    }
+
+    private func wait(for events: Int16) throws {
+        var pfd = pollfd(fd: fd, events: events, revents: 0)
+        guard poll(&pfd, 1, 5_000) == 1 else { throw POSIXError(.ETIMEDOUT) }
+    }
+}
+
+/// A blocking TCP socket connected to 127.0.0.1:`port`.
+func connectToLoopback(port: Int) throws -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = UInt16(port).bigEndian
+    address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+    let result = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+    }
+    guard result == 0 else {
+        close(fd)
+        throw POSIXError(.ECONNREFUSED)
+    }
+    return fd
 }

@@ -34,7 +34,7 @@ final class ServeSignalTests: XCTestCase {
     func testASecondSIGTERMStopsAtOnce() throws {
         let demo = try ServeCommandTests.Demo(["--quiet"])
         addTeardownBlock { if demo.process.isRunning { _ = demo.stop() } }
-        let fd = try Self.connect(port: demo.port)
+        let fd = try connectToLoopback(port: demo.port)
         defer { close(fd) }
         let partial = Array("POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\r\nabc".utf8)
         XCTAssertEqual(write(fd, partial, partial.count), partial.count)
@@ -48,24 +48,5 @@ final class ServeSignalTests: XCTestCase {
         XCTAssertEqual(demo.process.terminationReason, .exit, log)
         XCTAssertEqual(demo.process.terminationStatus, 128 + SIGTERM, log)
         XCTAssertTrue(log.contains("SIGTERM again, stopping now"), log)
-    }
-
-    private static func connect(port: Int) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard result == 0 else {
-            close(fd)
-            struct ConnectFailed: Error {}
-            throw ConnectFailed()
-        }
-        return fd
     }
 }
