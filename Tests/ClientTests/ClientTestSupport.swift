@@ -19,8 +19,9 @@ struct ProgramRun {
 
 extension XCTestCase {
     /// Runs the built `stepwise` with `arguments`, stdin from /dev/null, stdout and stderr on pipes.
-    func stepwise(_ arguments: [String], timeout: Double = 30) throws -> ProgramRun {
-        try runProgram(Self.stepwiseBinary().path, arguments, timeout: timeout)
+    /// `readingStdout: false` leaves the stdout pipe unread (it fills up; `stdout` is empty).
+    func stepwise(_ arguments: [String], readingStdout: Bool = true, timeout: Double = 30) throws -> ProgramRun {
+        try runProgram(Self.stepwiseBinary().path, arguments, readingStdout: readingStdout, timeout: timeout)
     }
 
     /// Runs the built `stepwise` with `arguments` on a pseudo-terminal (util-linux `script`, part
@@ -31,7 +32,9 @@ extension XCTestCase {
         return try runProgram("/usr/bin/script", ["-qfec", command, "/dev/null"], timeout: timeout)
     }
 
-    private func runProgram(_ path: String, _ arguments: [String], timeout: Double) throws -> ProgramRun {
+    private func runProgram(_ path: String, _ arguments: [String], readingStdout: Bool = true, timeout: Double)
+        throws -> ProgramRun
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -46,7 +49,7 @@ extension XCTestCase {
         let group = DispatchGroup()
         let stdoutData = Locked(Data())
         let stderrData = Locked(Data())
-        for (pipe, box) in [(out, stdoutData), (err, stderrData)] {
+        for (pipe, box) in readingStdout ? [(out, stdoutData), (err, stderrData)] : [(err, stderrData)] {
             group.enter()
             DispatchQueue.global().async {
                 let data = pipe.fileHandleForReading.readDataToEndOfFile()

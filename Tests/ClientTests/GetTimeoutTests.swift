@@ -36,27 +36,11 @@ final class GetTimeoutTests: XCTestCase {
         let body = String(repeating: "x", count: 2 << 20)
         let server = try TestServer { stream, _ in try await reply(stream, body) }
         defer { server.stop() }
-        let process = Process()
-        process.executableURL = try XCTUnwrap(Self.locate("stepwise"), "stepwise is not built")
-        process.arguments = ["get", "--timeout", "0.5", "http://127.0.0.1:\(server.port)/"]
-        process.standardInput = FileHandle.nullDevice
-        let unread = Pipe()
-        let err = Pipe()
-        process.standardOutput = unread
-        process.standardError = err
-        let started = MonotonicClock.seconds()
-        try process.run()
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        let exitedInTime = exited.wait(timeout: .now() + 10) == .success
-        let seconds = MonotonicClock.seconds() - started
-        if !exitedInTime { process.terminate() }
-        process.waitUntilExit()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        XCTAssertTrue(exitedInTime, "stepwise get hung on its full stdout")
-        XCTAssertEqual(process.terminationStatus, 1)
+        let run = try stepwise(
+            ["get", "--timeout", "0.5", "http://127.0.0.1:\(server.port)/"], readingStdout: false, timeout: 10)
+        XCTAssertEqual(run.status, 1)
         XCTAssertEqual(
-            stderr, "stepwise: 127.0.0.1:\(server.port): timed out after 0.5 s during response body read\n")
-        XCTAssertLessThan(seconds, 5)
+            run.stderr, "stepwise: 127.0.0.1:\(server.port): timed out after 0.5 s during response body read\n")
+        XCTAssertLessThan(run.seconds, 5)
     }
 }
