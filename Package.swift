@@ -62,7 +62,8 @@ let package = Package(
         // curl and Python peers (h11, httpx) against an in-process Server; needs `make test`'s peers.
         // The peer scripts in Peers/ are run from the source tree, not bundled.
         .testTarget(name: "InteropTests", dependencies: ["Stepwise"], exclude: ["Peers"]),
-        .testTarget(name: "ServerTests", dependencies: ["Stepwise"]),
+        .testTarget(
+            name: "ServerTests", dependencies: ["Stepwise", .product(name: "Logging", package: "swift-log")]),
         // Runs the built example executables with --self-test (no module dependencies: it
         // spawns the binaries from the build directory).
         .testTarget(name: "ExamplesTests"),

@@ -75,11 +75,13 @@ extension H1Connection {
     }
 
     /// Reads every octet until the peer closes (lua-http's `read_body_till_close`); more than
-    /// `limit` octets throws `HTTPStreamError.bodyTooLarge`, as soon as they arrived.
-    public func readBodyTillClose(limit: Int = H1Stream.defaultBodyLimit, timeout: Double? = nil) async throws
+    /// `limit` octets (nil: `options.bodyLimit`) throws `HTTPStreamError.bodyTooLarge`, as soon as
+    /// they arrived.
+    public func readBodyTillClose(limit: Int? = nil, timeout: Double? = nil) async throws
         -> [UInt8]
     {
-        try await lowLevelRead("readBodyTillClose", timeout) { reader, input, atEOF in
+        let limit = limit ?? options.bodyLimit
+        return try await lowLevelRead("readBodyTillClose", timeout) { reader, input, atEOF in
             Self.copying(reader.readToEnd(input, atEOF: atEOF, limit: limit), from: input)
         }
     }
@@ -89,12 +91,13 @@ extension H1Connection {
     /// trailers next with `readHeader()` and `readHeadersDone()`. The whole chunk is returned at
     /// once, so nothing is consumed until all of it arrived: a timeout or a partial chunk leaves
     /// the input for the next call. A chunk larger than `limit` throws
-    /// `HTTPStreamError.bodyTooLarge` as soon as its size line is read; more than 16 hex digits is
-    /// `.protocolViolation(.chunkSizeTooLarge)`.
-    public func readBodyChunk(limit: Int = H1Stream.defaultBodyLimit, timeout: Double? = nil) async throws
+    /// `HTTPStreamError.bodyTooLarge` as soon as its size line is read (nil: `options.bodyLimit`);
+    /// more than 16 hex digits is `.protocolViolation(.chunkSizeTooLarge)`.
+    public func readBodyChunk(limit: Int? = nil, timeout: Double? = nil) async throws
         -> (data: [UInt8], extensions: String)?
     {
-        try await lowLevelRead("readBodyChunk", timeout) { reader, input, atEOF in
+        let limit = limit ?? options.bodyLimit
+        return try await lowLevelRead("readBodyChunk", timeout) { reader, input, atEOF in
             switch reader.readChunk(input, atEOF: atEOF, limit: limit) {
             case .needMore: return .needMore
             case .failed(let error): return .failed(error)

@@ -11,6 +11,11 @@ public struct H1ConnectionOptions: Sendable {
     /// Reading from the socket pauses while a stream holds this many body octets its reader has
     /// not taken (back-pressure). Default 256 KiB.
     public var maxBufferedBody = 256 * 1024
+    /// The `limit` of the buffering body helpers (`getBodyAsBytes`, `getBodyAsString`,
+    /// `getBodyUntil`, `readBodyTillClose`, …) on this connection's streams when a call gives
+    /// none: past it they throw `HTTPStreamError.bodyTooLarge`, which a server answers with 413.
+    /// Default 64 MiB (`H1Stream.defaultBodyLimit`).
+    public var bodyLimit = 64 << 20
     /// Server: when a handler ends its response without reading the whole request body, up to
     /// this many body octets are read and dropped to keep the connection usable; a longer body
     /// closes it. Default 500 KiB (lua-http's).

@@ -341,6 +341,19 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
         isShutDown = true
     }
 
+    /// `shutdown()`, after the handler failed with `error`: a request the handler could not read
+    /// (a body over its limit, a malformed coding) is answered with the error's status and the
+    /// connection closes after it, as for a read error the connection found itself.
+    public func shutdown(after error: any Error) {
+        if readFailure == nil, let failure = error as? HTTPStreamError, failure.status != nil {
+            readFailure = failure
+        }
+        shutdown()
+    }
+
+    /// The connection's `H1ConnectionOptions.bodyLimit`.
+    public var bodyLimit: Int { connection.options.bodyLimit }
+
     public func checkTLS() -> TLSInfo? { connection.checkTLS() }
     public func localname() -> SocketName { connection.localname() }
     public func peername() -> SocketName { connection.peername() }

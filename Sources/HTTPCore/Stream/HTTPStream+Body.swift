@@ -4,12 +4,14 @@ import Reactor
 /// lua-http's body helpers, on every stream. Each takes one `timeout` that is a deadline across
 /// all the reads it makes.
 extension HTTPStream {
-    /// The default limit of the buffering helpers: 64 MiB.
+    /// The limit of the buffering helpers when neither the call nor the stream sets one: 64 MiB.
     public static var defaultBodyLimit: Int { 64 << 20 }
 
     /// The rest of the body as bytes; throws `HTTPStreamError.bodyTooLarge` past `limit` octets
-    /// (a server answers 413).
-    public func getBodyAsBytes(limit: Int = Self.defaultBodyLimit, timeout: Double? = nil) async throws -> [UInt8] {
+    /// (nil: the stream's `bodyLimit`). A server handler that lets that error end it answers 413
+    /// (`shutdown(after:)`).
+    public func getBodyAsBytes(limit: Int? = nil, timeout: Double? = nil) async throws -> [UInt8] {
+        let limit = limit ?? bodyLimit
         let deadline = Deadline(timeout)
         var body: [UInt8] = []
         while let chunk = try await getNextChunk(timeout: deadline.remaining("getBodyAsBytes")) {
@@ -20,16 +22,16 @@ extension HTTPStream {
     }
 
     /// The rest of the body decoded as UTF-8 (invalid sequences become U+FFFD).
-    public func getBodyAsString(limit: Int = Self.defaultBodyLimit, timeout: Double? = nil) async throws -> String {
+    public func getBodyAsString(limit: Int? = nil, timeout: Double? = nil) async throws -> String {
         String(decoding: try await getBodyAsBytes(limit: limit, timeout: timeout), as: UTF8.self)
     }
 
     /// Callback form of `getBodyAsString`.
     public func getBodyAsString(
-        limit: Int = Self.defaultBodyLimit, timeout: Double? = nil,
+        limit: Int? = nil, timeout: Double? = nil,
         _ completion: @escaping (Result<String, any Error>) -> Void
     ) {
-        collectBody(BodyAccumulator(), limit: limit, deadline: Deadline(timeout)) { result in
+        collectBody(BodyAccumulator(), limit: limit ?? bodyLimit, deadline: Deadline(timeout)) { result in
             completion(result.map { String(decoding: $0, as: UTF8.self) })
         }
     }
@@ -81,12 +83,14 @@ extension HTTPStream {
 
     /// The body up to the first `delimiter` (with it when `includeDelimiter`); what follows is
     /// put back. At the end of the body: the rest, or nil when nothing is left. Throws
-    /// `bodyTooLarge` when `limit` octets pass without the delimiter.
+    /// `bodyTooLarge` when `limit` octets (nil: the stream's `bodyLimit`) pass without the
+    /// delimiter.
     public func getBodyUntil(
-        _ delimiter: [UInt8], includeDelimiter: Bool = false, limit: Int = Self.defaultBodyLimit,
+        _ delimiter: [UInt8], includeDelimiter: Bool = false, limit: Int? = nil,
         timeout: Double? = nil
     ) async throws -> [UInt8]? {
         precondition(!delimiter.isEmpty, "getBodyUntil: the delimiter must not be empty")
+        let limit = limit ?? bodyLimit
         let deadline = Deadline(timeout)
         var collected: [UInt8] = []
         var searchFrom = 0

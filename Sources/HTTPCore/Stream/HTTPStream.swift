@@ -43,6 +43,15 @@ public protocol HTTPStream: AnyObject, Sendable {
     /// Ends the exchange: see the conforming type for what happens to an unanswered request and
     /// an unread body.
     func shutdown()
+    /// Ends the exchange after its handler failed with `error`: as `shutdown()`, except that a
+    /// server stream that has not answered yet answers with the status the error calls for
+    /// (`HTTPStreamError.status`: 413 for a body over the limit, 400 for a malformed one)
+    /// instead of 503. `Server` calls it when a handler throws.
+    func shutdown(after error: any Error)
+
+    /// The `limit` the buffering body helpers use when a call gives none (an HTTP/1 stream: its
+    /// connection's `H1ConnectionOptions.bodyLimit`; default `defaultBodyLimit`, 64 MiB).
+    var bodyLimit: Int { get }
 
     func checkTLS() -> TLSInfo?
     func localname() -> SocketName
@@ -50,6 +59,9 @@ public protocol HTTPStream: AnyObject, Sendable {
 }
 
 extension HTTPStream {
+    public func shutdown(after error: any Error) { shutdown() }
+    public var bodyLimit: Int { Self.defaultBodyLimit }
+
     public func getHeaders() async throws -> Headers? { try await getHeaders(timeout: nil) }
     public func getNextChunk() async throws -> [UInt8]? { try await getNextChunk(timeout: nil) }
 

@@ -17,7 +17,9 @@ public import Reactor
 /// ```
 ///
 /// Handlers run on the reactor's thread: a `.task` handler as a task on the reactor (it may
-/// await; when it returns, the stream is shut down: an unanswered request gets 503), a
+/// await; when it returns, the stream is shut down: an unanswered request gets 503, or, when the
+/// handler threw an `HTTPStreamError` that has a status, that status: 413 for a body over the
+/// limit), a
 /// `.callback` handler as a plain call (it answers now or later with the non-blocking writes and
 /// calls `shutdown()` if it gives up). Errors go to `onError` (default: log) and never stop the
 /// server.
@@ -35,9 +37,11 @@ public final class Server: Pollable, @unchecked Sendable {
 
     public let reactor: Reactor
     public let options: ServerOptions
+    /// Where the default `onError` logs (from `options.logger`; settable at any time).
     public var logger: Logger
-    /// Told about every error while serving (default: log it). lua-http's `onerror`.
-    public var onError: (ServerError) -> Void
+    /// Told about every error while serving (default: log it to `logger`, at the level
+    /// `ServerError` calls for, and keep serving). lua-http's `onerror`.
+    public var onError: (ServerError) -> Void = { _ in }
     public let handler: Handler
 
     private var listener: Listener?
@@ -58,8 +62,11 @@ public final class Server: Pollable, @unchecked Sendable {
         self.options = options
         self.logger = options.logger
         self.handler = handler
-        let logger = options.logger
-        onError = { error in Server.log(error, to: logger) }
+        // The default reads `logger` when it logs, so setting `server.logger` later takes effect.
+        onError = { [weak self] error in
+            guard let self else { return }
+            Server.log(error, to: self.logger)
+        }
     }
 
     deinit {
@@ -224,16 +231,17 @@ public final class Server: Pollable, @unchecked Sendable {
                 try body(stream)
             } catch {
                 report(error, on: stream)
-                stream.shutdown()
+                stream.shutdown(after: error)
             }
         case .task(let body):
             reactor.spawn {
                 do {
                     try await body(stream)
+                    stream.shutdown()
                 } catch {
                     self.report(error, on: stream)
+                    stream.shutdown(after: error)
                 }
-                stream.shutdown()
             }
         }
     }

@@ -30,7 +30,8 @@ public struct ServerOptions: Sendable {
     /// HTTP/1 settings (parser limits, buffering, drain limit, date, transfer codings);
     /// `idleTimeout` and `headerReadTimeout` there are taken from this struct's values.
     public var http1 = H1ConnectionOptions()
-    /// Where the server logs (errors of handlers, rejected requests at debug level, …).
+    /// Where the server logs (`Server.logger` starts as this): handler and accept errors at error
+    /// level, rejected requests at info, failed connection setups at debug.
     public var logger = Logger(label: "stepwise.server")
 
     public init() {}
