@@ -14,4 +14,10 @@ final class RequestLog: Sendable {
             "\(peer) \"\(head.method ?? "-") \(head.path ?? head.authority ?? "-") \(head.version)\" \(status) \(bytes) \(rounded) ms\n"
         )
     }
+
+    /// A request the server answered itself because it could not be parsed (no request line to
+    /// show): its status and why.
+    func recordRejected(peer: String, status: Int, reason: String) {
+        writer.append("\(peer) \"-\" \(status) - - (\(reason))\n")
+    }
 }

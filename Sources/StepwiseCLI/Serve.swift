@@ -36,8 +36,18 @@ struct Serve: ParsableCommand {
             options.tlsContext = try TLSContext.server(
                 certificateChainFile: cert, privateKeyFile: key, alpn: ["http/1.1"])
         }
-        let site = DemoSite(root: root ?? currentDirectory(), maxBody: maxBody, log: quiet ? nil : RequestLog())
+        let log = quiet ? nil : RequestLog()
+        let site = DemoSite(root: root ?? currentDirectory(), maxBody: maxBody, log: log)
         let server = try Server(options: options, handler: .callback { stream in site.handle(stream) })
+        if let log {
+            // A request the server rejects (400, 408, 414, 431, …) gets its request-log line too;
+            // every other error goes to the default (the log through swift-log).
+            let logError = server.onError
+            server.onError = { error in
+                guard case .rejectedRequest(let peer, let parseError) = error else { return logError(error) }
+                log.recordRejected(peer: peer, status: parseError.status, reason: "\(parseError)")
+            }
+        }
         let signals = ShutdownSignals.install(for: server, grace: Self.shutdownGrace)
         defer { signals?.cancel() }
         try server.listen()

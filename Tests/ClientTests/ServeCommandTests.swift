@@ -143,6 +143,21 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertEqual(lines.count, count, String(log.suffix(300)))
     }
 
+    /// A request the server rejects before the site sees it gets a request-log line with its
+    /// status (and the reason), like every request the site answers.
+    func testRejectedRequestsAreLogged() throws {
+        let demo = try Demo([])
+        addTeardownBlock { if demo.process.isRunning { _ = demo.stop() } }
+        let connection = try RawConnection(port: demo.port)
+        try connection.send(Array("GARBAGE\r\n\r\n".utf8))
+        let answer = try connection.receive(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") })
+        XCTAssertTrue(String(decoding: answer, as: UTF8.self).hasPrefix("HTTP/1.1 400 "))
+        connection.close()
+        let log = demo.stop()
+        let lines = log.split(separator: "\n").filter { $0.contains("\"-\" 400 - - (") }
+        XCTAssertEqual(lines.count, 1, log)
+    }
+
     /// A file below `--root` whole, as a range (sent from its offset), and for HEAD.
     func testStaticFilesWholeRangedAndHead() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-serve-\(getpid())")
