@@ -346,7 +346,9 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
                     acceptsGzip: { options.transferCodings && head.headers.acceptsCoding("gzip", in: "te") },
                     into: &out)
             }
-            if isFinal { stream.awaitsContinue = false }
+            // RFC 9110 §10.1.1: once a `100 Continue` (the handler's own, `writeContinue`) or a
+            // final status is sent, the client is not waiting for one any more.
+            if isFinal || fields.validStatus == 100 { stream.awaitsContinue = false }
         case .client:
             // A request's head and body are written one after the other (a body of unknown
             // length, as with `writeChunk`).
