@@ -12,6 +12,8 @@ struct TestResponse {
     var headers: [(name: String, value: String)]
     var body: [UInt8]
     var trailers: [(name: String, value: String)] = []
+    /// The status line's version: "HTTP/1.1" or "HTTP/1.0".
+    var version = "HTTP/1.1"
 
     func header(_ name: String) -> String? { headers.first { $0.name == name }?.value }
     var text: String { String(decoding: body, as: UTF8.self) }
@@ -269,10 +271,11 @@ final class TestClient {
         let deadline = MonotonicClock.seconds() + (seconds ?? timeout)
         let statusLine = try takeLine(deadline)
         let parts = statusLine.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2, parts[0] == "HTTP/1.1", let status = Int(parts[1]) else {
+        guard parts.count >= 2, parts[0] == "HTTP/1.1" || parts[0] == "HTTP/1.0", let status = Int(parts[1]) else {
             throw TestError("bad status line \(statusLine)")
         }
         var response = TestResponse(status: status, headers: try takeFields(deadline), body: [])
+        response.version = String(parts[0])
         if head || status < 200 || status == 204 || status == 304 { return response }
         if let coding = response.header("transfer-encoding") {
             guard coding.hasSuffix("chunked") else { throw TestError("unexpected transfer-encoding \(coding)") }

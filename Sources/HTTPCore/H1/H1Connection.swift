@@ -323,7 +323,7 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
             // request starts.
             let persistent = phase == .open && stream.readFailure == nil && !(isFinal && stream.awaitsContinue)
             let request = H1OutboundMessage.RequestContext(
-                method: head.method ?? "", version: head.version, keepAlive: head.keepAlive)
+                method: head.method ?? "", version: head.version, keepAlive: head.keepAlive, serverVersion: version)
             let date = options.sendDate && isFinal ? context.dateCache.imfFixdateOctets() : nil
             if let body, let prepared, body.count <= HTTP1Serializer.inlineBodyLimit,
                 let added = stream.outbound.simpleResponseFields(
@@ -555,7 +555,7 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
             let phrase = ReasonPhrase.for(status: status)
             let body = "\(status) \(phrase): \(reason)\n"
             var head =
-                "HTTP/1.1 \(status) \(phrase)\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                "\(version) \(status) \(phrase)\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\n"
             head += "content-length: \(body.utf8.count)\r\n"
             if options.sendDate { head += "date: \(context.dateCache.imfFixdate())\r\n" }
             socket.write(head + "\r\n" + body)

@@ -38,17 +38,23 @@ struct H1OutboundMessage {
         /// The two methods whose responses are framed differently (RFC 9110 §9.3.2, §9.3.6).
         var isHEAD: Bool
         var isCONNECT: Bool
+        /// The version both sides speak: the request's, or HTTP/1.0 on a server pinned to it
+        /// (then no 1xx, no chunked body; RFC 9110 §6.2).
         var version: HTTP1Version
+        /// The version of the status line: the server's (RFC 9110 §6.2: the highest it
+        /// conforms to, with the request's major version).
+        var responseVersion: HTTP1Version
         /// The request allows the connection to persist (its version and `connection` field).
         var keepAlive: Bool
 
-        init(method: String, version: HTTP1Version, keepAlive: Bool) {
+        init(method: String, version: HTTP1Version, keepAlive: Bool, serverVersion: HTTP1Version = .http11) {
             // The length first: most methods are neither, and a length costs less than a
             // comparison of strings that differ.
             let length = method.utf8.count
             isHEAD = length == 4 && method == "HEAD"
             isCONNECT = length == 7 && method == "CONNECT"
-            self.version = version
+            self.version = serverVersion == .http10 ? .http10 : version
+            responseVersion = serverVersion
             self.keepAlive = keepAlive
         }
     }
@@ -113,7 +119,7 @@ struct H1OutboundMessage {
             if status != 101 && endStream {
                 throw .invalidState("a \(status) response cannot end the stream")
             }
-            try serialize(headers, prepared, HTTP1AddedFields(), into: &out)
+            try serialize(headers, prepared, HTTP1AddedFields(), version: request.responseVersion, into: &out)
             if status == 101 {
                 switchedProtocols = true
                 self.status = status
@@ -167,8 +173,8 @@ struct H1OutboundMessage {
         }
 
         if closeAfter {
-            // Also to HTTP/1.0: the status line says HTTP/1.1, which persists unless told to
-            // close (RFC 9112 §9.3).
+            // Also to HTTP/1.0: a status line that says HTTP/1.1 persists unless told to close
+            // (RFC 9112 §9.3).
             if !fields.connectionClose { added.connection = .close }
         } else if request.version == .http10 && !fields.connectionKeepAlive {
             // RFC 9112 §9.3: an HTTP/1.0 connection persists only if the response says keep-alive.
@@ -192,9 +198,9 @@ struct H1OutboundMessage {
             // HEAD. (No prepared head has the field.)
             var headers = headers
             headers.delete("transfer-encoding")
-            try serialize(headers, nil, added, then: bodyOctets, into: &out)
+            try serialize(headers, nil, added, version: request.responseVersion, then: bodyOctets, into: &out)
         } else {
-            try serialize(headers, prepared, added, then: bodyOctets, into: &out)
+            try serialize(headers, prepared, added, version: request.responseVersion, then: bodyOctets, into: &out)
         }
         self.status = status
         self.closeAfter = closeAfter
@@ -271,16 +277,18 @@ struct H1OutboundMessage {
 
     /// The head, then `body`: in one piece when it is small, else appended after the head.
     private func serialize(
-        _ headers: Headers, _ prepared: UnsafeRawBufferPointer?, _ added: HTTP1AddedFields,
+        _ headers: Headers, _ prepared: UnsafeRawBufferPointer?, _ added: HTTP1AddedFields, version: HTTP1Version,
         then body: UnsafeRawBufferPointer = .init(start: nil, count: 0), into out: inout [UInt8]
     ) throws(HTTPStreamError) {
         let inline = body.count <= HTTP1Serializer.inlineBodyLimit
         let withHead = inline ? body : UnsafeRawBufferPointer(start: nil, count: 0)
-        if let prepared {
+        // A prepared head's status line says HTTP/1.1.
+        if let prepared, version == .http11 {
             HTTP1Serializer.writeResponseHead(prepared: prepared, adding: added, then: withHead, into: &out)
         } else {
             do {
-                try HTTP1Serializer.writeResponseHead(headers, adding: added, then: withHead, into: &out)
+                try HTTP1Serializer.writeResponseHead(
+                    headers, version: version, adding: added, then: withHead, into: &out)
             } catch {
                 throw .invalidHeaders("\(error)")
             }

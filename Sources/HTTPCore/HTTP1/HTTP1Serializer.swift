@@ -175,12 +175,12 @@ public enum HTTP1Serializer {
     /// which need no validation, and then `body` (the octets of a small body, written in the same
     /// piece: at most `inlineBodyLimit`).
     static func writeResponseHead(
-        _ headers: Headers, adding added: HTTP1AddedFields,
+        _ headers: Headers, version: HTTP1Version = .http11, adding added: HTTP1AddedFields,
         then body: UnsafeRawBufferPointer = .init(start: nil, count: 0),
         into buffer: inout [UInt8]
     ) throws(HTTP1SerializeError) {
         try writeResponseHead(
-            headers, version: .http11, reasonPhrase: nil, tailSize: added.wireSize, then: body, into: &buffer
+            headers, version: version, reasonPhrase: nil, tailSize: added.wireSize, then: body, into: &buffer
         ) {
             added.write(into: &$0)
             return true

@@ -57,7 +57,9 @@ public final class Server: Pollable, @unchecked Sendable {
 
     /// A server that will listen as `options.listen` says (binding happens in `listen()`).
     /// - Parameter reactor: the reactor to run on; nil makes one for the server.
+    /// - Throws: `ServerOptionsError.unsupportedVersion` for `options.version == .http2`.
     public init(options: ServerOptions, on reactor: Reactor? = nil, handler: Handler) throws {
+        if options.version == .http2 { throw ServerOptionsError.unsupportedVersion(.http2) }
         self.reactor = try reactor ?? Reactor()
         self.options = options
         self.logger = options.logger
@@ -99,7 +101,8 @@ public final class Server: Pollable, @unchecked Sendable {
             tlsContext =
                 try options.tlsContext
                 ?? TLSContext.selfSigned(
-                    hostname: options.listen.host ?? "localhost", alpn: ["http/1.1"])
+                    hostname: options.listen.host ?? "localhost",
+                    alpn: [http1Version == .http10 ? "http/1.0" : "http/1.1"])
         }
         self.listener = listener
         listener.onAccept = { [unowned self] socket in self.addSocket(socket) }
@@ -191,8 +194,11 @@ public final class Server: Pollable, @unchecked Sendable {
 
     // MARK: - Serving
 
+    /// The HTTP/1 version the server speaks: 1.1, or 1.0 when `options.version` pins it.
+    private var http1Version: HTTP1Version { options.version == .http10 ? .http10 : .http11 }
+
     private func startHTTP1(_ socket: StreamSocket) {
-        let connection = H1Connection(socket: socket, type: .server, context: http1Context)
+        let connection = H1Connection(socket: socket, type: .server, version: http1Version, context: http1Context)
         live[ObjectIdentifier(connection)] = connection
         // One delegate for every connection (not three closures each).
         connection.delegate = connectionEvents

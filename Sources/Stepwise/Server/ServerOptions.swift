@@ -14,7 +14,13 @@ public struct ServerOptions: Sendable {
     /// The TLS context; nil makes a self-signed certificate for the listening host (lua-http's
     /// behaviour) when TLS is allowed.
     public var tlsContext: TLSContext?
-    /// Pins the HTTP version served; nil serves every version the server speaks.
+    /// Pins the HTTP version served (lua-http's `version`); nil (default) serves every version
+    /// the server speaks. `.http11`: HTTP/1.1 (and 1.0 clients), never HTTP/2. `.http10`: the
+    /// server answers as HTTP/1.0 (`HTTP/1.0` status lines, no 1xx, no chunked: a body of unknown
+    /// length ends with the connection; keep-alive only when the request asks for it) and its
+    /// self-signed certificate offers ALPN `http/1.0`. `.http2` is refused (`Server.init`
+    /// throws `ServerOptionsError.unsupportedVersion`): this version of Stepwise serves HTTP/1
+    /// only.
     public var version: HTTPVersionPreference?
     /// How long a new connection may take to send its first octets and finish its TLS handshake.
     /// Default 10 s.
@@ -51,5 +57,18 @@ public struct ServerOptions: Sendable {
         options.idleTimeout = intraStreamTimeout
         options.headerReadTimeout = headerReadTimeout
         return options
+    }
+}
+
+/// Options a `Server` cannot be made with.
+public enum ServerOptionsError: Error, Equatable, CustomStringConvertible {
+    /// `ServerOptions.version` pins a version this server does not speak.
+    case unsupportedVersion(HTTPVersionPreference)
+
+    public var description: String {
+        switch self {
+        case .unsupportedVersion(let version):
+            return "the server cannot serve only \(version): it speaks HTTP/1.0 and 1.1"
+        }
     }
 }
