@@ -32,7 +32,8 @@ extension XCTestCase {
         return try runProgram("/usr/bin/script", ["-qfec", command, "/dev/null"], timeout: timeout)
     }
 
-    private func runProgram(_ path: String, _ arguments: [String], readingStdout: Bool = true, timeout: Double)
+    /// Runs the program at `path` (stdin /dev/null, stdout and stderr read to their ends).
+    func runProgram(_ path: String, _ arguments: [String], readingStdout: Bool = true, timeout: Double)
         throws -> ProgramRun
     {
         let process = Process()

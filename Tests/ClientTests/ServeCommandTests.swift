@@ -6,7 +6,8 @@ import XCTest
 /// over loopback by the library's client. The planner's file logic has unit tests of its own
 /// (StepwiseDemoTests); these check the routes and the request log end to end.
 final class ServeCommandTests: XCTestCase {
-    /// A running `stepwise serve --port 0`, its port read from the start-up line.
+    /// A running `stepwise serve --port 0`, its port read from the start-up line (0 with
+    /// `--unix`, whose start-up line names the path).
     final class Demo {
         let process = Process()
         let port: Int
@@ -14,8 +15,9 @@ final class ServeCommandTests: XCTestCase {
 
         init(_ arguments: [String]) throws {
             let stdout = Pipe()
+            let unix = arguments.contains("--unix")
             process.executableURL = try XCTUnwrap(XCTestCase.locate("stepwise"), "stepwise is not built")
-            process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0"] + arguments
+            process.arguments = ["serve"] + (unix ? [] : ["--host", "127.0.0.1", "--port", "0"]) + arguments
             process.standardInput = FileHandle.nullDevice
             process.standardOutput = stdout
             process.standardError = stderr
@@ -27,6 +29,15 @@ final class ServeCommandTests: XCTestCase {
                 line.append(chunk)
             }
             let text = String(decoding: line, as: UTF8.self)
+            if unix {
+                guard text.contains("serving on unix:") else {
+                    process.terminate()
+                    struct NoStartLine: Error { let line: String }
+                    throw NoStartLine(line: text)
+                }
+                port = 0
+                return
+            }
             // "stepwise 0.1.0 serving http and https on 127.0.0.1:PORT — try http://127.0.0.1:PORT/hello"
             guard let url = text.split(separator: " ").last, let colon = url.lastIndex(of: ":"),
                 let port = Int(url[url.index(after: colon)...].prefix { $0.isNumber })
@@ -190,7 +201,7 @@ final class ServeCommandTests: XCTestCase {
 }
 
 /// A blocking loopback TCP connection whose every wait has a 5 s deadline.
-private final class RawConnection {
+final class RawConnection {
     private(set) var fd: Int32
 
     init(port: Int) throws {
