@@ -56,7 +56,8 @@ let package = Package(
 
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CLibev"]),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
-        .testTarget(name: "ClientTests", dependencies: ["Stepwise"]),
+        .testTarget(
+            name: "ClientTests", dependencies: ["Stepwise", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "StepwiseTests", dependencies: ["Stepwise"]),
         .testTarget(name: "StepwiseDemoTests", dependencies: ["StepwiseDemo", "HTTPCore"]),
         // curl and Python peers (h11, httpx) against an in-process Server; needs `make test`'s peers.

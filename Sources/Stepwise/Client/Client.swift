@@ -21,6 +21,8 @@ public enum Client {
                 host: host, port: options.effectivePort, family: options.family, bind: bind, v6only: options.v6only,
                 resolver: options.resolver, attemptDelay: options.connectionAttemptDelay, on: reactor, timeout: timeout)
         }
+        options.logger.debug(
+            "connected to \(options.path ?? "\(options.host ?? ""):\(options.effectivePort)") at \(socket.peername())")
         do {
             return try await negotiate(socket, options, timeout: deadline.remaining("connect"))
         } catch let error where isTimeout(error) {
@@ -47,6 +49,11 @@ public enum Client {
                 case let other?:
                     throw ClientError.unsupportedProtocol("the server chose ALPN protocol \(other)")
                 }
+            }
+            if let info = socket.checkTLS() {
+                options.logger.debug(
+                    "TLS with \(socket.peername()): \(info.protocolVersion), \(info.cipher), ALPN \(info.alpn ?? "none")"
+                )
             }
             if options.version == .http2 {
                 throw ClientError.unsupportedProtocol("HTTP/2 is not implemented yet")

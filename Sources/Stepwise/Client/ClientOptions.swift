@@ -1,5 +1,6 @@
 import Glibc
 public import HTTPCore
+public import Logging
 public import Reactor
 
 /// Where and how `Client.connect` connects (lua-http's `http.client.connect` options).
@@ -35,6 +36,9 @@ public struct ClientOptions: Sendable {
     public var version: HTTPVersionPreference?
     /// HTTP/1 settings of the connection.
     public var http1 = H1ConnectionOptions()
+    /// Where the connection's set-up is logged, at debug level: the address connected to and
+    /// the TLS session (protocol, cipher, ALPN). Default label `stepwise.client`.
+    public var logger = Logger(label: "stepwise.client")
 
     public init(host: String? = nil, port: UInt16? = nil, tls: Bool = false) {
         self.host = host

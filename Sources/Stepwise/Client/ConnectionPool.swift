@@ -142,6 +142,7 @@ extension Request {
         options.serverName = sendName
         options.version = version
         options.resolver = resolver
+        options.logger = logger
         return options
     }
 }

@@ -1,4 +1,5 @@
 import HTTPCore
+public import Logging
 public import Reactor
 
 /// One persistent connection to one host and port, http or https: the seed's `HttpConnection`
@@ -47,6 +48,8 @@ public final class HTTPConnection: @unchecked Sendable {
     /// Looks up `host` when the connection (re)opens (default: `Resolver.shared`); see
     /// `ClientOptions.resolver`.
     public var resolver: Resolver = .shared
+    /// Where connecting is logged (`ClientOptions.logger`), at debug level.
+    public var logger = Logger(label: "stepwise.client")
 
     private var connection: H1Connection?
     private var stream: H1Stream?
@@ -88,6 +91,7 @@ public final class HTTPConnection: @unchecked Sendable {
         connection?.close()
         var options = ClientOptions(host: host, port: port, tls: scheme == "https")
         options.resolver = resolver
+        options.logger = logger
         if scheme == "https" {
             options.tlsContext = try TLSContext.client(
                 verify: verify, trustedCertificatesPEM: trustedCertificatesPEM, alpn: ["http/1.1"])

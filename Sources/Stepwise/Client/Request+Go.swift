@@ -1,4 +1,5 @@
 public import HTTPCore
+import Logging
 public import Reactor
 
 // Sending a request: lua-http's `request:go`, with keep-alive pooling and transparent decoding.
@@ -40,6 +41,7 @@ extension Request {
                 // The 3xx's stream is done with whether the redirect is followed or refused.
                 stream.shutdown()
                 request = try request.handleRedirect(headers)
+                request.logger.debug("following the \(status) redirect to \(request.describedTarget)")
                 continue
             }
             return request.decoded(headers, stream)
@@ -94,6 +96,7 @@ extension Request {
                 // (and counted by the pool, never idle again) for good.
                 connection.close()
                 if reused && !fresh && idempotent && !responseStarted && Request.isStale(error) {
+                    logger.debug("a reused connection to \(host):\(port) was stale (\(error)): retrying on a fresh one")
                     fresh = true
                     continue
                 }
@@ -132,6 +135,7 @@ extension Request {
     private func exchange(on connection: H1Connection, deadline: Deadline, responseStarted: inout Bool) async throws
         -> (Headers, any HTTPStream)
     {
+        logger.debug("\(headers.first(":method") ?? "GET") \(describedTarget) on \(connection.peername())")
         guard let stream = connection.newStream() else {
             throw HTTPStreamError.connectionClosed("before the request was sent")
         }
@@ -278,4 +282,9 @@ extension Substring {
         while text.last == " " || text.last == "\t" { text.removeLast() }
         return String(text)
     }
+}
+
+extension Request {
+    /// The request's URI without userinfo, for the log.
+    var describedTarget: String { (try? toURI(withUserinfo: false)) ?? "\(host):\(port)" }
 }

@@ -1,3 +1,5 @@
+public import Logging
+
 /// A request the high-level client can send: lua-http's `http.request` with Swift names.
 ///
 /// A request is a bundle of values: where to connect (`host`, `port`, `tls`, `tlsContext`,
@@ -53,6 +55,10 @@ public final class Request: @unchecked Sendable {
     /// The keep-alive connections `go()` uses; nil (the default) opens a fresh connection and
     /// closes it after the response, as lua-http does.
     public var pool: ConnectionPool?
+    /// Where `go()` logs, at debug level: each request sent, redirects followed, a stale pooled
+    /// connection retried, and (through `ClientOptions.logger`) the connections it opens. Default
+    /// label `stepwise.client`.
+    public var logger = Logger(label: "stepwise.client")
     /// The body; set it with `setBody(…)`, which keeps `content-length` and `expect` in step.
     public internal(set) var body: RequestBody?
 
@@ -136,6 +142,7 @@ public final class Request: @unchecked Sendable {
         copy.expect100Timeout = expect100Timeout
         copy.decodeContent = decodeContent
         copy.pool = pool
+        copy.logger = logger
         copy.body = body
         return copy
     }
