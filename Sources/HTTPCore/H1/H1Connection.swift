@@ -216,6 +216,20 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     public func peername() -> SocketName { socket.peername() }
     public var isClosed: Bool { phase == .closed }
 
+    /// lua-http's `connect`. A connection is made over a socket that is connected already
+    /// (`Client.connect`, `StreamSocket.connect`, an accepted socket), so this waits only for a
+    /// TLS handshake still running on it (started with the callback `startTLS`). Throws when the
+    /// connection is closed, or the socket or its handshake failed; `ReactorError.timedOut`
+    /// after `timeout` seconds (nil: no limit).
+    public func connect(timeout: Double? = nil) async throws {
+        guard phase != .closed else { throw HTTPStreamError.connectionClosed("before connect") }
+        do {
+            try await socket.waitForHandshake(timeout: timeout)
+        } catch let error as SocketError {
+            throw HTTPStreamError.socket(error)
+        }
+    }
+
     /// Waits until everything written was handed to the kernel.
     public func flush(timeout: Double? = nil) async throws {
         try await socket.flush(timeout: timeout)

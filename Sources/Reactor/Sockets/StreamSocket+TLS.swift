@@ -18,6 +18,11 @@ extension StreamSocket {
                 self.handshakeInProgress = false
                 self.updateInterest()
                 completion(result)
+                if case .failure(let error) = result {
+                    self.handshakeFinished(error)
+                } else {
+                    self.handshakeFinished(nil)
+                }
             }
         }
         if input.readableBytes > 0 {

@@ -115,6 +115,7 @@ public final class StreamSocket: @unchecked Sendable {
         @exclusivity(unchecked) var writeHighWaterMark = defaultWriteHighWaterMark
         @exclusivity(unchecked) var readWaiters: [Suspension<Void>] = []
         @exclusivity(unchecked) var drainWaiters: [Suspension<Void>] = []
+        @exclusivity(unchecked) var handshakeWaiters: [Suspension<Void>] = []
     }
     @exclusivity(unchecked) private var seldom: Seldom?
     private func ensureSeldom() -> Seldom {
@@ -536,6 +537,30 @@ public final class StreamSocket: @unchecked Sendable {
             }
         }
         if let failure { throw failure }
+    }
+
+    /// Waits until the TLS handshake that the callback `startTLS` started has finished; returns
+    /// at once when none is running. Throws the handshake's failure (or the socket's), or
+    /// `ReactorError.timedOut` after `timeout` seconds (nil: no limit).
+    public func waitForHandshake(timeout: Double? = nil) async throws {
+        if handshakeInProgress {
+            try await reactor.suspend("TLS handshake with \(peername())", timeout: timeout) {
+                (suspension: Suspension<Void>) in
+                self.ensureSeldom().handshakeWaiters.append(suspension)
+                return { [weak self] in self?.seldom?.handshakeWaiters.removeAll { $0 === suspension } }
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// The handshake finished: the tasks in `waitForHandshake` go on, or fail with `failure`.
+    func handshakeFinished(_ failure: SocketError?) {
+        guard let seldom, !seldom.handshakeWaiters.isEmpty else { return }
+        let waiters = seldom.handshakeWaiters
+        seldom.handshakeWaiters = []
+        for waiter in waiters {
+            if let failure { waiter.resume(throwing: failure) } else { waiter.resume(returning: ()) }
+        }
     }
 
     /// For readers that parse `input` in place and leave an incomplete element there: suspends
