@@ -28,16 +28,6 @@ final class H1ConnectionAPITests: XCTestCase {
         return try reactor.run(timeout: 10) { try await body(server, client, reactor) }
     }
 
-    /// The error `body` throws, or nil.
-    private static func thrown<T>(_ body: () async throws -> T) async -> (any Error)? {
-        do {
-            _ = try await body()
-            return nil
-        } catch {
-            return error
-        }
-    }
-
     private static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
     private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
@@ -55,7 +45,7 @@ final class H1ConnectionAPITests: XCTestCase {
     func testNextIncomingStreamHandsOutRequestsInOrderThenNil() throws {
         try withServerConnection { server, client, reactor in
             server.start()
-            let early = await Self.thrown { try await server.nextIncomingStream(timeout: 0.05) }
+            let early = await thrownError { try await server.nextIncomingStream(timeout: 0.05) }
             XCTAssertEqual(early as? ReactorError, .timedOut("nextIncomingStream"))
 
             // A caller already waiting gets the stream when the request arrives.
@@ -65,7 +55,7 @@ final class H1ConnectionAPITests: XCTestCase {
             let first = try await waiting.value
             XCTAssertEqual(first?.requestHead?.path, "/a")
             // The pipelined request is not handed out while the first exchange runs.
-            let during = await Self.thrown { try await server.nextIncomingStream(timeout: 0.05) }
+            let during = await thrownError { try await server.nextIncomingStream(timeout: 0.05) }
             XCTAssertEqual(during as? ReactorError, .timedOut("nextIncomingStream"))
             try Self.answer(first, "a")
             let second = try await server.nextIncomingStream(timeout: 1)
@@ -102,7 +92,7 @@ final class H1ConnectionAPITests: XCTestCase {
 
             // Part of a head: not idle (the header-read timer runs instead).
             try await client.write(Self.bytes("POST /x HTTP/1.1\r\nHo"), timeout: 1)
-            let partial = await Self.thrown { try await server.nextIncomingStream(timeout: 0.05) }
+            let partial = await thrownError { try await server.nextIncomingStream(timeout: 0.05) }
             XCTAssertEqual(partial as? ReactorError, .timedOut("nextIncomingStream"))
             XCTAssertEqual(idles.withLock { $0 }, 1)
 
@@ -139,7 +129,7 @@ final class H1ConnectionAPITests: XCTestCase {
             try stream?.writeChunk(pattern(0, size), endStream: true)
 
             // Nobody reads: flush cannot finish.
-            let stuck = await Self.thrown { try await server.flush(timeout: 0.05) }
+            let stuck = await thrownError { try await server.flush(timeout: 0.05) }
             XCTAssertEqual(stuck as? ReactorError, .timedOut("flush"))
             XCTAssertGreaterThan(server.socket.pendingOutputBytes, 0)
 

@@ -29,16 +29,6 @@ final class H1LowLevelTests: XCTestCase {
         return try reactor.run(timeout: 20) { try await body(client, server, reactor) }
     }
 
-    /// The error `body` throws, or nil.
-    private static func thrown<T>(_ body: () async throws -> T) async -> (any Error)? {
-        do {
-            _ = try await body()
-            return nil
-        } catch {
-            return error
-        }
-    }
-
     private static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
     func testExchangesWithTheLowLevelCallsOnly() throws {
@@ -122,20 +112,20 @@ final class H1LowLevelTests: XCTestCase {
 
     func testTimeoutsLeaveTheInputForTheNextCall() throws {
         try withPair { client, server, _ in
-            var error = await Self.thrown { try await server.readRequestLine(timeout: 0.02) }
+            var error = await thrownError { try await server.readRequestLine(timeout: 0.02) }
             XCTAssertEqual(error as? ReactorError, .timedOut("readRequestLine"))
             try await client.writeBodyPlain(Self.bytes("GET / HT"))
-            error = await Self.thrown { try await server.readRequestLine(timeout: 0.02) }
+            error = await thrownError { try await server.readRequestLine(timeout: 0.02) }
             XCTAssertEqual(error as? ReactorError, .timedOut("readRequestLine"))
             try await client.writeBodyPlain(Self.bytes("TP/1.1\r\nfoo: b"))
             let target = try await server.readRequestLine(timeout: 1)?.target
             XCTAssertEqual(target, "/")
-            error = await Self.thrown { try await server.readHeader(timeout: 0.02) }
+            error = await thrownError { try await server.readHeader(timeout: 0.02) }
             XCTAssertEqual(error as? ReactorError, .timedOut("readHeader"))
             try await client.writeBodyPlain(Self.bytes("ar\r\n\r"))
             let value = try await server.readHeader(timeout: 1)?.value
             XCTAssertEqual(value, "bar")
-            error = await Self.thrown { try await server.readHeadersDone(timeout: 0.02) }
+            error = await thrownError { try await server.readHeadersDone(timeout: 0.02) }
             XCTAssertEqual(error as? ReactorError, .timedOut("readHeadersDone"))
             try await client.writeBodyPlain(Self.bytes("\n"))
             let ended = try await server.readHeadersDone(timeout: 1)
@@ -148,13 +138,13 @@ final class H1LowLevelTests: XCTestCase {
                     let chunk = try await server.readBodyChunk(timeout: 1)?.data
                     XCTAssertEqual(chunk, Self.bytes("foobar"))
                 } else {
-                    error = await Self.thrown { try await server.readBodyChunk(timeout: 0.02) }
+                    error = await thrownError { try await server.readBodyChunk(timeout: 0.02) }
                     XCTAssertEqual(error as? ReactorError, .timedOut("readBodyChunk"), piece.debugDescription)
                 }
             }
             for piece in ["0", "\r"] {
                 try await client.writeBodyPlain(Self.bytes(piece))
-                error = await Self.thrown { try await server.readBodyChunk(timeout: 0.02) }
+                error = await thrownError { try await server.readBodyChunk(timeout: 0.02) }
                 XCTAssertEqual(error as? ReactorError, .timedOut("readBodyChunk"), piece.debugDescription)
             }
             try await client.writeBodyPlain(Self.bytes("\n\r\n"))
@@ -163,7 +153,7 @@ final class H1LowLevelTests: XCTestCase {
             let trailersEnded = try await server.readHeadersDone(timeout: 1)
             XCTAssertTrue(trailersEnded)
 
-            error = await Self.thrown { try await server.readBodyByLength(4, timeout: 0.02) }
+            error = await thrownError { try await server.readBodyByLength(4, timeout: 0.02) }
             XCTAssertEqual(error as? ReactorError, .timedOut("readBodyByLength"))
             try await client.writeBodyPlain(Self.bytes("body"))
             let body = try await server.readBodyByLength(4, timeout: 1)
@@ -176,7 +166,7 @@ final class H1LowLevelTests: XCTestCase {
             client.close()
             let requestLine = try await server.readRequestLine()
             XCTAssertNil(requestLine)
-            let error = await Self.thrown { try await server.readHeader() }
+            let error = await thrownError { try await server.readHeader() }
             XCTAssertEqual(error as? HTTPStreamError, .protocolViolation(.unexpectedEOF))
         }
         let cases: [(String, @Sendable (H1Connection) async throws -> Void)] = [
@@ -189,7 +179,7 @@ final class H1LowLevelTests: XCTestCase {
             try withPair { client, server, _ in
                 try await client.writeBodyPlain(Self.bytes(input))
                 client.close()
-                let error = await Self.thrown { try await read(server) }
+                let error = await thrownError { try await read(server) }
                 XCTAssertEqual(error as? HTTPStreamError, .protocolViolation(.unexpectedEOF), input.debugDescription)
                 // Nothing was consumed.
                 let rest = try await server.readBodyTillClose()
@@ -199,7 +189,7 @@ final class H1LowLevelTests: XCTestCase {
         try withPair { client, server, _ in
             try await client.writeBodyPlain(Self.bytes("abc"))
             client.close()
-            let error = await Self.thrown { try await server.readBodyByLength(10) }
+            let error = await thrownError { try await server.readBodyByLength(10) }
             XCTAssertEqual(error as? HTTPStreamError, .protocolViolation(.unexpectedEOF))
             let available = try await server.readBodyByLength(-10)
             XCTAssertEqual(available, Self.bytes("abc"))
@@ -211,13 +201,13 @@ final class H1LowLevelTests: XCTestCase {
     func testInvalidInputThrowsTheParsersErrorsAndConsumesNothing() throws {
         try withPair { client, server, _ in
             try await client.writeBodyPlain(Self.bytes("GET / HTTP/2.0\r\n"))
-            let error = await Self.thrown { try await server.readRequestLine() }
+            let error = await thrownError { try await server.readRequestLine() }
             XCTAssertEqual(error as? HTTPStreamError, .protocolViolation(.unsupportedVersion(major: 2, minor: 0)))
             let rest = try await server.readBodyByLength(-100)
             XCTAssertEqual(rest, Self.bytes("GET / HTTP/2.0\r\n"))
 
             try await client.writeBodyPlain(Self.bytes("foo : bar\r\n"))
-            let colon = await Self.thrown { try await server.readHeader() }
+            let colon = await thrownError { try await server.readHeader() }
             XCTAssertEqual(colon as? HTTPStreamError, .protocolViolation(.whitespaceBeforeColon("foo")))
             let line = try await server.readBodyByLength(-100)
             XCTAssertEqual(line, Self.bytes("foo : bar\r\n"))
@@ -228,29 +218,29 @@ final class H1LowLevelTests: XCTestCase {
         options.limits.maxFieldCount = 1
         try withPair(options) { client, server, _ in
             try await client.writeBodyPlain(Self.bytes("GET /" + String(repeating: "a", count: 40)))
-            let error = await Self.thrown { try await server.readRequestLine() }
+            let error = await thrownError { try await server.readRequestLine() }
             XCTAssertEqual(error as? HTTPStreamError, .protocolViolation(.requestTargetTooLong(limit: 32)))
             _ = try await server.readBodyByLength(45)
             try await client.writeBodyPlain(Self.bytes("GET / HTTP/1.1\r\na: 1\r\nb: 2\r\n"))
             _ = try await server.readRequestLine()
             let name = try await server.readHeader()?.name
             XCTAssertEqual(name, "a")
-            let tooMany = await Self.thrown { try await server.readHeader() }
+            let tooMany = await thrownError { try await server.readHeader() }
             XCTAssertEqual(tooMany as? HTTPStreamError, .protocolViolation(.tooManyFields(limit: 1)))
         }
     }
 
     func testInvalidWritesThrowAndWriteNothing() throws {
         try withPair { client, server, _ in
-            let target = await Self.thrown { try client.writeRequestLine(method: "GET", target: "/a b") }
+            let target = await thrownError { try client.writeRequestLine(method: "GET", target: "/a b") }
             XCTAssertEqual(target as? HTTP1SerializeError, .invalidRequestTarget("/a b"))
-            let method = await Self.thrown { try client.writeRequestLine(method: "GET\r\n", target: "/") }
+            let method = await thrownError { try client.writeRequestLine(method: "GET\r\n", target: "/") }
             XCTAssertEqual(method as? HTTP1SerializeError, .invalidMethod("GET\r\n"))
-            let value = await Self.thrown { try client.writeHeader(name: "foo", value: "bar\r\nx: y") }
+            let value = await thrownError { try client.writeHeader(name: "foo", value: "bar\r\nx: y") }
             XCTAssertEqual(value as? HTTP1SerializeError, .invalidFieldValue(name: "foo"))
-            let status = await Self.thrown { try server.writeStatusLine(status: 1000, reason: "OK") }
+            let status = await thrownError { try server.writeStatusLine(status: 1000, reason: "OK") }
             XCTAssertEqual(status as? HTTP1SerializeError, .invalidStatus("1000"))
-            let ext = await Self.thrown { try await client.writeBodyChunk([1], extensions: "\r\n0\r\n\r\n") }
+            let ext = await thrownError { try await client.writeBodyChunk([1], extensions: "\r\n0\r\n\r\n") }
             XCTAssertEqual(ext as? HTTP1SerializeError, .invalidChunkExtension("\r\n0\r\n\r\n"))
             try client.writeRequestLine(method: "GET", target: "/")
             try await client.writeHeadersDone()
@@ -264,29 +254,29 @@ final class H1LowLevelTests: XCTestCase {
             // Reads may not overlap.
             let first = reactor.spawn { try await server.readHeader(timeout: 5) }
             try await reactor.sleep(seconds: 0.01)
-            let overlap = await Self.thrown { try await server.readHeader() }
+            let overlap = await thrownError { try await server.readHeader() }
             XCTAssertEqual(overlap as? HTTPStreamError, .invalidState("readHeader: another low-level read is running"))
             try await client.writeBodyPlain(Self.bytes("a: b\r\n"))
             let value = try await first.value?.value
             XCTAssertEqual(value, "b")
 
             client.start()
-            let started = await Self.thrown { try client.writeRequestLine(method: "GET", target: "/") }
+            let started = await thrownError { try client.writeRequestLine(method: "GET", target: "/") }
             guard case .invalidState? = started as? HTTPStreamError else {
                 return XCTFail("\(String(describing: started))")
             }
-            let read = await Self.thrown { try await client.readStatusLine() }
+            let read = await thrownError { try await client.readStatusLine() }
             guard case .invalidState? = read as? HTTPStreamError else { return XCTFail("\(String(describing: read))") }
 
             // A read waiting when the connection closes.
             let waiting = reactor.spawn { try await server.readRequestLine(timeout: 5) }
             try await reactor.sleep(seconds: 0.01)
             server.close()
-            let closed = await Self.thrown { try await waiting.value }
+            let closed = await thrownError { try await waiting.value }
             XCTAssertEqual(closed as? HTTPStreamError, .connectionClosed("during readRequestLine"))
-            let afterClose = await Self.thrown { try await server.readRequestLine() }
+            let afterClose = await thrownError { try await server.readRequestLine() }
             XCTAssertEqual(afterClose as? HTTPStreamError, .connectionClosed("before readRequestLine"))
-            let writeAfterClose = await Self.thrown { try await server.writeBodyPlain([1]) }
+            let writeAfterClose = await thrownError { try await server.writeBodyPlain([1]) }
             XCTAssertEqual(writeAfterClose as? HTTPStreamError, .connectionClosed("before writeBodyPlain"))
         }
     }
@@ -306,11 +296,11 @@ final class H1LowLevelTests: XCTestCase {
 
             // Past the caller's limit: refused as soon as the size line arrives.
             try await client.writeBodyPlain(Self.bytes("16e360\r\n"))
-            let error = await Self.thrown { try await server.readBodyChunk(limit: 1_000_000) }
+            let error = await thrownError { try await server.readBodyChunk(limit: 1_000_000) }
             XCTAssertEqual(error as? HTTPStreamError, .bodyTooLarge(limit: 1_000_000))
             try await client.writeBodyPlain(Self.bytes("more"))
             client.close()
-            let tillClose = await Self.thrown { try await server.readBodyTillClose(limit: 8) }
+            let tillClose = await thrownError { try await server.readBodyTillClose(limit: 8) }
             XCTAssertEqual(tillClose as? HTTPStreamError, .bodyTooLarge(limit: 8))
         }
     }
@@ -320,7 +310,7 @@ final class H1LowLevelTests: XCTestCase {
             try await server.writeBodyPlain(Self.bytes("something that flushes"))
             // Closing with unread input resets the connection (Linux, AF_UNIX and TCP alike).
             client.close()
-            let error = await Self.thrown { try await server.readHeader() }
+            let error = await thrownError { try await server.readHeader() }
             XCTAssertEqual(error as? HTTPStreamError, .socket(.system(operation: "read", errno: ECONNRESET)))
         }
     }

@@ -130,19 +130,3 @@ final class ServerAPITests: XCTestCase {
         try closeAndDrain(server)
     }
 }
-
-/// Keeps what is logged (at info and above, the default level).
-private struct RecordingLogHandler: LogHandler {
-    let records: Locked<[(level: Logger.Level, message: String)]>
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        records.withLock { $0.append((event.level, "\(event.message)")) }
-    }
-}

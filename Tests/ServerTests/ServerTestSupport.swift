@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Logging
 import Stepwise
 import Synchronization
 import XCTest
@@ -302,5 +303,31 @@ extension XCTestCase {
         XCTAssertEqual(response.header("connection"), "close", message, file: file, line: line)
         XCTAssertEqual(try client.readUntilClosed(), [], message, file: file, line: line)
         return response
+    }
+}
+
+/// The error `body` throws, or nil.
+func thrownError<T>(_ body: () async throws -> T) async -> (any Error)? {
+    do {
+        _ = try await body()
+        return nil
+    } catch {
+        return error
+    }
+}
+
+/// Keeps what is logged (at info and above, the default level).
+struct RecordingLogHandler: LogHandler {
+    let records: Locked<[(level: Logger.Level, message: String)]>
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        records.withLock { $0.append((event.level, "\(event.message)")) }
     }
 }
