@@ -38,7 +38,17 @@ public final class Server: Pollable, @unchecked Sendable {
     public let reactor: Reactor
     public let options: ServerOptions
     /// Where the default `onError` logs (from `options.logger`; settable at any time).
-    public var logger: Logger
+    public var logger: Logger {
+        get { loggerBox.logger }
+        set { loggerBox.logger = newValue }
+    }
+    /// `logger`, shared with the default `onError` (which so needs no reference to the server:
+    /// a weak one would give the server a side table, and every retain of it the slow path).
+    private let loggerBox: LoggerBox
+    private final class LoggerBox {
+        var logger: Logger
+        init(_ logger: Logger) { self.logger = logger }
+    }
     /// Told about every error while serving (default: log it to `logger`, at the level
     /// `ServerError` calls for, and keep serving). lua-http's `onerror`.
     public var onError: (ServerError) -> Void = { _ in }
@@ -62,13 +72,11 @@ public final class Server: Pollable, @unchecked Sendable {
         if options.version == .http2 { throw ServerOptionsError.unsupportedVersion(.http2) }
         self.reactor = try reactor ?? Reactor()
         self.options = options
-        self.logger = options.logger
+        let loggerBox = LoggerBox(options.logger)
+        self.loggerBox = loggerBox
         self.handler = handler
         // The default reads `logger` when it logs, so setting `server.logger` later takes effect.
-        onError = { [weak self] error in
-            guard let self else { return }
-            Server.log(error, to: self.logger)
-        }
+        onError = { error in Server.log(error, to: loggerBox.logger) }
     }
 
     deinit {
@@ -208,14 +216,15 @@ public final class Server: Pollable, @unchecked Sendable {
 
     /// The connections' events, for all of them. The server holds it and clears it from its
     /// connections when it goes away (`deinit`), so while any connection can call it, the
-    /// server is alive: it holds the server `unowned(unsafe)`, without the unowned reference
-    /// count a safe one checks on every call.
+    /// server is alive: it holds the server unretained, without the unowned reference count a
+    /// safe `unowned` checks on every call, and calls it without a retain and release.
     private final class ConnectionEvents: H1ConnectionDelegate {
-        unowned(unsafe) let server: Server
-        init(_ server: Server) { self.server = server }
+        private let unretained: Unmanaged<Server>
+        var server: Server { unretained.takeUnretainedValue() }
+        init(_ server: Server) { unretained = .passUnretained(server) }
 
         func connection(_ connection: H1Connection, didReceive stream: H1Stream) -> Bool {
-            server.dispatch(stream)
+            unretained._withUnsafeGuaranteedRef { $0.dispatch(stream) }
             return true
         }
 
