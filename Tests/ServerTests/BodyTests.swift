@@ -93,6 +93,12 @@ final class BodyTests: XCTestCase {
         try client.send("POST /reject HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nabcde" + get("/hello"))
         XCTAssertEqual(try client.readResponse().status, 413)
         XCTAssertEqual(try client.readResponse().header("x-request-number"), "4")
+        // Those bodies arrived with their heads, buffered whole. One sent after the answer is
+        // read and dropped as it comes (the drain), and the connection still serves.
+        try client.send("POST /reject HTTP/1.1\r\nHost: test\r\nContent-Length: 10000\r\n\r\n")
+        XCTAssertEqual(try client.readResponse().status, 413)
+        try client.send(String(repeating: "y", count: 10000) + get("/hello"))
+        XCTAssertEqual(try client.readResponse().header("x-request-number"), "6")
     }
 
     func testUnreadBodyBeyondTheDrainLimitClosesTheConnection() throws {
