@@ -543,12 +543,14 @@ final class H1OutboundMessageTests: XCTestCase {
         }
         XCTAssertFalse(message.switchedProtocols)
 
-        // A refused CONNECT is an ordinary response.
+        // A refused CONNECT is an ordinary response that ends the connection: what the client
+        // sent after the CONNECT head is tunnel data, not requests (RFC 9110 §9.3.6).
         message = Message()
         XCTAssertEqual(
             try head(&message, [(":status", "407"), ("content-length", "4")], request: request("CONNECT")),
-            "HTTP/1.1 407 Proxy Authentication Required\r\ncontent-length: 4\r\n\r\n")
+            "HTTP/1.1 407 Proxy Authentication Required\r\ncontent-length: 4\r\nconnection: close\r\n\r\n")
         XCTAssertFalse(message.switchedProtocols)
+        XCTAssertTrue(message.closeAfter)
         XCTAssertEqual(try body(&message, "nope", endStream: true), "nope")
     }
 
@@ -587,9 +589,9 @@ final class H1OutboundMessageTests: XCTestCase {
         XCTAssertFalse(message.switchedProtocols)
         XCTAssertEqual(
             try head(&message, [(":status", "502"), ("content-length", "0")], request: request("CONNECT")),
-            "HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n")
+            "HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
         XCTAssertFalse(message.switchedProtocols)
-        XCTAssertFalse(message.closeAfter)
+        XCTAssertTrue(message.closeAfter)
 
         message = Message()
         assertThrows(.invalidHeaders) {

@@ -135,7 +135,13 @@ struct H1OutboundMessage {
         if let body, let declared, declared != UInt64(body.count) {
             throw .contentLengthMismatch(declared: declared, written: UInt64(body.count))
         }
-        var closeAfter = !request.keepAlive || !persistent || fields.connectionClose
+        // RFC 9110 §9.3.6: "A CONNECT request message does not have content. The interpretation
+        // of data sent after the header section of the CONNECT request message is specific to
+        // the version of HTTP in use." In HTTP/1.1 it is the tunnel's: a client may send it
+        // before the answer. So a refused CONNECT ends the connection; the octets after its
+        // head are never read as requests (a Content-Length on the CONNECT must not smuggle one).
+        var closeAfter =
+            !request.keepAlive || !persistent || fields.connectionClose || request.isCONNECT && !isConnectTunnel
         var gzip: Deflater?
 
         var added = HTTP1AddedFields()
