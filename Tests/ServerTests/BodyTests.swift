@@ -170,6 +170,27 @@ final class BodyTests: XCTestCase {
         XCTAssertEqual(try readLastResponse(client).status, 400)
     }
 
+    func testEveryTransferCodingOfARequestIsUndone() throws {
+        // RFC 9112 §6.1: the codings are listed "in the order in which they were applied", so
+        // `gzip, deflate, chunked` is gzip first, then deflate; undone the other way round.
+        let server = try startServer()
+        let client = try TestClient(port: server.port)
+        let text = String(repeating: "two transfer codings ", count: 200)
+        let chains: [(String, [Deflater.Format])] = [
+            ("gzip, deflate", [.gzip, .deflate]), ("deflate, gzip", [.deflate, .gzip]), ("gzip, gzip", [.gzip, .gzip]),
+        ]
+        for (listed, formats) in chains {
+            var coded = Array(text.utf8)
+            for format in formats { coded = try Deflater(format: format).process(coded, final: true) }
+            let head = "POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: \(listed), chunked\r\n\r\n"
+            let chunk = Array(String(coded.count, radix: 16).utf8) + [13, 10] + coded + [13, 10]
+            try client.send(Array(head.utf8) + chunk + Array("0\r\n\r\n".utf8))
+            let response = try client.readResponse()
+            XCTAssertEqual(response.status, 200, listed)
+            XCTAssertEqual(response.text, text, listed)
+        }
+    }
+
     func testGzipTransferCodingForClientsSendingTE() throws {
         let server = try startServer()
         let client = try TestClient(port: server.port)

@@ -77,8 +77,16 @@ extension H1Connection {
             if (head.status ?? 0) >= 200 {
                 stream.peerVersion = head.version
                 if !head.keepAlive { phase = phase == .open ? .closingAfterCurrent : phase }
-                if let coding = head.transferCodings.last {
-                    stream.transferDecoder = Inflater(format: coding == "deflate" ? .deflate : .gzip)
+                if !head.transferCodings.isEmpty {
+                    do throws(HTTP1ParseError) {
+                        stream.transferDecoder = try TransferDecoding(codings: head.transferCodings)
+                    } catch {
+                        // RFC 9112 §6.1: a coding this side cannot undo leaves the body unreadable.
+                        inputStopped = true
+                        failAll(.protocolViolation(error))
+                        close()
+                        return
+                    }
                 }
             }
             stream.receivedHeaders(head.headers)

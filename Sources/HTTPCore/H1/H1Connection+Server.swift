@@ -67,8 +67,13 @@ extension H1Connection {
         // RFC 9112 §9.6: after a request with `close` (or an HTTP/1.0 one without
         // keep-alive), no further requests are processed.
         if stream.requestHead?.keepAlive == false && phase == .open { phase = .closingAfterCurrent }
-        if options.transferCodings, let coding = stream.requestHead?.transferCodings.last {
-            stream.transferDecoder = Inflater(format: coding == "deflate" ? .deflate : .gzip)
+        if options.transferCodings, let codings = stream.requestHead?.transferCodings, !codings.isEmpty {
+            // The parser let through only codings a decoder exists for (else 501).
+            do throws(HTTP1ParseError) {
+                stream.transferDecoder = try TransferDecoding(codings: codings)
+            } catch {
+                stream.failReading(.protocolViolation(error))
+            }
         }
         // A request without a body is complete with its head: its stream starts out ended
         // (the parser skips the `.messageEnd` it would return next), so a response written

@@ -41,7 +41,7 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
         @exclusivity(unchecked) var sentMethod: String?
         @exclusivity(unchecked) var prefetched: Headers?
         @exclusivity(unchecked) var isResponseRead = false
-        @exclusivity(unchecked) var transferDecoder: Inflater?
+        @exclusivity(unchecked) var transferDecoder: TransferDecoding?
     }
     @exclusivity(unchecked) private var seldom: Seldom?
     private func ensureSeldom() -> Seldom {
@@ -72,8 +72,8 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
         get { seldom?.isResponseRead ?? false }
         set { if newValue || seldom != nil { ensureSeldom().isResponseRead = newValue } }
     }
-    /// Decodes a request body sent with a gzip or deflate transfer coding.
-    var transferDecoder: Inflater? {
+    /// Decodes a body sent with gzip or deflate transfer codings.
+    var transferDecoder: TransferDecoding? {
         get { seldom?.transferDecoder }
         set { if newValue != nil || seldom != nil { ensureSeldom().transferDecoder = newValue } }
     }
@@ -102,7 +102,7 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
             do {
                 try transferDecoder.process(bytes, final: false, into: &decoded)
             } catch {
-                failReading(.coding(error as? ContentCodingError ?? .finished))
+                failReading(.coding(error))
                 return
             }
             inbound.appendBody(decoded)
@@ -121,10 +121,10 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
         if let transferDecoder, !isDiscardingBody {
             var decoded: [UInt8] = []
             do {
-                try transferDecoder.process([UInt8](), final: true, into: &decoded)
+                try transferDecoder.process([], final: true, into: &decoded)
                 inbound.appendBody(decoded)
             } catch {
-                failReading(.coding(error as? ContentCodingError ?? .finished))
+                failReading(.coding(error))
                 return
             }
         }
