@@ -14,12 +14,17 @@ extension H1Connection {
         phase == .open && !inputStopped && socket.failure == nil && !socket.isEOF
     }
 
-    /// Whether a new request could be sent now without waiting for earlier responses.
-    public var isIdle: Bool { pipeline.isEmpty && phase == .open && !inputStopped }
+    /// Whether a new request could be sent now without waiting for earlier responses (nor for
+    /// an earlier request's body, which a server may answer before it ends).
+    public var isIdle: Bool { pipeline.isEmpty && requestBeingWritten == nil && phase == .open && !inputStopped }
 
     /// Frames the request head straight into the socket's queue, then expects its response.
     func writeRequestHead(_ headers: Headers, endStream: Bool, for stream: H1Stream) throws(HTTPStreamError) {
         guard phase == .open else { throw .connectionClosed("before the request was sent") }
+        // A head written now would land inside the earlier request's body on the wire.
+        guard requestBeingWritten == nil else {
+            throw .invalidState("the previous request's body is still being written on this connection")
+        }
         let version = self.version
         // Only the framing runs inside the queue's access: the bookkeeping below touches the
         // socket again.
@@ -30,17 +35,26 @@ extension H1Connection {
         stream.requestMethod = method
         parser.expectResponse(toMethod: method)
         pipeline.append(stream)
+        if !stream.outbound.isComplete { requestBeingWritten = stream }
         disarm()
         if stream.outbound.closeAfter { phase = .closingAfterCurrent }
         updateReadInterest()
     }
 
     func clientRequestComplete(_ stream: H1Stream) {
+        if requestBeingWritten === stream {
+            requestBeingWritten = nil
+            // Its response may have ended first (a server may answer before the body is read):
+            // the connection becomes idle only now.
+            if pipeline.isEmpty && phase != .closed { becameIdle() }
+        }
         updateReadInterest()
     }
 
     func clientProcessInput() {
-        while phase != .closed {
+        // After a protocol switch the input is the new protocol's (`takeSocket`); after an
+        // error, nobody's.
+        while phase != .closed && !inputStopped {
             guard let stream = pipeline.first else {
                 // Idle: anything but EOF is a protocol error; EOF is the server closing an idle
                 // keep-alive connection (a pool notices it here rather than on the next request).
@@ -58,13 +72,15 @@ extension H1Connection {
             }
             socket.input.consume(result.consumed)
             var event = result.event
-            if event == nil && (socket.isEOF || socket.failure != nil) {
+            if event == nil, let failure = socket.failure {
+                // A reset is not the end of a body delimited by the close: RFC 9112 §8, a client
+                // that receives an incomplete message "MUST record the message as incomplete".
+                failAll(.socket(failure))
+                close()
+                return
+            }
+            if event == nil && socket.isEOF {
                 event = parser.inputEnded() ?? .error(.unexpectedEOF)
-                if case .error(.unexpectedEOF)? = event, let failure = socket.failure {
-                    failAll(.socket(failure))
-                    close()
-                    return
-                }
             }
             guard let event else { return }
             handleResponse(event, body: body, for: stream)
@@ -99,9 +115,11 @@ extension H1Connection {
             stream.receivedEnd()
             responseFinished()
         case .switchedProtocols:
-            // 101 or a 2xx to CONNECT: the rest of the input belongs to the new protocol.
+            // 101 or a 2xx to CONNECT: the rest of the input belongs to the new protocol, and
+            // requests sent after this one will get no HTTP/1 response.
             inputStopped = true
             pipeline.removeFirst()
+            failAll(.connectionClosed("by a protocol switch before the response"))
             stream.receivedEnd()
         case .error(let error):
             inputStopped = true
@@ -113,10 +131,18 @@ extension H1Connection {
     private func responseFinished() {
         if phase != .open && pipeline.isEmpty {
             close()
-        } else if pipeline.isEmpty {
-            arm(.idle, after: options.idleTimeout)
-            onIdle?(self)
+        } else if pipeline.isEmpty && requestBeingWritten == nil {
+            becameIdle()
         }
+    }
+
+    private func becameIdle() {
+        if phase != .open {
+            close()
+            return
+        }
+        arm(.idle, after: options.idleTimeout)
+        onIdle?(self)
     }
 
     private func failAll(_ error: HTTPStreamError) {

@@ -92,6 +92,8 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     @exclusivity(unchecked) private var incomingWaiters: [Suspension<H1Stream?>] = []
     /// Client: streams whose responses are expected, in request order.
     @exclusivity(unchecked) var pipeline: [H1Stream] = []
+    /// Client: the request whose head went out and whose body has not ended yet.
+    @exclusivity(unchecked) var requestBeingWritten: H1Stream?
 
     enum Phase: Equatable {
         /// Serving: more exchanges may follow.
@@ -253,6 +255,7 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         let error = HTTPStreamError.connectionClosed("by this side")
         current?.failReading(error)
         for stream in pipeline { stream.failReading(error) }
+        requestBeingWritten = nil
         let waiters = incomingWaiters
         incomingWaiters.removeAll()
         for waiter in waiters { waiter.resume(returning: nil) }

@@ -1,0 +1,219 @@
+import Stepwise
+import XCTest
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `H1Connection` as a client against a raw peer: when it may take the next request (not while
+/// a request body is still going out, even if the response came first), what a protocol switch
+/// leaves to `takeSocket`, and a reset in a body delimited by the close.
+final class H1ClientConnectionTests: XCTestCase {
+    /// Runs `body` on one reactor with a started client connection and the raw peer's fd.
+    private func withClient<T: Sendable>(
+        _ body: @escaping @Sendable (H1Connection, Int32, Reactor) async throws -> T
+    ) throws -> T {
+        let reactor = try Reactor()
+        var fds: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw TestError("socketpair") }
+        let client = H1Connection(socket: StreamSocket(adopting: fds[0], on: reactor), type: .client)
+        let peer = fds[1]
+        defer {
+            client.close()
+            Glibc.close(peer)
+        }
+        client.start()
+        return try reactor.run(timeout: 10) { try await body(client, peer, reactor) }
+    }
+
+    private static func send(_ fd: Int32, _ text: String) { send(fd, Array(text.utf8)) }
+
+    private static func send(_ fd: Int32, _ bytes: [UInt8]) {
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        XCTAssertEqual(written, bytes.count)
+    }
+
+    /// What the peer has received so far (it waits up to a second for the first octets).
+    private static func received(_ fd: Int32) -> String {
+        var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&waiting, 1, 1000) == 1 else { return "" }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        return String(decoding: buffer[0..<max(0, count)], as: UTF8.self)
+    }
+
+    private static func request(_ method: String, _ path: String, _ fields: (String, String)...) -> Headers {
+        var headers = Headers()
+        headers.append(":method", method)
+        headers.append(":path", path)
+        headers.append(":authority", "t")
+        for (name, value) in fields { headers.append(name, value) }
+        return headers
+    }
+
+    func testARequestBodyStillGoingOutKeepsTheConnectionFromTheNextRequest() throws {
+        try withClient { client, peer, _ in
+            let idleCalls = Locked(0)
+            client.onIdle = { _ in idleCalls.withLock { $0 += 1 } }
+            let upload = try XCTUnwrap(client.newStream())
+            try upload.writeHeaders(Self.request("POST", "/upload"), endStream: false)
+            try upload.writeChunk(Array("first part".utf8), endStream: false)
+            try await client.flush(timeout: 1)
+            XCTAssertEqual(
+                Self.received(peer),
+                "POST /upload HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\n\r\na\r\nfirst part\r\n")
+
+            // The server answers before the body ended (RFC 9110 §15: it may) and keeps the
+            // connection.
+            Self.send(peer, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            _ = try await upload.getHeaders(timeout: 1)
+            let end = try await upload.getNextChunk(timeout: 1)
+            XCTAssertNil(end)
+            XCTAssertFalse(client.isIdle)
+            XCTAssertEqual(idleCalls.withLock { $0 }, 0)
+            // A head now would land inside the chunked body on the wire.
+            let early = try XCTUnwrap(client.newStream())
+            XCTAssertThrowsError(try early.writeHeaders(Self.request("GET", "/next"), endStream: true)) { error in
+                guard case .invalidState? = error as? HTTPStreamError else { return XCTFail("\(error)") }
+            }
+
+            // Once the body ends the connection is idle, and the next request follows it.
+            try upload.writeChunk([], endStream: true)
+            XCTAssertTrue(client.isIdle)
+            XCTAssertEqual(idleCalls.withLock { $0 }, 1)
+            let next = try XCTUnwrap(client.newStream())
+            try next.writeHeaders(Self.request("GET", "/next"), endStream: true)
+            try await client.flush(timeout: 1)
+            XCTAssertEqual(Self.received(peer), "0\r\n\r\nGET /next HTTP/1.1\r\nhost: t\r\n\r\n")
+            Self.send(peer, "HTTP/1.1 204 No Content\r\n\r\n")
+            let answer = try await next.getHeaders(timeout: 1)
+            XCTAssertEqual(answer?.first(":status"), "204")
+        }
+    }
+
+    func testA101FollowedAtOnceByTheNewProtocolLeavesItToTakeSocket() throws {
+        try withClient { client, peer, _ in
+            let upgrade = try XCTUnwrap(client.newStream())
+            try upgrade.writeHeaders(
+                Self.request("GET", "/chat", ("connection", "upgrade"), ("upgrade", "websocket")), endStream: true)
+            // Pipelined after the upgrade: it can never get an HTTP/1 response.
+            let pipelined = try XCTUnwrap(client.newStream())
+            try pipelined.writeHeaders(Self.request("GET", "/after"), endStream: true)
+            // The server speaks first in the new protocol, in the same segment as the 101.
+            Self.send(
+                peer, "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\nHELLO")
+            let response = try await upgrade.getHeaders(timeout: 1)
+            XCTAssertEqual(response?.first(":status"), "101")
+            XCTAssertFalse(client.isClosed)
+            let failure = await thrownError { try await pipelined.getHeaders(timeout: 1) }
+            guard case .connectionClosed? = failure as? HTTPStreamError else {
+                return XCTFail("the request after the upgrade: \(String(describing: failure))")
+            }
+            let socket = client.takeSocket()
+            defer { socket.close() }
+            XCTAssertFalse(socket.isClosed)
+            XCTAssertEqual(socket.input.readableBytes, 5)
+        }
+    }
+
+    func testAResponsesTransferCodingsAreUndoneInReverseAndAnUnknownOneIsRefused() throws {
+        try withClient { client, peer, _ in
+            // RFC 9112 §6.1: listed "in the order in which they were applied".
+            let text = String(repeating: "chained transfer codings ", count: 40)
+            var coded = Array(text.utf8)
+            for format in [Deflater.Format.deflate, .gzip] {
+                coded = try Deflater(format: format).process(coded, final: true)
+            }
+            let chained = try XCTUnwrap(client.newStream())
+            try chained.writeHeaders(Self.request("GET", "/chained"), endStream: true)
+            Self.send(
+                peer,
+                Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: deflate, gzip, chunked\r\n\r\n".utf8)
+                    + Array("\(String(coded.count, radix: 16))\r\n".utf8) + coded + Array("\r\n0\r\n\r\n".utf8))
+            _ = try await chained.getHeaders(timeout: 1)
+            var body: [UInt8] = []
+            while let chunk = try await chained.getNextChunk(timeout: 1) { body += chunk }
+            XCTAssertEqual(String(decoding: body, as: UTF8.self), text)
+
+            // A coding this side cannot undo leaves the body unreadable: the response fails.
+            let unknown = try XCTUnwrap(client.newStream())
+            try unknown.writeHeaders(Self.request("GET", "/br"), endStream: true)
+            Self.send(peer, "HTTP/1.1 200 OK\r\nTransfer-Encoding: br, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+            let failure = await thrownError { try await unknown.getHeaders(timeout: 1) }
+            XCTAssertEqual(failure as? HTTPStreamError, .protocolViolation(.unknownTransferCoding("br")))
+        }
+    }
+
+    func testAResetInABodyDelimitedByTheCloseFailsTheBody() throws {
+        let listener = try LoopbackListener()
+        defer { listener.close() }
+        let reactor = try Reactor()
+        let outcome = try reactor.run(timeout: 10) { @Sendable in try await Self.readAfterAReset(listener, reactor) }
+        XCTAssertTrue(outcome.hasPrefix("threw a socket error"), outcome)
+    }
+
+    /// Reads a close-delimited body whose first part arrives, then a reset; says what the next
+    /// read did.
+    private static func readAfterAReset(_ listener: LoopbackListener, _ reactor: Reactor) async throws -> String {
+        let socket = try await StreamSocket.connect(host: "127.0.0.1", port: listener.port, on: reactor, timeout: 5)
+        let client = H1Connection(socket: socket, type: .client)
+        defer { client.close() }
+        client.start()
+        let peer = try listener.accept()
+        let stream = try XCTUnwrap(client.newStream())
+        do {
+            try stream.writeHeaders(request("GET", "/"), endStream: true)
+            // Neither a length nor chunked: the body ends with the connection (RFC 9112 §6.3).
+            send(peer, "HTTP/1.1 200 OK\r\n\r\npart one")
+            _ = try await stream.getHeaders(timeout: 1)
+            let first = try await stream.getNextChunk(timeout: 1)
+            XCTAssertEqual(first.map { String(decoding: $0, as: UTF8.self) }, "part one")
+        } catch {
+            Glibc.close(peer)
+            throw error
+        }
+        // A reset instead of a FIN: close with SO_LINGER's timeout zero.
+        var abort = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(peer, SOL_SOCKET, SO_LINGER, &abort, socklen_t(MemoryLayout<linger>.size))
+        Glibc.close(peer)
+        do {
+            let next = try await stream.getNextChunk(timeout: 1)
+            return "returned \(next.map { "\($0.count) octets" } ?? "the end of the body")"
+        } catch HTTPStreamError.socket(let error) {
+            return "threw a socket error: \(error)"
+        } catch {
+            return "threw \(error)"
+        }
+    }
+}
+
+/// A TCP listener on 127.0.0.1 whose connections the test accepts itself (blocking).
+private final class LoopbackListener: Sendable {
+    let port: UInt16
+    private let fd: Int32
+
+    init() throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let fd = self.fd
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw TestError("bind 127.0.0.1") }
+        port = UInt16(bigEndian: address.sin_port)
+    }
+
+    /// The next connection (its handshake is complete once `connect` returned).
+    func accept() throws -> Int32 {
+        let peer = Glibc.accept(fd, nil, nil)
+        guard peer >= 0 else { throw TestError("accept") }
+        return peer
+    }
+
+    func close() { Glibc.close(fd) }
+}
