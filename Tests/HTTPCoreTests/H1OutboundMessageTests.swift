@@ -389,6 +389,15 @@ final class H1OutboundMessageTests: XCTestCase {
         XCTAssertTrue(message.closeAfter)
     }
 
+    func testA408ClosesTheConnection() throws {
+        // RFC 9110 §15.5.9: "A server SHOULD send the "close" connection option".
+        var message = Message()
+        XCTAssertEqual(
+            try head(&message, [(":status", "408"), ("content-length", "0")], endStream: true),
+            "HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+        XCTAssertTrue(message.closeAfter)
+    }
+
     // MARK: - Date
 
     func testDateAddedOnlyWhenAbsent() throws {

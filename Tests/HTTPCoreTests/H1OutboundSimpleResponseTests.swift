@@ -9,7 +9,7 @@ final class H1OutboundSimpleResponseTests: XCTestCase {
     private static let date = IMFFixdate("Sun, 06 Nov 1994 08:49:37 GMT")!
 
     func testTheSimplePathAgreesWithTheGeneralOneWheneverItIsTaken() throws {
-        let statuses = ["200", "201", "204", "206", "301", "304", "404", "500", "101", "103"]
+        let statuses = ["200", "201", "204", "206", "301", "304", "404", "408", "500", "101", "103"]
         let extras: [[(String, String)]] = [
             [], [("content-length", "5")], [("content-length", "4")], [("content-length", "0")],
             [("content-length", "x")], [("content-length", "5"), ("content-length", "5")],

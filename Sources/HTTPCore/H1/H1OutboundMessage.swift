@@ -140,8 +140,12 @@ struct H1OutboundMessage {
         // the version of HTTP in use." In HTTP/1.1 it is the tunnel's: a client may send it
         // before the answer. So a refused CONNECT ends the connection; the octets after its
         // head are never read as requests (a Content-Length on the CONNECT must not smuggle one).
+        // RFC 9110 §15.5.9: with a 408, "A server SHOULD send the "close" connection option
+        // [...] since 408 implies that the server has decided to close the connection rather
+        // than continue waiting."
         var closeAfter =
             !request.keepAlive || !persistent || fields.connectionClose || request.isCONNECT && !isConnectTunnel
+            || status == 408
         var gzip: Deflater?
 
         var added = HTTP1AddedFields()
@@ -219,9 +223,10 @@ struct H1OutboundMessage {
     // MARK: - The simple response
 
     // The response most servers send most of the time, decided in a few comparisons: a whole
-    // message (`HTTPStream.writeMessage`) with a final status that has a body, to an HTTP/1.1
-    // request that keeps the connection and is neither HEAD nor CONNECT, whose head sets nothing
-    // about framing or persistence but (at most) a `content-length` equal to the body's.
+    // message (`HTTPStream.writeMessage`) with a final status that has a body (other than 408,
+    // which closes the connection), to an HTTP/1.1 request that keeps the connection and is
+    // neither HEAD nor CONNECT, whose head sets nothing about framing or persistence but (at
+    // most) a `content-length` equal to the body's.
     //
     // For such a response every branch of `writeResponseHead` is known: the body is framed by its
     // length (added when the head has none), nothing about the connection is added (HTTP/1.1
@@ -234,7 +239,7 @@ struct H1OutboundMessage {
     func simpleResponseFields(
         _ fields: H1FramingFields, bodyCount: Int, request: RequestContext, persistent: Bool, date: IMFFixdate?
     ) -> HTTP1AddedFields? {
-        guard !hasStarted, let status = fields.validStatus, status >= 200, status != 204, status != 304,
+        guard !hasStarted, let status = fields.validStatus, status >= 200, status != 204, status != 304, status != 408,
             !request.isHEAD, !request.isCONNECT, request.version == .http11, request.keepAlive, persistent,
             !fields.connectionClose, fields.transferEncoding == .absent
         else { return nil }
