@@ -101,6 +101,17 @@ final class BodyTests: XCTestCase {
         XCTAssertEqual(try client.readResponse().header("x-request-number"), "6")
     }
 
+    func testABodyThatStopsComingAfterAnEarlyAnswerIsGivenTheIntraStreamTimeout() throws {
+        let server = try startServer { $0.intraStreamTimeout = 0.3 }
+        let client = try TestClient(port: server.port)
+        try client.send("POST /reject HTTP/1.1\r\nHost: test\r\nContent-Length: 100\r\n\r\n0123456789")
+        XCTAssertEqual(try client.readResponse().status, 413)
+        // The other 90 octets never come: the drain does not hold the connection for ever.
+        let started = MonotonicClock.seconds()
+        XCTAssertEqual(try client.readUntilClosed(within: 5), [])
+        XCTAssertGreaterThanOrEqual(MonotonicClock.seconds() - started, 0.2)
+    }
+
     func testUnreadBodyBeyondTheDrainLimitClosesTheConnection() throws {
         let server = try startServer()
         let client = try TestClient(port: server.port)

@@ -14,6 +14,12 @@ extension H1Connection {
                 if !current.isDiscardingBody && current.inbound.bufferedBytes >= options.maxBufferedBody { return }
             } else if phase != .open {
                 return
+            } else if outputBacklogged {
+                // Back-pressure: a client that pipelines requests without reading the answers
+                // would otherwise make the server queue responses without bound. The next request
+                // waits (in the socket, then in the client's TCP buffers) until the queue drains.
+                waitForOutputToDrain()
+                return
             }
 
             // Nothing new to parse and a parser that can only ask for more (a dropped parser stays
@@ -183,7 +189,31 @@ extension H1Connection {
         if drainedBytes > options.drainLimit {
             closeGracefully()
         } else {
+            // The rest of the body has the intra-stream timeout to arrive: a client that stops
+            // sending it must not hold the connection (and a `maxConcurrent` slot) for ever.
+            arm(.idle, after: options.idleTimeout)
             streamWantsInput(stream)
+        }
+    }
+
+    func armUnreadOutputTimer() {
+        unreadOutputAtArming = socket.pendingOutputBytes
+        arm(.unreadOutput, after: options.idleTimeout)
+    }
+
+    /// More than the socket's high-water mark of responses is queued between two exchanges.
+    var outputBacklogged: Bool { socket.pendingOutputBytes > socket.writeHighWaterMark }
+
+    /// Parsing resumes once the queued output drained; a client that reads none of it for the
+    /// intra-stream timeout is closed.
+    private func waitForOutputToDrain() {
+        armUnreadOutputTimer()
+        updateReadInterest()
+        socket.onDrained = { [weak self] in
+            guard let self, self.phase == .open else { return }
+            self.socket.onDrained = nil
+            self.updateReadInterest()
+            self.resumeInput()
         }
     }
 

@@ -110,8 +110,10 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     /// The peer may not send more after an error; no more parsing.
     @exclusivity(unchecked) var inputStopped = false
     @exclusivity(unchecked) private var timer: ReactorTimer?
-    enum TimerPurpose { case idle, headerRead, linger }
+    enum TimerPurpose { case idle, headerRead, linger, unreadOutput }
     @exclusivity(unchecked) private var timerPurpose: TimerPurpose?
+    /// Server: how much output was queued when the `.unreadOutput` timer was armed.
+    @exclusivity(unchecked) var unreadOutputAtArming = 0
     /// When `timerPurpose` is due (`MonotonicClock` nanoseconds); see `arm`.
     @exclusivity(unchecked) private var timerDeadline: UInt64 = 0
     @exclusivity(unchecked) private var isProcessing = false
@@ -461,7 +463,10 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     }
 
     /// A stream's reader is waiting or took data: parsing may resume.
-    func streamWantsInput(_ stream: H1Stream) {
+    func streamWantsInput(_ stream: H1Stream) { resumeInput() }
+
+    /// Parsing may resume: now, or in another pass of the one running.
+    func resumeInput() {
         if isProcessing {
             processAgain = true
         } else {
@@ -479,7 +484,7 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         if inputStopped { return false }
         switch type {
         case .server:
-            guard let current else { return phase == .open }
+            guard let current else { return phase == .open && !outputBacklogged }
             if current.requestComplete { return false }
             return current.isDiscardingBody || current.inbound.bufferedBytes < options.maxBufferedBody
         case .client:
@@ -538,6 +543,9 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
             // RFC 9110 §15.5.9: 408 "indicates that the server did not receive a complete request
             // message within the time that it was prepared to wait".
             rejectRequest(status: 408, reason: "request head not received in time")
+        case .unreadOutput:
+            // A client that reads, however slowly, gets another intra-stream timeout.
+            if socket.pendingOutputBytes < unreadOutputAtArming { armUnreadOutputTimer() } else { close() }
         }
     }
 
