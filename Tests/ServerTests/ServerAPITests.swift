@@ -102,6 +102,41 @@ final class ServerAPITests: XCTestCase {
         XCTAssertEqual(errors.withLock { $0 }, ["GET /throw: thrown for /throw"])
     }
 
+    func testAddSocketServesTLSOnAServerThatNeverListened() throws {
+        // inetd or SCM_RIGHTS: the server's only connections come from `addSocket`.
+        let reactor = try Reactor()
+        for tls in [true, nil] as [Bool?] {
+            var options = ServerOptions()
+            options.tls = tls
+            let server = try Server(
+                options: options, on: reactor,
+                handler: .callback { stream in
+                    var headers = Headers()
+                    headers.append(":status", "200")
+                    try stream.writeMessage(headers, body: "over TLS")
+                })
+            let errors = Locked<[String]>([])
+            server.onError = { error in errors.withLock { $0.append("\(error)") } }
+            var fds: [Int32] = [0, 0]
+            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw TestError("socketpair") }
+            server.addSocket(StreamSocket(adopting: fds[1], on: reactor))
+            let client = StreamSocket(adopting: fds[0], on: reactor)
+            defer {
+                client.close()
+                server.close(timeout: 0)
+            }
+            let response = try reactor.run(timeout: 10) {
+                _ = try await client.startTLS(
+                    context: TLSContext.client(verify: false), role: .client(serverName: "localhost"), timeout: 5)
+                try await client.write(Array(get("/").utf8), timeout: 1)
+                return String(decoding: try await client.read(timeout: 5), as: UTF8.self)
+            }
+            XCTAssertTrue(response.hasPrefix("HTTP/1.1 200 OK\r\n"), "tls \(String(describing: tls)): \(response)")
+            XCTAssertTrue(response.hasSuffix("\r\n\r\nover TLS"), response)
+            XCTAssertEqual(errors.withLock { $0 }, [])
+        }
+    }
+
     func testDefaultOnErrorLogsAndTheServerGoesOn() throws {
         let records = Locked<[(level: Logger.Level, message: String)]>([])
         var options = ServerOptions()

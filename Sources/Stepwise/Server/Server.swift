@@ -105,17 +105,26 @@ public final class Server: Pollable, @unchecked Sendable {
     }
 
     private func adopt(_ listener: Listener) throws {
-        if options.tls != false {
-            tlsContext =
-                try options.tlsContext
-                ?? TLSContext.selfSigned(
-                    hostname: options.listen.host ?? "localhost",
-                    alpn: [http1Version == .http10 ? "http/1.0" : "http/1.1"])
-        }
+        // Made now, so that a listening server fails at once on a context it cannot make.
+        _ = try contextForTLSConnections()
         self.listener = listener
         listener.onAccept = { [unowned self] socket in self.addSocket(socket) }
         listener.onError = { [unowned self] error in self.onError(.accept(error)) }
         if isPaused { listener.pause() }
+    }
+
+    /// The context of TLS connections (nil when `options.tls == false`): `options.tlsContext`,
+    /// else a self-signed certificate made on first use, by `listen()` or the first `addSocket`.
+    private func contextForTLSConnections() throws -> TLSContext? {
+        guard options.tls != false else { return nil }
+        if let tlsContext { return tlsContext }
+        let made =
+            try options.tlsContext
+            ?? TLSContext.selfSigned(
+                hostname: options.listen.host ?? "localhost",
+                alpn: [http1Version == .http10 ? "http/1.0" : "http/1.1"])
+        tlsContext = made
+        return made
     }
 
     /// Where the server listens.
@@ -163,9 +172,17 @@ public final class Server: Pollable, @unchecked Sendable {
             socket.close()
             return
         }
+        let context: TLSContext?
+        do {
+            context = try contextForTLSConnections()
+        } catch {
+            onError(.connectionSetup(peer: "\(socket.peername())", reason: "no TLS context: \(error)"))
+            socket.close()
+            return
+        }
         let id = ObjectIdentifier(socket)
         let setup = ConnectionSetup(
-            socket: socket, tls: options.tls, context: tlsContext, timeout: options.connectionSetupTimeout
+            socket: socket, tls: options.tls, context: context, timeout: options.connectionSetupTimeout
         ) { [unowned self] outcome in
             self.setups[id] = nil
             switch outcome {
