@@ -38,22 +38,37 @@ public enum ConditionalRequest {
     ///    GET and HEAD, 412 for other methods. A value that is not a valid list is ignored.
     /// 4. Else, for GET and HEAD only, `If-Modified-Since` when present and a valid HTTP-date: not
     ///    modified since that date → 304 (§13.1.3).
-    public static func evaluate(method: String, headers: Headers, validators: Validators) -> PreconditionOutcome {
+    ///
+    /// `validators` nil is a representation that exists but has none (a generated page, such as
+    /// a directory listing): only `*` matches in `If-Match` and `If-None-Match`, and the dates
+    /// are ignored (§13.1.3, §13.1.4: "if the resource does not have a modification date
+    /// available").
+    public static func evaluate(method: String, headers: Headers, validators: Validators?) -> PreconditionOutcome {
         if let ifMatch = headers.commaSeparated("if-match") {
             let list = EntityTagList.parse(ifMatch)
-            guard let list, list.contains(validators.entityTag, strong: true) else { return .preconditionFailed }
-        } else if let date = singleDate(headers, "if-unmodified-since"), validators.lastModified > date {
+            guard let list, matches(list, validators?.entityTag, strong: true) else { return .preconditionFailed }
+        } else if let lastModified = validators?.lastModified, let date = singleDate(headers, "if-unmodified-since"),
+            lastModified > date
+        {
             return .preconditionFailed
         }
         let isGetOrHead = method == "GET" || method == "HEAD"
         if let ifNoneMatch = headers.commaSeparated("if-none-match") {
-            if let list = EntityTagList.parse(ifNoneMatch), list.contains(validators.entityTag, strong: false) {
+            if let list = EntityTagList.parse(ifNoneMatch), matches(list, validators?.entityTag, strong: false) {
                 return isGetOrHead ? .notModified : .preconditionFailed
             }
-        } else if isGetOrHead, let date = singleDate(headers, "if-modified-since"), validators.lastModified <= date {
+        } else if isGetOrHead, let lastModified = validators?.lastModified,
+            let date = singleDate(headers, "if-modified-since"), lastModified <= date
+        {
             return .notModified
         }
         return .proceed
+    }
+
+    /// Whether `list` matches a current representation whose entity tag is `tag` (nil: it has none).
+    private static func matches(_ list: EntityTagList, _ tag: EntityTag?, strong: Bool) -> Bool {
+        guard let tag else { return list == .any }
+        return list.contains(tag, strong: strong)
     }
 
     /// The date in the field `name`, or nil when it is absent, repeated or not an HTTP-date (RFC

@@ -50,9 +50,9 @@ public enum StaticFilePlan: Equatable, Sendable {
     /// 304 Not Modified: `:status` and the `etag` a 200 would have carried, no body (RFC 9110
     /// §15.4.5: the server sends the ETag it would have sent with 200 and SHOULD NOT send other
     /// representation metadata; with an ETag present, Last-Modified is not needed).
-    static func notModified(_ entityTag: EntityTag) -> StaticFilePlan {
+    static func notModified(_ entityTag: EntityTag?) -> StaticFilePlan {
         var headers = statusHeaders(304)
-        headers.append("etag", entityTag.fieldValue)
+        if let entityTag { headers.append("etag", entityTag.fieldValue) }
         return .bytes(status: 304, headers: headers, body: [])
     }
 

@@ -16,7 +16,8 @@ import HTTPCore
 /// 4. A directory requested without a trailing slash: 301 to the same path with `/` appended,
 ///    query kept, so that relative links in its page resolve inside it.
 /// 5. A directory with an `index.html` (a regular file inside the root): that file; without one,
-///    an HTML listing (`DirectoryIndex`). A file requested with a trailing slash: 404.
+///    an HTML listing (`DirectoryIndex`), after its preconditions (it has no validators: see
+///    `ConditionalRequest.evaluate`). A file requested with a trailing slash: 404.
 /// 6. A regular file: preconditions (`ConditionalRequest`: 304, 412), then `Range`
 ///    (`ByteRangeRequest`: 206, 416, or 200 with the whole file). Other file types: 404.
 ///
@@ -80,6 +81,14 @@ public struct StaticFilePlanner: Sendable {
             }
         } catch  where error.isMissing {
             // No index: list the directory.
+        }
+        // The listing has no validators, but its preconditions still hold or fail (RFC 9110
+        // §13.1.1: an origin server "MUST evaluate the condition [...] prior to performing the
+        // method"): `If-Match` with entity tags fails, `If-None-Match: *` matches.
+        switch ConditionalRequest.evaluate(method: method, headers: headers, validators: nil) {
+        case .notModified: return .notModified(nil)
+        case .preconditionFailed: return .text(412)
+        case .proceed: break
         }
         let entries = try FileSystem.directoryEntries(of: directory.handle)
         let page = DirectoryIndex.html(urlPath: target.decodedPath, entries: entries)

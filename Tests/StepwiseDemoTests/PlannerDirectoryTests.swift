@@ -47,6 +47,27 @@ final class PlannerDirectoryTests: PlannerTestCase {
             [":status: 200", "content-type: text/html; charset=utf-8", "content-length: \(page.utf8.count)"], page)
     }
 
+    func testListingHonoursPreconditionsWithoutValidators() {
+        // RFC 9110 §13.1.1, §13.1.2: a listing has no entity tag, so a list of tags in If-Match
+        // is false and `*` true; `If-None-Match: *` matches it. Dates are ignored without a
+        // modification date (§13.1.3, §13.1.4).
+        guard case .bytes(412, _, _) = plan("/sub/", [("if-match", "\"x\"")]) else {
+            return XCTFail("If-Match with a tag: \(plan("/sub/", [("if-match", "\"x\"")]))")
+        }
+        guard case .bytes(200, _, _) = plan("/sub/", [("if-match", "*")]) else { return XCTFail("If-Match: *") }
+        assertBytes(plan("/sub/", [("if-none-match", "*")]), 304, [":status: 304"], "")
+        guard case .bytes(200, _, _) = plan("/sub/", [("if-none-match", "\"x\"")]) else {
+            return XCTFail("If-None-Match with another tag")
+        }
+        let future = "Sun, 06 Nov 2094 08:49:37 GMT"
+        guard case .bytes(200, _, _) = plan("/sub/", [("if-modified-since", future)]) else {
+            return XCTFail("If-Modified-Since")
+        }
+        guard case .bytes(200, _, _) = plan("/sub/", [("if-unmodified-since", "Sun, 06 Nov 1994 08:49:37 GMT")]) else {
+            return XCTFail("If-Unmodified-Since")
+        }
+    }
+
     func testListingOfTheRootHasNoParentLinkAndMarksDirectories() throws {
         guard case .bytes(200, _, let body) = plan("/") else { return XCTFail("\(plan("/"))") }
         let page = String(decoding: body, as: UTF8.self)
