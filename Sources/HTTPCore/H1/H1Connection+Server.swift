@@ -201,8 +201,16 @@ extension H1Connection {
         arm(.unreadOutput, after: options.idleTimeout)
     }
 
-    /// More than the socket's high-water mark of responses is queued between two exchanges.
-    var outputBacklogged: Bool { socket.pendingOutputBytes > socket.writeHighWaterMark }
+    /// More than the socket's high-water mark of responses is queued between two exchanges (and
+    /// more than `backlogFloor`: the mark is read only past it, which keeps the check off the path
+    /// of the small answers most requests get).
+    var outputBacklogged: Bool {
+        let pending = socket.pendingOutputBytes
+        return pending > Self.backlogFloor && pending > socket.writeHighWaterMark
+    }
+
+    /// The least output that holds back the next request, whatever the socket's high-water mark.
+    static let backlogFloor = 16 * 1024
 
     /// Parsing resumes once the queued output drained; a client that reads none of it for the
     /// intra-stream timeout is closed.
