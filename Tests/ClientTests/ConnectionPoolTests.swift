@@ -90,6 +90,39 @@ final class ConnectionPoolTests: XCTestCase {
         XCTAssertEqual(server.connections, 1)
     }
 
+    func testAStaleConnectionIsRetriedForAPutOnlyWhenItsBodyCanBeSentAgain() throws {
+        /// A PUT on a pooled connection the server closes when it arrives (after a GET on it);
+        /// returns its response's text and the connections the server accepted.
+        func putOnAStaleConnection(_ setBody: (Request) -> Void) throws -> (String, Int) {
+            let server = try OneShotServer()
+            defer { server.stop() }
+            let reactor = try Reactor()
+            let pool = ConnectionPool(reactor: reactor)
+            let warm = try Request(uri: "http://127.0.0.1:\(server.port)/")
+            warm.pool = pool
+            XCTAssertEqual(try warm.fetch(on: reactor, timeout: 5).text, "ok")
+            let put = try Request(uri: "http://127.0.0.1:\(server.port)/")
+            put.pool = pool
+            try put.headers.upsert(":method", "PUT")
+            setBody(put)
+            // No wait for a 100 Continue: the body goes out with the head, into the stale connection.
+            put.headers.delete("expect")
+            let text = (try? put.fetch(on: reactor, timeout: 5).text) ?? "failed"
+            return (text, server.connections)
+        }
+        // Bytes can go again: PUT is idempotent (RFC 9110 §9.2.2), so it is retried.
+        let (bytes, bytesConnections) = try putOnAStaleConnection { $0.setBody("all of it") }
+        XCTAssertEqual(bytes, "ok")
+        XCTAssertEqual(bytesConnections, 2)
+        // A producer's chunks went with the first attempt: a retry would send an empty body.
+        let chunks = Locked([Array("hello ".utf8), Array("world".utf8)])
+        let (produced, producedConnections) = try putOnAStaleConnection {
+            $0.setBody(producer: { chunks.withLock { $0.isEmpty ? nil : $0.removeFirst() } })
+        }
+        XCTAssertEqual(produced, "failed")
+        XCTAssertEqual(producedConnections, 1)
+    }
+
     /// A pooled connection whose exchange timed out is closed and no longer counted: the next
     /// request gets a connection of its own instead of waiting for that one.
     func testATimedOutExchangeGivesItsPlaceBack() throws {

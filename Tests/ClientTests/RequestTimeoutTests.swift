@@ -41,6 +41,27 @@ final class RequestTimeoutTests: XCTestCase {
         }
     }
 
+    func testContinueWaitPastInterimResponsesStillEndsAtTheDeadline() throws {
+        // 103 Early Hints every 0.1 s and nothing else for 3 s: each must not restart the wait.
+        let server = try TestServer { stream, _ in
+            var hints = Headers()
+            hints.append(":status", "103")
+            for _ in 0..<30 {
+                try await stream.writeHeaders(hints, endStream: false, timeout: 1)
+                try await stream.reactor.sleep(seconds: 0.1)
+            }
+            try await reply(stream, "too late")
+        }
+        defer { server.stop() }
+        try assertGoTimesOut(port: server.port, during: "100-continue wait") { request in
+            try request.headers.upsert(":method", "PUT")
+            request.setBody("hello")
+            request.headers.append("expect", "100-continue")
+            XCTAssertTrue(request.expectsContinue)
+            request.expect100Timeout = 10
+        }
+    }
+
     func testResponseBodyRead() throws {
         let server = try TestServer { stream, _ in try await stallMidBody(stream, after: "abc") }
         defer { server.stop() }

@@ -1,3 +1,4 @@
+import Glibc
 public import HTTPCore
 import Logging
 public import Reactor
@@ -89,13 +90,17 @@ extension Request {
         while true {
             let (connection, reused) = try await connect(on: reactor, fresh: fresh, deadline: deadline)
             var responseStarted = false
+            var bodyStarted = false
             do {
-                return try await exchange(on: connection, deadline: deadline, responseStarted: &responseStarted)
+                return try await exchange(
+                    on: connection, deadline: deadline, responseStarted: &responseStarted, bodyStarted: &bodyStarted)
             } catch {
                 // A failed exchange leaves the connection mid-message: close it, or it stays open
                 // (and counted by the pool, never idle again) for good.
                 connection.close()
-                if reused && !fresh && idempotent && !responseStarted && Request.isStale(error) {
+                // A body read once cannot always be read again: a retry would send less of it.
+                let bodyReplays = !bodyStarted || body.map(Request.canSendAgain) ?? true
+                if reused && !fresh && idempotent && !responseStarted && bodyReplays && Request.isStale(error) {
                     logger.debug("a reused connection to \(host):\(port) was stale (\(error)): retrying on a fresh one")
                     fresh = true
                     continue
@@ -118,6 +123,18 @@ extension Request {
         return (connection, false)
     }
 
+    /// Whether `body` can be sent again from its start: bytes, or a regular file (re-opened); not
+    /// a producer's chunks, nor a pipe's or a device's octets.
+    static func canSendAgain(_ body: RequestBody) -> Bool {
+        switch body {
+        case .bytes: return true
+        case .stream: return false
+        case .file(let path):
+            var status = stat()
+            return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
+        }
+    }
+
     /// Whether `error` is what a connection the server closed while idle gives: EOF or a reset.
     static func isStale(_ error: any Error) -> Bool {
         switch error {
@@ -132,9 +149,9 @@ extension Request {
     }
 
     /// Writes the request on a new stream of `connection` and reads the final response head.
-    private func exchange(on connection: H1Connection, deadline: Deadline, responseStarted: inout Bool) async throws
-        -> (Headers, any HTTPStream)
-    {
+    private func exchange(
+        on connection: H1Connection, deadline: Deadline, responseStarted: inout Bool, bodyStarted: inout Bool
+    ) async throws -> (Headers, any HTTPStream) {
         logger.debug("\(headers.first(":method") ?? "GET") \(describedTarget) on \(connection.peername())")
         guard let stream = connection.newStream() else {
             throw HTTPStreamError.connectionClosed("before the request was sent")
@@ -164,6 +181,7 @@ extension Request {
                 }
             }
             if send {
+                bodyStarted = true
                 try await Request.phase("request body write") {
                     try await Request.write(body, to: stream, deadline: deadline)
                 }
@@ -196,10 +214,13 @@ extension Request {
     private func waitForContinue(_ stream: H1Stream, deadline: Deadline) async throws -> Headers? {
         let left = try deadline.remaining("100-continue wait")
         let wait = min(expect100Timeout, left ?? expect100Timeout)
+        // One wait across the interim responses (103 Early Hints and the like) that may come
+        // first: each must not start it again.
+        let waitEnds = Deadline(wait)
         while true {
             let headers: Headers?
             do {
-                headers = try await stream.getHeaders(timeout: wait)
+                headers = try await stream.getHeaders(timeout: waitEnds.remaining("100-continue wait"))
             } catch ReactorError.timedOut where wait < (left ?? .infinity) {
                 return nil
             }
