@@ -1,6 +1,10 @@
 import Stepwise
 import XCTest
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 final class HTTPConnectionTests: XCTestCase {
     func testTheReferenceDemoRunsAsWritten() throws {
         let server = try TestServer { stream, head in
@@ -75,6 +79,57 @@ final class HTTPConnectionTests: XCTestCase {
         let response = try conn.getResponse()
         XCTAssertEqual(response.status, 413)
         XCTAssertEqual(response.text, "too big")
+    }
+
+    func testARefusedExpectationLeavesTheNextRequestANewConnection() throws {
+        // A server that answers the PUT's head at once and keeps the connection, waiting for the
+        // announced body (RFC 9110 §10.1.1 lets it read on); a GET gets "ok".
+        let server = try OneShotServer { client in
+            while let head = Self.readHead(client) {
+                let answer =
+                    head.hasPrefix("PUT ")
+                    ? "HTTP/1.1 401 Unauthorized\r\ncontent-length: 4\r\n\r\nnope"
+                    : "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+                _ = answer.withCString { send(client, $0, strlen($0), 0) }
+            }
+        }
+        defer { server.stop() }
+        let conn = try HTTPConnection(host: "127.0.0.1", port: server.port, timeout: 5)
+        try conn.request("PUT", "/", body: Array("hello".utf8), expectContinue: true)
+        XCTAssertEqual(try conn.getResponse().status, 401)
+        // The PUT never ended on that connection (its body was not sent), so it carries no other
+        // request: the next one goes on a new connection.
+        try conn.request("GET", "/next")
+        XCTAssertEqual(try conn.getResponse().text, "ok")
+        XCTAssertEqual(server.connections, 2)
+        conn.close()
+    }
+
+    /// The next request head from `client` (up to its blank line), or nil at EOF.
+    private static func readHead(_ client: Int32) -> String? {
+        var head: [UInt8] = []
+        var byte: UInt8 = 0
+        while !head.suffix(4).elementsEqual("\r\n\r\n".utf8) {
+            guard recv(client, &byte, 1, 0) == 1 else { return nil }
+            head.append(byte)
+        }
+        return String(decoding: head, as: UTF8.self)
+    }
+
+    func testExpectContinueLooksPastEarlyHintsForTheGoAhead() throws {
+        let server = try TestServer { stream, _ in
+            // RFC 8297: 103 Early Hints, before the 100 Continue that reading the body sends.
+            var hints = Headers()
+            hints.append(":status", "103")
+            hints.append("link", "</style.css>; rel=preload")
+            try await stream.writeHeaders(hints, endStream: false, timeout: 5)
+            let body = try await stream.getBodyAsString(timeout: 5)
+            try await reply(stream, "got \(body)")
+        }
+        defer { server.stop() }
+        let conn = try HTTPConnection(host: "127.0.0.1", port: server.port, timeout: 5)
+        try conn.request("PUT", "/", body: Array("hello".utf8), expectContinue: true)
+        XCTAssertEqual(try conn.getResponse().text, "got hello")
     }
 
     func testReadTimeoutFiresAgainstAStallingServer() throws {

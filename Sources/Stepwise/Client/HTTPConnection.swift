@@ -138,8 +138,11 @@ public final class HTTPConnection: @unchecked Sendable {
             try await stream.writeHeaders(fields, endStream: !hasBody, timeout: write)
         }
         guard hasBody else { return }
-        if expectContinue {
-            guard try await waitForContinue(stream) else { return }
+        if expectContinue, try await !waitForContinue(stream) {
+            // RFC 9110 §10.1.1: answered before the body went, the request stays incomplete, so
+            // this connection carries no other; the next request opens a new one.
+            connection.shutdown()
+            return
         }
         try await during("request body write", seconds: write) {
             if let body { try await stream.writeChunk(body, endStream: bodyStream == nil, timeout: write) }
@@ -168,11 +171,20 @@ public final class HTTPConnection: @unchecked Sendable {
     /// response stays for `response()`). Without an answer within the read timeout the body is
     /// sent anyway (RFC 9110 §10.1.1: a client "SHOULD NOT wait for an indefinite period").
     private func waitForContinue(_ stream: H1Stream) async throws -> Bool {
+        // One wait across the interim responses that may come first.
+        let waitEnds = Deadline(timeouts.read ?? 1)
         do {
-            guard let headers = try await stream.getHeaders(timeout: timeouts.read ?? 1) else { return false }
-            if headers.first(":status") == "100" { return true }
-            stream.prefetched = headers
-            return false
+            while true {
+                guard let headers = try await stream.getHeaders(timeout: waitEnds.remaining("100-continue wait"))
+                else { return false }
+                let status = headers.first(":status").flatMap { Int($0) } ?? 0
+                if status == 100 { return true }
+                // RFC 9110 §15.2: "A client MUST be able to parse one or more 1xx responses
+                // received prior to a final response": 103 Early Hints is not the go-ahead.
+                if status < 200 && status != 101 { continue }
+                stream.prefetched = headers
+                return false
+            }
         } catch ReactorError.timedOut {
             return true
         }
