@@ -524,9 +524,10 @@ public final class Reactor: @unchecked Sendable {
         let watermark = timers.sequenceWatermark
         while let timer = timers.popExpired(now: now, before: watermark) {
             if timer.interval > 0 {
-                let period = UInt64(timer.interval * 1e9)
-                timer.deadline &+= period
-                if timer.deadline <= now { timer.deadline = now &+ period }
+                // Saturating, as every deadline is: an interval of 1e9 s or more (or infinite)
+                // fires once, then never again.
+                timer.deadline = MonotonicClock.deadline(after: timer.interval, from: timer.deadline)
+                if timer.deadline <= now { timer.deadline = MonotonicClock.deadline(after: timer.interval, from: now) }
                 timers.insert(timer)
             }
             timer.fire()

@@ -56,6 +56,21 @@ final class ReactorTimerTests: XCTestCase {
         XCTAssertTrue(reactor.empty())
     }
 
+    func testARepeatingTimerTooSlowForNanosecondsFiresOnceAndThenWaits() throws {
+        // Intervals past what UInt64 nanoseconds hold (about 1.8e10 s), or infinite, saturate
+        // as every deadline does: the timer fires once, then not again.
+        for interval in [Double.infinity, 2e10, 1e9] {
+            let reactor = try Reactor()
+            var fired = 0
+            let timer = reactor.schedule(after: 0, repeating: interval) { _ in fired += 1 }
+            try reactor.step(timeout: 0)
+            try reactor.step(timeout: 0)
+            XCTAssertEqual(fired, 1, "repeating every \(interval) s")
+            XCTAssertGreaterThan(reactor.timeout() ?? .infinity, 1e6, "repeating every \(interval) s")
+            timer.cancel()
+        }
+    }
+
     func testManyTimersAreCheapAndCancellable() throws {
         let reactor = try Reactor()
         var fired = 0
