@@ -109,6 +109,61 @@ final class TLSSocketTests: XCTestCase {
         XCTAssertEqual(accepted.count, 1)
     }
 
+    func testAHandshakeEndsWhenItsSocketIsClosed() throws {
+        // A peer that never answers the ClientHello; the socket is closed mid-handshake.
+        let reactor = try Reactor()
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds), 0)
+        defer { Glibc.close(fds[1]) }
+        let socket = StreamSocket(adopting: fds[0], on: reactor)
+        var completed: Result<TLSInfo, SocketError>?
+        try socket.startTLS(context: try TLSContext.client(verify: false), role: .client(serverName: "a.test")) {
+            completed = $0
+        }
+        reactor.schedule(after: 0.05) { _ in socket.close() }
+        XCTAssertThrowsError(try reactor.run(timeout: 5) { try await socket.waitForHandshake() }) { error in
+            XCTAssertEqual(error as? SocketError, .closed)
+        }
+        guard case .failure(.closed)? = completed else {
+            return XCTFail("completion: \(String(describing: completed))")
+        }
+    }
+
+    func testAHandshakeEndsWhenThePeerResetsTheConnection() throws {
+        let reactor = try Reactor()
+        let listener = try Listener.listen(ListenOptions(host: "127.0.0.1"), on: reactor)
+        defer { listener.close() }
+        let port = try XCTUnwrap(listener.localname().port)
+        let peer = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(peer, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        XCTAssertEqual(connected, 0)
+        let context = try TLSContext.client(verify: false)
+        XCTAssertThrowsError(
+            try reactor.run(timeout: 5) {
+                let accepted = try await listener.accept(timeout: 1)
+                defer { accepted.close() }
+                // The peer resets instead of answering the ClientHello.
+                reactor.schedule(after: 0.05) { _ in
+                    var abort = linger(l_onoff: 1, l_linger: 0)
+                    setsockopt(peer, SOL_SOCKET, SO_LINGER, &abort, socklen_t(MemoryLayout<linger>.size))
+                    Glibc.close(peer)
+                }
+                try await accepted.startTLS(context: context, role: .client(serverName: "a.test"))
+            }
+        ) { error in
+            guard case .system(let operation, _)? = error as? SocketError else { return XCTFail("\(error)") }
+            XCTAssertEqual(operation, "read")
+        }
+    }
+
     func testReactorClientAgainstOpenSSLServer() throws {
         let openssl = try requireOpenSSL()
         let (directory, cleanup) = try makeTemporaryDirectory()

@@ -426,6 +426,8 @@ public final class StreamSocket: @unchecked Sendable {
     /// peer can tell a clean close from a truncation.
     public func close() {
         guard fd >= 0 else { return }
+        // A handshake in progress ends too: its completion and `waitForHandshake` hear of it.
+        if handshakeInProgress { tlsTransport?.abandonHandshake(.closed) }
         if failure == nil && !transportShutDown {
             transportShutDown = true
             if let transport {

@@ -41,7 +41,10 @@ final class TLSSocketTransport: SocketTransport {
             } else {
                 switch errno {
                 case EAGAIN, EWOULDBLOCK, EINTR: break reading
-                default: return .failed(.last("read"))
+                default:
+                    let failure = SocketError.last("read")
+                    abandonHandshake(failure)
+                    return .failed(failure)
                 }
             }
         }
@@ -106,7 +109,10 @@ final class TLSSocketTransport: SocketTransport {
             case 0: continue
             case EAGAIN, EWOULDBLOCK: return .wouldBlock
             case EINTR: continue
-            default: return .failed(.system(operation: "write", errno: sendError))
+            default:
+                let failure = SocketError.system(operation: "write", errno: sendError)
+                abandonHandshake(failure)
+                return .failed(failure)
             }
         }
         return .done
@@ -140,6 +146,12 @@ final class TLSSocketTransport: SocketTransport {
         let failure = SocketError.tlsHandshake(peer: peer, reason: "connection closed by peer")
         finishHandshake(.failure(failure))
         return failure
+    }
+
+    /// The connection failed or was closed before the handshake ended: it ends with `failure`
+    /// (reported once; nothing happens after the handshake ended).
+    func abandonHandshake(_ failure: SocketError) {
+        if !isHandshakeComplete { finishHandshake(.failure(failure)) }
     }
 
     private func finishHandshake(_ result: Result<TLSInfo, SocketError>) {
