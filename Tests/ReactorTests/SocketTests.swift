@@ -337,6 +337,25 @@ extension AdoptedSocketTests {
         left.close()
         right.close()
     }
+
+    func testReadLineLongerThanTheInputBufferLimitButWithinTheLineLimit() throws {
+        let reactor = try Reactor()
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds), 0)
+        let left = StreamSocket(adopting: fds[0], on: reactor)
+        let right = StreamSocket(adopting: fds[1], on: reactor)
+        right.maximumBufferedInput = 1024
+        // Reading pauses while `input` holds `maximumBufferedInput` octets; readLine must read on
+        // up to its own limit.
+        let line = try reactor.run(timeout: 5) { () async throws -> String? in
+            left.write([UInt8](repeating: UInt8(ascii: "x"), count: 1500))
+            reactor.schedule(after: 0.05) { _ in left.write("yz\n") }
+            return try await right.readLine(maximumLength: 8192, timeout: 2)
+        }
+        XCTAssertEqual(line, String(repeating: "x", count: 1500) + "yz")
+        left.close()
+        right.close()
+    }
 }
 
 /// A socket with no input buffer of its own reads into the reactor's receive scratch and its

@@ -481,7 +481,9 @@ public final class StreamSocket: @unchecked Sendable {
             if isEOF {
                 return scanned == 0 ? nil : String(decoding: input.read(upTo: scanned), as: UTF8.self)
             }
-            try await waitForInput("readLine", deadline)
+            // A line longer than `maximumBufferedInput` (but within `maximumLength`): a plain
+            // wait would never be woken, since reading stops there.
+            try await waitForMoreInput("readLine", deadline: deadline)
         }
     }
 
