@@ -9,11 +9,9 @@ final class TransferDecoding {
     /// In the order they run: the last coding applied first.
     private let stages: [Inflater]
 
-    /// The decoders for `codings` (in the order the sender applied them, without `chunked`), or
-    /// nil when there is nothing to decode.
+    /// The decoders for `codings` (in the order the sender applied them, without `chunked`).
     /// - Throws: `.unknownTransferCoding` for a coding other than gzip, x-gzip and deflate.
-    init?(codings: some BidirectionalCollection<String>) throws(HTTP1ParseError) {
-        guard !codings.isEmpty else { return nil }
+    init(codings: some BidirectionalCollection<String>) throws(HTTP1ParseError) {
         var stages: [Inflater] = []
         stages.reserveCapacity(codings.count)
         for coding in codings.reversed() {
@@ -29,6 +27,7 @@ final class TransferDecoding {
     /// Decodes the next part of the body (`final`: its end) and appends what it decodes to.
     /// - Throws: `ContentCodingError` from the first stage that fails.
     func process(_ input: [UInt8], final: Bool, into output: inout [UInt8]) throws(ContentCodingError) {
+        guard !stages.isEmpty else { return output.append(contentsOf: input) }
         var bytes = input
         for (index, stage) in stages.enumerated() {
             do {
