@@ -98,9 +98,12 @@ extension Request {
                 // A failed exchange leaves the connection mid-message: close it, or it stays open
                 // (and counted by the pool, never idle again) for good.
                 connection.close()
+                let retries = reused && !fresh && idempotent && !responseStarted && Request.isStale(error)
                 // A body read once cannot always be read again: a retry would send less of it.
-                let bodyReplays = !bodyStarted || body.map(Request.canSendAgain) ?? true
-                if reused && !fresh && idempotent && !responseStarted && bodyReplays && Request.isStale(error) {
+                if retries, bodyStarted, let body, await !Request.canSendAgain(body, on: reactor) {
+                    throw error
+                }
+                if retries {
                     logger.debug("a reused connection to \(host):\(port) was stale (\(error)): retrying on a fresh one")
                     fresh = true
                     continue
@@ -124,14 +127,18 @@ extension Request {
     }
 
     /// Whether `body` can be sent again from its start: bytes, or a regular file (re-opened); not
-    /// a producer's chunks, nor a pipe's or a device's octets.
-    static func canSendAgain(_ body: RequestBody) -> Bool {
+    /// a producer's chunks, nor a pipe's or a device's octets. (The file is looked at on a
+    /// blocking-work thread.)
+    static func canSendAgain(_ body: RequestBody, on reactor: Reactor) async -> Bool {
         switch body {
         case .bytes: return true
         case .stream: return false
         case .file(let path):
-            var status = stat()
-            return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
+            let isRegularFile = try? await reactor.runBlocking("looking at \(path)") {
+                var status = stat()
+                return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
+            }
+            return isRegularFile ?? false
         }
     }
 
