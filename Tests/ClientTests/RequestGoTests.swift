@@ -98,6 +98,29 @@ final class RequestGoTests: XCTestCase {
         }
     }
 
+    func testA307NeedingAProducersBodyAgainIsRefusedUnlessTheBodyHadNotGone() throws {
+        let server = try TestServer(Self.redirector)
+        defer { server.stop() }
+        let reactor = try Reactor()
+        func post(expectingContinue: Bool) throws -> Request {
+            let request = try Request(uri: "http://127.0.0.1:\(server.port)/dir/307")
+            try request.headers.upsert(":method", "POST")
+            let chunks = Locked([Array("hello ".utf8), Array("world".utf8)])
+            request.setBody(producer: { chunks.withLock { $0.isEmpty ? nil : $0.removeFirst() } })
+            request.headers.delete("expect")
+            if expectingContinue { request.headers.append("expect", "100-continue") }
+            return request
+        }
+        // The body goes with the head; the 307 (RFC 9110 §15.4.8: "MUST NOT change the request
+        // method") would need it again, and the producer has nothing more to give.
+        XCTAssertThrowsError(try post(expectingContinue: false).fetch(on: reactor, timeout: 5)) { error in
+            XCTAssertEqual(error as? RequestError, .bodyNotResendable(status: 307))
+        }
+        // With 100-continue the 307 comes before the body went: the chunks go to the target.
+        XCTAssertEqual(
+            try post(expectingContinue: true).fetch(on: reactor, timeout: 5).text, "POST /dir/target hello world")
+    }
+
     func testExpectContinueAccepted() throws {
         let server = try TestServer(Self.echo)
         defer { server.stop() }

@@ -29,19 +29,25 @@ extension Request {
     ///   connection is not reused.
     /// - Interim 1xx responses other than 101 are skipped.
     /// - With `followRedirects`, a 3xx other than 304 with a `location` is followed through
-    ///   `handleRedirect` (the old stream is shut down).
+    ///   `handleRedirect` (the old stream is shut down). A redirect that keeps the body (307,
+    ///   308) after the body was sent, when the body cannot be read again (a producer, a pipe),
+    ///   throws `RequestError.bodyNotResendable` instead: the next request would go with less.
     public func go(on reactor: Reactor, timeout: Double? = nil) async throws -> (Headers, any HTTPStream) {
         let deadline = Deadline(timeout)
         var request = self
         while true {
-            let (headers, stream) = try await request.namingTimeouts(seconds: timeout) {
+            let (headers, stream, bodySent) = try await request.namingTimeouts(seconds: timeout) {
                 try await request.sendWithRetry(on: reactor, deadline: deadline)
             }
             let status = headers.first(":status").flatMap { Int($0) } ?? 0
             if request.followRedirects, (300..<400).contains(status), status != 304, headers.has("location") {
                 // The 3xx's stream is done with whether the redirect is followed or refused.
                 stream.shutdown()
-                request = try request.handleRedirect(headers)
+                let next = try request.handleRedirect(headers)
+                if bodySent, let body = next.body, await !Request.canSendAgain(body, on: reactor) {
+                    throw RequestError.bodyNotResendable(status: status)
+                }
+                request = next
                 request.logger.debug("following the \(status) redirect to \(request.describedTarget)")
                 continue
             }
@@ -83,8 +89,11 @@ extension Request {
     /// DELETE).
     static let idempotentMethods: Set<String> = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]
 
-    /// One exchange, retried once on a fresh connection when a reused one turns out stale.
-    private func sendWithRetry(on reactor: Reactor, deadline: Deadline) async throws -> (Headers, any HTTPStream) {
+    /// One exchange, retried once on a fresh connection when a reused one turns out stale; also
+    /// says whether the body (if any) went out.
+    private func sendWithRetry(on reactor: Reactor, deadline: Deadline) async throws
+        -> (Headers, any HTTPStream, bodySent: Bool)
+    {
         let idempotent = Request.idempotentMethods.contains(headers.first(":method") ?? "GET")
         var fresh = false
         while true {
@@ -92,8 +101,9 @@ extension Request {
             var responseStarted = false
             var bodyStarted = false
             do {
-                return try await exchange(
+                let (headers, stream) = try await exchange(
                     on: connection, deadline: deadline, responseStarted: &responseStarted, bodyStarted: &bodyStarted)
+                return (headers, stream, bodyStarted)
             } catch {
                 // A failed exchange leaves the connection mid-message: close it, or it stays open
                 // (and counted by the pool, never idle again) for good.

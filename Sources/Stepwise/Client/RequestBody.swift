@@ -6,10 +6,13 @@ public enum RequestBody: Sendable {
     case bytes([UInt8])
     /// The file at `path`, opened and read from its start on every attempt (each `go()`, and each
     /// redirect that keeps the body), which is what lua-http's seek to 0 achieves. A regular file's
-    /// size is its length; a pipe or device has an unknown length.
+    /// size is its length; a pipe or device has an unknown length and, like a producer, is read
+    /// once (see `stream`).
     case file(path: String)
     /// Chunks from `producer`, called until it returns nil (the end). The length is unknown, so
-    /// HTTP/1.1 sends it chunked. A producer cannot be rewound: after a 307 or 308 redirect it is
-    /// called again from wherever it stopped.
+    /// HTTP/1.1 sends it chunked. A producer cannot be rewound: once its chunks went out, a
+    /// 307 or 308 redirect fails with `RequestError.bodyNotResendable` and a stale pooled
+    /// connection is not retried (a redirect answered before the body went, as with
+    /// `expect: 100-continue`, is followed).
     case stream(@Sendable () throws -> [UInt8]?)
 }

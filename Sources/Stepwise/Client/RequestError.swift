@@ -35,6 +35,9 @@ public enum RequestError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidLocation(URIError)
     /// A body file could not be opened for reading or is a directory.
     case bodyFileUnreadable(path: String, errno: Int32)
+    /// A 307 or 308 redirect (which keeps the method and the body) came after the body was
+    /// sent, and the body cannot be read again (a producer's chunks, a pipe): not followed.
+    case bodyNotResendable(status: Int)
 
     public var description: String {
         switch self {
@@ -56,6 +59,8 @@ public enum RequestError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidLocation(let error): return "invalid URI in location header: \(error)"
         case .bodyFileUnreadable(let path, let errno):
             return "cannot read request body file '\(path)': \(String(cString: strerror(errno)))"
+        case .bodyNotResendable(let status):
+            return "the \(status) redirect needs the request body again, which was sent and cannot be read again"
         }
     }
 }
