@@ -144,6 +144,63 @@ final class H1ClientConnectionTests: XCTestCase {
         }
     }
 
+    func testABodyDelimitedByTheCloseOverTLSEndsOnlyWithCloseNotify() throws {
+        // RFC 9112 §9.8: complete "only if a valid closure alert has been received".
+        XCTAssertEqual(try readCloseDelimitedBodyOverTLS(closingWithCloseNotify: true), "returned 13 octets")
+        XCTAssertEqual(
+            try readCloseDelimitedBodyOverTLS(closingWithCloseNotify: false),
+            "threw \(HTTPStreamError.protocolViolation(.closedWithoutCloseNotify))")
+    }
+
+    /// A TLS peer answers with a body delimited by the close and closes, with or without
+    /// close_notify; says what reading the whole body did.
+    private func readCloseDelimitedBodyOverTLS(closingWithCloseNotify: Bool) throws -> String {
+        let reactor = try Reactor()
+        return try reactor.run(timeout: 10) { @Sendable in
+            try await Self.readCloseDelimitedBodyOverTLS(on: reactor, closingWithCloseNotify: closingWithCloseNotify)
+        }
+    }
+
+    private static func readCloseDelimitedBodyOverTLS(on reactor: Reactor, closingWithCloseNotify: Bool)
+        async throws -> String
+    {
+        var fds: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw TestError("socketpair") }
+        let clientSocket = StreamSocket(adopting: fds[0], on: reactor)
+        let peer = StreamSocket(adopting: fds[1], on: reactor)
+        let client = H1Connection(socket: clientSocket, type: .client)
+        defer {
+            client.close()
+            peer.close()
+        }
+        try peer.startTLS(context: TLSContext.selfSigned(hostname: "localhost"), role: .server) { _ in }
+        try await clientSocket.startTLS(
+            context: TLSContext.client(verify: false), role: .client(serverName: "localhost"), timeout: 5)
+        client.start()
+        let stream = try XCTUnwrap(client.newStream())
+        try stream.writeHeaders(request("GET", "/"), endStream: true)
+        // Neither a length nor chunked: the body ends with the connection (RFC 9112 §6.3).
+        peer.write(Array("HTTP/1.1 200 OK\r\n\r\npart one, ".utf8))
+        try await peer.flush(timeout: 1)
+        _ = try await stream.getHeaders(timeout: 1)
+        var body: [UInt8] = []
+        body += try await stream.getNextChunk(timeout: 1) ?? []
+        peer.write(Array("two".utf8))
+        try await peer.flush(timeout: 1)
+        if closingWithCloseNotify {
+            peer.close()
+        } else {
+            // The TCP connection ends with no closure alert, as when an attacker cuts it.
+            Glibc.shutdown(peer.fd, Int32(SHUT_RDWR))
+        }
+        do {
+            while let chunk = try await stream.getNextChunk(timeout: 1) { body += chunk }
+            return "returned \(body.count) octets"
+        } catch {
+            return "threw \(error)"
+        }
+    }
+
     func testAResetInABodyDelimitedByTheCloseFailsTheBody() throws {
         let listener = try LoopbackListener()
         defer { listener.close() }

@@ -80,7 +80,13 @@ extension H1Connection {
                 return
             }
             if event == nil && socket.isEOF {
-                event = parser.inputEnded() ?? .error(.unexpectedEOF)
+                if parser.isReadingUntilClose && socket.endedWithoutCloseNotify {
+                    // RFC 9112 §9.8: "Treating an incomplete message as complete could expose
+                    // implementations to attack by a third party."
+                    event = .error(.closedWithoutCloseNotify)
+                } else {
+                    event = parser.inputEnded() ?? .error(.unexpectedEOF)
+                }
             }
             guard let event else { return }
             handleResponse(event, body: body, for: stream)

@@ -104,6 +104,10 @@ public enum HTTP1ParseError: Error, Sendable, Hashable, CustomStringConvertible 
     // Connection.
     /// The input ended inside a message.
     case unexpectedEOF
+    /// A body delimited by the close ended with a TLS connection closed without close_notify:
+    /// it may be cut short. RFC 9112 §9.8: such a response "is complete only if a valid closure
+    /// alert has been received".
+    case closedWithoutCloseNotify
     /// Input after a message that ends the connection (a `close` connection option, HTTP/1.0
     /// without keep-alive). RFC 9112 §9.6: a server "MUST NOT process any further requests".
     case dataAfterClose
@@ -167,6 +171,8 @@ public enum HTTP1ParseError: Error, Sendable, Hashable, CustomStringConvertible 
         case .chunkExtensionTooLong(let limit): return "chunk extension longer than \(limit) bytes"
         case .missingChunkTerminator: return "chunk data not followed by CRLF"
         case .unexpectedEOF: return "unexpected end of input in the middle of a message"
+        case .closedWithoutCloseNotify:
+            return "the TLS connection closed without close_notify before the end of a body delimited by the close"
         case .dataAfterClose: return "data after the last message of the connection"
         case .dataAfterEnd: return "data after the end of input"
         }

@@ -107,6 +107,13 @@ public struct HTTP1Parser: Sendable {
         return false
     }
 
+    /// Whether the message's body is delimited by the end of the input (RFC 9112 §6.3 item 8),
+    /// so that only the way the connection ended tells a complete body from a truncated one.
+    public var isReadingUntilClose: Bool {
+        if case .untilClose = state { return true }
+        return false
+    }
+
     /// Whether a new parser with the same role, limits and scheme would behave exactly like this
     /// one: between messages, nothing of the next one seen, the connection persistent and (client
     /// role) no response awaited. A connection may then drop its parser while idle.

@@ -69,6 +69,15 @@ extension StreamSocket {
         return peername().description
     }
 
+    /// True when the peer ended a TLS session without close_notify: the input may have been cut
+    /// short by whoever closed the TCP connection. False for plain sockets, before the end of
+    /// input, and after a proper close_notify. RFC 9112 §9.8: a message delimited by the close is
+    /// complete "only if a valid closure alert has been received".
+    public var endedWithoutCloseNotify: Bool {
+        guard isEOF, let tls = tlsTransport else { return false }
+        return !tls.engine.receivedCloseNotify
+    }
+
     /// The TLS session's facts (protocol, cipher, ALPN, peer certificate, verify result), or nil
     /// when the socket is not using TLS or the handshake has not finished.
     public func checkTLS() -> TLSInfo? {
