@@ -12,8 +12,8 @@ private let forkCallback: evshim_fork_cb = { _, watcher, _ in
 /// A libev loop that a foreign main loop can drive: it owns IO watchers, timers, deferred calls
 /// and tasks, and shows them all as one fd and one deadline (`Pollable`).
 ///
-/// **Threads.** A reactor belongs to the thread that steps it (the creating thread until the
-/// first `step`). Calls from another thread are a precondition failure in debug builds; the way
+/// **Threads.** A reactor belongs to the thread that steps it; until the first `step` it belongs
+/// to no thread yet, so it may be set up on one thread and stepped on another. Calls from another thread are a precondition failure in debug builds; the way
 /// in from other threads is `execute {}`. It is `Sendable` so that tasks and callbacks can carry
 /// it, but only `execute`, `enqueue` (tasks) and `wake` may be used off its thread.
 ///
@@ -60,7 +60,9 @@ public final class Reactor: @unchecked Sendable {
     /// Blocking jobs (`startBlocking`) whose result has not come back yet.
     @exclusivity(unchecked) var blockingJobsInFlight = 0
 
+    /// The `pthread_t` of the thread that first stepped the reactor; 0 (`unclaimed`) until then.
     private let owner: Atomic<UInt>
+    private static let unclaimed: UInt = 0
     @exclusivity(unchecked) private var hasStepped = false
     private let fdOnly = Atomic<Bool>(false)
     @exclusivity(unchecked) private var timerFD: TimerFD?
@@ -113,7 +115,7 @@ public final class Reactor: @unchecked Sendable {
         backendFD = evshim_backend_fd(loop)
         precondition(backendFD >= 0, "libev's epoll backend is not embeddable on this system")
         inbox = try ReactorInbox()
-        owner = Atomic(UInt(pthread_self()))
+        owner = Atomic(Reactor.unclaimed)
         guardTimer = .allocate(capacity: 1)
         evshim_timer_init(guardTimer, guardTimerCallback, 0, 0)
         forkWatcher = .allocate(capacity: 1)
@@ -340,8 +342,11 @@ public final class Reactor: @unchecked Sendable {
 
     // MARK: Threads
 
+    /// True on the thread that steps the reactor, and on any thread before the first step (when
+    /// it may be set up anywhere).
     var isOnReactorThread: Bool {
-        pthread_equal(pthread_self(), pthread_t(owner.load(ordering: .relaxed))) != 0
+        let owner = owner.load(ordering: .relaxed)
+        return owner == Reactor.unclaimed || pthread_equal(pthread_self(), pthread_t(owner)) != 0
     }
 
     @inline(__always)
@@ -363,8 +368,14 @@ public final class Reactor: @unchecked Sendable {
         inbox.post(.closure({}), wake: true)
     }
 
+    /// Whether a post must write the eventfd. Before the first step nobody knows which thread
+    /// will step (a host may already be blocked on `pollfd()` on its own thread), so every post
+    /// wakes; after it, only posts from other threads, or any in fd-only mode, need to. A post
+    /// racing with the first step sees either no owner or another thread's: it wakes either way.
     private var needsWake: Bool {
-        !isOnReactorThread || fdOnly.load(ordering: .relaxed)
+        let owner = owner.load(ordering: .relaxed)
+        return owner == Reactor.unclaimed || pthread_equal(pthread_self(), pthread_t(owner)) == 0
+            || fdOnly.load(ordering: .relaxed)
     }
 
     func post(job: UnownedJob) {

@@ -43,6 +43,32 @@ final class ReactorInboxTests: XCTestCase {
         XCTAssertFalse(isReadable(inbox.fd), "the fd stayed readable with nothing queued")
     }
 
+    /// A reactor made on one thread and hosted on another: the host may block on `pollfd()`
+    /// before it ever steps, and a post from the making thread must still wake it.
+    func testAPostBeforeTheFirstStepWakesAHostBlockedOnThePollfd() throws {
+        let reactor = try Reactor()
+        XCTAssertNil(reactor.timeout(), "nothing to do yet: a host would wait without a deadline")
+        let host = PollingHost(fd: reactor.pollfd())
+        var thread = pthread_t()
+        let box = Unmanaged.passRetained(host)
+        XCTAssertEqual(
+            pthread_create(
+                &thread, nil,
+                { raw in
+                    let host = Unmanaged<PollingHost>.fromOpaque(raw!).takeRetainedValue()
+                    var pfd = pollfd(fd: host.fd, events: Int16(POLLIN), revents: 0)
+                    host.woke = poll(&pfd, 1, 3000) == 1
+                    return nil
+                }, box.toOpaque()), 0)
+        usleep(100_000)
+        let ran = Counter()
+        reactor.execute { ran.increment() }
+        pthread_join(thread, nil)
+        XCTAssertTrue(host.woke, "the host slept through the post")
+        try reactor.step(timeout: 0)
+        XCTAssertEqual(ran.value, 1)
+    }
+
     func testCrossThreadPostsAreAllRun() throws {
         let reactor = try Reactor()
         let ran = Counter()
@@ -76,6 +102,12 @@ final class ReactorInboxTests: XCTestCase {
 private final class Counter: @unchecked Sendable {
     var value = 0
     func increment() { value += 1 }
+}
+
+private final class PollingHost: @unchecked Sendable {
+    let fd: Int32
+    var woke = false
+    init(fd: Int32) { self.fd = fd }
 }
 
 private final class PostJob: @unchecked Sendable {
