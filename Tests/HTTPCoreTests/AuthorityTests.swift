@@ -58,6 +58,13 @@ final class AuthorityTests: XCTestCase {
         assertFails("[::1]80", .invalidPort("[::1]80"))
         assertFails("user@example.com", .invalidHost("user@example.com"))
         assertFails("exa mple.com", .invalidHost("exa mple.com"))
+        // RFC 3986 §3.2.2: a `%` in a host starts a two-digit escape (as `URI(parsing:)` checks).
+        assertFails("a%zz:80", .invalidHost("a%zz:80"))
+        assertFails("ho%", .invalidHost("ho%"))
+        XCTAssertEqual(try? split("a%2Db", "http"), ["a%2Db", "80"], "a valid escape is kept as written")
+        // RFC 6874 §2: a zone follows `%25` and is not empty.
+        assertFails("[fe80::1%25]", .invalidHost("[fe80::1%25]"))
+        assertFails("[fe80::1%eth0]", .invalidHost("[fe80::1%eth0]"))
         assertFails("example.com/path", .invalidHost("example.com/path"))
         assertFails("bücher.example", .invalidHost("bücher.example"))
         assertFails("example.com:65536", .invalidPort("example.com:65536"))

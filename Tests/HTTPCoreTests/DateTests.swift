@@ -75,8 +75,13 @@ final class DateTests: XCTestCase {
         }
         XCTAssertEqual(year("Sunday, 06-Nov-94 08:49:37 GMT", now: in2026), 1994)
         XCTAssertEqual(year("Monday, 06-Nov-30 08:49:37 GMT", now: in2026), 2030)
+        // The rule is about the timestamp: 2076-01-01 00:00:00 is exactly 50 years on, a second
+        // later is more.
         XCTAssertEqual(
-            year("Monday, 06-Nov-76 08:49:37 GMT", now: in2026), 2076, "exactly 50 years ahead is kept")
+            year("Wednesday, 01-Jan-76 00:00:00 GMT", now: in2026), 2076, "exactly 50 years ahead is kept")
+        XCTAssertEqual(
+            year("Wednesday, 01-Jan-76 00:00:01 GMT", now: in2026), 1976, "a second more than 50 years ahead")
+        XCTAssertEqual(year("Monday, 06-Nov-76 08:49:37 GMT", now: in2026), 1976, "more than 50 years ahead")
         XCTAssertEqual(
             year("Monday, 06-Nov-77 08:49:37 GMT", now: in2026), 1977, "more than 50 years ahead")
         XCTAssertEqual(year("Monday, 06-Nov-00 08:49:37 GMT", now: in2026), 2000)

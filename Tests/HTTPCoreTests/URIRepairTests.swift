@@ -11,6 +11,8 @@ final class URIRepairTests: XCTestCase {
         XCTAssertEqual(URI.repairingReference("/\"<>\\^`|"), "/%22%3C%3E%5C%5E%60%7C")
         XCTAssertEqual(URI.repairingReference("/%41%zz%4"), "/%41%25zz%254", "only valid escapes are kept")
         XCTAssertEqual(URI.repairingReference("/\u{FC}"), "/%C3%BC", "non-ASCII as UTF-8 octets")
+        // RFC 3986 §3.5: the fragment starts at the first `#` and holds no other.
+        XCTAssertEqual(URI.repairingReference("/page#sec#2"), "/page#sec%232")
     }
 
     func testControlOctetsAreNeverRepaired() {
@@ -21,7 +23,7 @@ final class URIRepairTests: XCTestCase {
 
     func testRepairedReferencesParse() throws {
         let base = try URI(parsing: "http://example.com/dir/page")
-        for sloppy in ["?a[]=1", "/a b", "x{y}", "//example.org/[x]"] {
+        for sloppy in ["?a[]=1", "/a b", "x{y}", "//example.org/[x]", "/page#sec#2"] {
             let repaired = try XCTUnwrap(URI.repairingReference(sloppy))
             XCTAssertNoThrow(try URI.resolve(reference: repaired, against: base), repaired)
         }

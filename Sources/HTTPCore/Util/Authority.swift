@@ -59,7 +59,9 @@ extension HTTPUtil {
                 throw AuthorityError.invalidHost(authority)
             }
             host = authority[bytes.index(after: bytes.startIndex)..<close]
-            guard host.utf8.contains(UInt8(ascii: ":")), isIP(String(host)) else {
+            // RFC 3986 §3.2.2 and RFC 6874 §2: an IPv6 address, and a zone only after `%25`
+            // (the same check as `URI(parsing:)`'s).
+            guard URIReference.Authority.isIPv6Literal(ArraySlice(host.utf8)) else {
                 throw AuthorityError.invalidHost(authority)
             }
             let rest = Substring(authority)[bytes.index(after: close)...].utf8
@@ -78,7 +80,10 @@ extension HTTPUtil {
                 host = Substring(authority)
                 portText = nil
             }
-            guard !host.isEmpty, host.utf8.allSatisfy({ ByteSet.regName.contains($0) }) else {
+            // RFC 3986 §3.2.2: reg-name = *( unreserved / pct-encoded / sub-delims ), so a `%`
+            // starts a two-digit escape.
+            guard !host.isEmpty, (try? URIReference.validated(ArraySlice(host.utf8), allowed: .regName, .host)) != nil
+            else {
                 throw AuthorityError.invalidHost(authority)
             }
         }

@@ -201,11 +201,13 @@ extension HTTPUtil {
             else { return nil }
             // RFC 9110 §5.6.7: a two-digit year that "appears to be more than 50 years in the future"
             // means "the most recent year in the past that had the same last two digits".
-            let currentYear = HTTPUtil.civilDate(
-                daysSinceEpoch: HTTPUtil.floorDivide(now, 86_400).quotient
-            ).year
-            var year = HTTPUtil.floorDivide(currentYear, 100).quotient * 100 + twoDigitYear
-            if year > currentYear + 50 { year -= 100 }
+            // The rule is about the timestamp, not the year: compared field by field with the same
+            // moment 50 years on (so that a date the calendar lacks in one century is no trouble).
+            let (nowDays, nowSecond) = HTTPUtil.floorDivide(now, 86_400)
+            let current = HTTPUtil.civilDate(daysSinceEpoch: nowDays)
+            var year = HTTPUtil.floorDivide(current.year, 100).quotient * 100 + twoDigitYear
+            let fiftyYearsOn = (current.year + 50, current.month, current.day, nowSecond)
+            if (year, month + 1, day, time) > fiftyYearsOn { year -= 100 }
             return HTTPUtil.timestamp(year: year, month: month + 1, day: day, secondOfDay: time)
         }
 

@@ -3,9 +3,9 @@
 
 extension URI {
     /// `reference` with the octets RFC 3986 never allows outside the authority percent-encoded
-    /// (space, `"<>\^`{|}`, `[` and `]`, non-ASCII octets, a `%` that starts no escape), as WHATWG
-    /// URL parsing does for `Location` values real servers send (`/search?q=a b`, `?a[]=1`). The
-    /// scheme and authority are left alone (`[::1]` stays an IPv6 literal). Nil when there is
+    /// (space, `"<>\^`{|}`, `[` and `]`, non-ASCII octets, a `%` that starts no escape, a `#`
+    /// inside the fragment), as WHATWG URL parsing does for `Location` values real servers send
+    /// (`/search?q=a b`, `?a[]=1`, `/page#a#b`). The scheme and authority are left alone (`[::1]` stays an IPv6 literal). Nil when there is
     /// nothing to repair or when the reference holds a control octet (CR, LF, NUL, …): those are
     /// never guessed at.
     public static func repairingReference(_ reference: String) -> String? {
@@ -14,6 +14,7 @@ extension URI {
         let start = afterAuthority(bytes)
         var out = Array(bytes[..<start])
         var changed = false
+        var inFragment = false
         var i = start
         while i < bytes.count {
             let byte = bytes[i]
@@ -22,7 +23,10 @@ extension URI {
                 i += 3
                 continue
             }
-            if needsEscape(byte) {
+            // RFC 3986 §3.5: the first `#` starts the fragment, which has no `#` of its own.
+            let isSecondHash = byte == UInt8(ascii: "#") && inFragment
+            if byte == UInt8(ascii: "#") { inFragment = true }
+            if needsEscape(byte) || isSecondHash {
                 out.append(UInt8(ascii: "%"))
                 out.append(hexDigit(byte >> 4))
                 out.append(hexDigit(byte & 0xF))

@@ -43,7 +43,7 @@ extension URIReference.Authority {
     }
 
     /// `IPv6address [ "%25" ZoneID ]`, `ZoneID = 1*( unreserved / pct-encoded )` (RFC 6874 §2).
-    private static func isIPv6Literal(_ bytes: ArraySlice<UInt8>) -> Bool {
+    static func isIPv6Literal(_ bytes: ArraySlice<UInt8>) -> Bool {
         let percent = bytes.firstIndex(of: UInt8(ascii: "%")) ?? bytes.endIndex
         let address = bytes[..<percent]
         guard address.contains(UInt8(ascii: ":")),
