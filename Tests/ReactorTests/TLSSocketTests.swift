@@ -129,6 +129,35 @@ final class TLSSocketTests: XCTestCase {
         }
     }
 
+    /// TLS encrypts everything queued at once, so what waits for the kernel is ciphertext: it is
+    /// pending output all the same (back-pressure and `write(_:timeout:)` go by it).
+    func testCiphertextWaitingForTheKernelIsPendingOutput() throws {
+        let reactor = try Reactor()
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds), 0)
+        let client = StreamSocket(adopting: fds[0], on: reactor)
+        let server = StreamSocket(adopting: fds[1], on: reactor)
+        defer {
+            client.close()
+            server.close()
+        }
+        try server.startTLS(context: try TLSContext.selfSigned(hostname: "localhost"), role: .server) { _ in }
+        let size = 4 << 20
+        let pending = try reactor.run(timeout: 10) {
+            try await client.startTLS(
+                context: TLSContext.client(verify: false), role: .client(serverName: "localhost"), timeout: 5)
+            // The server never reads: most of it cannot leave.
+            client.write([UInt8](repeating: 0x61, count: size))
+            XCTAssertEqual(client.pendingOutputBytes, size)
+            try await reactor.sleep(seconds: 0.05)
+            return client.pendingOutputBytes
+        }
+        XCTAssertGreaterThan(pending, size / 2, "the ciphertext that could not be sent is not counted")
+        // A timed write past the high-water mark waits for it, and times out.
+        XCTAssertThrowsError(
+            try reactor.run(timeout: 5) { try await client.write([0x62], timeout: 0.1) }, "write did not wait")
+    }
+
     func testAHandshakeEndsWhenThePeerResetsTheConnection() throws {
         let reactor = try Reactor()
         let listener = try Listener.listen(ListenOptions(host: "127.0.0.1"), on: reactor)

@@ -26,6 +26,8 @@ protocol SocketTransport: AnyObject {
     /// Whether there is something to write now: for TLS, ciphertext, or plaintext once the
     /// handshake lets it be encrypted.
     func hasOutputToSend(plaintextQueued: Bool) -> Bool
+    /// Octets the transport holds for the kernel (TLS: ciphertext encrypted but not sent yet).
+    var queuedOutputBytes: Int { get }
     /// Queues the transport's own goodbye (TLS close_notify) before a half-close.
     func shutdown()
 }

@@ -179,8 +179,12 @@ public final class StreamSocket: @unchecked Sendable {
             && receivedInput.readableBytes < maximumBufferedInput
     }
 
-    /// Bytes queued for the kernel, including what the transport holds.
-    public var pendingOutputBytes: Int { output.count }
+    /// Bytes queued for the kernel, including what the transport holds (TLS encrypts all that is
+    /// queued at once: what waits is then ciphertext).
+    public var pendingOutputBytes: Int {
+        guard let transport else { return output.count }
+        return output.count + transport.queuedOutputBytes
+    }
     /// Something can be written now (for TLS: ciphertext, or plaintext the handshake lets out).
     @inline(__always)
     private var hasSendableOutput: Bool {
@@ -524,7 +528,7 @@ public final class StreamSocket: @unchecked Sendable {
         if let failure { throw failure }
         guard fd >= 0 else { throw SocketError.closed }
         write(bytes)
-        if output.count > writeHighWaterMark { try await flush(timeout: timeout) }
+        if pendingOutputBytes > writeHighWaterMark { try await flush(timeout: timeout) }
     }
 
     /// Waits until every queued byte was handed to the kernel.

@@ -122,6 +122,8 @@ final class TLSSocketTransport: SocketTransport {
         engine.hasCiphertextToSend || (isHandshakeComplete && plaintextQueued)
     }
 
+    var queuedOutputBytes: Int { engine.pendingCiphertextCount }
+
     func shutdown() {
         engine.shutdown()
     }
