@@ -554,15 +554,29 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     /// Half-closes after everything queued was sent, then lingers, dropping input, until the
     /// peer's EOF or the linger timeout (RFC 9112 §9.6: closing at once could make the client's
     /// TCP stack discard the response on a reset).
+    ///
+    /// The linger timeout starts once the output is out: until then the last response is still
+    /// going, and a client reading it, however slowly, must get all of it. One that reads none of
+    /// it for the intra-stream timeout is closed (`.unreadOutput`).
     func closeGracefully() {
         guard phase != .closed && phase != .lingering else { return }
         phase = .lingering
         current = nil
         socket.shutdownWrite()
-        socket.onDrained = { [weak self] in self?.linger() }
-        arm(.linger, after: options.lingerTimeout)
+        socket.onDrained = { [weak self] in self?.lingerOnceDrained() }
+        if socket.pendingOutputBytes > 0 {
+            armUnreadOutputTimer()
+        } else {
+            arm(.linger, after: options.lingerTimeout)
+        }
         linger()
         updateReadInterest()
+    }
+
+    /// The output went out (and the FIN with it): the linger timeout starts now.
+    private func lingerOnceDrained() {
+        if timerPurpose != .linger { arm(.linger, after: options.lingerTimeout) }
+        linger()
     }
 
     /// Lingering: drop input; close once the peer finished and our output is out.
