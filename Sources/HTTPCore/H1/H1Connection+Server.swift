@@ -240,7 +240,11 @@ extension H1Connection {
     /// `H1Stream.shutdown()` on a server stream.
     func shutdownServerStream(_ stream: H1Stream) {
         guard stream === current, phase != .closed else { return }
-        if !stream.outbound.hasStarted {
+        if stream.outbound.switchedProtocols {
+            // 101 or a tunnel, and the handler ended without `takeSocket()`: nobody will speak the
+            // new protocol, and HTTP/1 stopped reading, so nothing else would ever close it.
+            closeGracefully()
+        } else if !stream.outbound.hasStarted {
             // The handler did not answer: 503, or what its read error calls for (lua-http).
             let status = stream.readFailure?.status ?? 503
             var headers = Headers(capacity: 3)
