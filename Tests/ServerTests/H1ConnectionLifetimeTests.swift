@@ -30,6 +30,34 @@ final class H1ConnectionLifetimeTests: XCTestCase {
 /// A connection that outlives its server (a handler kept its stream) must not call the server's
 /// events object, which connections hold unowned: the server clears it when it goes away.
 final class ServerOutlivedByConnectionTests: XCTestCase {
+    /// A server dropped while a connection is still in setup (accepted, no octet yet): the
+    /// socket, which reads into the setup, must not outlive it (its first octet crashed the
+    /// process: the setup is its unowned reader).
+    func testServerDroppedDuringConnectionSetupDoesNotCrashOnTheFirstOctet() throws {
+        var fds: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw TestError("socketpair") }
+        defer { Glibc.close(fds[1]) }
+        let reactor = try Reactor()
+        do {
+            var options = ServerOptions()
+            options.tls = false
+            options.connectionSetupTimeout = 5
+            let server = try Server(options: options, on: reactor, handler: .callback { _ in })
+            server.addSocket(StreamSocket(adopting: fds[0], on: reactor))
+            try reactor.step(timeout: 0)
+            XCTAssertEqual(server.connections(), 1)
+        }
+        // The server is gone (as in the test above, which allows this). The request may find
+        // the socket closed already (EPIPE).
+        let request = Array("GET / HTTP/1.1\r\nHost: test\r\n\r\n".utf8)
+        _ = send(fds[1], request, request.count, Int32(MSG_NOSIGNAL))
+        let deadline = MonotonicClock.seconds() + 0.5
+        while MonotonicClock.seconds() < deadline { try reactor.step(timeout: 0.05) }
+        // Reached only if reading the socket did not trap; the server closed the socket.
+        var buffer = [UInt8](repeating: 0, count: 16)
+        XCTAssertEqual(read(fds[1], &buffer, buffer.count), 0, "the socket of the setup is still open")
+    }
+
     func testAConnectionClosingAfterItsServerWentAwayDoesNotCallIt() throws {
         var fds: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw TestError("socketpair") }

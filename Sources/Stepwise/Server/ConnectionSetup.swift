@@ -46,6 +46,15 @@ final class ConnectionSetup: StreamSocketReader {
         finish(.failed(socket, "server closing"))
     }
 
+    /// The server went away: the socket is closed, and nobody is told.
+    func abandon() {
+        completion = nil
+        timer?.cancel()
+        timer = nil
+        if socket.reader === self { socket.reader = nil }
+        socket.close()
+    }
+
     /// The socket has its first octets, EOF or an error (`StreamSocketReader`).
     func socketReadable(_ socket: StreamSocket) { firstOctets() }
 

@@ -83,6 +83,9 @@ public final class Server: Pollable, @unchecked Sendable {
         // A connection can outlive the server (a handler's task holds its stream): it must not
         // call the server's events object, which holds it unowned.
         for connection in live.values { connection.delegate = nil }
+        // A connection still in setup is the server's alone (its socket reads into the setup,
+        // which goes with the server): it closes.
+        for setup in setups.values { setup.abandon() }
     }
 
     /// A server accepting from an existing listener (lua-http's `.socket` option).
