@@ -1,9 +1,42 @@
+import Foundation
 import Stepwise
 import XCTest
 
 /// The server's life: pause/resume, graceful close, the connection limit, every timeout, and no
 /// file descriptor left behind.
 final class LifecycleTests: XCTestCase {
+    /// lua-http: `server:listen()` "is required if localname is called before step or loop": the
+    /// first step or loop listens.
+    func testLoopOnAServerThatDidNotListenYetListensAndServes() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "stepwise-implicit-\(getpid())-\(UUID()).sock"
+        )
+        .path
+        defer { unlink(path) }
+        var options = ServerOptions(path: path)
+        options.tls = false
+        let server = try Server(options: options, handler: TestRoutes().handler)
+        let status = Locked<Int?>(nil)
+        let clientDone = DispatchSemaphore(value: 0)
+        Thread {
+            defer { clientDone.signal() }
+            let deadline = MonotonicClock.seconds() + 2
+            while MonotonicClock.seconds() < deadline {
+                if let client = try? TestClient(path: path), let response = try? client.exchange(get("/hello")) {
+                    status.withLock { $0 = response.status }
+                    break
+                }
+                usleep(20_000)
+            }
+            server.reactor.stopLoop()
+        }.start()
+        try server.loop(timeout: 3)
+        _ = clientDone.wait(timeout: .now() + 5)
+        XCTAssertEqual(status.withLock { $0 }, 200, "no answer: loop() did not listen")
+        server.close(timeout: 0)
+        try server.loop(timeout: 2)
+    }
+
     func testPausedServerServesNewConnectionsOnlyAfterResume() throws {
         let server = try startServer()
         let earlier = try TestClient(port: server.port)

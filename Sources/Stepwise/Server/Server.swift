@@ -60,12 +60,17 @@ public final class Server: Pollable, @unchecked Sendable {
     private var live: [ObjectIdentifier: H1Connection] = [:]
     private var isPaused = false
     private var isClosing = false
+    /// `step` and `loop` call `listen()` first, as lua-http's do, unless the server already
+    /// listens, was given a connection (`addSocket`, `addStream`: inetd and the like need no
+    /// listener), or is closing.
+    private var listensOnFirstStep = true
     private var closeTimer: ReactorTimer?
     /// The options and date cache every HTTP/1 connection of this server shares.
     private lazy var http1Context = H1ConnectionContext(options: options.connectionOptions)
     private lazy var connectionEvents = ConnectionEvents(self)
 
-    /// A server that will listen as `options.listen` says (binding happens in `listen()`).
+    /// A server that will listen as `options.listen` says: binding happens in `listen()`, or in
+    /// the first `step` or `loop` (call `listen()` first to know the port from `localname()`).
     /// - Parameter reactor: the reactor to run on; nil makes one for the server.
     /// - Throws: `ServerOptionsError.unsupportedVersion` for `options.version == .http2`.
     public init(options: ServerOptions, on reactor: Reactor? = nil, handler: Handler) throws {
@@ -101,8 +106,10 @@ public final class Server: Pollable, @unchecked Sendable {
         return server
     }
 
-    /// Binds and starts accepting, if not done yet (needed before `localname()`).
+    /// Binds and starts accepting, if not done yet (needed before `localname()`; `step` and
+    /// `loop` do it otherwise).
     public func listen() throws {
+        listensOnFirstStep = false
         guard listener == nil, !isClosing else { return }
         try adopt(Listener.listen(options.listen, on: reactor))
     }
@@ -151,6 +158,7 @@ public final class Server: Pollable, @unchecked Sendable {
     public func close(timeout: Double? = 10) {
         guard !isClosing else { return }
         isClosing = true
+        listensOnFirstStep = false
         listener?.close()
         listener = nil
         for setup in setups.values { setup.cancel() }
@@ -171,6 +179,7 @@ public final class Server: Pollable, @unchecked Sendable {
 
     /// Serves a connection obtained elsewhere (inetd, `SCM_RIGHTS`, another listener).
     public func addSocket(_ socket: StreamSocket) {
+        listensOnFirstStep = false
         guard !isClosing else {
             socket.close()
             return
@@ -204,6 +213,7 @@ public final class Server: Pollable, @unchecked Sendable {
 
     /// Runs the handler for a stream obtained elsewhere (lua-http's `add_stream`).
     public func addStream(_ stream: any HTTPStream) {
+        listensOnFirstStep = false
         dispatch(stream)
     }
 
@@ -211,12 +221,17 @@ public final class Server: Pollable, @unchecked Sendable {
 
     public func pollfd() -> Int32 { reactor.pollfd() }
     public func events() -> PollEvents { reactor.events() }
-    public func timeout() -> Double? { reactor.timeout() }
-    public func step(timeout: Double?) throws { try reactor.step(timeout: timeout) }
+    /// 0 while a `listen()` is due (the first step makes it).
+    public func timeout() -> Double? { listensOnFirstStep ? 0 : reactor.timeout() }
+    public func step(timeout: Double?) throws {
+        if listensOnFirstStep { try listen() }
+        try reactor.step(timeout: timeout)
+    }
 
     /// Steps until the server is closed and empty, `reactor.stopLoop()`, or `timeout` seconds
     /// passed (nil: no limit).
     public func loop(timeout: Double? = nil) throws {
+        if listensOnFirstStep { try listen() }
         try reactor.loop(timeout: timeout) { self.empty() }
     }
 
