@@ -80,7 +80,8 @@ final class SocketTests: XCTestCase {
     func testEchoOverUnixSocketWithModeAndUnlink() throws {
         let reactor = try Reactor()
         let path = "/tmp/stepwise-test-\(getpid()).sock"
-        close(open(path, O_CREAT | O_WRONLY, 0o600))  // a stale file in the way
+        // A stale socket file in the way: a listener closed without unlinking its path.
+        try Listener.listen(ListenOptions(path: path), on: reactor).close()
         let listener = try Listener.listen(
             ListenOptions(path: path, mode: 0o600, unlink: true), on: reactor)
         defer { unlink(path) }
@@ -93,6 +94,25 @@ final class SocketTests: XCTestCase {
             connect: { try await StreamSocket.connect(unixPath: path, on: reactor, timeout: 5) },
             reactor: reactor)
         XCTAssertEqual(replies, expected)
+    }
+
+    /// `unlink` removes a stale socket, never a file that is not one (a mistyped path must not
+    /// cost the user a file).
+    func testUnlinkLeavesAFileThatIsNotASocket() throws {
+        let reactor = try Reactor()
+        let path = "/tmp/stepwise-test-\(getpid())-notes.txt"
+        let text = Array("keep me".utf8)
+        let fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0o600)
+        XCTAssertEqual(write(fd, text, text.count), text.count)
+        close(fd)
+        defer { unlink(path) }
+        XCTAssertThrowsError(try Listener.listen(ListenOptions(path: path, unlink: true), on: reactor)) { error in
+            XCTAssertTrue("\(error)".contains("in use"), "\(error)")
+        }
+        var info = stat()
+        XCTAssertEqual(lstat(path, &info), 0)
+        XCTAssertEqual(info.st_mode & S_IFMT, S_IFREG, "the file was replaced")
+        XCTAssertEqual(info.st_size, off_t(text.count))
     }
 
     func testNamesOfConnectedAndClosedSockets() throws {

@@ -64,8 +64,9 @@ final class TransportTests: XCTestCase {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-\(getpid())-\(UUID()).sock")
             .path
         defer { unlink(path) }
-        // A stale file where the socket goes: `unlink` removes it first.
-        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("stale".utf8)))
+        // A stale socket where the socket goes (a listener closed without unlinking its path):
+        // `unlink` removes it first.
+        try Listener.listen(ListenOptions(path: path), on: Reactor()).close()
         var options = ServerOptions(path: path, unlink: true)
         options.tls = false
         let server = try TestServer(options)

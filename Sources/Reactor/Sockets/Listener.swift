@@ -24,7 +24,8 @@ public struct ListenOptions: Sendable {
     public var mode: UInt32?
     /// Unix sockets: the umask to set while binding (restored afterwards).
     public var mask: UInt32?
-    /// Unix sockets: remove a stale socket file before binding. Default false.
+    /// Unix sockets: remove a stale socket file before binding (only a socket: any other file
+    /// at the path stays, and binding fails). Default false.
     public var unlink = false
 
     public init(host: String? = nil, port: UInt16 = 0) {
@@ -126,7 +127,7 @@ public final class Listener: @unchecked Sendable {
     {
         let fd = try Socket.make(family: AF_UNIX)
         do {
-            if options.unlink { Glibc.unlink(path) }
+            if options.unlink { try removeStaleSocket(at: path) }
             let saved = options.mask.map { umask($0) }
             defer { if let saved { umask(saved) } }
             try Socket.bind(fd, to: .unix(path: path))
@@ -139,6 +140,14 @@ public final class Listener: @unchecked Sendable {
             throw error
         }
         return Listener(fd: fd, reactor: reactor)
+    }
+
+    /// Removes a socket file left at `path` by an earlier listener. Anything else there (a
+    /// regular file, a directory, a symlink) is not stale: it stays, and binding then fails.
+    private static func removeStaleSocket(at path: String) throws {
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK else { return }
+        guard Glibc.unlink(path) == 0 || errno == ENOENT else { throw SocketError.last("unlink \(path)") }
     }
 
     /// Adopts a listening socket fd (systemd, inetd).
