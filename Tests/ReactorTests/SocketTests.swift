@@ -3,6 +3,9 @@ import XCTest
 
 @testable import Reactor
 
+/// `RLIMIT_NOFILE` as `getrlimit`/`setrlimit` take it (Glibc imports it as an enum case).
+private let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+
 final class SocketTests: XCTestCase {
     /// Runs an echo server on `listener` and a client task that sends lines and reads them
     /// back, all on one reactor driven by a foreign poll() loop.
@@ -113,6 +116,66 @@ final class SocketTests: XCTestCase {
         XCTAssertEqual(lstat(path, &info), 0)
         XCTAssertEqual(info.st_mode & S_IFMT, S_IFREG, "the file was replaced")
         XCTAssertEqual(info.st_size, off_t(text.count))
+    }
+
+    /// Out of descriptors, the listener retries every 30 ms: it says so once, not at every retry,
+    /// and accepts the waiting connection once a descriptor is free.
+    func testRunningOutOfDescriptorsIsReportedOnceAndAcceptingResumes() throws {
+        let reactor = try Reactor()
+        let listener = try Listener.listen(ListenOptions(host: "127.0.0.1"), on: reactor)
+        defer { listener.close() }
+        var errors: [String] = []
+        var accepted: [StreamSocket] = []
+        listener.onError = { errors.append("\($0)") }
+        listener.onAccept = { accepted.append($0) }
+        // Connected before the descriptors run out (the kernel completes it; accept(2) then fails).
+        let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(client) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = listener.localname().port!.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        XCTAssertEqual(connected, 0)
+
+        // A soft limit just above the lowest free descriptor, and the few below it taken.
+        var saved = rlimit()
+        XCTAssertEqual(getrlimit(RLIMIT_NOFILE_VALUE, &saved), 0)
+        let lowestFree = dup(0)
+        close(lowestFree)
+        var lowered = saved
+        lowered.rlim_cur = rlim_t(lowestFree + 4)
+        XCTAssertEqual(setrlimit(RLIMIT_NOFILE_VALUE, &lowered), 0)
+        var fillers: [Int32] = []
+        while true {
+            let fd = dup(0)
+            if fd < 0 { break }
+            fillers.append(fd)
+        }
+        var restored = false
+        func restore() {
+            guard !restored else { return }
+            restored = true
+            fillers.forEach { close($0) }
+            var limit = saved
+            setrlimit(RLIMIT_NOFILE_VALUE, &limit)
+        }
+        defer { restore() }
+
+        let outOfDescriptors = MonotonicClock.seconds() + 0.2
+        while MonotonicClock.seconds() < outOfDescriptors { try reactor.step(timeout: 0.01) }
+        XCTAssertEqual(accepted.count, 0)
+        XCTAssertEqual(errors.count, 1, "a report at every 30 ms retry: \(errors)")
+
+        restore()
+        let deadline = MonotonicClock.seconds() + 2
+        while accepted.isEmpty && MonotonicClock.seconds() < deadline { try reactor.step(timeout: 0.01) }
+        XCTAssertEqual(accepted.count, 1, "the waiting connection was not accepted once descriptors were free")
+        accepted.forEach { $0.close() }
     }
 
     func testNamesOfConnectedAndClosedSockets() throws {

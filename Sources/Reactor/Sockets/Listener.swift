@@ -49,6 +49,9 @@ public final class Listener: @unchecked Sendable {
     private var paused = false
     private var acceptWaiters: [Suspension<StreamSocket>] = []
     private var emfileBackoff: ReactorTimer?
+    /// Out of descriptors was reported, and no connection was accepted since: the back-off
+    /// retries every 30 ms, and reporting each retry would flood the log.
+    private var outOfDescriptorsReported = false
     /// Whether accepted connections are TCP (they get `TCP_NODELAY`), not Unix-domain.
     private let acceptsTCP: Bool
 
@@ -56,7 +59,8 @@ public final class Listener: @unchecked Sendable {
     public var onAccept: ((StreamSocket) -> Void)? {
         didSet { updateInterest() }
     }
-    /// Called when accepting failed (the listener keeps going; on EMFILE it backs off 30 ms).
+    /// Called when accepting failed (the listener keeps going). Out of descriptors (EMFILE,
+    /// ENFILE, ENOBUFS, ENOMEM), it retries every 30 ms and reports once until it accepts again.
     public var onError: ((SocketError) -> Void)?
 
     /// Listens on an IP literal (or all addresses) or a Unix path, now.
@@ -220,8 +224,12 @@ public final class Listener: @unchecked Sendable {
                 case EINTR, ECONNABORTED, EPROTO: continue
                 case EMFILE, ENFILE, ENOBUFS, ENOMEM:
                     // Out of descriptors: stop accepting for a moment instead of spinning on a
-                    // listener that stays readable.
-                    onError?(.last("accept"))
+                    // listener that stays readable. Reported once until a connection is accepted.
+                    let error = SocketError.last("accept")
+                    if !outOfDescriptorsReported {
+                        outOfDescriptorsReported = true
+                        onError?(error)
+                    }
                     emfileBackoff = reactor.schedule(after: 0.030) { [weak self] _ in
                         self?.emfileBackoff = nil
                         self?.updateInterest()
@@ -233,6 +241,7 @@ public final class Listener: @unchecked Sendable {
                     return
                 }
             }
+            outOfDescriptorsReported = false
             let socket = StreamSocket(nonBlocking: client, isTCP: acceptsTCP, on: reactor)
             if !acceptWaiters.isEmpty {
                 acceptWaiters.removeFirst().resume(returning: socket)

@@ -3,7 +3,8 @@ public import Reactor
 
 /// What went wrong while serving; handed to `Server.onError`. None of these stops the server.
 public enum ServerError: Error, CustomStringConvertible {
-    /// `accept(2)` failed (other than the EMFILE back-off the listener handles itself).
+    /// `accept(2)` failed. Out of descriptors (EMFILE and the like), once until a connection is
+    /// accepted again: the listener retries every 30 ms meanwhile.
     case accept(SocketError)
     /// A connection failed before HTTP started (TLS handshake, a plain client on a TLS-only port).
     case connectionSetup(peer: String, reason: String)
