@@ -98,6 +98,26 @@ final class LifecycleTests: XCTestCase {
             })
     }
 
+    func testASecondCloseBringsTheDeadlineCloser() throws {
+        let server = try startServer()
+        let client = try TestClient(port: server.port)
+        try client.send(get("/slow?seconds=3"))
+        XCTAssertTrue(try server.waitOnServer { $0.connections() == 1 })
+        usleep(100_000)  // the request is read and its handler sleeping
+        try server.onServer { $0.close(timeout: nil) }
+        usleep(100_000)
+        XCTAssertEqual(try server.onServer { $0.connections() }, 1, "a request in flight is let finish")
+        // Later: no more waiting. A later deadline than the current one changes nothing.
+        let start = MonotonicClock.seconds()
+        try server.onServer {
+            $0.close(timeout: 0.1)
+            $0.close(timeout: 30)
+        }
+        XCTAssertEqual(try client.readUntilClosed(), [])
+        XCTAssertLessThan(MonotonicClock.seconds() - start, 2, "the second close did not shorten the wait")
+        XCTAssertTrue(try server.waitOnServer { $0.empty() })
+    }
+
     func testMaxConcurrentHoldsBackExtraConnections() throws {
         let server = try startServer { $0.maxConcurrent = 2 }
         let first = try TestClient(port: server.port)

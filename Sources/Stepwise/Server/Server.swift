@@ -154,20 +154,24 @@ public final class Server: Pollable, @unchecked Sendable {
 
     /// Graceful close: stops accepting, closes idle connections, lets requests in flight finish
     /// (their responses say `connection: close`), and after `timeout` seconds (nil: no limit)
-    /// closes whatever is left. A closed server cannot be reopened.
+    /// closes whatever is left. A closed server cannot be reopened. Calling it again can only
+    /// bring the deadline closer (`close(timeout: 0)` ends a graceful close at once).
     public func close(timeout: Double? = 10) {
-        guard !isClosing else { return }
-        isClosing = true
-        listensOnFirstStep = false
-        listener?.close()
-        listener = nil
-        for setup in setups.values { setup.cancel() }
-        for connection in live.values { connection.shutdown() }
-        if let timeout, !live.isEmpty {
-            closeTimer = reactor.schedule(after: timeout) { [weak self] _ in
-                guard let self else { return }
-                for connection in self.live.values { connection.close() }
-            }
+        if !isClosing {
+            isClosing = true
+            listensOnFirstStep = false
+            listener?.close()
+            listener = nil
+            for setup in setups.values { setup.cancel() }
+            for connection in live.values { connection.shutdown() }
+        }
+        guard let timeout, !live.isEmpty else { return }
+        let deadline = MonotonicClock.deadline(after: timeout, from: MonotonicClock.nanoseconds())
+        if let due = closeTimer?.scheduledDeadline, due <= deadline { return }
+        closeTimer?.cancel()
+        closeTimer = reactor.schedule(after: timeout) { [weak self] _ in
+            guard let self else { return }
+            for connection in self.live.values { connection.close() }
         }
     }
 
