@@ -42,12 +42,23 @@ final class Progress {
             line += " / \(Progress.size(Double(total))) ["
             line += String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
             line += "] \(Int(fraction * 100))%"
-            let eta = rate > 0 ? Double(total - min(received, total)) / rate : 0
-            line += "  \(Progress.size(rate))/s  ETA \(Int(eta.rounded(.up)))s"
+            let eta = rate > 0 ? Double(total - min(received, total)) / rate : .infinity
+            line += "  \(Progress.size(rate))/s  ETA \(Progress.seconds(eta))"
         } else {
             line += "  \(Progress.size(rate))/s"
         }
         writeStderr(line + "\u{1B}[K")
+    }
+
+    /// The longest ETA shown: about 115 days. A longer one (a huge `content-length` announced by
+    /// a slow server), an infinite one (nothing received yet) or NaN shows as `?`: converting it to
+    /// `Int` would trap past `Int.max`, and a bar promising a million years says nothing anyway.
+    static let longestETA = 10_000_000.0
+
+    /// `42s` for an ETA of 41.2 seconds; `?` when it is not finite or longer than `longestETA`.
+    static func seconds(_ eta: Double) -> String {
+        guard eta.isFinite, eta >= 0, eta <= longestETA else { return "?" }
+        return "\(Int(eta.rounded(.up)))s"
     }
 
     /// `512 B`, `3.2 KiB`, `12.0 MiB`, `1.5 GiB`.

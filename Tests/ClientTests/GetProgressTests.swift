@@ -64,6 +64,19 @@ final class GetProgressTests: XCTestCase {
         XCTAssertEqual(small.stdout, "", "no bar for 1 KiB")
     }
 
+    /// A server announcing a huge `content-length` and sending slowly makes the ETA larger than
+    /// `Int.max` seconds: converting it trapped (SIGILL on peer input). The bar shows `ETA ?` and
+    /// the transfer fails cleanly when the server closes with the body cut short.
+    func testAHugeContentLengthFromASlowServerShowsAnUnknownETA() throws {
+        let server = try SlowOneResponseServer(
+            head: "HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551615\r\n\r\n", delay: 1.5, body: "x")
+        defer { server.close() }
+        let run = try stepwiseOnTerminal(["get", "-o", temporaryPath(), "http://127.0.0.1:\(server.port)/"])
+        XCTAssertFalse(run.stdout.contains("Fatal error"), run.stdout)
+        XCTAssertEqual(run.status, 1, "expected a clean failure (body cut short): \(run.stdout)")
+        XCTAssertTrue(run.stdout.contains("ETA ?\u{1B}[K"), run.stdout.debugDescription)
+    }
+
     func testNoBarWhenStderrIsNotATerminal() throws {
         let server = try startServer()
         defer { server.stop() }
@@ -72,5 +85,54 @@ final class GetProgressTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertEqual(run.stderr, "")
         XCTAssertEqual(try fileSize(path), Self.twoMiB)
+    }
+}
+
+/// A loopback TCP server on a thread of its own that answers one connection: reads the request
+/// head, sends `head`, waits `delay` seconds, sends `body`, waits a second more and closes.
+private final class SlowOneResponseServer: @unchecked Sendable {
+    let port: UInt16
+    private let fd: Int32
+    private let done = DispatchSemaphore(value: 0)
+
+    init(head: String, delay: Double, body: String) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let fd = self.fd
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.bind(fd, $0, length) == 0 && listen(fd, 4) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard bound else {
+            Glibc.close(fd)
+            throw POSIXError(.EADDRINUSE)
+        }
+        port = UInt16(bigEndian: address.sin_port)
+        let done = self.done
+        Thread {
+            defer { done.signal() }
+            let client = accept(fd, nil, nil)
+            guard client >= 0 else { return }
+            defer { Glibc.close(client) }
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            _ = recv(client, &buffer, buffer.count, 0)
+            let headBytes = Array(head.utf8)
+            _ = send(client, headBytes, headBytes.count, Int32(MSG_NOSIGNAL))
+            usleep(UInt32(delay * 1e6))
+            let bodyBytes = Array(body.utf8)
+            _ = send(client, bodyBytes, bodyBytes.count, Int32(MSG_NOSIGNAL))
+            usleep(1_000_000)
+        }.start()
+    }
+
+    /// Stops accepting, waits for the connection's thread and closes the listener.
+    func close() {
+        shutdown(fd, Int32(SHUT_RDWR))
+        _ = done.wait(timeout: .now() + 10)
+        Glibc.close(fd)
     }
 }
