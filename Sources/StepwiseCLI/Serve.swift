@@ -14,7 +14,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Directory to serve files from (default: the current directory).") var root: String?
     @Flag(help: "TLS only, with a self-signed certificate (unless --cert/--key).") var tls = false
     @Flag(help: "Plain HTTP only (by default plain and TLS share the port).") var plain = false
-    @Option(help: "PEM certificate chain (enables TLS).") var cert: String?
+    @Option(help: "PEM certificate chain (enables TLS; not with --plain).") var cert: String?
     @Option(help: "PEM private key for --cert.") var key: String?
     @Option(help: "Largest request body /echo accepts, in bytes.") var maxBody = 16 << 20
     @Option(help: "Seconds an idle keep-alive connection is kept.") var idleTimeout: Double = 10
@@ -23,6 +23,8 @@ struct Serve: ParsableCommand {
     func validate() throws {
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
         if tls && plain { throw ValidationError("--tls and --plain exclude each other") }
+        // A certificate turns TLS on, so with --plain it would either be ignored or override it.
+        if plain && cert != nil { throw ValidationError("--plain and --cert/--key exclude each other") }
     }
 
     func run() throws {

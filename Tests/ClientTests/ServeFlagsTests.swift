@@ -56,6 +56,16 @@ final class ServeFlagsTests: XCTestCase {
         XCTAssertEqual(verified.stdout, "Hello, World!")
     }
 
+    /// `--plain` ("Plain HTTP only") with `--cert/--key` is as contradictory as `--tls --plain`:
+    /// both are refused before anything starts (it used to serve TLS only, silently).
+    func testPlainWithACertificateOrTLSIsRefused() throws {
+        for flags in [["--plain", "--cert", "cert.pem", "--key", "key.pem"], ["--tls", "--plain"]] {
+            let run = try stepwise(["serve", "--port", "0"] + flags, timeout: 10)
+            XCTAssertEqual(run.status, 64, "\(flags): \(run.stderr)")  // EX_USAGE, a validation error
+            XCTAssertTrue(run.stderr.contains("--plain"), run.stderr)
+        }
+    }
+
     func testMaxBody() throws {
         let demo = try ServeCommandTests.Demo(["--max-body", "10", "--quiet"])
         defer { _ = demo.stop() }
