@@ -36,8 +36,10 @@ public enum ByteRangeSpec: Equatable, Sendable {
     /// it is unsatisfiable (RFC 9110 §14.1.1): an int-range is satisfiable when its first-pos is
     /// less than the length, and a last-pos beyond the end is read as the last byte; a
     /// suffix-range is satisfiable when its length is not zero, and one longer than the
-    /// representation selects all of it. Nothing is satisfiable in an empty representation here:
-    /// a zero-length range cannot be written in `Content-Range`.
+    /// representation selects all of it. Always nil for an empty representation, as a
+    /// `ByteRange` holds at least one byte: a suffix-range with a non-zero length is satisfiable
+    /// there but selects nothing, which `ByteRangeRequest.select` answers with the whole (empty)
+    /// representation.
     public func resolve(completeLength: UInt64) -> ByteRange? {
         guard completeLength > 0 else { return nil }
         switch self {
@@ -140,6 +142,8 @@ public enum ByteRangeRequest {
     ///   set has more than one range. That last is this server's choice: it sends no
     ///   `multipart/byteranges`, and §14.2 lets a server ignore `Range` altogether; sending the
     ///   whole representation once is also what §14.2 recommends against many small ranges.
+    ///   Also `.whole` for a suffix-range with a non-zero length on an empty representation
+    ///   (see below).
     /// - `.unsatisfiable` when the one range is not satisfiable (§14.1.1, §15.5.17).
     /// - `.partial` otherwise.
     public static func select(
@@ -152,6 +156,12 @@ public enum ByteRangeRequest {
         if let ifRange = headers.first("if-range"), !ifRangeHolds(ifRange, validators: validators) {
             return .whole
         }
+        // RFC 9110 §14.1.1: "When a selected representation has zero length, the only
+        // satisfiable form of range-spec is a suffix-range with a non-zero suffix-length." So 416
+        // ("none of the ranges are satisfiable", §15.5.17) would be wrong, and a 206 cannot say
+        // "no bytes of 0" in `Content-Range`: the field is ignored (§14.2 allows it) and the empty
+        // representation is sent whole.
+        if completeLength == 0, case .suffix(let length) = specs[0], length > 0 { return .whole }
         guard let range = specs[0].resolve(completeLength: completeLength) else { return .unsatisfiable }
         return .partial(range)
     }

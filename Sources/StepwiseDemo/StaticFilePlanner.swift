@@ -19,7 +19,9 @@ import HTTPCore
 ///    an HTML listing (`DirectoryIndex`), after its preconditions (it has no validators: see
 ///    `ConditionalRequest.evaluate`). A file requested with a trailing slash: 404.
 /// 6. A regular file: preconditions (`ConditionalRequest`: 304, 412), then `Range`
-///    (`ByteRangeRequest`: 206, 416, or 200 with the whole file). Other file types: 404.
+///    (`ByteRangeRequest`: 206, 416, or 200 with the whole file; an empty file asked for a
+///    suffix such as `bytes=-1` gets 200, as that range is satisfiable but selects nothing).
+///    Other file types: 404.
 ///
 /// HEAD gets the plan GET would get, except that `Range` applies to GET only (RFC 9110 §14.2).
 public struct StaticFilePlanner: Sendable {

@@ -69,6 +69,16 @@ final class ByteRangeTests: XCTestCase {
         XCTAssertEqual(select([("range", "bytes=0-1"), ("range", "bytes=0-1")]), .whole)
     }
 
+    /// On an empty representation a suffix-range with a non-zero length is the only satisfiable
+    /// range (RFC 9110 §14.1.1), and selects nothing: the whole (empty) representation, not 416.
+    func testSelectOnAnEmptyRepresentation() {
+        XCTAssertEqual(select([("range", "bytes=-1")], length: 0), .whole)
+        XCTAssertEqual(select([("range", "bytes=-99999999999999999999")], length: 0), .whole)
+        XCTAssertEqual(select([("range", "bytes=-0")], length: 0), .unsatisfiable)
+        XCTAssertEqual(select([("range", "bytes=0-")], length: 0), .unsatisfiable)
+        XCTAssertEqual(select([("range", "bytes=0-0")], length: 0), .unsatisfiable)
+    }
+
     func testRangeAppliesToGetOnly() {
         XCTAssertEqual(select([("range", "bytes=0-1")], method: "HEAD"), .whole)
         XCTAssertEqual(select([("range", "bytes=500-")], method: "HEAD"), .whole)

@@ -54,6 +54,18 @@ final class PlannerFileTests: PlannerTestCase {
         XCTAssertEqual(plan("/empty.txt").headers.first("content-length"), "0")
         assertText(
             plan("/empty.txt", [("range", "bytes=0-")]), 416, "Range Not Satisfiable", ["content-range: bytes */0"])
+        assertText(
+            plan("/empty.txt", [("range", "bytes=-0")]), 416, "Range Not Satisfiable", ["content-range: bytes */0"])
+    }
+
+    /// RFC 9110 §14.1.1: "When a selected representation has zero length, the only satisfiable
+    /// form of range-spec is a suffix-range with a non-zero suffix-length." Not 416 then; as a
+    /// 206 cannot express an empty range, `Range` is ignored: 200 with the empty file.
+    func testSuffixRangeOnAnEmptyFileGivesTheWholeEmptyFile() throws {
+        let plan = plan("/empty.txt", [("range", "bytes=-1")])
+        guard case .file(_, 200, let headers, 0, 0) = plan else { return XCTFail("not 200 whole: \(plan)") }
+        XCTAssertEqual(headers.first("content-length"), "0")
+        XCTAssertNil(headers.first("content-range"))
     }
 
     func testEntityTagIsStableAndChangesWithTheFile() throws {
