@@ -1,3 +1,4 @@
+import Glibc
 import HTTPCore
 
 /// Decides how `stepwise serve` answers a request for a file below a root directory, without doing
@@ -18,7 +19,8 @@ import HTTPCore
 /// 5. A directory with an `index.html` (a regular file inside the root): that file; without one,
 ///    an HTML listing (`DirectoryIndex`), after its preconditions (it has no validators: see
 ///    `ConditionalRequest.evaluate`). A file requested with a trailing slash: 404.
-/// 6. A regular file: preconditions (`ConditionalRequest`: 304, 412), then `Range`
+/// 6. A regular file: its `Last-Modified` (never later than now, see `lastModified`), then
+///    preconditions (`ConditionalRequest`: 304, 412), then `Range`
 ///    (`ByteRangeRequest`: 206, 416, or 200 with the whole file; an empty file asked for a
 ///    suffix such as `bytes=-1` gets 200, as that range is satisfiable but selects nothing).
 ///    Other file types: 404.
@@ -107,7 +109,7 @@ public struct StaticFilePlanner: Sendable {
         let validators = Validators(
             entityTag: .forFile(
                 inode: status.inode, size: status.size, modificationNanoseconds: status.modificationNanoseconds),
-            lastModified: status.modificationSeconds)
+            lastModified: Self.lastModified(status.modificationSeconds, messageDate: Int(time(nil))))
         switch ConditionalRequest.evaluate(method: method, headers: headers, validators: validators) {
         case .notModified: return .notModified(validators.entityTag)
         case .preconditionFailed: return .text(412)
@@ -131,6 +133,19 @@ public struct StaticFilePlanner: Sendable {
         return .file(
             file, status: range == nil ? 200 : 206, headers: fields, offset: range?.first ?? 0,
             length: range?.count ?? status.size)
+    }
+
+    /// The `Last-Modified` of a file modified at `modificationSeconds`, in a response made at
+    /// `messageDate` (seconds since the epoch). RFC 9110 §8.8.2.1: "An origin server with a clock
+    /// MUST NOT generate a Last-Modified date that is later than the server's time of message
+    /// origination (Date). If the last modification time is derived from implementation-specific
+    /// metadata that evaluates to some time in the future, according to the origin server's clock,
+    /// then the origin server MUST replace that value with the message origination date." The
+    /// server writes its `Date` after planning, from the same clock, so it is never earlier. The
+    /// value replaced is the validator too: `If-Modified-Since`, `If-Unmodified-Since` and
+    /// `If-Range` are compared with the date that was sent, not with the file's.
+    static func lastModified(_ modificationSeconds: Int, messageDate: Int) -> Int {
+        min(modificationSeconds, messageDate)
     }
 
     /// Whether the canonical path `path` is `root` or below it (`root` canonical too).

@@ -1,3 +1,5 @@
+import Foundation
+import HTTPCore
 import StepwiseDemo
 import XCTest
 
@@ -112,5 +114,27 @@ final class PlannerFileTests: PlannerTestCase {
             plan("/hello.txt", [("if-unmodified-since", "Tue, 14 Nov 2023 22:13:19 GMT")]), 412, "Precondition Failed")
         XCTAssertEqual(plan("/hello.txt", [("if-match", try helloEntityTag())]).status, 200)
         XCTAssertEqual(plan("/hello.txt", [("if-unmodified-since", helloModified)]).status, 200)
+    }
+
+    /// RFC 9110 §8.8.2.1: an origin server "MUST NOT generate a Last-Modified date that is later
+    /// than the server's time of message origination (Date)", and replaces a modification time in
+    /// the future with the message date. That date is then the validator the preconditions and
+    /// `If-Range` compare with: the file's own (2100 here) would answer 304, 412 and 206 for dates
+    /// the client never saw.
+    func testLastModifiedInTheFutureIsReplacedByTheMessageDate() throws {
+        try tree.setModificationTime("root/hello.txt", nanoseconds: 4_102_444_800 * 1_000_000_000)  // 2100-01-01
+        let before = Int(Date().timeIntervalSince1970)
+        let plan = plan("/hello.txt")
+        let after = Int(Date().timeIntervalSince1970)
+        let field = try XCTUnwrap(plan.headers.first("last-modified"), "\(plan)")
+        let date = try XCTUnwrap(HTTPUtil.parseHTTPDate(field), field)
+        XCTAssertTrue((before...after).contains(date), "last-modified: \(field)")
+
+        let fileDate = "Fri, 01 Jan 2100 00:00:00 GMT"
+        let lateDate = "Thu, 01 Jan 2099 00:00:00 GMT"
+        XCTAssertEqual(self.plan("/hello.txt", [("if-modified-since", lateDate)]).status, 304)
+        XCTAssertEqual(self.plan("/hello.txt", [("if-unmodified-since", lateDate)]).status, 200)
+        let ranged = self.plan("/hello.txt", [("range", "bytes=0-4"), ("if-range", fileDate)])
+        XCTAssertEqual(ranged.status, 200, "if-range with the file's own date: \(ranged)")
     }
 }
