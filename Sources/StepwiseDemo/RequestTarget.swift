@@ -4,8 +4,14 @@ import HTTPCore
 struct RequestTarget: Equatable {
     /// The decoded path segments, without empty and `.` segments (never `..`).
     var segments: [String]
-    /// Whether the path ends in `/` (the root `/` does).
+    /// Whether the decoded path ends in `/` (the root `/` does): `/a.txt/`, `/a.txt%2F` and
+    /// `/a.txt/.` name no file.
     var hasTrailingSlash: Bool
+    /// Whether the path as received ends in a literal `/`, not an encoded `%2F` nor a dot
+    /// segment: what a browser takes as the end of the base URL's directory (RFC 3986 §5.2.3:
+    /// "excluding any characters after the right-most "/""), so what a directory listing's
+    /// relative links need.
+    var endsInLiteralSlash: Bool
     /// The query, without its `?`, as received; nil when there is none.
     var query: String?
 
@@ -39,6 +45,7 @@ struct RequestTarget: Equatable {
         return RequestTarget(
             segments: normalized.utf8.split(separator: slash).map { String(decoding: $0, as: UTF8.self) },
             hasTrailingSlash: normalized.utf8.last == slash,
+            endsInLiteralSlash: path.utf8.last == slash,
             query: query)
     }
 
@@ -54,10 +61,10 @@ struct RequestTarget: Equatable {
         return "/" + relativePath + (hasTrailingSlash ? "/" : "")
     }
 
-    /// Where a directory requested without its trailing slash is redirected to: the path with `/`
-    /// appended and the query kept. Built from the decoded segments, each percent-encoded again,
-    /// so the location is always a path of this server (never `//host`, a network-path reference,
-    /// RFC 3986 §4.2).
+    /// Where a directory requested without a literal trailing slash (`/sub`, `/sub%2F`, `/sub/.`)
+    /// is redirected to: the path with `/` appended and the query kept. Built from the decoded
+    /// segments, each percent-encoded again, so the location is always a path of this server
+    /// (never `//host`, a network-path reference, RFC 3986 §4.2).
     var locationWithTrailingSlash: String {
         var location = "/"
         for segment in segments {

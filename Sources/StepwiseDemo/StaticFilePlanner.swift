@@ -14,8 +14,10 @@ import HTTPCore
 ///    answered 404, as if it did not exist. The plan sends from that descriptor, so a name
 ///    changed after the check changes nothing. File system errors: 404 for a missing
 ///    name, 403 for permission denied, 500 for the rest.
-/// 4. A directory requested without a trailing slash: 301 to the same path with `/` appended,
-///    query kept, so that relative links in its page resolve inside it.
+/// 4. A directory requested without a literal trailing slash (`/sub`, but also `/sub%2F` or
+///    `/sub/.`, whose last character is not `/` for the browser resolving relative links): 301 to
+///    the same path with `/` appended, query kept, so that relative links in its page resolve
+///    inside it.
 /// 5. A directory with an `index.html` (a regular file inside the root): that file; without one,
 ///    an HTML listing (`DirectoryIndex`), after its preconditions (it has no validators: see
 ///    `ConditionalRequest.evaluate`). A file requested with a trailing slash: 404.
@@ -63,7 +65,7 @@ public struct StaticFilePlanner: Sendable {
         let requested = target.segments.isEmpty ? rootPath : rootPath + "/" + target.relativePath
         guard let found = try Located(requested, root: rootPath) else { return .text(404) }
         if found.status.isDirectory {
-            guard target.hasTrailingSlash else {
+            guard target.endsInLiteralSlash else {
                 return .text(301, [("location", target.locationWithTrailingSlash)])
             }
             return try planDirectory(found, rootPath: rootPath, method: method, target: target, headers: headers)

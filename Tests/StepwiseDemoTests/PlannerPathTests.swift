@@ -126,6 +126,25 @@ final class PlannerPathTests: PlannerTestCase {
         assertText(plan("//sub"), 301, "Moved Permanently", ["location: /sub/"])
     }
 
+    /// A listing's links are relative, so the browser resolves them against the URL it asked for,
+    /// up to its last literal `/` (RFC 3986 §5.2.3). Listed at `/sub%2F`, `a.txt` led to `/a.txt`
+    /// and `../` to `/`; at `/sub/.`, the browser would have to drop the dot segment first. Each is
+    /// redirected to the path with a literal `/`. Files keep answering 404 to a decoded trailing
+    /// slash.
+    func testDirectoryWithAnEncodedOrDotTrailingSlashIsRedirected() {
+        assertText(plan("/sub%2F"), 301, "Moved Permanently", ["location: /sub/"])
+        assertText(plan("/sub%2f?x=1"), 301, "Moved Permanently", ["location: /sub/?x=1"])
+        assertText(plan("/sub/inner%2F"), 301, "Moved Permanently", ["location: /sub/inner/"])
+        assertText(plan("/sub/."), 301, "Moved Permanently", ["location: /sub/"])
+        assertText(plan("/sub/%2e"), 301, "Moved Permanently", ["location: /sub/"])
+        assertText(plan("/%2F"), 301, "Moved Permanently", ["location: /"])
+        assertText(plan("/hello.txt%2F"), 404, "Not Found")
+        assertText(plan("/hello.txt/."), 404, "Not Found")
+        XCTAssertEqual(plan("/sub/").status, 200)
+        XCTAssertEqual(plan("/sub//").status, 200)
+        XCTAssertEqual(plan("/").status, 200)
+    }
+
     func testMissingNamesGive404() {
         assertText(plan("/missing.txt"), 404, "Not Found")
         assertText(plan("/sub/missing/"), 404, "Not Found")
