@@ -145,16 +145,12 @@ struct Get: ParsableCommand {
         writeStderr(lines.map { mark + $0 + "\n" }.joined() + mark.trimmingSuffixSpace + "\n")
     }
 
+    /// Writes all of `bytes` to `fd`, waiting when it is a non-blocking pipe or terminal that is
+    /// full (`writeWaiting`). The body is written on a blocking-work thread; `writeStderr` calls
+    /// this on the reactor's, as a blocking stderr would stall it too.
     static func writeAll(_ bytes: [UInt8], to fd: Int32) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw ValidationError("write: \(String(cString: strerror(errno)))")
-            }
-            offset += written
-        }
+        let failure = bytes.withUnsafeBytes { writeWaiting($0, to: fd) }
+        if failure != 0 { throw ValidationError("write: \(String(cString: strerror(failure)))") }
     }
 }
 

@@ -104,18 +104,9 @@ final class LineWriter: @unchecked Sendable {
         }
     }
 
-    /// Writes `octets`, giving up on an error (a closed stderr loses the log, not the server).
+    /// Writes `octets`, waiting on this thread while a non-blocking stderr is full
+    /// (`writeWaiting`), and giving up on an error (a closed stderr loses the log, not the server).
     private func writeAll(_ octets: [UInt8]) {
-        octets.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += written
-            }
-        }
+        _ = octets.withUnsafeBytes { writeWaiting($0, to: fd) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Stepwise
 import XCTest
 
 /// Runs the built `stepwise get` (from the build directory this test bundle runs from) against a
@@ -39,6 +40,52 @@ final class GetCommandTests: XCTestCase {
         XCTAssertTrue(run.stderr.contains("> host: 127.0.0.1:\(server.port)\n"), run.stderr)
         XCTAssertTrue(run.stderr.contains("< HTTP/1.1 404\n"), run.stderr)
         XCTAssertTrue(run.stderr.contains("< transfer-encoding: chunked\n"), run.stderr)
+    }
+
+    /// stdout may be a pipe whose open file description has `O_NONBLOCK`, set by the parent that
+    /// shares it (Node's `child_process`, some shells and terminals). Once the reader fell 64 KiB
+    /// behind, `write` failed with EAGAIN and the transfer with it ("write: Resource temporarily
+    /// unavailable", the body cut short); like curl, `stepwise get` waits for the pipe instead.
+    func testNonBlockingStdoutThatFillsUpGetsTheWholeBody() throws {
+        let size = 2 << 20
+        let server = try TestServer { stream, _ in
+            var headers = Headers()
+            headers.append(":status", "200")
+            headers.append("content-length", String(size))
+            try await stream.writeHeaders(headers, endStream: false, timeout: 5)
+            var sent = 0
+            while sent < size {
+                let count = min(64 << 10, size - sent)
+                sent += count
+                try await stream.writeChunk([UInt8](repeating: 0x2A, count: count), endStream: sent == size, timeout: 5)
+            }
+        }
+        defer { server.stop() }
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&fds), 0)
+        XCTAssertEqual(fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK), 0)
+        let process = Process()
+        process.executableURL = try XCTUnwrap(XCTestCase.locate("stepwise"))
+        process.arguments = ["get", "http://127.0.0.1:\(server.port)/"]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle(fileDescriptor: fds[1], closeOnDealloc: false)
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        close(fds[1])  // the child's copy is the only writer left: read sees the end when it exits
+        usleep(1_000_000)  // a reader slow to start
+        var total = 0
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let got = read(fds[0], &buffer, buffer.count)
+            if got <= 0 { break }
+            total += got
+        }
+        close(fds[0])
+        process.waitUntilExit()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 0, stderr)
+        XCTAssertEqual(total, size, stderr)
     }
 
     func testRefusedConnectFailsWithOneLine() throws {

@@ -13,8 +13,14 @@ final class ServeCommandTests: XCTestCase {
         let port: Int
         private let stderr = Pipe()
 
-        init(_ arguments: [String]) throws {
+        /// `nonBlockingStderr` sets `O_NONBLOCK` on the stderr pipe, which the child shares (as
+        /// it would a parent's that set it).
+        init(_ arguments: [String], nonBlockingStderr: Bool = false) throws {
             let stdout = Pipe()
+            if nonBlockingStderr {
+                let fd = stderr.fileHandleForWriting.fileDescriptor
+                XCTAssertEqual(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0)
+            }
             let unix = arguments.contains("--unix")
             process.executableURL = try XCTUnwrap(XCTestCase.locate("stepwise"), "stepwise is not built")
             process.arguments = ["serve"] + (unix ? [] : ["--host", "127.0.0.1", "--port", "0"]) + arguments
@@ -129,7 +135,20 @@ final class ServeCommandTests: XCTestCase {
     /// what the pipe holds): the server goes on answering, and every line is there once stderr
     /// is read. (Written on the reactor's thread, the log would stall it at the 64 KiB mark.)
     func testAnUnreadStderrDoesNotStallTheServer() throws {
-        let demo = try Demo([])
+        try assertEveryRequestIsLoggedWhileStderrIsUnread(nonBlockingStderr: false)
+    }
+
+    /// A non-blocking stderr (shared with a parent that set `O_NONBLOCK`) that fills up makes
+    /// `write` fail with EAGAIN: the log's writer thread waits for it (poll) instead of dropping
+    /// what it was writing.
+    func testANonBlockingStderrThatFillsUpLosesNoLogLine() throws {
+        try assertEveryRequestIsLoggedWhileStderrIsUnread(nonBlockingStderr: true)
+    }
+
+    /// 3000 requests on one connection while nothing reads the server's stderr (its log, some
+    /// 170 KB, more than a pipe holds), then every line is there once it is read.
+    private func assertEveryRequestIsLoggedWhileStderrIsUnread(nonBlockingStderr: Bool) throws {
+        let demo = try Demo([], nonBlockingStderr: nonBlockingStderr)
         addTeardownBlock { if demo.process.isRunning { _ = demo.stop() } }
         let connection = try RawConnection(port: demo.port)
         let request = Array("GET /hello HTTP/1.1\r\nHost: test\r\n\r\n".utf8)
