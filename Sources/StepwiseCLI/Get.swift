@@ -112,7 +112,10 @@ struct Get: ParsableCommand {
             let colon = header.firstIndex(of: ":")!
             let name = header[..<colon].lowercased()
             let value = header[header.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
-            try request.headers.upsert(name, String(value))
+            // The request's host travels as `:authority`, in HTTP/1 too, and a `host` field next
+            // to it is refused as a conflict: `-H 'Host: name'` replaces the authority instead, so
+            // that, as with curl, it names the virtual host while the URL says where to connect.
+            try request.headers.upsert(name == "host" ? ":authority" : name, String(value))
         }
         if let body {
             request.setBody(bytes: body)

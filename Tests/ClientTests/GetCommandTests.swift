@@ -42,6 +42,21 @@ final class GetCommandTests: XCTestCase {
         XCTAssertTrue(run.stderr.contains("< transfer-encoding: chunked\n"), run.stderr)
     }
 
+    /// curl's `-H 'Host: name'` names the virtual host, the URL where to connect. It used to add
+    /// a `host` field next to `:authority` and fail before sending anything ("both :authority and
+    /// a host field").
+    func testHostHeaderOptionSetsTheHost() throws {
+        let server = try TestServer { stream, head in
+            try await reply(stream, head.authority ?? head.headers.first("host") ?? "-")
+        }
+        defer { server.stop() }
+        let run = try stepwise(["get", "-v", "-H", "Host: example.test", "http://127.0.0.1:\(server.port)/"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stdout, "example.test", run.stderr)
+        XCTAssertTrue(run.stderr.contains("> host: example.test\n"), run.stderr)
+        XCTAssertEqual(run.stderr.components(separatedBy: "> host:").count, 2, "one host line: \(run.stderr)")
+    }
+
     /// stdout may be a pipe whose open file description has `O_NONBLOCK`, set by the parent that
     /// shares it (Node's `child_process`, some shells and terminals). Once the reader fell 64 KiB
     /// behind, `write` failed with EAGAIN and the transfer with it ("write: Resource temporarily
