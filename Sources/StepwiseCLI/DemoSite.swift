@@ -84,7 +84,9 @@ final class DemoSite: Sendable {
             } catch {
                 stream.shutdown()
             }
-            log?.record(peer: stream.peername(), head: head, status: status, bytes: body.count, started: started)
+            log?.record(
+                peer: stream.peername(), head: head, status: status, bytes: Self.bodyBytesSent(head, body.count),
+                started: started)
         case .file(let file, let status, let headers, let offset, let length):
             let isHead = head.method == "HEAD"
             stream.reactor.spawn {
@@ -97,7 +99,7 @@ final class DemoSite: Sendable {
                     stream.shutdown()
                 }
                 self.log?.record(
-                    peer: stream.peername(), head: head, status: status, bytes: isHead ? 0 : Int(length),
+                    peer: stream.peername(), head: head, status: status, bytes: Self.bodyBytesSent(head, Int(length)),
                     started: started)
             }
         }
@@ -152,6 +154,15 @@ final class DemoSite: Sendable {
         } catch {
             stream.shutdown()
         }
-        log?.record(peer: stream.peername(), head: head, status: status, bytes: body.count, started: started)
+        log?.record(
+            peer: stream.peername(), head: head, status: status, bytes: Self.bodyBytesSent(head, body.count),
+            started: started)
+    }
+
+    /// The body octets a response with a body of `count` octets sends to the request `head`: none
+    /// for HEAD, whose response has the fields GET's would have but no body (RFC 9110 §9.3.2). The
+    /// request log counts what was sent.
+    static func bodyBytesSent(_ head: HTTP1MessageHead, _ count: Int) -> Int {
+        head.method == "HEAD" ? 0 : count
     }
 }

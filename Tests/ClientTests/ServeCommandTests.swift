@@ -173,6 +173,29 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertEqual(lines.count, count, String(log.suffix(300)))
     }
 
+    /// The log line's byte count is the body octets sent: none for HEAD, for a file as for a
+    /// response built in memory (`/hello`, a 404), which used to log the length of the body it
+    /// did not send.
+    func testHeadIsLoggedWithNoBodyBytes() throws {
+        let root = NSTemporaryDirectory() + "stepwise-head-log-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
+        try "some text\n".write(toFile: root + "/a.txt", atomically: true, encoding: .utf8)
+        let demo = try Demo(["--root", root])
+        addTeardownBlock { if demo.process.isRunning { _ = demo.stop() } }
+        let reactor = try Reactor()
+        for target in ["/hello", "/no-such-file", "/a.txt", "/"] {
+            let response = try fetch(demo, target, method: "HEAD", reactor: reactor)
+            XCTAssertEqual(response.body, [], target)
+        }
+        let log = demo.stop()
+        let lines = log.split(separator: "\n").filter { $0.contains("\"HEAD ") }
+        XCTAssertEqual(lines.count, 4, log)
+        for (line, status) in zip(lines, [200, 404, 200, 200]) {
+            XCTAssertTrue(line.contains(" HTTP/1.1\" \(status) 0 "), String(line))
+        }
+    }
+
     /// A request the server rejects before the site sees it gets a request-log line with its
     /// status (and the reason), like every request the site answers.
     func testRejectedRequestsAreLogged() throws {
