@@ -212,6 +212,32 @@ final class ServeCommandTests: XCTestCase {
     }
 
     /// A file below `--root` whole, as a range (sent from its offset), and for HEAD.
+    /// RFC 9112 §3.2.2: "A server MUST accept the absolute-form in requests".
+    func testAbsoluteFormRequestTargetsAreServed() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-absolute-\(getpid())")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        try Data("hi\n".utf8).write(to: root.appendingPathComponent("a.txt"))
+        let demo = try Demo(["--quiet", "--root", root.path])
+        defer { _ = demo.stop() }
+        let authority = "127.0.0.1:\(demo.port)"
+        for (target, body) in [("/hello", "Hello, World!"), ("/a.txt", "hi\n"), ("", "a.txt")] {
+            let connection = try RawConnection(port: demo.port)
+            defer { connection.close() }
+            try connection.send(
+                Array(
+                    "GET http://\(authority)\(target) HTTP/1.1\r\nHost: \(authority)\r\nConnection: close\r\n\r\n".utf8)
+            )
+            let answer = String(
+                decoding: try connection.receive(until: {
+                    let text = String(decoding: $0, as: UTF8.self)
+                    return text.contains(body) || (text.contains("\r\n\r\n") && !text.hasPrefix("HTTP/1.1 200 "))
+                }), as: UTF8.self)
+            XCTAssertTrue(answer.hasPrefix("HTTP/1.1 200 "), "absolute-form \(target): \(answer)")
+            XCTAssertTrue(answer.contains(body), "absolute-form \(target): \(answer)")
+        }
+    }
+
     func testStaticFilesWholeRangedAndHead() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-serve-\(getpid())")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
