@@ -31,15 +31,15 @@ final class DemoSite: Sendable {
         // The clock is read only for the log.
         let started = log == nil ? 0 : MonotonicClock.nanoseconds()
         let target = head.path ?? "/"
+        let isHello = target == "/hello"
         // RFC 9112 §3.2.2: "A server MUST accept the absolute-form in requests even though most
         // HTTP/1.1 clients will only send the absolute-form to a proxy." This site routes on the
         // origin-form it holds.
-        let path =
-            target.utf8.first == UInt8(ascii: "/") ? target : Self.originForm(ofAbsoluteForm: target) ?? target
+        let path = isHello ? target : Self.originForm(ofTarget: target)
         let method = head.method ?? "GET"
         // An exact path needs no query split (a comparison of two identical small strings is a
         // compare of their bits).
-        switch path == "/hello" ? "/hello" : Self.route(path) {
+        switch isHello ? "/hello" : Self.route(path) {
         case "/hello":
             guard method == "GET" || method == "HEAD" else {
                 respond(
@@ -65,11 +65,12 @@ final class DemoSite: Sendable {
         }
     }
 
-    /// `http://host/path?query` as `/path?query` (`/` for an empty path); nil for a target that
-    /// is not an absolute http or https URI.
-    static func originForm(ofAbsoluteForm target: String) -> String? {
-        guard let uri = try? URI(parsing: target), uri.scheme == "http" || uri.scheme == "https", uri.host != nil
-        else { return nil }
+    /// An absolute-form target, `http://host/path?query`, as `/path?query` (`/` for an empty
+    /// path); any other target as it is.
+    static func originForm(ofTarget target: String) -> String {
+        guard target.utf8.first != UInt8(ascii: "/"), let uri = try? URI(parsing: target),
+            uri.scheme == "http" || uri.scheme == "https", uri.host != nil
+        else { return target }
         return uri.originForm
     }
 

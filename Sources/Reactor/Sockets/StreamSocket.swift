@@ -25,7 +25,11 @@ public final class StreamSocket: @unchecked Sendable {
     @exclusivity(unchecked) private var watcher: IOWatcher?
     /// TLS (or another transport) between the fd and the plaintext buffers; nil for a plain
     /// socket, which reads and writes the fd itself (`PlainTransport`), with no dynamic call.
-    @exclusivity(unchecked) var transport: (any SocketTransport)?
+    @exclusivity(unchecked) var transport: (any SocketTransport)? {
+        didSet { hasTransport = transport != nil }
+    }
+    /// `transport != nil`, read where loading the existential costs more than the answer.
+    @exclusivity(unchecked) private var hasTransport = false
 
     /// Received bytes not consumed yet.
     ///
@@ -182,8 +186,15 @@ public final class StreamSocket: @unchecked Sendable {
     /// Bytes queued for the kernel, including what the transport holds (TLS encrypts all that is
     /// queued at once: what waits is then ciphertext).
     public var pendingOutputBytes: Int {
-        guard let transport else { return output.count }
-        return output.count + transport.queuedOutputBytes
+        if hasTransport { return pendingOutputBytesWithTransport() }
+        return output.count
+    }
+
+    /// Out of line (a tail call), so that a plain socket's `pendingOutputBytes` needs no stack
+    /// frame: it is read for every request.
+    @inline(never)
+    private func pendingOutputBytesWithTransport() -> Int {
+        output.count + (transport?.queuedOutputBytes ?? 0)
     }
     /// Something can be written now (for TLS: ciphertext, or plaintext the handshake lets out).
     @inline(__always)
