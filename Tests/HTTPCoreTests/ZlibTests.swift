@@ -357,6 +357,57 @@ final class ZlibTests: XCTestCase {
 
     // MARK: - reset
 
+    /// `process(_:final:into:outputLimit:)` stops near the limit and says how much input it
+    /// used: a small body that expands a thousandfold comes out bit by bit, whole and in order.
+    func testDecodingStopsAtTheOutputLimitAndResumesWhereItStopped() throws {
+        let original = (0..<(8 << 20)).map { UInt8(truncatingIfNeeded: $0 / 4096) }
+        for format in [Deflater.Format.gzip, .deflate] {
+            let compressed = try Deflater(format: format).process(original, final: true)
+            XCTAssertLessThan(compressed.count, 64 * 1024)
+            let inflater = Inflater(format: format == .gzip ? .gzip : .deflate, maxOutput: .max)
+            var decoded: [UInt8] = []
+            var offset = 0
+            var calls = 0
+            while true {
+                calls += 1
+                var piece: [UInt8] = []
+                let used = try compressed.withUnsafeBytes {
+                    try inflater.process(
+                        UnsafeRawBufferPointer(rebasing: $0[offset...]), final: true, into: &piece, outputLimit: 100_000
+                    )
+                }
+                XCTAssertLessThan(piece.count, 100_000 + 32 * 1024, "\(format): past the limit by more than a pass")
+                decoded += piece
+                offset += used
+                if offset == compressed.count { break }
+                XCTAssertLessThan(calls, 1000)
+            }
+            XCTAssertEqual(decoded.count, original.count, "\(format)")
+            XCTAssertTrue(decoded == original, "\(format)")
+            XCTAssertGreaterThan(calls, 8 << 20 / (100_000 + 32 * 1024), "\(format): decoded in one go")
+            XCTAssertThrowsError(try inflater.process([], final: true), "\(format): the stream did not end") { error in
+                XCTAssertEqual(error as? ContentCodingError, .finished)
+            }
+        }
+        // `final` counts once all the input is used: a truncated stream still fails.
+        let compressed = try Deflater(format: .gzip).process(original, final: true)
+        let cut = Array(compressed.dropLast(10))
+        let inflater = Inflater(format: .gzip, maxOutput: .max)
+        var offset = 0
+        XCTAssertThrowsError(
+            try {
+                while true {
+                    var piece: [UInt8] = []
+                    offset += try cut.withUnsafeBytes {
+                        try inflater.process(
+                            UnsafeRawBufferPointer(rebasing: $0[offset...]), final: true, into: &piece,
+                            outputLimit: 1 << 20)
+                    }
+                }
+            }()
+        ) { error in XCTAssertEqual(error as? ContentCodingError, .truncated) }
+    }
+
     func testResetDecodesAnotherStream() throws {
         let inflater = Inflater(format: .auto)
         XCTAssertEqual(

@@ -92,7 +92,31 @@ public final class Inflater {
         default: break
         }
         do {
-            try step(input, final: final, into: &output)
+            _ = try step(input, final: final, into: &output, stopAt: .max)
+        } catch let error as ContentCodingError {
+            state = .failed(error)
+            throw error
+        }
+    }
+
+    /// Decodes from `input` until `output` grew by `outputLimit` octets or the input is used up,
+    /// and returns how many octets of `input` it consumed: the caller passes the rest again later.
+    /// `output` may grow past the limit by less than 32 KiB (one pass of zlib's output buffer).
+    /// `final` counts only once all of `input` is consumed. A reader that takes what a small body
+    /// decodes to bit by bit so never holds more than it asked for, however much the body expands.
+    /// - Throws: as `process(_:final:into:)`.
+    public func process(
+        _ input: UnsafeRawBufferPointer, final: Bool, into output: inout [UInt8], outputLimit: Int
+    ) throws -> Int {
+        switch state {
+        case .failed(let error): throw error
+        case .finished: throw ContentCodingError.finished
+        default: break
+        }
+        do {
+            let room = max(outputLimit, 1)
+            let stopAt = room >= Int.max - output.count ? Int.max : output.count + room
+            return try step(input, final: final, into: &output, stopAt: stopAt)
         } catch let error as ContentCodingError {
             state = .failed(error)
             throw error
@@ -132,23 +156,31 @@ public final class Inflater {
 
     // MARK: - Implementation
 
-    private func step(_ input: UnsafeRawBufferPointer, final: Bool, into output: inout [UInt8]) throws {
+    /// Inflates until `output.count` reaches `stopAt` or the input is used up; returns how many
+    /// octets of `input` were consumed.
+    private func step(_ input: UnsafeRawBufferPointer, final: Bool, into output: inout [UInt8], stopAt: Int)
+        throws -> Int
+    {
+        var consumed = input.count
         if case .detecting = state {
-            guard let decided = try detect(input, final: final) else { return }
+            guard let decided = try detect(input, final: final) else { return input.count }
             // `decided` holds the bytes seen so far (held back ones plus this input).
             if decided.isEmpty {
                 // The whole body was empty.
                 state = .finished
-                return
+                return input.count
             }
-            try decided.withUnsafeBytes { try inflateAll($0, into: &output) }
+            let used = try decided.withUnsafeBytes { try inflateAll($0, into: &output, stopAt: stopAt) }
+            // The held-back octets (at most one) are a header's, used before any output.
+            consumed = max(0, used - (decided.count - input.count))
         } else {
-            try inflateAll(input, into: &output)
+            consumed = try inflateAll(input, into: &output, stopAt: stopAt)
         }
-        if final {
+        if final && consumed == input.count {
             guard case .streamEnded = state else { throw ContentCodingError.truncated }
             state = .finished
         }
+        return consumed
     }
 
     /// Works out the mode from the first bytes. Returns nil while it needs more bytes (they are
@@ -218,9 +250,10 @@ public final class Inflater {
         mode = newMode
     }
 
-    /// Inflates all of `input`, appending the output. Handles gzip member boundaries.
-    private func inflateAll(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws {
-        guard let base = input.baseAddress, input.count > 0 else { return }
+    /// Inflates `input`, appending the output, until `output.count` reaches `stopAt`; returns
+    /// how many octets it consumed. Handles gzip member boundaries.
+    private func inflateAll(_ input: UnsafeRawBufferPointer, into output: inout [UInt8], stopAt: Int) throws -> Int {
+        guard let base = input.baseAddress, input.count > 0 else { return input.count }
         var offset = 0
         defer {
             // zlib must not keep a pointer into the caller's buffer.
@@ -232,15 +265,20 @@ public final class Inflater {
             stream.pointee.next_in = UnsafeMutablePointer(
                 mutating: (base + offset).assumingMemoryBound(to: UInt8.self))
             stream.pointee.avail_in = UInt32(chunk)
-            try inflateChunk(into: &output)
-            offset += chunk
-            totalInput += chunk
+            try inflateChunk(into: &output, stopAt: stopAt)
+            let used = chunk - Int(stream.pointee.avail_in)
+            offset += used
+            totalInput += used
+            if used < chunk { break }
         }
+        return offset
     }
 
-    /// Runs inflate until the current `next_in`/`avail_in` is used up.
-    private func inflateChunk(into output: inout [UInt8]) throws {
+    /// Runs inflate until the current `next_in`/`avail_in` is used up or `output.count` reached
+    /// `stopAt` (then `avail_in` says what is left).
+    private func inflateChunk(into output: inout [UInt8], stopAt: Int) throws {
         while true {
+            if output.count >= stopAt { return }
             if case .streamEnded = state {
                 guard stream.pointee.avail_in > 0 else { return }
                 // RFC 1952 §2.2: "A gzip file consists of a series of 'members'". Anything after the end

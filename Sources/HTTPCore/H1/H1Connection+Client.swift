@@ -61,7 +61,7 @@ extension H1Connection {
                 if !socket.input.isEmpty || socket.isEOF || socket.failure != nil { close() }
                 return
             }
-            if stream.inbound.bufferedBytes >= options.maxBufferedBody { return }
+            if stream.bufferedBodyBytes >= options.maxBufferedBody { return }
             var body: [UInt8]?
             let result = socket.input.withUnsafeReadableBytes { buffer in
                 let result = parser.parse(buffer)

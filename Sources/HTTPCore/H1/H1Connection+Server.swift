@@ -11,7 +11,7 @@ extension H1Connection {
             if let current {
                 // Pipelined requests wait in the socket's input until this exchange is over.
                 if current.requestComplete { return }
-                if !current.isDiscardingBody && current.inbound.bufferedBytes >= options.maxBufferedBody { return }
+                if !current.isDiscardingBody && current.bufferedBodyBytes >= options.maxBufferedBody { return }
             } else if phase != .open {
                 return
             } else if outputBacklogged {
@@ -183,9 +183,8 @@ extension H1Connection {
 
     private func beginDiscardingBody(of stream: H1Stream) {
         guard !stream.isDiscardingBody else { return }
-        stream.isDiscardingBody = true
-        drainedBytes = stream.inbound.bufferedBytes
-        stream.inbound.discardBody()
+        drainedBytes = stream.bufferedBodyBytes
+        stream.discardBody()
         if drainedBytes > options.drainLimit {
             closeGracefully()
         } else {

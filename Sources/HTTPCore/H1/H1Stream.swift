@@ -98,14 +98,8 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
     func receivedBody(_ bytes: [UInt8]) {
         guard !isDiscardingBody else { return }
         if let transferDecoder {
-            var decoded: [UInt8] = []
-            do {
-                try transferDecoder.process(bytes, final: false, into: &decoded)
-            } catch {
-                failReading(.coding(error))
-                return
-            }
-            inbound.appendBody(decoded)
+            transferDecoder.append(bytes, final: false)
+            decodeTransferCoded(transferDecoder)
         } else {
             inbound.appendBody(bytes)
         }
@@ -119,18 +113,45 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
 
     func receivedEnd() {
         if let transferDecoder, !isDiscardingBody {
-            var decoded: [UInt8] = []
-            do {
-                try transferDecoder.process([], final: true, into: &decoded)
-                inbound.appendBody(decoded)
-            } catch {
-                failReading(.coding(error))
-                return
-            }
+            // The end is the reader's once everything before it was decoded.
+            transferDecoder.append([], final: true)
+            decodeTransferCoded(transferDecoder)
+        } else {
+            inbound.end()
         }
-        inbound.end()
         awaitsContinue = false
         wakeReaders()
+    }
+
+    /// Decodes a transfer-coded body as far as the reader has room for (`maxBufferedBody`): the
+    /// rest waits, coded, until the reader takes what is queued.
+    private func decodeTransferCoded(_ decoder: TransferDecoding) {
+        guard decoder.hasWork, !inbound.ended, inbound.error == nil else { return }
+        let room = connection.options.maxBufferedBody - inbound.bufferedBytes
+        guard room > 0 else { return }
+        var decoded: [UInt8] = []
+        do {
+            let ended = try decoder.decode(into: &decoded, budget: room)
+            inbound.appendBody(decoded)
+            if ended { inbound.end() }
+        } catch {
+            inbound.appendBody(decoded)
+            failReading(.coding(error))
+        }
+    }
+
+    /// Body octets this stream holds for its reader, decoded or not: the connection stops reading
+    /// above `maxBufferedBody`.
+    var bufferedBodyBytes: Int {
+        guard let transferDecoder = seldom?.transferDecoder else { return inbound.bufferedBytes }
+        return inbound.bufferedBytes + transferDecoder.pendingInputCount
+    }
+
+    /// Server: the handler will not read the body; what is queued, decoded or not, goes.
+    func discardBody() {
+        isDiscardingBody = true
+        inbound.discardBody()
+        transferDecoder?.dropBacklog()
     }
 
     func failReading(_ error: HTTPStreamError) {
@@ -139,7 +160,11 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
         wakeReaders()
     }
 
-    var requestComplete: Bool { inbound.ended || inbound.error != nil }
+    /// The whole message arrived (or reading it failed): a transfer-coded body may still be
+    /// waiting to be decoded for its reader.
+    var requestComplete: Bool {
+        inbound.ended || inbound.error != nil || seldom?.transferDecoder?.inputEnded == true
+    }
 
     private func wakeReaders() {
         guard let seldom, !seldom.waiters.isEmpty else { return }
@@ -221,6 +246,7 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
 
     func nextChunk() throws -> [UInt8]?? {
         continueIfAwaited()
+        if let transferDecoder = seldom?.transferDecoder { decodeTransferCoded(transferDecoder) }
         let chunk = try inbound.takeChunk()
         if chunk != nil { connection.streamWantsInput(self) }
         return chunk
