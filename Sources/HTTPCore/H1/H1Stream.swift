@@ -245,6 +245,11 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
     }
 
     func nextChunk() throws -> [UInt8]?? {
+        if isDiscardingBody {
+            // The response was complete before the body was read: the connection dropped the rest
+            // of it to keep going. A shorter body must not pass for the whole one.
+            throw HTTPStreamError.invalidState("the request body was discarded once the response was complete")
+        }
         continueIfAwaited()
         if let transferDecoder = seldom?.transferDecoder { decodeTransferCoded(transferDecoder) }
         let chunk = try inbound.takeChunk()
