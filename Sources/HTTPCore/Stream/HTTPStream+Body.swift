@@ -2,7 +2,10 @@ import Glibc
 import Reactor
 
 /// lua-http's body helpers, on every stream. Each takes one `timeout` that is a deadline across
-/// all the reads it makes.
+/// all the reads it makes. Each read gets the time left, 0 once the deadline passed
+/// (`Deadline.remainingOrZero`), as lua-http passes `deadline - monotime()` to `get_next_chunk`:
+/// what is already queued is handed over whatever the time, so a helper times out only when it
+/// has to wait for the peer.
 extension HTTPStream {
     /// The limit of the buffering helpers when neither the call nor the stream sets one: 64 MiB.
     public static var defaultBodyLimit: Int { 64 << 20 }
@@ -14,7 +17,7 @@ extension HTTPStream {
         let limit = limit ?? bodyLimit
         let deadline = Deadline(timeout)
         var body: [UInt8] = []
-        while let chunk = try await getNextChunk(timeout: deadline.remaining("getBodyAsBytes")) {
+        while let chunk = try await getNextChunk(timeout: deadline.remainingOrZero) {
             guard chunk.count <= limit - body.count else { throw HTTPStreamError.bodyTooLarge(limit: limit) }
             if body.isEmpty { body = chunk } else { body.append(contentsOf: chunk) }
         }
@@ -41,12 +44,7 @@ extension HTTPStream {
         _ collected: BodyAccumulator, limit: Int, deadline: Deadline,
         _ completion: @escaping (Result<[UInt8], any Error>) -> Void
     ) {
-        let remaining: Double?
-        do { remaining = try deadline.remaining("getBodyAsString") } catch {
-            completion(.failure(error))
-            return
-        }
-        getNextChunk(timeout: remaining) { result in
+        getNextChunk(timeout: deadline.remainingOrZero) { result in
             switch result {
             case .failure(let error): completion(.failure(error))
             case .success(nil): completion(.success(collected.bytes))
@@ -68,7 +66,7 @@ extension HTTPStream {
         let deadline = Deadline(timeout)
         var collected: [UInt8] = []
         while collected.count < count {
-            guard var chunk = try await getNextChunk(timeout: deadline.remaining("getBodyChars")) else {
+            guard var chunk = try await getNextChunk(timeout: deadline.remainingOrZero) else {
                 return collected.isEmpty && count > 0 ? nil : collected
             }
             let wanted = count - collected.count
@@ -102,7 +100,7 @@ extension HTTPStream {
             }
             searchFrom = Swift.max(0, collected.count - delimiter.count + 1)
             guard collected.count <= limit else { throw HTTPStreamError.bodyTooLarge(limit: limit) }
-            guard let chunk = try await getNextChunk(timeout: deadline.remaining("getBodyUntil")) else {
+            guard let chunk = try await getNextChunk(timeout: deadline.remainingOrZero) else {
                 return collected.isEmpty ? nil : collected
             }
             collected.append(contentsOf: chunk)
@@ -131,14 +129,14 @@ extension HTTPStream {
         let sink = try BodyFile(duplicating: fd)
         var total: UInt64 = 0
         var writing: BlockingJob<Void>? = nil
-        while let chunk = try await getNextChunk(timeout: deadline.remaining("saveBody")) {
-            try await writing?.value(timeout: deadline.remaining("saveBody"))
+        while let chunk = try await getNextChunk(timeout: deadline.remainingOrZero) {
+            try await writing?.value(timeout: deadline.remainingOrZero)
             writing = reactor.startBlocking("writing the body to fd \(fd)") {
                 try BodyFile.writeAll(chunk, to: sink.fd)
             }
             total += UInt64(chunk.count)
         }
-        try await writing?.value(timeout: deadline.remaining("saveBody"))
+        try await writing?.value(timeout: deadline.remainingOrZero)
         return total
     }
 
@@ -149,7 +147,7 @@ extension HTTPStream {
         let file = try await reactor.runBlocking("opening \(path)", timeout: deadline.remaining("saveBody")) {
             try BodyFile(creating: path)
         }
-        return try await saveBody(to: file.fd, timeout: deadline.remaining("saveBody"))
+        return try await saveBody(to: file.fd, timeout: deadline.remainingOrZero)
     }
 
     /// The rest of the body in an anonymous temporary file, rewound to its start.
@@ -157,7 +155,7 @@ extension HTTPStream {
         let deadline = Deadline(timeout)
         let file = try await reactor.runBlocking(
             "creating a temporary file", timeout: deadline.remaining("getBodyAsFile"), BodyFile.temporary)
-        try await saveBody(to: file.fd, timeout: deadline.remaining("getBodyAsFile"))
+        try await saveBody(to: file.fd, timeout: deadline.remainingOrZero)
         guard lseek(file.fd, 0, SEEK_SET) == 0 else { throw SystemError("lseek") }
         return file
     }

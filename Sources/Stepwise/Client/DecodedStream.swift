@@ -30,7 +30,7 @@ public final class DecodedStream: HTTPStream, @unchecked Sendable {
         while true {
             if let ready = takePending() { return ready }
             if finished { return nil }
-            try decode(try await base.getNextChunk(timeout: deadline.remaining("getNextChunk")))
+            try decode(try await base.getNextChunk(timeout: deadline.remainingOrZero))
         }
     }
 

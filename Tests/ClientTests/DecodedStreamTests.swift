@@ -1,0 +1,105 @@
+import Dispatch
+import Stepwise
+import XCTest
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `DecodedStream` (the content-encoding decoding of a response) over a client `H1Connection` on
+/// a socket pair, the raw peer writing the response at chosen moments.
+final class DecodedStreamTests: XCTestCase {
+    private struct Peer: @unchecked Sendable { let fd: Int32 }
+
+    private func withResponse<T: Sendable>(
+        options: H1ConnectionOptions = H1ConnectionOptions(),
+        _ body: @escaping @Sendable (H1Stream, Peer, Reactor) async throws -> T
+    ) throws -> T {
+        let reactor = try Reactor()
+        var fds: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else {
+            throw NSError(domain: "socketpair", code: Int(errno))
+        }
+        let client = H1Connection(socket: StreamSocket(adopting: fds[0], on: reactor), type: .client, options: options)
+        let peer = fds[1]
+        defer {
+            client.close()
+            Glibc.close(peer)
+        }
+        client.start()
+        return try reactor.run(timeout: 10) {
+            let stream = try XCTUnwrap(client.newStream())
+            var headers = Headers()
+            headers.append(":method", "GET")
+            headers.append(":path", "/")
+            headers.append(":authority", "t")
+            try stream.writeHeaders(headers, endStream: true)
+            try await client.flush(timeout: 1)
+            return try await body(stream, Peer(fd: peer), reactor)
+        }
+    }
+
+    private static func send(_ peer: Peer, _ bytes: [UInt8]) {
+        let written = bytes.withUnsafeBytes { Glibc.write(peer.fd, $0.baseAddress, $0.count) }
+        XCTAssertEqual(written, bytes.count)
+    }
+
+    private static func gzipResponse(_ text: String) throws -> [UInt8] {
+        let gzipped = try Deflater(format: .gzip).process(Array(text.utf8), final: true)
+        return Array("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: \(gzipped.count)\r\n\r\n".utf8)
+            + gzipped
+    }
+
+    /// Both forms of `getNextChunk` hand over what is queued whatever their timeout, like the
+    /// wrapped stream's: `timeout: 0` with the whole encoded body received is not a timeout.
+    func testGetNextChunkHandsOverQueuedOctetsWhateverItsTimeout() throws {
+        let response = try Self.gzipResponse("hello")
+        let (async, callback) = try withResponse { stream, peer, reactor in
+            Self.send(peer, response)
+            _ = try await stream.getHeaders(timeout: 1)
+            // Wait until the encoded body is queued and has ended, then put it back.
+            let encoded = try await stream.getNextChunk(timeout: 1) ?? []
+            let end = try await stream.getNextChunk(timeout: 0)
+            XCTAssertNil(end)
+            stream.unget(encoded)
+            let async = try await DecodedStream(stream, coding: "gzip").getBodyAsString(timeout: 0)
+            stream.unget(encoded)
+            let decoded = DecodedStream(stream, coding: "gzip")
+            let callback: Result<[UInt8]?, any Error> = try await reactor.suspend("callback") { suspension in
+                decoded.getNextChunk(timeout: 0) { result in suspension.resume(returning: result) }
+                return nil
+            }
+            return (async, try callback.get().map { String(decoding: $0, as: UTF8.self) })
+        }
+        XCTAssertEqual(async, "hello")
+        XCTAssertEqual(callback, "hello")
+    }
+}
+
+/// A stream that records how it is shut down; nothing else is used.
+private final class RecordingStream: HTTPStream, @unchecked Sendable {
+    let reactor: Reactor
+    var shutdowns: [String] = []
+
+    init() throws { reactor = try Reactor() }
+
+    func shutdown() { shutdowns.append("plain") }
+    func shutdown(after error: any Error) { shutdowns.append("after \(error)") }
+
+    func getHeaders(timeout: Double?) async throws -> Headers? { nil }
+    func getNextChunk(timeout: Double?) async throws -> [UInt8]? { nil }
+    func getHeaders(timeout: Double?, _ completion: @escaping (Result<Headers?, any Error>) -> Void) {
+        completion(.success(nil))
+    }
+    func getNextChunk(timeout: Double?, _ completion: @escaping (Result<[UInt8]?, any Error>) -> Void) {
+        completion(.success(nil))
+    }
+    func unget(_ bytes: [UInt8]) {}
+    func writeHeaders(_ headers: Headers, endStream: Bool) throws {}
+    func writeHeaders(_ headers: Headers, endStream: Bool, timeout: Double?) async throws {}
+    func writeChunk(_ bytes: UnsafeRawBufferPointer, endStream: Bool) throws {}
+    func writeChunk(_ bytes: [UInt8], endStream: Bool, timeout: Double?) async throws {}
+    func checkTLS() -> TLSInfo? { nil }
+    func localname() -> SocketName { fatalError("not used") }
+    func peername() -> SocketName { fatalError("not used") }
+}

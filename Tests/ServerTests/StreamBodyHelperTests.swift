@@ -1,0 +1,86 @@
+import Stepwise
+import XCTest
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The body helpers (`getBodyChars`, `getBodyUntil`, `getBodyAsBytes`, …) on a client `H1Stream`
+/// over a socket pair, the raw peer writing the response at chosen moments: what a helper that
+/// fails leaves for the next read, its limit, and its deadline when the body is already queued.
+final class StreamBodyHelperTests: XCTestCase {
+    /// Runs `body` on one reactor with a client connection whose GET was sent, and the peer's fd.
+    private func withResponse<T: Sendable>(
+        _ body: @escaping @Sendable (H1Stream, Int32) async throws -> T
+    ) throws -> T {
+        let reactor = try Reactor()
+        var fds: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw TestError("socketpair") }
+        let client = H1Connection(socket: StreamSocket(adopting: fds[0], on: reactor), type: .client)
+        let peer = fds[1]
+        defer {
+            client.close()
+            Glibc.close(peer)
+        }
+        client.start()
+        return try reactor.run(timeout: 10) {
+            let stream = try XCTUnwrap(client.newStream())
+            var headers = Headers()
+            headers.append(":method", "GET")
+            headers.append(":path", "/")
+            headers.append(":authority", "t")
+            try stream.writeHeaders(headers, endStream: true)
+            try await client.flush(timeout: 1)
+            return try await body(stream, peer)
+        }
+    }
+
+    private static func send(_ fd: Int32, _ text: String) {
+        let written = Array(text.utf8).withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        XCTAssertEqual(written, text.utf8.count)
+    }
+
+    private static func text(_ bytes: [UInt8]?) -> String {
+        bytes.map { String(decoding: $0, as: UTF8.self) } ?? "nil"
+    }
+
+    /// Waits until the whole 5-octet body "hello" is queued on `stream` and has ended, then puts
+    /// it back: the helpers then need no input at all.
+    private static func queueWholeBody(_ stream: H1Stream, _ peer: Int32) async throws {
+        send(peer, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+        _ = try await stream.getHeaders(timeout: 1)
+        let body = try await stream.getNextChunk(timeout: 1) ?? []
+        XCTAssertEqual(text(body), "hello")
+        let end = try await stream.getNextChunk(timeout: 0)
+        XCTAssertNil(end)
+        stream.unget(body)
+    }
+
+    // MARK: - The deadline of a helper whose body is queued
+
+    /// A helper whose deadline passed still hands over what is queued (lua-http passes the time
+    /// left to `get_next_chunk`, which returns buffered data first): it times out only when it
+    /// has to wait.
+    func testHelpersHandOverQueuedOctetsWhateverTheirTimeout() throws {
+        let (chars, until, rest) = try withResponse { stream, peer in
+            try await Self.queueWholeBody(stream, peer)
+            return (
+                Self.text(try await stream.getBodyChars(1, timeout: 0)),
+                Self.text(try await stream.getBodyUntil(Array("l".utf8), timeout: 0)),
+                Self.text(try await stream.getBodyAsBytes(timeout: 0))
+            )
+        }
+        XCTAssertEqual([chars, until, rest], ["h", "e", "lo"])
+    }
+
+    func testGetBodyAsStringCallbackHandsOverQueuedOctetsWhateverItsTimeout() throws {
+        let body = try withResponse { stream, peer in
+            try await Self.queueWholeBody(stream, peer)
+            return try await stream.reactor.suspend("callback") { suspension in
+                stream.getBodyAsString(timeout: 0) { suspension.resume(returning: $0) }
+                return nil
+            }.get()
+        }
+        XCTAssertEqual(body, "hello")
+    }
+}
