@@ -56,6 +56,78 @@ final class StreamBodyHelperTests: XCTestCase {
         stream.unget(body)
     }
 
+    // MARK: - A helper that throws puts back what it read
+
+    func testGetBodyCharsThatTimesOutPutsBackWhatItRead() throws {
+        let result = try withResponse { stream, peer in
+            Self.send(peer, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+            _ = try await stream.getHeaders(timeout: 1)
+            let failure = await thrownError { try await stream.getBodyChars(5, timeout: 0.2) }
+            XCTAssertEqual(failure as? ReactorError, .timedOut("getNextChunk"))
+            Self.send(peer, "defghij")
+            return Self.text(try await stream.getBodyAsBytes(timeout: 1))
+        }
+        XCTAssertEqual(result, "abcdefghij", "the octets read before the timeout are read again")
+    }
+
+    func testGetBodyUntilThatTimesOutPutsBackWhatItRead() throws {
+        let result = try withResponse { stream, peer in
+            Self.send(peer, "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nkey=va")
+            _ = try await stream.getHeaders(timeout: 1)
+            let failure = await thrownError { try await stream.getBodyUntil(Array("&".utf8), timeout: 0.2) }
+            XCTAssertEqual(failure as? ReactorError, .timedOut("getNextChunk"))
+            Self.send(peer, "lue&xy")
+            return Self.text(try await stream.getBodyUntil(Array("&".utf8), timeout: 1))
+        }
+        XCTAssertEqual(result, "key=value", "the octets read before the timeout are read again")
+    }
+
+    func testGetBodyAsBytesThatTimesOutPutsBackWhatItRead() throws {
+        let result = try withResponse { stream, peer in
+            Self.send(peer, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+            _ = try await stream.getHeaders(timeout: 1)
+            let failure = await thrownError { try await stream.getBodyAsBytes(timeout: 0.2) }
+            XCTAssertEqual(failure as? ReactorError, .timedOut("getNextChunk"))
+            Self.send(peer, "defghij")
+            return Self.text(try await stream.getBodyAsBytes(timeout: 1))
+        }
+        XCTAssertEqual(result, "abcdefghij", "the octets read before the timeout are read again")
+    }
+
+    /// The callback form of `getBodyAsString` collects on its own (not through the async form).
+    func testGetBodyAsStringCallbackThatTimesOutPutsBackWhatItRead() throws {
+        let result = try withResponse { stream, peer in
+            Self.send(peer, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+            _ = try await stream.getHeaders(timeout: 1)
+            let first: Result<String, any Error> = try await stream.reactor.suspend("callback") { suspension in
+                stream.getBodyAsString(timeout: 0.2) { suspension.resume(returning: $0) }
+                return nil
+            }
+            XCTAssertThrowsError(try first.get())
+            Self.send(peer, "defghij")
+            return try await stream.reactor.suspend("callback") { suspension in
+                stream.getBodyAsString(timeout: 1) { suspension.resume(returning: $0) }
+                return nil
+            }.get()
+        }
+        XCTAssertEqual(result, "abcdefghij", "the octets read before the timeout are read again")
+    }
+
+    /// Over its limit, a helper leaves the whole body to another way of reading it.
+    func testAHelperOverItsLimitPutsBackWhatItRead() throws {
+        let (bytes, until, rest) = try withResponse { stream, peer in
+            Self.send(peer, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n")
+            _ = try await stream.getHeaders(timeout: 1)
+            Self.send(peer, "3\r\nhij\r\n0\r\n\r\n")
+            let bytes = await thrownError { try await stream.getBodyAsBytes(limit: 5, timeout: 1) }
+            let until = await thrownError { try await stream.getBodyUntil(Array("&".utf8), limit: 5, timeout: 1) }
+            return (bytes, until, Self.text(try await stream.getBodyAsBytes(timeout: 1)))
+        }
+        XCTAssertEqual(bytes as? HTTPStreamError, .bodyTooLarge(limit: 5))
+        XCTAssertEqual(until as? HTTPStreamError, .bodyTooLarge(limit: 5))
+        XCTAssertEqual(rest, "abcdefghij")
+    }
+
     // MARK: - The deadline of a helper whose body is queued
 
     /// A helper whose deadline passed still hands over what is queued (lua-http passes the time

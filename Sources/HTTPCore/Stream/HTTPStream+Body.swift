@@ -6,22 +6,42 @@ import Reactor
 /// (`Deadline.remainingOrZero`), as lua-http passes `deadline - monotime()` to `get_next_chunk`:
 /// what is already queued is handed over whatever the time, so a helper times out only when it
 /// has to wait for the peer.
+///
+/// A helper that throws — a timeout, a failed read, `bodyTooLarge` — first puts back (`unget`)
+/// every octet it had read, so the next read starts where the helper started: a caller may retry
+/// after a timeout, or read a body over the limit another way (`saveBody`), and nothing is lost
+/// in between. (lua-http drops them.) The octets are those the helper held anyway; put back,
+/// they count as the stream's queued body, which pauses reading from the peer while it is over
+/// the connection's `maxBufferedBody`.
 extension HTTPStream {
     /// The limit of the buffering helpers when neither the call nor the stream sets one: 64 MiB.
     public static var defaultBodyLimit: Int { 64 << 20 }
 
     /// The rest of the body as bytes; throws `HTTPStreamError.bodyTooLarge` past `limit` octets
     /// (nil: the stream's `bodyLimit`). A server handler that lets that error end it answers 413
-    /// (`shutdown(after:)`).
+    /// (`shutdown(after:)`). Throwing, it puts back what it read.
     public func getBodyAsBytes(limit: Int? = nil, timeout: Double? = nil) async throws -> [UInt8] {
         let limit = limit ?? bodyLimit
         let deadline = Deadline(timeout)
         var body: [UInt8] = []
-        while let chunk = try await getNextChunk(timeout: deadline.remainingOrZero) {
-            guard chunk.count <= limit - body.count else { throw HTTPStreamError.bodyTooLarge(limit: limit) }
-            if body.isEmpty { body = chunk } else { body.append(contentsOf: chunk) }
+        do {
+            while let chunk = try await getNextChunk(timeout: deadline.remainingOrZero) {
+                guard chunk.count <= limit - body.count else {
+                    unget(chunk)
+                    throw HTTPStreamError.bodyTooLarge(limit: limit)
+                }
+                if body.isEmpty { body = chunk } else { body.append(contentsOf: chunk) }
+            }
+        } catch {
+            putBack(body)
+            throw error
         }
         return body
+    }
+
+    /// `unget`s what a helper read before it throws (nothing when it read nothing).
+    private func putBack(_ collected: [UInt8]) {
+        if !collected.isEmpty { unget(collected) }
     }
 
     /// The rest of the body decoded as UTF-8 (invalid sequences become U+FFFD).
@@ -46,10 +66,14 @@ extension HTTPStream {
     ) {
         getNextChunk(timeout: deadline.remainingOrZero) { result in
             switch result {
-            case .failure(let error): completion(.failure(error))
+            case .failure(let error):
+                self.putBack(collected.bytes)
+                completion(.failure(error))
             case .success(nil): completion(.success(collected.bytes))
             case .success(let chunk?):
                 guard chunk.count <= limit - collected.bytes.count else {
+                    self.unget(chunk)
+                    self.putBack(collected.bytes)
                     completion(.failure(HTTPStreamError.bodyTooLarge(limit: limit)))
                     return
                 }
@@ -60,21 +84,26 @@ extension HTTPStream {
     }
 
     /// The next `count` octets of the body (fewer at its end; nil when it has ended). The surplus
-    /// of the last chunk read is put back (`unget`).
+    /// of the last chunk read is put back (`unget`), and so is everything read when it throws.
     public func getBodyChars(_ count: Int, timeout: Double? = nil) async throws -> [UInt8]? {
         precondition(count >= 0, "getBodyChars: count must not be negative")
         let deadline = Deadline(timeout)
         var collected: [UInt8] = []
-        while collected.count < count {
-            guard var chunk = try await getNextChunk(timeout: deadline.remainingOrZero) else {
-                return collected.isEmpty && count > 0 ? nil : collected
+        do {
+            while collected.count < count {
+                guard var chunk = try await getNextChunk(timeout: deadline.remainingOrZero) else {
+                    return collected.isEmpty && count > 0 ? nil : collected
+                }
+                let wanted = count - collected.count
+                if chunk.count > wanted {
+                    unget(Array(chunk[wanted...]))
+                    chunk.removeSubrange(wanted...)
+                }
+                collected.append(contentsOf: chunk)
             }
-            let wanted = count - collected.count
-            if chunk.count > wanted {
-                unget(Array(chunk[wanted...]))
-                chunk.removeSubrange(wanted...)
-            }
-            collected.append(contentsOf: chunk)
+        } catch {
+            putBack(collected)
+            throw error
         }
         return collected
     }
@@ -82,7 +111,7 @@ extension HTTPStream {
     /// The body up to the first `delimiter` (with it when `includeDelimiter`); what follows is
     /// put back. At the end of the body: the rest, or nil when nothing is left. Throws
     /// `bodyTooLarge` when `limit` octets (nil: the stream's `bodyLimit`) pass without the
-    /// delimiter.
+    /// delimiter. Throwing, it puts back what it read.
     public func getBodyUntil(
         _ delimiter: [UInt8], includeDelimiter: Bool = false, limit: Int? = nil,
         timeout: Double? = nil
@@ -92,18 +121,23 @@ extension HTTPStream {
         let deadline = Deadline(timeout)
         var collected: [UInt8] = []
         var searchFrom = 0
-        while true {
-            if let found = Self.firstRange(of: delimiter, in: collected, from: searchFrom) {
-                let rest = Array(collected[found.upperBound...])
-                if !rest.isEmpty { unget(rest) }
-                return Array(collected[..<(includeDelimiter ? found.upperBound : found.lowerBound)])
+        do {
+            while true {
+                if let found = Self.firstRange(of: delimiter, in: collected, from: searchFrom) {
+                    let rest = Array(collected[found.upperBound...])
+                    if !rest.isEmpty { unget(rest) }
+                    return Array(collected[..<(includeDelimiter ? found.upperBound : found.lowerBound)])
+                }
+                searchFrom = Swift.max(0, collected.count - delimiter.count + 1)
+                guard collected.count <= limit else { throw HTTPStreamError.bodyTooLarge(limit: limit) }
+                guard let chunk = try await getNextChunk(timeout: deadline.remainingOrZero) else {
+                    return collected.isEmpty ? nil : collected
+                }
+                collected.append(contentsOf: chunk)
             }
-            searchFrom = Swift.max(0, collected.count - delimiter.count + 1)
-            guard collected.count <= limit else { throw HTTPStreamError.bodyTooLarge(limit: limit) }
-            guard let chunk = try await getNextChunk(timeout: deadline.remainingOrZero) else {
-                return collected.isEmpty ? nil : collected
-            }
-            collected.append(contentsOf: chunk)
+        } catch {
+            putBack(collected)
+            throw error
         }
     }
 
