@@ -128,6 +128,41 @@ final class StreamBodyHelperTests: XCTestCase {
         XCTAssertEqual(rest, "abcdefghij")
     }
 
+    // MARK: - getBodyUntil's limit
+
+    /// "Throws `bodyTooLarge` when `limit` octets pass without the delimiter", however the body is
+    /// cut into pieces: 6 octets before the delimiter with a limit of 4, in two pieces or in one.
+    func testGetBodyUntilLimitDoesNotDependOnHowTheBodyIsSegmented() throws {
+        let split = try withResponse { stream, peer in
+            Self.send(peer, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n")
+            _ = try await stream.getHeaders(timeout: 1)
+            // Let the first chunk arrive alone.
+            stream.unget(try await stream.getNextChunk(timeout: 1) ?? [])
+            Self.send(peer, "5\r\n&rest\r\n0\r\n\r\n")
+            return await thrownError { try await stream.getBodyUntil(Array("&".utf8), limit: 4, timeout: 1) }
+        }
+        XCTAssertEqual(split as? HTTPStreamError, .bodyTooLarge(limit: 4))
+        let whole = try withResponse { stream, peer in
+            Self.send(peer, "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nabcdef&rest")
+            _ = try await stream.getHeaders(timeout: 1)
+            return await thrownError { try await stream.getBodyUntil(Array("&".utf8), limit: 4, timeout: 1) }
+        }
+        XCTAssertEqual(whole as? HTTPStreamError, .bodyTooLarge(limit: 4), "6 octets passed without the delimiter")
+    }
+
+    /// `limit` octets before the delimiter are within the limit, also when the first piece ends
+    /// past the limit with the start of a longer delimiter.
+    func testGetBodyUntilAcceptsLimitOctetsBeforeADelimiterSplitAcrossPieces() throws {
+        let line = try withResponse { stream, peer in
+            Self.send(peer, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcd\r\r\n")
+            _ = try await stream.getHeaders(timeout: 1)
+            stream.unget(try await stream.getNextChunk(timeout: 1) ?? [])
+            Self.send(peer, "3\r\n\nxy\r\n0\r\n\r\n")
+            return Self.text(try await stream.getBodyUntil(Array("\r\n".utf8), limit: 4, timeout: 1))
+        }
+        XCTAssertEqual(line, "abcd")
+    }
+
     // MARK: - The deadline of a helper whose body is queued
 
     /// A helper whose deadline passed still hands over what is queued (lua-http passes the time

@@ -111,7 +111,9 @@ extension HTTPStream {
     /// The body up to the first `delimiter` (with it when `includeDelimiter`); what follows is
     /// put back. At the end of the body: the rest, or nil when nothing is left. Throws
     /// `bodyTooLarge` when `limit` octets (nil: the stream's `bodyLimit`) pass without the
-    /// delimiter. Throwing, it puts back what it read.
+    /// delimiter: when more than `limit` octets come before it, or before the end of a body
+    /// without it, however the body is cut into pieces (and as soon as that is certain). Throwing,
+    /// it puts back what it read.
     public func getBodyUntil(
         _ delimiter: [UInt8], includeDelimiter: Bool = false, limit: Int? = nil,
         timeout: Double? = nil
@@ -124,13 +126,17 @@ extension HTTPStream {
         do {
             while true {
                 if let found = Self.firstRange(of: delimiter, in: collected, from: searchFrom) {
+                    guard found.lowerBound <= limit else { throw HTTPStreamError.bodyTooLarge(limit: limit) }
                     let rest = Array(collected[found.upperBound...])
                     if !rest.isEmpty { unget(rest) }
                     return Array(collected[..<(includeDelimiter ? found.upperBound : found.lowerBound)])
                 }
+                // A delimiter still to come starts at `searchFrom` or later (its first octets may
+                // end `collected`): past `limit`, the limit is certain to be exceeded.
                 searchFrom = Swift.max(0, collected.count - delimiter.count + 1)
-                guard collected.count <= limit else { throw HTTPStreamError.bodyTooLarge(limit: limit) }
+                guard searchFrom <= limit else { throw HTTPStreamError.bodyTooLarge(limit: limit) }
                 guard let chunk = try await getNextChunk(timeout: deadline.remainingOrZero) else {
+                    guard collected.count <= limit else { throw HTTPStreamError.bodyTooLarge(limit: limit) }
                     return collected.isEmpty ? nil : collected
                 }
                 collected.append(contentsOf: chunk)
