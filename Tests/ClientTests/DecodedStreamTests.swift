@@ -50,6 +50,35 @@ final class DecodedStreamTests: XCTestCase {
             + gzipped
     }
 
+    /// The connection's `bodyLimit` is the default limit of the buffering helpers, on the decoded
+    /// stream too (not the 64 MiB of a stream that sets none).
+    func testTheBodyLimitIsTheWrappedStreams() throws {
+        var options = H1ConnectionOptions()
+        options.bodyLimit = 10
+        let response = try Self.gzipResponse(String(repeating: "x", count: 100))
+        let (limit, outcome) = try withResponse(options: options) { stream, peer, _ in
+            Self.send(peer, response)
+            _ = try await stream.getHeaders(timeout: 1)
+            let decoded = DecodedStream(stream, coding: "gzip")
+            do {
+                let body = try await decoded.getBodyAsBytes(timeout: 1)
+                return (decoded.bodyLimit, "returned \(body.count) octets")
+            } catch {
+                return (decoded.bodyLimit, "threw \(error)")
+            }
+        }
+        XCTAssertEqual(limit, 10)
+        XCTAssertEqual(outcome, "threw \(HTTPStreamError.bodyTooLarge(limit: 10))")
+    }
+
+    /// `shutdown(after:)` reaches the wrapped stream with its error (a server stream answers
+    /// with the status the error calls for), not as a plain `shutdown()`.
+    func testShutdownAfterAnErrorReachesTheWrappedStream() throws {
+        let base = try RecordingStream()
+        DecodedStream(base, coding: "gzip").shutdown(after: HTTPStreamError.bodyTooLarge(limit: 10))
+        XCTAssertEqual(base.shutdowns, ["after body larger than 10 bytes"])
+    }
+
     /// Both forms of `getNextChunk` hand over what is queued whatever their timeout, like the
     /// wrapped stream's: `timeout: 0` with the whole encoded body received is not a timeout.
     func testGetNextChunkHandsOverQueuedOctetsWhateverItsTimeout() throws {

@@ -87,6 +87,11 @@ public final class DecodedStream: HTTPStream, @unchecked Sendable {
     }
 
     public func shutdown() { base.shutdown() }
+    /// The wrapped stream's: a server stream answers with the status `error` calls for.
+    public func shutdown(after error: any Error) { base.shutdown(after: error) }
+    /// The wrapped stream's (an HTTP/1 stream: its connection's `bodyLimit`), a limit on the
+    /// decoded octets the buffering helpers collect.
+    public var bodyLimit: Int { base.bodyLimit }
     public func checkTLS() -> TLSInfo? { base.checkTLS() }
     public func localname() -> SocketName { base.localname() }
     public func peername() -> SocketName { base.peername() }
