@@ -79,6 +79,46 @@ final class DecodedStreamTests: XCTestCase {
         XCTAssertEqual(base.shutdowns, ["after body larger than 10 bytes"])
     }
 
+    /// The callback form of `getNextChunk(timeout:)` keeps one deadline over the encoded pieces
+    /// it reads, like the async form: a peer trickling a long gzip header, pieces that decode to
+    /// nothing, does not hold the reader past its timeout.
+    func testCallbackGetNextChunkKeepsOneDeadline() throws {
+        // A gzip header with a long FNAME: 10 + 40 + 1 octets that decode to nothing.
+        var header: [UInt8] = [0x1f, 0x8b, 8, 0x08, 0, 0, 0, 0, 0, 3]
+        header += Array(String(repeating: "n", count: 40).utf8) + [0]
+        let trickled = header
+        let (elapsed, outcome) = try withResponse { stream, peer, reactor in
+            Self.send(
+                peer, Array("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n".utf8))
+            _ = try await stream.getHeaders(timeout: 1)
+            // One octet (one chunk) every 50 ms: 2.5 s in all.
+            let done = DispatchSemaphore(value: 0)
+            let writer = Thread {
+                for octet in trickled {
+                    usleep(50_000)
+                    let chunk = Array("1\r\n".utf8) + [octet] + Array("\r\n".utf8)
+                    _ = chunk.withUnsafeBytes { Glibc.send(peer.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                }
+                done.signal()
+            }
+            writer.start()
+            let decoded = DecodedStream(stream, coding: "gzip")
+            let started = MonotonicClock.seconds()
+            let result: Result<[UInt8]?, any Error> = try await reactor.suspend("callback") { suspension in
+                decoded.getNextChunk(timeout: 0.5) { result in suspension.resume(returning: result) }
+                return nil
+            }
+            let elapsed = MonotonicClock.seconds() - started
+            done.wait()
+            switch result {
+            case .success(let chunk): return (elapsed, "returned \(chunk?.count ?? -1) octets")
+            case .failure(let error): return (elapsed, "threw \(error)")
+            }
+        }
+        XCTAssertLessThan(elapsed, 1.5, "getNextChunk(timeout: 0.5) ended after \(elapsed) s: \(outcome)")
+        XCTAssertEqual(outcome, "threw getNextChunk: timed out")
+    }
+
     /// Both forms of `getNextChunk` hand over what is queued whatever their timeout, like the
     /// wrapped stream's: `timeout: 0` with the whole encoded body received is not a timeout.
     func testGetNextChunkHandsOverQueuedOctetsWhateverItsTimeout() throws {

@@ -34,13 +34,19 @@ public final class DecodedStream: HTTPStream, @unchecked Sendable {
         }
     }
 
+    /// Like the async form, one deadline over the encoded pieces it reads (pieces that decode to
+    /// nothing, a gzip header trickled in, do not restart the timeout).
     public func getNextChunk(timeout: Double?, _ completion: @escaping (Result<[UInt8]?, any Error>) -> Void) {
+        nextChunk(Deadline(timeout), completion)
+    }
+
+    private func nextChunk(_ deadline: Deadline, _ completion: @escaping (Result<[UInt8]?, any Error>) -> Void) {
         if let ready = takePending() { return completion(.success(ready)) }
         if finished { return completion(.success(nil)) }
-        base.getNextChunk(timeout: timeout) { result in
+        base.getNextChunk(timeout: deadline.remainingOrZero) { result in
             do {
                 try self.decode(try result.get())
-                self.getNextChunk(timeout: timeout, completion)
+                self.nextChunk(deadline, completion)
             } catch {
                 completion(.failure(error))
             }
