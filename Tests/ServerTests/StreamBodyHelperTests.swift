@@ -190,4 +190,25 @@ final class StreamBodyHelperTests: XCTestCase {
         }
         XCTAssertEqual(body, "hello")
     }
+
+    // MARK: - writeBody's offset
+
+    /// An offset past the largest file offset (`off_t` is signed) is an error, not a trap.
+    func testWriteBodyFromAFileRefusesAnOffsetPastTheLargestFileOffset() throws {
+        let failures = try withResponse { stream, _ in
+            let file = try BodyFile(reading: "/dev/null")
+            var failures: [String] = []
+            for offset in [UInt64(1) << 63, UInt64.max] {
+                let failure = await thrownError { try await stream.writeBody(from: file, offset: offset, timeout: 1) }
+                failures.append(failure.map { "\($0)" } ?? "nil")
+            }
+            return failures
+        }
+        XCTAssertEqual(
+            failures,
+            [
+                "writeBody: offset 9223372036854775808 is past the largest file offset, 9223372036854775807",
+                "writeBody: offset 18446744073709551615 is past the largest file offset, 9223372036854775807",
+            ])
+    }
 }

@@ -252,11 +252,18 @@ extension HTTPStream {
     }
 
     /// Writes the open `file` (from `offset`, `count` octets or to its end) and ends the stream.
-    /// The file's own offset moves.
+    /// The file's own offset moves. Throws `invalidState` for an offset past the largest file
+    /// offset (`off_t.max`).
     public func writeBody(from file: BodyFile, offset: UInt64 = 0, count: UInt64? = nil, timeout: Double? = nil)
         async throws
     {
-        guard lseek(file.fd, off_t(offset), SEEK_SET) >= 0 else { throw SystemError("lseek") }
+        // lseek takes a signed off_t: an offset of 2^63 or more is past every file (and would
+        // trap in the conversion; the offset may come from a peer's Range).
+        guard let position = off_t(exactly: offset) else {
+            throw HTTPStreamError.invalidState(
+                "writeBody: offset \(offset) is past the largest file offset, \(off_t.max)")
+        }
+        guard lseek(file.fd, position, SEEK_SET) >= 0 else { throw SystemError("lseek") }
         try await writeBody(fromFile: file.fd, count: count, timeout: timeout)
     }
 }
