@@ -178,6 +178,39 @@ final class SocketTests: XCTestCase {
         accepted.forEach { $0.close() }
     }
 
+    /// "Reading pauses while `input` holds `maximumBufferedInput` bytes nobody consumed": it
+    /// never resumes when the bytes are consumed outside the reader (a consumer that hands them
+    /// to `runBlocking` and consumes once the disk write is back, or one paced by a timer). The
+    /// kernel holds the peer's next bytes, the socket has no read interest, and the reader is
+    /// never told again.
+    func testReadingResumesOnceBufferedInputIsConsumedOutsideTheReader() throws {
+        let reactor = try Reactor()
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds), 0)
+        let socket = StreamSocket(adopting: fds[0], on: reactor)
+        let peer = fds[1]
+        defer { close(peer) }
+        socket.maximumBufferedInput = 4
+        socket.readInterest = true
+        var received: [UInt8] = []
+        socket.onReadable = { [unowned socket] in
+            // Consume later (the slow consumer), not in the reader.
+            reactor.schedule(after: 0.01) { _ in
+                received += socket.input.read(upTo: socket.input.readableBytes)
+            }
+        }
+        _ = write(peer, "12345678", 8)
+        try foreignLoop(reactor, for: 2) { received.count >= 8 }
+        XCTAssertEqual(received, Array("12345678".utf8))
+        // The first batch was consumed; the peer sends more.
+        _ = write(peer, "abcd", 4)
+        try foreignLoop(reactor, for: 1) { received.count >= 12 }
+        XCTAssertEqual(
+            String(decoding: received, as: UTF8.self), "12345678abcd",
+            "the socket never read again after its buffered input was consumed")
+        socket.close()
+    }
+
     func testNamesOfConnectedAndClosedSockets() throws {
         let reactor = try Reactor()
         let listener = try Listener.listen(ListenOptions(host: "127.0.0.1"), on: reactor)

@@ -38,7 +38,22 @@ public final class StreamSocket: @unchecked Sendable {
     /// its storage, for every access).
     @inlinable public var input: ByteBuffer {
         _read { yield receivedInput }
-        _modify { yield &receivedInput }
+        _modify {
+            yield &receivedInput
+            // Reading paused at `maximumBufferedInput`: a consumer outside the reader (a timer,
+            // a blocking job's completion) that makes room must get it going again.
+            if readingPausedAtLimit { inputChangedWhileReadingPaused() }
+        }
+    }
+
+    /// Read interest is off because `input` holds `maximumBufferedInput` bytes.
+    @exclusivity(unchecked) @usableFromInline var readingPausedAtLimit = false
+
+    @usableFromInline
+    func inputChangedWhileReadingPaused() {
+        guard receivedInput.readableBytes < maximumBufferedInput else { return }
+        readingPausedAtLimit = false
+        updateInterest()
     }
     /// Calls `body` with `input`'s readable bytes, in place; `body` must not change `input`.
     /// Cheaper than `input.withUnsafeReadableBytes` from another module, which copies the buffer
@@ -177,10 +192,15 @@ public final class StreamSocket: @unchecked Sendable {
 
     // MARK: Readiness
 
+    /// Whether to read; notes in `readingPausedAtLimit` that only a full `input` stops it.
     @inline(__always)
     private var wantsInput: Bool {
-        (wantsReads || hasReadWaiters || handshakeInProgress) && !peerFinished && sticky == nil
-            && receivedInput.readableBytes < maximumBufferedInput
+        guard (wantsReads || hasReadWaiters || handshakeInProgress) && !peerFinished && sticky == nil else {
+            return false
+        }
+        let full = receivedInput.readableBytes >= maximumBufferedInput
+        if full != readingPausedAtLimit { readingPausedAtLimit = full }
+        return !full
     }
 
     /// Bytes queued for the kernel, including what the transport holds (TLS encrypts all that is
