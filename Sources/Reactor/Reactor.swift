@@ -564,7 +564,18 @@ public final class Reactor: @unchecked Sendable {
                 guard let timerFD = try? TimerFD(reactor: self) else { return }
                 self.timerFD = timerFD
                 fdOnly.store(true, ordering: .relaxed)
-                if isStepping { armTimerFD() } else { try? step(timeout: 0) }
+                if isStepping {
+                    armTimerFD()
+                } else {
+                    // A step puts the timerfd in libev's epoll set; it must not make this thread
+                    // the reactor's (it may be set up here and stepped on a host's thread).
+                    let claimed = hasStepped
+                    try? step(timeout: 0)
+                    if !claimed {
+                        hasStepped = false
+                        owner.store(Reactor.unclaimed, ordering: .relaxed)
+                    }
+                }
             } else {
                 fdOnly.store(false, ordering: .relaxed)
                 timerFD = nil

@@ -69,6 +69,35 @@ final class ReactorInboxTests: XCTestCase {
         XCTAssertEqual(ran.value, 1)
     }
 
+    /// "Until the first step it belongs to no thread yet, so it may be set up on one thread and
+    /// stepped on another." Turning on fd-only mode during set-up runs a step internally, which
+    /// claims the reactor for the set-up thread: the host thread then trips the thread
+    /// assertion on its first step (debug builds), and in release builds posts from the
+    /// set-up thread are treated as local (no eventfd write).
+    func testFdOnlyModeDuringSetUpDoesNotClaimTheSetUpThread() throws {
+        let reactor = try Reactor()
+        reactor.fdOnlyMode = true
+        final class Box: @unchecked Sendable { var onReactorThread = false }
+        let box = Box()
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(
+            HostThreadBody {
+                box.onReactorThread = reactor.isOnReactorThread
+            }
+        ).toOpaque()
+        XCTAssertEqual(
+            pthread_create(
+                &thread, nil,
+                { raw in
+                    Unmanaged<HostThreadBody>.fromOpaque(raw!).takeRetainedValue().run()
+                    return nil
+                }, context), 0)
+        pthread_join(thread, nil)
+        XCTAssertTrue(
+            box.onReactorThread,
+            "after fdOnlyMode = true on the set-up thread, another thread may no longer step the reactor")
+    }
+
     func testCrossThreadPostsAreAllRun() throws {
         let reactor = try Reactor()
         let ran = Counter()
@@ -119,4 +148,9 @@ private final class PostJob: @unchecked Sendable {
         self.count = count
         self.ran = ran
     }
+}
+
+private final class HostThreadBody: @unchecked Sendable {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
 }
