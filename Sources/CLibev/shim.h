@@ -9,6 +9,8 @@
 #include <sys/eventfd.h> /* not part of the Glibc Swift module */
 #include <sys/timerfd.h> /* ditto */
 #include <sys/signalfd.h> /* ditto */
+#include <sys/epoll.h> /* ditto */
+#include <errno.h>
 
 /* accept4 is _GNU_SOURCE-only, and the Glibc Swift module is built without it. Declared here
  * without <sys/socket.h>, so that socket constants keep coming from Glibc. */
@@ -49,6 +51,23 @@ static inline int evshim_backend_fd(struct ev_loop *loop)
     ev_embed_stop(host, &probe);
     ev_loop_destroy(host);
     return fd;
+}
+
+/* Whether epoll refuses fd (EPERM: a regular file, a directory, /dev/null), tried on the scratch
+ * epoll instance *probe (made on first use; the caller closes it). libev treats such an fd as
+ * always ready by polling without waiting, which its epoll fd never shows a host. */
+static inline int evshim_epoll_refuses(int *probe, int fd)
+{
+    if (*probe < 0)
+        *probe = epoll_create1(EPOLL_CLOEXEC);
+    if (*probe < 0)
+        return 0;
+    struct epoll_event event = {.events = EPOLLIN};
+    if (epoll_ctl(*probe, EPOLL_CTL_ADD, fd, &event) == 0) {
+        epoll_ctl(*probe, EPOLL_CTL_DEL, fd, &event);
+        return 0;
+    }
+    return errno == EPERM;
 }
 
 static inline unsigned int evshim_loop_flags(void)

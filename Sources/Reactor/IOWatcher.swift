@@ -44,6 +44,9 @@ public final class IOWatcher {
     @exclusivity(unchecked) private var libevActive = false
     /// Internal watchers (the inbox, the timerfd) do not keep `Reactor.empty()` false.
     let isInternal: Bool
+    /// The fd is one epoll refuses (a regular file, `/dev/null`): libev treats it as always
+    /// ready, and the reactor's `timeout()` is 0 while the watcher is active.
+    let isAlwaysReady: Bool
 
     /// What the handler wants to hear about (`.read`, `.write`; `.priority` is not supported by
     /// libev and is ignored).
@@ -64,6 +67,7 @@ public final class IOWatcher {
         self.events = events
         self.handler = handler
         self.isInternal = isInternal
+        self.isAlwaysReady = !isInternal && reactor.epollRefuses(fd)
         watcher = .allocate(capacity: 1)
         evshim_io_init(watcher, ioTrampoline, fd, 0)
         watcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()
@@ -80,6 +84,7 @@ public final class IOWatcher {
         self.events = events
         self.handler = { _ in }
         self.isInternal = false
+        self.isAlwaysReady = false
         watcher = .allocate(capacity: 1)
         evshim_io_init(watcher, socketTrampoline, fd, 0)
         watcher.pointee.data = Unmanaged.passUnretained(socket).toOpaque()

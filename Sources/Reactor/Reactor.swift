@@ -141,6 +141,7 @@ public final class Reactor: @unchecked Sendable {
         // From here on, watchers and timers leave the reactor alone (a timer's or watcher's
         // deinit below may still call in).
         lifeline.isAlive = false
+        if epollProbe >= 0 { close(epollProbe) }
         timerFD = nil
         inboxWatcher?.detachFromDyingReactor()
         for watcher in activeWatchers.values { watcher.detachFromDyingReactor() }
@@ -207,7 +208,8 @@ public final class Reactor: @unchecked Sendable {
     }
 
     private var hasWorkNow: Bool {
-        fdChangesPending || !deferred.isEmpty || !flushes.isEmpty || ev_pending_count(loop) > 0 || !inbox.isEmpty
+        fdChangesPending || alwaysReadyWatcherCount > 0 || !deferred.isEmpty || !flushes.isEmpty
+            || ev_pending_count(loop) > 0 || !inbox.isEmpty
     }
 
     /// Runs everything that is ready, waiting at most `timeout` seconds for something to become
@@ -458,6 +460,19 @@ public final class Reactor: @unchecked Sendable {
             activeWatchers[key] = nil
         }
         if !watcher.isInternal { userWatcherCount += active ? 1 : -1 }
+        if watcher.isAlwaysReady { alwaysReadyWatcherCount += active ? 1 : -1 }
+    }
+
+    /// Active watchers on fds epoll refuses (`IOWatcher.isAlwaysReady`).
+    @exclusivity(unchecked) private var alwaysReadyWatcherCount = 0
+    /// An epoll instance that only tries fds (`epollRefuses`), made on first use.
+    @exclusivity(unchecked) private var epollProbe: Int32 = -1
+
+    /// Whether epoll refuses `fd` (EPERM: a regular file, a directory, `/dev/null`). libev then
+    /// treats it as always ready by polling without waiting, which the epoll fd a host waits on
+    /// never shows: such a watcher has to make `timeout()` 0 instead.
+    func epollRefuses(_ fd: Int32) -> Bool {
+        evshim_epoll_refuses(&epollProbe, fd) != 0
     }
 
     /// How many watchers libev watches for the reactor, internal ones included (for tests).

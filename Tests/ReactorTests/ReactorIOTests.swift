@@ -4,6 +4,52 @@ import XCTest
 @testable import Reactor
 
 final class ReactorIOTests: XCTestCase {
+    /// A watcher on a regular file (stdin redirected from a file, a log being tailed): libev's
+    /// epoll backend gets EPERM and emulates it as "always ready" by polling with a zero
+    /// timeout, which a host blocked on `pollfd()` never sees. `loop()` fires the handler at
+    /// once; a host that follows the documented recipe sleeps through it.
+    func testAWatcherOnARegularFileWakesAForeignHost() throws {
+        var template = Array("/tmp/stepwise-regular-XXXXXX".utf8CString)
+        let fd = mkstemp(&template)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer {
+            close(fd)
+            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        }
+        _ = write(fd, "hello\n", 6)
+        _ = lseek(fd, 0, SEEK_SET)
+
+        // Standalone: the handler runs at once.
+        do {
+            let reactor = try Reactor()
+            var fired = false
+            let watcher = reactor.watch(fd: fd, events: .read) { _ in fired = true }
+            try reactor.loop(timeout: 1) { fired }
+            watcher.cancel()
+            XCTAssertTrue(fired, "loop() did not see the regular file as readable")
+        }
+
+        // The same through the foreign-loop face.
+        let reactor = try Reactor()
+        var fired = false
+        let watcher = reactor.watch(fd: fd, events: .read) { _ in fired = true }
+        defer { watcher.cancel() }
+        // The first step (timeout() == 0 for the new watcher) registers it with libev.
+        try reactor.step(timeout: 0)
+        fired = false
+        // Nothing else is pending: what does the host see?
+        let ms = reactor.timeoutMilliseconds()
+        var pfd = pollfd(fd: reactor.pollfd(), events: reactor.events().rawValue, revents: 0)
+        let start = MonotonicClock.seconds()
+        let ready = poll(&pfd, 1, ms < 0 || ms > 500 ? 500 : ms)
+        let slept = MonotonicClock.seconds() - start
+        try reactor.step(timeout: 0)
+        XCTAssertTrue(
+            ready == 1 || ms == 0,
+            "the host slept \(Int(slept * 1000)) ms (timeout() = \(ms) ms, pollfd not readable) "
+                + "although the watched fd is always ready (fired in the next step: \(fired))")
+    }
+
     private func makePipe() -> (read: Int32, write: Int32) {
         var fds: [Int32] = [0, 0]
         XCTAssertEqual(pipe(&fds), 0)
