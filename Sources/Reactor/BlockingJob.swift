@@ -3,9 +3,13 @@
 /// the reactor's thread, where it is read with `value(timeout:)` or handed to `onResult`.
 ///
 /// Touched only on the reactor's thread. A job that nobody waits for still runs to its end; its
-/// result is then dropped (a value that owns a resource, such as a `BodyFile`, releases it).
+/// result is then dropped (a value that owns a resource, such as a `BodyFile`, releases it), as
+/// it is when the reactor went away meanwhile.
 public final class BlockingJob<T: Sendable>: @unchecked Sendable {
-    let reactor: Reactor
+    /// Valid while `lifeline.isAlive`: held unowned, so that a job whose result waits in the
+    /// reactor's inbox does not keep a reactor nobody else holds alive (the inbox holds the job).
+    unowned(unsafe) let reactor: Reactor
+    private let lifeline: ReactorLifeline
     /// What the job does, for timeout errors ("reading /srv/a.bin").
     public let what: String
     private var outcome: Result<T, any Error>?
@@ -14,11 +18,13 @@ public final class BlockingJob<T: Sendable>: @unchecked Sendable {
 
     init(reactor: Reactor, what: String) {
         self.reactor = reactor
+        self.lifeline = reactor.lifeline
         self.what = what
     }
 
     /// Whether the work has ended and its result is here.
     public var isFinished: Bool {
+        guard lifeline.isAlive else { return false }
         reactor.assertOnReactorThread()
         return outcome != nil
     }
@@ -26,6 +32,7 @@ public final class BlockingJob<T: Sendable>: @unchecked Sendable {
     /// The work's result, waiting for it at most `timeout` seconds (`ReactorError.timedOut`; the
     /// work goes on and a later call may still get its result). One task waits at a time.
     public func value(timeout: Double? = nil) async throws -> T {
+        guard lifeline.isAlive else { throw ReactorError.closed("\(what): its reactor is gone") }
         if let outcome {
             reactor.assertOnReactorThread()
             return try outcome.get()
@@ -44,6 +51,7 @@ public final class BlockingJob<T: Sendable>: @unchecked Sendable {
     /// Runs `handler` on the reactor's thread with the result, at once if it is here already.
     /// One handler per job.
     public func onResult(_ handler: @escaping (Result<T, any Error>) -> Void) {
+        guard lifeline.isAlive else { return }
         reactor.assertOnReactorThread()
         if let outcome {
             handler(outcome)

@@ -22,14 +22,19 @@ extension Reactor {
         let job = BlockingJob<T>(reactor: self, what: what)
         blockingJobsInFlight += 1
         let delivery = UncheckedBox(job)
-        // The job (and so the reactor) lives until its result was delivered by a step.
+        // The result goes into the inbox, which the worker holds, not the reactor: a reactor
+        // dropped meanwhile goes away (its inbox, the job and the result with it once the worker
+        // lets go) instead of living on in a cycle through its own inbox. Delivered by a step,
+        // the reactor is alive.
+        let inbox = self.inbox
         Reactor.blockingWorkers.submit {
             let result = Result<T, any Error> { try work() }
-            delivery.value.reactor.execute {
-                let job = delivery.value
-                job.reactor.blockingJobsInFlight -= 1
-                job.finish(result)
-            }
+            inbox.post(
+                .closure({
+                    let job = delivery.value
+                    job.reactor.blockingJobsInFlight -= 1
+                    job.finish(result)
+                }), wake: true)
         }
         return job
     }

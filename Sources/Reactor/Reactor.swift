@@ -52,7 +52,7 @@ public final class Reactor: @unchecked Sendable {
     /// once flushed). A socket holds the reactor, so the reactor never goes away with any here.
     @exclusivity(unchecked) private var flushes = ReactorStack<Unmanaged<StreamSocket>>(capacity: 64)
     @exclusivity(unchecked) private var flushing = ReactorStack<Unmanaged<StreamSocket>>(capacity: 64)
-    private let inbox: ReactorInbox
+    let inbox: ReactorInbox
     @exclusivity(unchecked) private var inboxWatcher: IOWatcher?
     private let guardTimer: UnsafeMutablePointer<ev_timer>
     private let forkWatcher: UnsafeMutablePointer<ev_fork>

@@ -7,6 +7,28 @@ import XCTest
 /// `startBlocking` / `runBlocking`: work that may block runs on a worker thread, and the reactor
 /// goes on stepping (timers, other tasks) until its result comes back inside a step.
 final class ReactorBlockingTests: XCTestCase {
+    /// A host that drops its reactor while a blocking job runs (a window closed, a request
+    /// abandoned after `runBlocking`'s timeout): once the job ends, its delivery closure sits in
+    /// the reactor's own inbox holding the job, which holds the reactor, a cycle nothing ever
+    /// breaks. The reactor, its epoll fd and its eventfd are never freed.
+    func testAReactorDroppedWithAJobInFlightIsFreedOnceTheJobEnds() throws {
+        var reactor: Reactor? = try Reactor()
+        weak let gone = reactor
+        let epollFD = reactor!.pollfd()
+        let finished = DispatchSemaphore(value: 0)
+        _ = reactor!.startBlocking("a short job") { () -> Int in
+            finished.signal()
+            return 1
+        }
+        reactor = nil
+        XCTAssertEqual(finished.wait(timeout: .now() + 5), .success)
+        // The delivery is posted right after the work returns: give the worker a moment.
+        let until = MonotonicClock.seconds() + 1
+        while gone != nil && MonotonicClock.seconds() < until { usleep(10_000) }
+        XCTAssertNil(gone, "the reactor outlived every reference to it (cycle through its inbox)")
+        XCTAssertEqual(fcntl(epollFD, F_GETFD), -1, "libev's epoll fd \(epollFD) leaked")
+    }
+
     func testWorkRunsOnAnotherThreadAndItsResultComesBackOnTheReactors() throws {
         let reactor = try Reactor()
         let reactorThread = pthread_self()
