@@ -1,3 +1,5 @@
+import Glibc
+
 /// Blocking work off the reactor's thread. Nothing that may block runs on the thread that steps
 /// the reactor: a `read` of a file on a slow disk or a network file system would stall every
 /// connection and timer of the reactor meanwhile. Such work runs on a small process-wide pool of
@@ -7,7 +9,12 @@ extension Reactor {
     /// Threads the process's blocking jobs run on, at most; started on first use.
     public static let blockingThreadCount = 4
 
-    static let blockingWorkers = WorkerPool(threads: blockingThreadCount)
+    static let blockingWorkers: WorkerPool = {
+        let pool = WorkerPool(threads: blockingThreadCount)
+        // A forked child (a pre-forking server, after `afterFork()`) gets a pool of its own.
+        pthread_atfork(nil, nil) { Reactor.blockingWorkers.resetInForkedChild() }
+        return pool
+    }()
 
     /// Starts `work` on a blocking-work thread; read its result from the returned job on this
     /// reactor's thread. `what` names the work in errors ("reading /srv/a.bin"). The reactor is

@@ -38,6 +38,16 @@ final class WorkerPool: @unchecked Sendable {
         if startThread { startWorker() }
     }
 
+    /// In a child after `fork()` (called by the `pthread_atfork` child handler, while the child
+    /// has one thread): the parent's threads did not come along, and the lock may have been
+    /// held by one of them. Jobs queued and not taken stay, for the child's own threads.
+    func resetInForkedChild() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+        started = 0
+        idle = 0
+    }
+
     private func startWorker() {
         var thread = pthread_t()
         let context = Unmanaged.passRetained(self).toOpaque()

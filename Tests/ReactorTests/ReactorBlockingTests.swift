@@ -7,6 +7,63 @@ import XCTest
 /// `startBlocking` / `runBlocking`: work that may block runs on a worker thread, and the reactor
 /// goes on stepping (timers, other tasks) until its result comes back inside a step.
 final class ReactorBlockingTests: XCTestCase {
+    /// `afterFork()` makes a reactor usable in a forked child (a pre-forking server), but the
+    /// process-wide blocking pool is not reset: the child inherits its counts of started and
+    /// idle threads without the threads themselves, so `submit` wakes nobody and starts no
+    /// thread. Every blocking job in the child waits forever (and `loop()` with it).
+    func testBlockingJobsRunInAForkedChild() throws {
+        let reactor = try Reactor()
+        // The parent has used blocking work: the pool has idle threads.
+        let answers = try reactor.run(timeout: 5) {
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for i in 0..<4 {
+                    group.addTask {
+                        try await reactor.runBlocking("warm-up \(i)") {
+                            usleep(20_000); return i
+                        }
+                    }
+                }
+                var sum = 0
+                for try await value in group { sum += value }
+                return sum
+            }
+        }
+        XCTAssertEqual(answers, 6)
+        usleep(50_000)  // the workers are back in pthread_cond_wait
+
+        let pid = fork()
+        if pid == 0 {
+            reactor.afterFork()
+            let job = reactor.startBlocking("in the child") { 42 }
+            let until = MonotonicClock.seconds() + 2
+            while !job.isFinished && MonotonicClock.seconds() < until {
+                try? reactor.step(timeout: 0.05)
+            }
+            _exit(job.isFinished ? 0 : 3)
+        }
+        XCTAssertGreaterThan(pid, 0)
+        var status: Int32 = 0
+        let until = MonotonicClock.seconds() + 10
+        var reaped = false
+        while MonotonicClock.seconds() < until {
+            if waitpid(pid, &status, WNOHANG) == pid {
+                reaped = true
+                break
+            }
+            usleep(10_000)
+        }
+        if !reaped {
+            kill(pid, SIGKILL)
+            waitpid(pid, &status, 0)
+            XCTFail("the child hung")
+            return
+        }
+        let exited = (status & 0x7f) == 0
+        let code = (status >> 8) & 0xff
+        XCTAssertTrue(exited, "the child died of signal \(status & 0x7f)")
+        XCTAssertEqual(code, 0, "the blocking job never ran in the forked child (exit \(code))")
+    }
+
     /// A host that drops its reactor while a blocking job runs (a window closed, a request
     /// abandoned after `runBlocking`'s timeout): once the job ends, its delivery closure sits in
     /// the reactor's own inbox holding the job, which holds the reactor, a cycle nothing ever
