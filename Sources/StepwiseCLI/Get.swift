@@ -75,7 +75,7 @@ struct Get: ParsableCommand {
             let progress = Progress(total: headers.first("content-length").flatMap { UInt64($0) })
             do {
                 var writing: BlockingJob<Void>? = nil
-                while let chunk = try await stream.getNextChunk(timeout: deadline.remaining("response body read")) {
+                while let chunk = try await stream.getNextChunk(timeout: deadline.remainingOrZero) {
                     try await writing?.value(timeout: deadline.remaining("response body read"))
                     writing = reactor.startBlocking("writing the body") { try Get.writeAll(chunk, to: sink?.fd ?? 1) }
                     progress.add(chunk.count)

@@ -200,7 +200,7 @@ public final class HTTPConnection: @unchecked Sendable {
         while true {
             if head == nil {
                 head = try await during("response head read", seconds: timeouts.read) {
-                    try await stream.getHeaders(timeout: deadline.remaining("response headers"))
+                    try await stream.getHeaders(timeout: deadline.remainingOrZero)
                 }
             }
             guard let headers = head else { throw HTTPStreamError.connectionClosed("before the response") }
@@ -212,7 +212,7 @@ public final class HTTPConnection: @unchecked Sendable {
                 continue
             }
             let body = try await during("response body read", seconds: timeouts.read) {
-                try await stream.getBodyAsBytes(timeout: deadline.remaining("response body"))
+                try await stream.getBodyAsBytes(timeout: deadline.remainingOrZero)
             }
             stream.isResponseRead = true
             return HTTPResponse(status: status, headers: headers, body: body)

@@ -63,7 +63,7 @@ extension Request {
         defer { stream.shutdown() }
         let body = try await namingTimeouts(seconds: timeout) {
             try await Request.phase("response body read") {
-                try await stream.getBodyAsBytes(timeout: deadline.remaining("response body read"))
+                try await stream.getBodyAsBytes(timeout: deadline.remainingOrZero)
             }
         }
         return HTTPResponse(status: headers.first(":status").flatMap { Int($0) } ?? 0, headers: headers, body: body)
@@ -207,7 +207,7 @@ extension Request {
         while true {
             if head == nil {
                 head = try await Request.phase("response head read") {
-                    try await stream.getHeaders(timeout: deadline.remaining("response head read"))
+                    try await stream.getHeaders(timeout: deadline.remainingOrZero)
                 }
             }
             guard let headers = head else { throw HTTPStreamError.connectionClosed("before the response") }
