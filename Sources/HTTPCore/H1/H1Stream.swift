@@ -241,7 +241,14 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
             requestHeadersPending = false
             return .some(requestHead.headers)
         }
-        return try inbound.takeHeaders()
+        let headers = try inbound.takeHeaders()
+        if headers == nil && bufferedBodyBytes >= connection.options.maxBufferedBody {
+            // Trailers come after the body, and the connection reads no more of it until the
+            // reader takes some: waiting for them here could only end in a timeout.
+            throw HTTPStreamError.invalidState(
+                "the trailers come after the body: read it first (\(bufferedBodyBytes) octets of it wait)")
+        }
+        return headers
     }
 
     func nextChunk() throws -> [UInt8]?? {
