@@ -198,9 +198,9 @@ public final class StreamSocket: @unchecked Sendable {
         guard (wantsReads || hasReadWaiters || handshakeInProgress) && !peerFinished && sticky == nil else {
             return false
         }
-        let full = receivedInput.readableBytes >= maximumBufferedInput
-        if full != readingPausedAtLimit { readingPausedAtLimit = full }
-        return !full
+        if receivedInput.readableBytes < maximumBufferedInput { return true }
+        readingPausedAtLimit = true
+        return false
     }
 
     /// Bytes queued for the kernel, including what the transport holds (TLS encrypts all that is
