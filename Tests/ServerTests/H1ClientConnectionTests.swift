@@ -9,21 +9,10 @@ import XCTest
 /// a request body is still going out, even if the response came first), what a protocol switch
 /// leaves to `takeSocket`, and a reset in a body delimited by the close.
 final class H1ClientConnectionTests: XCTestCase {
-    /// Runs `body` on one reactor with a started client connection and the raw peer's fd.
     private func withClient<T: Sendable>(
         _ body: @escaping @Sendable (H1Connection, Int32, Reactor) async throws -> T
     ) throws -> T {
-        let reactor = try Reactor()
-        var fds: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw TestError("socketpair") }
-        let client = H1Connection(socket: StreamSocket(adopting: fds[0], on: reactor), type: .client)
-        let peer = fds[1]
-        defer {
-            client.close()
-            Glibc.close(peer)
-        }
-        client.start()
-        return try reactor.run(timeout: 10) { try await body(client, peer, reactor) }
+        try withClientConnection(body)
     }
 
     private static func send(_ fd: Int32, _ text: String) { send(fd, Array(text.utf8)) }

@@ -13,17 +13,7 @@ final class StreamBodyHelperTests: XCTestCase {
     private func withResponse<T: Sendable>(
         _ body: @escaping @Sendable (H1Stream, Int32) async throws -> T
     ) throws -> T {
-        let reactor = try Reactor()
-        var fds: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw TestError("socketpair") }
-        let client = H1Connection(socket: StreamSocket(adopting: fds[0], on: reactor), type: .client)
-        let peer = fds[1]
-        defer {
-            client.close()
-            Glibc.close(peer)
-        }
-        client.start()
-        return try reactor.run(timeout: 10) {
+        try withClientConnection { client, peer, _ in
             let stream = try XCTUnwrap(client.newStream())
             var headers = Headers()
             headers.append(":method", "GET")
