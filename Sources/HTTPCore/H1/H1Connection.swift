@@ -562,7 +562,7 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         guard phase != .closed && phase != .lingering else { return }
         phase = .lingering
         // A handler still reading the request gets no more of it (what arrived stays readable).
-        current?.failReading(.connectionClosed("after the response"))
+        if let current, !current.requestComplete { current.failReading(.connectionClosed("after the response")) }
         current = nil
         socket.shutdownWrite()
         socket.onDrained = { [weak self] in self?.lingerOnceDrained() }
