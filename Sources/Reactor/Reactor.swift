@@ -13,9 +13,10 @@ private let forkCallback: evshim_fork_cb = { _, watcher, _ in
 /// and tasks, and shows them all as one fd and one deadline (`Pollable`).
 ///
 /// **Threads.** A reactor belongs to the thread that steps it; until the first `step` it belongs
-/// to no thread yet, so it may be set up on one thread and stepped on another. Calls from another thread are a precondition failure in debug builds; the way
-/// in from other threads is `execute {}`. It is `Sendable` so that tasks and callbacks can carry
-/// it, but only `execute`, `enqueue` (tasks) and `wake` may be used off its thread.
+/// to no thread yet, so it may be set up on one thread and stepped on another. Calls from
+/// another thread are a precondition failure in debug builds; the way in from other threads is
+/// `execute {}`. It is `Sendable` so that tasks and callbacks can carry it, but only `execute`,
+/// `enqueue` (tasks) and `wake` may be used off its thread.
 ///
 /// **Driving it.** Either `loop()`, or from a host: wait on `pollfd()` for `events()` with
 /// `timeoutMilliseconds()`, then `step(timeout: 0)`. Hosts that cannot honour `timeout()` turn on
