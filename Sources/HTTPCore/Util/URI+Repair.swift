@@ -5,9 +5,9 @@ extension URI {
     /// `reference` with the octets RFC 3986 never allows outside the authority percent-encoded
     /// (space, `"<>\^`{|}`, `[` and `]`, non-ASCII octets, a `%` that starts no escape, a `#`
     /// inside the fragment), as WHATWG URL parsing does for `Location` values real servers send
-    /// (`/search?q=a b`, `?a[]=1`, `/page#a#b`). The scheme and authority are left alone (`[::1]` stays an IPv6 literal). Nil when there is
-    /// nothing to repair or when the reference holds a control octet (CR, LF, NUL, …): those are
-    /// never guessed at.
+    /// (`/search?q=a b`, `?a[]=1`, `/page#a#b`). The scheme and authority are left alone
+    /// (`[::1]` stays an IPv6 literal). Nil when there is nothing to repair or when the reference
+    /// holds a control octet (CR, LF, NUL, …): those are never guessed at.
     public static func repairingReference(_ reference: String) -> String? {
         let bytes = Array(reference.utf8)
         if bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) { return nil }
