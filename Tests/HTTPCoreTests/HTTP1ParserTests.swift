@@ -554,6 +554,16 @@ final class HTTP1ParserTests: XCTestCase {
                 request("Host: a\r\nTransfer-Encoding: compress, chunked\r\n"),
                 .unknownTransferCoding("compress"), 501
             ),
+            // Every listed coding counts towards `maxTransferCodings` (4), over one field line or
+            // several: each undone coding costs a decoder.
+            (
+                request("Host: a\r\nTransfer-Encoding: gzip, gzip, gzip, gzip, chunked\r\n"),
+                .tooManyTransferCodings(limit: 4), 501
+            ),
+            (
+                request("Host: a\r\nTransfer-Encoding: gzip, gzip\r\nTransfer-Encoding: gzip, gzip, chunked\r\n"),
+                .tooManyTransferCodings(limit: 4), 501
+            ),
             (request("Host: a\r\nTransfer-Encoding: gzip\r\n"), .chunkedNotFinal("gzip"), 400),
             (
                 request("Host: a\r\nTransfer-Encoding: chunked, gzip\r\n"),
@@ -587,6 +597,20 @@ final class HTTP1ParserTests: XCTestCase {
             XCTAssertEqual(events, [.error(error)], text.debugDescription)
             XCTAssertEqual(error.status, status, text.debugDescription)
         }
+    }
+
+    func testTransferCodingsUpToTheLimitAreAcceptedInRequestsAndResponses() {
+        let four = "Transfer-Encoding: gzip, deflate, gzip, chunked\r\n"
+        let request = parseBothWays("POST / HTTP/1.1\r\nHost: a\r\n\(four)\r\n0\r\n\r\n")
+        XCTAssertFalse(request.contains { if case .error = $0 { true } else { false } }, "\(request)")
+        let response = parseBothWays("HTTP/1.1 200 OK\r\n\(four)\r\n0\r\n\r\n", role: .client) {
+            $0.expectResponse(toMethod: "GET")
+        }
+        XCTAssertFalse(response.contains { if case .error = $0 { true } else { false } }, "\(response)")
+        let five = "Transfer-Encoding: gzip, gzip, gzip, gzip, chunked\r\n"
+        XCTAssertEqual(
+            parseBothWays("HTTP/1.1 200 OK\r\n\(five)\r\n", role: .client) { $0.expectResponse(toMethod: "GET") },
+            [.error(.tooManyTransferCodings(limit: 4))])
     }
 
     func testSizeLimitsAnd414And431() {

@@ -25,7 +25,7 @@ extension HTTP1Parser {
         /// `#transfer-coding`, `transfer-coding = token *( OWS ";" OWS transfer-parameter )`,
         /// `transfer-parameter = token BWS "=" BWS ( token / quoted-string )` (RFC 9112 §7, RFC 9110
         /// §10.1.4). Parameters are validated and dropped; `chunked` takes none.
-        mutating func addTransferEncoding(_ value: UnsafeRawBufferPointer) throws(HTTP1ParseError) {
+        mutating func addTransferEncoding(_ value: UnsafeRawBufferPointer, limit: Int) throws(HTTP1ParseError) {
             let text = HTTP1Syntax.excerpt(value)
             var codings = self.codings
             transferEncoding = TransferEncoding(
@@ -41,6 +41,7 @@ extension HTTP1Parser {
                         Self.isParameterList(UnsafeRawBufferPointer(rebasing: element[index...]))
                     else { throw .invalidTransferEncoding(text) }
                 }
+                guard codings.count < limit else { throw .tooManyTransferCodings(limit: limit) }
                 codings.append(HTTP1Syntax.lowercasedString(name))
             }
             transferEncoding!.codings = codings
@@ -134,7 +135,7 @@ extension HTTP1Parser {
             switch name.count {
             case 17 where HTTP1Syntax.equalsLowercased(name, "transfer-encoding"):
                 try withBytes(of: line) { (bytes) throws(HTTP1ParseError) in
-                    try framing.addTransferEncoding(bytes)
+                    try framing.addTransferEncoding(bytes, limit: limits.maxTransferCodings)
                 }
             case 10 where HTTP1Syntax.equalsLowercased(name, "connection"):
                 try withBytes(of: line) { framing.addConnection($0) }

@@ -86,6 +86,8 @@ public enum HTTP1ParseError: Error, Sendable, Hashable, CustomStringConvertible 
     case chunkedNotFinal(String)
     /// A request with a transfer coding the server does not implement (RFC 9112 §6.1).
     case unknownTransferCoding(String)
+    /// More transfer codings than `HTTP1Limits.maxTransferCodings`.
+    case tooManyTransferCodings(limit: Int)
     /// A request in HTTP/1.0 with Transfer-Encoding (RFC 9112 §6.1: the framing is faulty).
     case transferEncodingInHTTP10
 
@@ -120,7 +122,7 @@ public enum HTTP1ParseError: Error, Sendable, Hashable, CustomStringConvertible 
         case .requestTargetTooLong: return 414
         case .headerBlockTooLarge, .tooManyFields, .trailerBlockTooLarge, .tooManyTrailerFields:
             return 431
-        case .unknownTransferCoding, .methodTooLong: return 501
+        case .unknownTransferCoding, .tooManyTransferCodings, .methodTooLong: return 501
         case .unsupportedVersion: return 505
         default: return 400
         }
@@ -164,6 +166,7 @@ public enum HTTP1ParseError: Error, Sendable, Hashable, CustomStringConvertible 
         case .chunkedNotFinal(let value):
             return "chunked is not the final transfer coding of the request: \"\(value)\""
         case .unknownTransferCoding(let coding): return "unknown transfer coding: \"\(coding)\""
+        case .tooManyTransferCodings(let limit): return "more than \(limit) transfer codings"
         case .transferEncodingInHTTP10: return "Transfer-Encoding in an HTTP/1.0 request"
         case .invalidChunkSize: return "invalid chunk size"
         case .chunkSizeTooLarge: return "chunk size has more than 16 hex digits"

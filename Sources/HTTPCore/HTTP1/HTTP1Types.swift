@@ -57,12 +57,17 @@ public struct HTTP1Limits: Sendable, Hashable {
     public var maxTrailerBlockSize: Int = 64 * 1024
     /// The most field lines in a trailer section. Default 100.
     public var maxTrailerFieldCount: Int = 100
+    /// The most transfer codings a message may list, `chunked` included. Default 4 (chunked and
+    /// up to three compressions stacked on it; one is usual); beyond it: 501, since each coding
+    /// undone costs a decoder, and a long list would make the decoding of each body octet cost
+    /// as many passes.
+    public var maxTransferCodings: Int = 4
 
     public init(
         maxStartLineLength: Int = 8 * 1024, maxHeaderBlockSize: Int = 64 * 1024,
         maxFieldCount: Int = 100,
         maxChunkExtensionLength: Int = 4 * 1024, maxTrailerBlockSize: Int = 64 * 1024,
-        maxTrailerFieldCount: Int = 100
+        maxTrailerFieldCount: Int = 100, maxTransferCodings: Int = 4
     ) {
         self.maxStartLineLength = maxStartLineLength
         self.maxHeaderBlockSize = maxHeaderBlockSize
@@ -70,6 +75,7 @@ public struct HTTP1Limits: Sendable, Hashable {
         self.maxChunkExtensionLength = maxChunkExtensionLength
         self.maxTrailerBlockSize = maxTrailerBlockSize
         self.maxTrailerFieldCount = maxTrailerFieldCount
+        self.maxTransferCodings = maxTransferCodings
     }
 }
 
