@@ -105,6 +105,23 @@ final class H1ClientConnectionTests: XCTestCase {
         }
     }
 
+    func testInterimResponsesNobodyReadsAreBoundedAndTheFinalOneStillComes() throws {
+        try withClient { client, peer, _ in
+            let stream = try XCTUnwrap(client.newStream())
+            try stream.writeHeaders(Self.request("GET", "/slow"), endStream: true)
+            try await client.flush(timeout: 1)
+            // A server sending 102 Processing without end while the reader looks elsewhere.
+            Self.send(peer, String(repeating: "HTTP/1.1 102 Processing\r\n\r\n", count: 1000))
+            Self.send(peer, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            try await client.reactor.sleep(seconds: 0.1)
+            var interim = 0
+            while let head = try await stream.getHeaders(timeout: 1), head.first(":status") == "102" { interim += 1 }
+            XCTAssertEqual(interim, H1Connection.maximumUnreadInterimResponses)
+            let body = try await stream.getBodyAsString(timeout: 1)
+            XCTAssertEqual(body, "ok")
+        }
+    }
+
     func testAResponsesTransferCodingsAreUndoneInReverseAndAnUnknownOneIsRefused() throws {
         try withClient { client, peer, _ in
             // RFC 9112 §6.1: listed "in the order in which they were applied".

@@ -93,6 +93,9 @@ extension H1Connection {
         }
     }
 
+    /// Interim (1xx) responses a stream's reader has not taken beyond which more are dropped.
+    public static let maximumUnreadInterimResponses = 16
+
     private func handleResponse(_ event: HTTP1ParseEvent, body: [UInt8]?, for stream: H1Stream) {
         switch event {
         case .head(let head):
@@ -110,6 +113,10 @@ extension H1Connection {
                         return
                     }
                 }
+            } else if head.status != 101 && stream.inbound.unreadHeaderBlocks >= Self.maximumUnreadInterimResponses {
+                // Interim responses are informational (RFC 9110 §15.2): past this many unread, a
+                // server sending them without end is not allowed to grow the queue; they go.
+                return
             }
             stream.receivedHeaders(head.headers)
         case .body:

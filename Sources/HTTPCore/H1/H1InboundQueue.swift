@@ -18,6 +18,11 @@ struct H1InboundQueue {
     /// Reading failed; reported once the queued data is taken.
     private(set) var error: HTTPStreamError?
 
+    /// Header blocks queued and not taken.
+    var unreadHeaderBlocks: Int {
+        (firstHeaderBlock == nil ? 0 : 1) + headerBlocks.count - headerBlocksTaken
+    }
+
     mutating func appendHeaders(_ headers: Headers) {
         if firstHeaderBlock == nil && headerBlocksTaken == headerBlocks.count {
             firstHeaderBlock = headers
