@@ -469,6 +469,17 @@ final class H1OutboundMessageTests: XCTestCase {
         }
     }
 
+    /// RFC 9110 §15.3.6: "a server MUST NOT generate content in a 205 response"; RFC 9112 §6.3
+    /// does not make it a status without content, so it is framed as `content-length: 0`.
+    func test205HasNoContentAndSaysSo() throws {
+        var message = Message()
+        let text = try head(&message, [(":status", "205")], date: Self.date)
+        XCTAssertTrue(text.contains("content-length: 0\r\n"), text)
+        XCTAssertThrowsError(try body(&message, "hello", endStream: true))
+        var withBody = Message()
+        XCTAssertThrowsError(try head(&withBody, [(":status", "205"), ("content-length", "5")]))
+    }
+
     func testContentLengthIn204Rejected() {
         var message = Message()
         assertThrows(.invalidHeaders) { _ = try head(&message, [(":status", "204"), ("content-length", "0")]) }

@@ -155,6 +155,12 @@ struct H1OutboundMessage {
             framing = .none
         } else if status == 204 || status == 304 {
             framing = .none
+        } else if status == 205 {
+            // RFC 9110 §15.3.6: "a server MUST NOT generate content in a 205 response". Not a
+            // status without content to RFC 9112 §6.3, so the length says so.
+            if let declared, declared != 0 { throw .invalidHeaders("content-length \(declared) in a 205 response") }
+            if declared == nil { added.framing = .contentLength(0) }
+            framing = .none
         } else if request.isHEAD {
             // RFC 9110 §9.3.2: the fields a GET would get, so the length of the body not sent.
             if declared == nil, let body { added.framing = .contentLength(UInt64(body.count)) }
@@ -239,7 +245,8 @@ struct H1OutboundMessage {
     func simpleResponseFields(
         _ fields: H1FramingFields, bodyCount: Int, request: RequestContext, persistent: Bool, date: IMFFixdate?
     ) -> HTTP1AddedFields? {
-        guard !hasStarted, let status = fields.validStatus, status >= 200, status != 204, status != 304, status != 408,
+        guard !hasStarted, let status = fields.validStatus, status >= 200, status != 204, status != 205, status != 304,
+            status != 408,
             !request.isHEAD, !request.isCONNECT, request.version == .http11, request.keepAlive, persistent,
             !fields.connectionClose, fields.transferEncoding == .absent
         else { return nil }
