@@ -392,10 +392,13 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         if bytes.isEmpty && stream.outbound.isComplete { return }
         guard phase != .closed else { throw .connectionClosed("before the body was written") }
         let socket = self.socket
+        let wasComplete = stream.outbound.isComplete
         do {
             try stream.outbound.writeBody(bytes, endStream: endStream, trailers: trailers) { socket.write($0) }
         } catch {
-            if stream.outbound.closeAfter { abort() }
+            // A message cut short on a closing connection ends it; a write refused after the
+            // message was complete leaves that message to be delivered (RFC 9112 §9.6).
+            if stream.outbound.closeAfter && !wasComplete { abort() }
             throw error
         }
         if stream.outbound.isComplete { outboundComplete(stream) }

@@ -279,7 +279,11 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
     func writeHeadersNow(_ headers: Headers, endStream: Bool) throws(HTTPStreamError) {
         guard !isShutDown else { throw .invalidState("the stream was shut down") }
         if case .body = outbound.state {
-            // Trailers end the body.
+            // Trailers end the body; nothing else may follow the head (RFC 9110 §15.2: an interim
+            // response comes before the final one).
+            guard endStream, !headers.has(":status") else {
+                throw .invalidState("only trailers, which end the body, may follow a message's head")
+            }
             try writeBodyNow(UnsafeRawBufferPointer(start: nil, count: 0), endStream: true, trailers: headers)
             return
         }

@@ -1,0 +1,95 @@
+import Stepwise
+import XCTest
+
+/// Writes that come after a response's head or its end: an interim response after the final
+/// head is refused (RFC 9110 §15.2), not taken for trailers that end the body, and a stray write
+/// after a complete closing response does not drop that response.
+final class WritesAfterTheResponseTests: XCTestCase {
+    /// Content-length framing: the misplaced 103 "ends" the body 5 octets short, which aborts the
+    /// connection. Expected: the 103 is refused (invalidState, as before any body: "response
+    /// headers were already written") and the response can still be completed.
+    func testInterimAfterContentLengthHeadIsRefusedWithoutKillingTheResponse() throws {
+        let seen = Locked<String>("")
+        let server = try startServer(
+            handler: .task { stream in
+                _ = try await stream.getHeaders(timeout: 5)
+                var headers = Headers()
+                headers.append(":status", "200")
+                headers.append("content-length", "5")
+                try stream.writeHeaders(headers, endStream: false)
+                var early = Headers()
+                early.append(":status", "103")
+                early.append("link", "</s.css>; rel=preload")
+                do {
+                    try stream.writeHeaders(early, endStream: false)
+                    seen.withLock { $0 += "103 accepted; " }
+                } catch {
+                    seen.withLock { $0 += "103 refused: \(error); " }
+                }
+                do {
+                    try stream.writeChunk("hello", endStream: true)
+                } catch {
+                    seen.withLock { $0 += "body refused: \(error)" }
+                }
+            })
+        let client = try TestClient(port: server.port)
+        let response = try? client.exchange(get("/"))
+        XCTAssertEqual(response?.status, 200, seen.withLock { $0 })
+        XCTAssertEqual(response.map { String(decoding: $0.body, as: UTF8.self) }, "hello", seen.withLock { $0 })
+        XCTAssertFalse(seen.withLock { $0 }.contains("body refused"), seen.withLock { $0 })
+    }
+
+    /// HTTP/1.0 (read until close): the misplaced 103 silently ends the response with no error;
+    /// the handler's body is then refused and the client gets an empty 200.
+    func testInterimAfterHeadToHTTP10DoesNotEndTheResponse() throws {
+        let seen = Locked<String>("")
+        let server = try startServer(
+            handler: .task { stream in
+                _ = try await stream.getHeaders(timeout: 5)
+                var headers = Headers()
+                headers.append(":status", "200")
+                try stream.writeHeaders(headers, endStream: false)
+                var early = Headers()
+                early.append(":status", "103")
+                do {
+                    try stream.writeHeaders(early, endStream: false)
+                    seen.withLock { $0 += "103 accepted; " }
+                } catch {
+                    seen.withLock { $0 += "103 refused: \(error); " }
+                }
+                do {
+                    try stream.writeChunk("hello", endStream: true)
+                } catch {
+                    seen.withLock { $0 += "body refused: \(error)" }
+                }
+            })
+        let client = try TestClient(port: server.port)
+        try client.send(get("/", version: "HTTP/1.0"))
+        let raw = String(decoding: try client.readUntilClosed(), as: UTF8.self)
+        XCTAssertTrue(raw.hasSuffix("\r\n\r\nhello"), "wire: \(raw.debugDescription); handler: " + seen.withLock { $0 })
+    }
+
+    /// A write refused after a complete response that closes the connection (`connection:
+    /// close`, HTTP/1.0) leaves that response to be delivered (RFC 9112 §9.6).
+    func testStrayWriteAfterCompleteClosingResponseDoesNotDropIt() throws {
+        let seen = Locked<String>("")
+        let server = try startServer(
+            handler: .task { stream in
+                _ = try await stream.getHeaders(timeout: 5)
+                var headers = Headers()
+                headers.append(":status", "200")
+                headers.append("connection", "close")
+                try stream.writeMessage(headers, body: "hello")
+                do {
+                    try stream.writeChunk("extra", endStream: true)
+                    seen.withLock { $0 = "extra accepted" }
+                } catch {
+                    seen.withLock { $0 = "extra refused: \(error)" }
+                }
+            })
+        let client = try TestClient(port: server.port)
+        try client.send(get("/"))
+        let raw = String(decoding: try client.readUntilClosed(), as: UTF8.self)
+        XCTAssertTrue(raw.hasSuffix("\r\n\r\nhello"), "wire: \(raw.debugDescription); handler: " + seen.withLock { $0 })
+    }
+}
