@@ -480,6 +480,15 @@ final class H1OutboundMessageTests: XCTestCase {
         XCTAssertThrowsError(try head(&withBody, [(":status", "205"), ("content-length", "5")]))
     }
 
+    /// Two `:status` fields: the framing would follow the first and the status line the last
+    /// (a 304's empty framing under a 200 line, a 200's chunked body under a 204 line).
+    func testASecondStatusIsRefused() {
+        for pairs in [[(":status", "304"), (":status", "200")], [(":status", "200"), (":status", "204")]] {
+            var message = Message()
+            XCTAssertThrowsError(try head(&message, pairs, endStream: pairs[0].1 == "304"), "\(pairs)")
+        }
+    }
+
     func testContentLengthIn204Rejected() {
         var message = Message()
         assertThrows(.invalidHeaders) { _ = try head(&message, [(":status", "204"), ("content-length", "0")]) }

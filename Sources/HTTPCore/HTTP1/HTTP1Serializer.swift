@@ -228,7 +228,9 @@ public enum HTTP1Serializer {
             let field = headers.storage[index]
             switch check {
             case .pseudo:
-                guard field.name == ":status" else { throw .unexpectedPseudoHeader(field.name) }
+                // One status line: a second `:status` would leave the framing (decided from the
+                // first) and the line written (from the last) to disagree.
+                guard field.name == ":status", statusText == nil else { throw .unexpectedPseudoHeader(field.name) }
                 statusText = field.value
             case .invalidName: throw .invalidFieldName(field.name)
             case .regular: preconditionFailure("HTTP1FieldCheck.scan stops at irregular fields only")
