@@ -178,6 +178,9 @@ public final class TLSContext: @unchecked Sendable {
         _ = SSL_CTX_set_options(ctx, COSSL_OP_NO_COMPRESSION | COSSL_OP_NO_RENEGOTIATION)
         // A write retried after WANT_READ may come from a different buffer address.
         _ = cossl_ctx_set_mode(ctx, Int(SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
+        // Keys are unencrypted: without a callback, OpenSSL would ask for an encrypted key's
+        // passphrase on the terminal or stdin, and a server could hang at start-up.
+        SSL_CTX_set_default_passwd_cb(ctx, TLSPEM.refusePassphrase)
         return ctx
     }
 

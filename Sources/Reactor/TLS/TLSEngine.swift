@@ -71,11 +71,16 @@ public final class TLSEngine {
         let verifies = SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER != 0
         switch host {
         case .dns(let name):
+            // `SSL_set1_host` with an empty name clears the names to check: no check at all.
+            guard !name.isEmpty else { throw TLSError(kind: .configuration, reason: "an empty server name") }
             guard !sendsSNI || cossl_set_tlsext_host_name(ssl, name) == 1 else {
                 throw TLSErrorQueue.error(.configuration, "cannot set SNI \(name)")
             }
             if verifies {
-                SSL_set_hostflags(ssl, UInt32(X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS))
+                // RFC 9525 §6.3: the name is matched against the subjectAltName only, never the
+                // subject's common name; no partial wildcards (`f*.example.com`).
+                SSL_set_hostflags(
+                    ssl, UInt32(X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT))
                 guard SSL_set1_host(ssl, name) == 1 else {
                     throw TLSErrorQueue.error(.configuration, "cannot set the expected host name \(name)")
                 }

@@ -6,13 +6,21 @@ enum TLSHostname: Equatable {
     case dns(String)
     case ipAddress(String)
 
-    /// Classifies `name`; IPv6 literals may be written with or without brackets (`[::1]` or `::1`).
+    /// Classifies `name`; IPv6 literals may be written with or without brackets (`[::1]` or `::1`),
+    /// and with a zone (`fe80::1%eth0`, which names an interface: the address is what a
+    /// certificate can hold). A DNS name loses one trailing dot: `example.com.` is the same name,
+    /// and RFC 6066 §3 sends SNI without it.
     init(_ name: String) {
         var bare = name
         if bare.hasPrefix("["), bare.hasSuffix("]"), bare.count > 2 {
             bare = String(bare.dropFirst().dropLast())
         }
-        self = TLSHostname.isIPLiteral(bare) ? .ipAddress(bare) : .dns(name)
+        if bare.contains(":"), let percent = bare.firstIndex(of: "%") { bare = String(bare[..<percent]) }
+        if TLSHostname.isIPLiteral(bare) {
+            self = .ipAddress(bare)
+        } else {
+            self = .dns(name.hasSuffix(".") && name.count > 1 ? String(name.dropLast()) : name)
+        }
     }
 
     var text: String {

@@ -49,10 +49,17 @@ enum TLSPEM {
         }
     }
 
+    /// A passphrase callback that gives none: an encrypted key then fails to load at once,
+    /// where OpenSSL's default would prompt on the terminal or read stdin.
+    static let refusePassphrase:
+        @convention(c) (
+            UnsafeMutablePointer<CChar>?, Int32, Int32, UnsafeMutableRawPointer?
+        ) -> Int32 = { _, _, _, _ in 0 }
+
     /// The first private key in `pem` (PKCS#8, traditional EC or RSA; unencrypted).
     static func privateKey(in pem: String) throws -> TLSPrivateKey {
         try withReadBIO(pem, what: "private key") { bio in
-            guard let raw = PEM_read_bio_PrivateKey(bio, nil, nil, nil) else {
+            guard let raw = PEM_read_bio_PrivateKey(bio, nil, TLSPEM.refusePassphrase, nil) else {
                 throw TLSErrorQueue.error(.configuration, "cannot read a PEM private key")
             }
             return TLSPrivateKey(owning: raw)
