@@ -489,6 +489,27 @@ final class H1OutboundMessageTests: XCTestCase {
         }
     }
 
+    /// Refused trailers (a CR LF in a value) leave the message as it was, with or without the
+    /// gzip transfer coding: nothing of the refused write goes out, and the body can be ended.
+    func testRefusedTrailersLeaveTheBodyToBeEnded() throws {
+        for gzip in [false, true] {
+            var message = Message()
+            _ = try head(&message, [(":status", "200")], request: request(gzip: gzip))
+            var bad = Headers()
+            bad.append("x-sum", "1\r\nx-evil: 1")
+            var refused: [UInt8] = []
+            XCTAssertThrowsError(
+                try Array("tail".utf8).withUnsafeBytes { buffer in
+                    try message.writeBody(buffer, endStream: true, trailers: bad) { refused.append(contentsOf: $0) }
+                }, "gzip \(gzip)")
+            XCTAssertEqual(refused, [], "gzip \(gzip): a refused write framed octets")
+            var good = Headers()
+            good.append("x-sum", "1")
+            XCTAssertNoThrow(try body(&message, "tail", endStream: true, trailers: good) as String, "gzip \(gzip)")
+            XCTAssertTrue(message.isComplete, "gzip \(gzip)")
+        }
+    }
+
     func testContentLengthIn204Rejected() {
         var message = Message()
         assertThrows(.invalidHeaders) { _ = try head(&message, [(":status", "204"), ("content-length", "0")]) }

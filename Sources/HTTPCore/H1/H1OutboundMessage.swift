@@ -392,6 +392,16 @@ struct H1OutboundMessage {
             // peer may answer, or send the next request, before it does).
             state = left == 0 ? .ended : .body(.contentLength(remaining: left, declared: declared))
         case .chunked:
+            // The trailers are checked before anything is framed or compressed: refused ones leave
+            // the message as it was, to be ended again.
+            var lastChunk: [UInt8] = []
+            if endStream {
+                do {
+                    try HTTP1Serializer.writeLastChunk(trailers: trailers ?? Headers(), into: &lastChunk)
+                } catch {
+                    throw .invalidHeaders("trailers: \(error)")
+                }
+            }
             var framed: [UInt8] = []
             if let gzip {
                 var compressed: [UInt8] = []
@@ -409,13 +419,7 @@ struct H1OutboundMessage {
                 sink(data)
                 framed = [0x0D, 0x0A]
             }
-            if endStream {
-                do {
-                    try HTTP1Serializer.writeLastChunk(trailers: trailers ?? Headers(), into: &framed)
-                } catch {
-                    throw .invalidHeaders("trailers: \(error)")
-                }
-            }
+            framed.append(contentsOf: lastChunk)
             if !framed.isEmpty { framed.withUnsafeBytes(sink) }
         case .untilClose:
             if !data.isEmpty { sink(data) }
