@@ -158,6 +158,39 @@ final class TLSSocketTests: XCTestCase {
             try reactor.run(timeout: 5) { try await client.write([0x62], timeout: 0.1) }, "write did not wait")
     }
 
+    /// A client whose verification fails tells the server why (a fatal alert, RFC 8446 §6.2), as
+    /// the in-memory engine does: over a socket the alert was queued but never sent.
+    func testVerifyFailureAlertReachesTheServer() throws {
+        let reactor = try Reactor()
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds), 0)
+        let client = StreamSocket(adopting: fds[0], on: reactor)
+        let server = StreamSocket(adopting: fds[1], on: reactor)
+        defer {
+            client.close()
+            server.close()
+        }
+        var serverResult: Result<TLSInfo, SocketError>?
+        try server.startTLS(context: try TLSContext.selfSigned(hostname: "localhost"), role: .server) {
+            serverResult = $0
+        }
+        XCTAssertThrowsError(
+            try reactor.run(timeout: 5) {
+                do {
+                    try await client.startTLS(
+                        context: TLSContext.client(), role: .client(serverName: "localhost"), timeout: 2)
+                } catch {
+                    client.close()
+                    try await reactor.sleep(seconds: 0.2)
+                    throw error
+                }
+            })
+        guard case .failure(let error)? = serverResult else {
+            return XCTFail("server: \(String(describing: serverResult))")
+        }
+        XCTAssertTrue("\(error)".contains("alert"), "server saw: \(error)")
+    }
+
     func testAHandshakeEndsWhenThePeerResetsTheConnection() throws {
         let reactor = try Reactor()
         let listener = try Listener.listen(ListenOptions(host: "127.0.0.1"), on: reactor)

@@ -49,7 +49,13 @@ final class TLSSocketTransport: SocketTransport {
             }
         }
         if !isHandshakeComplete {
-            if let error = advanceHandshake() { return .failed(error) }
+            if let error = advanceHandshake() {
+                // RFC 8446 §6.2: the peer is told why (the fatal alert OpenSSL queued), best effort
+                // with what the socket takes now: the failure makes the socket send nothing more.
+                var nothing = WriteQueue()
+                _ = send(fd: fd, from: &nothing)
+                return .failed(error)
+            }
             if !isHandshakeComplete { return sawEOF ? .failed(handshakeEOF()) : .wouldBlock }
         }
         return decrypt(into: &input, sawEOF: sawEOF)
