@@ -510,6 +510,21 @@ final class H1OutboundMessageTests: XCTestCase {
         }
     }
 
+    /// Field names go out in lower case: the framing checks compare them so, and an upper-case
+    /// `Content-Length` went out unnoticed beside the library's own `transfer-encoding: chunked`
+    /// (or a second `content-length`).
+    func testUpperCaseFieldNamesAreRefused() {
+        for pairs in [
+            [(":status", "200"), ("Content-Length", "5")], [(":status", "200"), ("Transfer-Encoding", "chunked")],
+            [(":status", "200"), ("X-Note", "a")],
+        ] {
+            var message = Message()
+            XCTAssertThrowsError(try head(&message, pairs), "\(pairs)") { error in
+                XCTAssertTrue("\(error)".contains("lower case"), "\(error)")
+            }
+        }
+    }
+
     func testContentLengthIn204Rejected() {
         var message = Message()
         assertThrows(.invalidHeaders) { _ = try head(&message, [(":status", "204"), ("content-length", "0")]) }

@@ -26,6 +26,15 @@ extension HTTP1Syntax {
         skipTokenChars(bytes, from: 0, to: bytes.count) == bytes.count
     }
 
+    /// Whether `bytes` is a field name as this library writes it: a token in lower case. Names
+    /// are case-insensitive on the wire (RFC 9110 §5.1), but the framing checks compare them in
+    /// lower case (`Headers`' convention, HTTP/2's rule, RFC 9113 §8.2.1): a `Content-Length`
+    /// would go out unnoticed beside the library's own framing.
+    @inline(__always)
+    static func isLowercaseToken(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        !bytes.isEmpty && allTokenChars(bytes) && !bytes.contains { $0 &- UInt8(ascii: "A") < 26 }
+    }
+
     /// Whether every octet is `isFieldValueChar` (word at a time).
     @inline(__always)
     static func allFieldValueChars(_ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -47,7 +56,7 @@ enum HTTP1FieldCheck {
     case regular(size: Int)
     /// The name starts with `:`.
     case pseudo
-    /// The name is empty or not a token.
+    /// The name is empty, not a token, or not in lower case.
     case invalidName
 
     @inline(__always)
@@ -55,7 +64,7 @@ enum HTTP1FieldCheck {
         let nameCount = HTTP1Syntax.withUTF8(name) { name -> Int in
             guard let first = name.first else { return -1 }
             if first == HTTP1Syntax.colon { return -2 }
-            return HTTP1Syntax.allTokenChars(name) ? name.count : -1
+            return HTTP1Syntax.isLowercaseToken(name) ? name.count : -1
         }
         guard nameCount >= 0 else {
             self = nameCount == -2 ? .pseudo : .invalidName

@@ -42,7 +42,8 @@ public enum HTTP1SerializeError: Error, Sendable, Hashable, CustomStringConverti
             return "invalid :status \"\(Self.escaped(status))\" (must be 100...999)"
         case .invalidReasonPhrase(let reason):
             return "invalid reason phrase: \"\(Self.escaped(reason))\""
-        case .invalidFieldName(let name): return "invalid field name: \"\(Self.escaped(name))\""
+        case .invalidFieldName(let name):
+            return "invalid field name: \"\(Self.escaped(name))\" (a token, in lower case)"
         case .invalidFieldValue(let name):
             return "invalid character (CR, LF, NUL or CTL) in the value of \"\(Self.escaped(name))\""
         case .invalidChunkExtension(let extensions):
