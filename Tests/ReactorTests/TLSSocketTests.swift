@@ -129,14 +129,20 @@ final class TLSSocketTests: XCTestCase {
         }
     }
 
+    /// Two connected sockets over a Unix socket pair.
+    private func connectedSockets(on reactor: Reactor) throws -> (StreamSocket, StreamSocket) {
+        var fds: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else {
+            throw SocketError.last("socketpair")
+        }
+        return (StreamSocket(adopting: fds[0], on: reactor), StreamSocket(adopting: fds[1], on: reactor))
+    }
+
     /// TLS encrypts everything queued at once, so what waits for the kernel is ciphertext: it is
     /// pending output all the same (back-pressure and `write(_:timeout:)` go by it).
     func testCiphertextWaitingForTheKernelIsPendingOutput() throws {
         let reactor = try Reactor()
-        var fds: [Int32] = [0, 0]
-        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds), 0)
-        let client = StreamSocket(adopting: fds[0], on: reactor)
-        let server = StreamSocket(adopting: fds[1], on: reactor)
+        let (client, server) = try connectedSockets(on: reactor)
         defer {
             client.close()
             server.close()
@@ -162,10 +168,7 @@ final class TLSSocketTests: XCTestCase {
     /// the in-memory engine does: over a socket the alert was queued but never sent.
     func testVerifyFailureAlertReachesTheServer() throws {
         let reactor = try Reactor()
-        var fds: [Int32] = [0, 0]
-        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds), 0)
-        let client = StreamSocket(adopting: fds[0], on: reactor)
-        let server = StreamSocket(adopting: fds[1], on: reactor)
+        let (client, server) = try connectedSockets(on: reactor)
         defer {
             client.close()
             server.close()
