@@ -293,6 +293,27 @@ final class URIParsingTests: XCTestCase {
         XCTAssertEqual(try resolve("g", "mailto:x"), "mailto:g")
     }
 
+    /// RFC 3986 §5.2.4's steps on rootless paths (non-hierarchical schemes): a `..` that removes
+    /// the first segment leaves the `/` that followed it, so the path becomes absolute.
+    func testResolutionOfRootlessPathsFollowsTheRFCSteps() throws {
+        XCTAssertEqual(try resolve("../c", "foo:a/b"), "foo:/c")
+        XCTAssertEqual(try resolve("..", "foo:a/b"), "foo:/")
+        XCTAssertEqual(try resolve("./c", "foo:a/b"), "foo:a/c")
+        XCTAssertEqual(try resolve("c", "foo:a/b"), "foo:a/c")
+        XCTAssertEqual(try resolve("foo:a/../b", "http://x/"), "foo:/b")
+        XCTAssertEqual(try resolve("foo:../b", "http://x/"), "foo:b")
+        XCTAssertEqual(try resolve("foo:./b/.", "http://x/"), "foo:b/")
+        // Absolute paths resolve as before.
+        XCTAssertEqual(try resolve("../../x", "foo:/a/b/c"), "foo:/x")
+        // A path that starts "//" after resolution is written so that it reads back as a path.
+        let doubled = try URI.resolve(reference: "..//b", against: URI(parsing: "foo:a/b"))
+        XCTAssertEqual(doubled.path, "//b")
+        XCTAssertNil(doubled.host)
+        XCTAssertEqual(doubled.description, "foo:/.//b")
+        let reread = try URI(parsing: doubled.description)
+        XCTAssertNil(reread.host)
+    }
+
     func testResolutionRejectsInvalidReferences() throws {
         let base = try URI(parsing: "http://a/b")
         func assertResolveFails(_ reference: String, _ expected: URIError, line: UInt = #line) {

@@ -63,4 +63,60 @@ extension HTTPUtil {
         if trailingSlash && !output.isEmpty { result.append(slash) }
         return String(decoding: result, as: UTF8.self)
     }
+
+    /// RFC 3986 §5.2.4's buffer algorithm, step by step: what `URI.resolve` applies. It agrees with
+    /// `removeDotSegments` on absolute paths and differs on rootless ones, which the RFC's steps
+    /// can make absolute (`a/../b` → `/b`, `a/..` → `/`), where `removeDotSegments` keeps them
+    /// relative for `resolveRelativePath`.
+    static func removeDotSegmentsAsSpecified(_ path: Substring) -> String {
+        let slash = UInt8(ascii: "/")
+        var input = ArraySlice(path.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count)
+        func removeLastSegment() {
+            if let last = output.lastIndex(of: slash) {
+                output.removeSubrange(last...)
+            } else {
+                output.removeAll()
+            }
+        }
+        func startsWith(_ prefix: StaticString) -> Bool {
+            prefix.withUTF8Buffer { input.starts(with: $0) }
+        }
+        func equals(_ whole: StaticString) -> Bool {
+            whole.withUTF8Buffer { input.elementsEqual($0) }
+        }
+        while !input.isEmpty {
+            if startsWith("../") {
+                // A: remove a leading "../" or "./".
+                input.removeFirst(3)
+            } else if startsWith("./") {
+                input.removeFirst(2)
+            } else if startsWith("/./") {
+                // B: replace a leading "/./" or a whole "/." with "/".
+                input.removeFirst(2)
+            } else if equals("/.") {
+                input = [slash]
+            } else if startsWith("/../") {
+                // C: replace a leading "/../" or a whole "/.." with "/", and drop the last output
+                // segment with the "/" before it.
+                input.removeFirst(3)
+                removeLastSegment()
+            } else if equals("/..") {
+                input = [slash]
+                removeLastSegment()
+            } else if equals(".") || equals("..") {
+                // D: a lone "." or "..".
+                input.removeAll()
+            } else {
+                // E: move the first segment, with its leading "/" if any, to the output.
+                var end = input.startIndex
+                if input[end] == slash { end += 1 }
+                while end < input.endIndex && input[end] != slash { end += 1 }
+                output.append(contentsOf: input[..<end])
+                input = input[end...]
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
 }

@@ -9,7 +9,7 @@ extension URI {
     /// - an absolute path (`/x`) takes `base`'s scheme and authority;
     /// - a relative path (`x`, `../x`) is merged with `base`'s path (§5.2.3: after its last `/`,
     ///   or after `/` when `base` has an authority and an empty path) and dot segments are removed
-    ///   (§5.2.4, by `HTTPUtil.resolveRelativePath(base:relative:)`);
+    ///   (§5.2.4, by its steps: a rootless base such as `foo:a/b` with `../c` gives `foo:/c`);
     /// - an empty path keeps `base`'s path, and `base`'s query unless the reference has one.
     ///
     /// The fragment is always the reference's (RFC 3986 §5.2.2; RFC 9110 §10.2.2's rule that a
@@ -20,22 +20,30 @@ extension URI {
         let relative = try URIReference(parsing: reference, requiringScheme: false)
         var target = relative
         if relative.scheme != nil {
-            target.path = HTTPUtil.removeDotSegments(Substring(relative.path))
+            target.path = HTTPUtil.removeDotSegmentsAsSpecified(Substring(relative.path))
         } else {
             target.scheme = base.scheme
             if relative.authority != nil {
-                target.path = HTTPUtil.removeDotSegments(Substring(relative.path))
+                target.path = HTTPUtil.removeDotSegmentsAsSpecified(Substring(relative.path))
             } else {
                 target.authority = base.reference.authority
                 if relative.path.isEmpty {
                     target.path = base.path
                     target.query = relative.query ?? base.query
                 } else {
-                    let basePath = base.host != nil && base.path.isEmpty ? "/" : base.path
-                    target.path = HTTPUtil.resolveRelativePath(base: basePath, relative: relative.path)
+                    target.path = HTTPUtil.removeDotSegmentsAsSpecified(Self.merge(relative.path, into: base))
                 }
             }
         }
         return URI(target)
+    }
+
+    /// RFC 3986 §5.2.3: a relative path goes after the base path's last `/`, or after `/` when the
+    /// base has an authority and an empty path; an absolute one replaces it.
+    private static func merge(_ path: String, into base: URI) -> Substring {
+        if path.utf8.first == UInt8(ascii: "/") { return Substring(path) }
+        if base.reference.authority != nil && base.path.isEmpty { return Substring("/" + path) }
+        guard let slash = base.path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return Substring(path) }
+        return Substring(base.path[...slash] + path)
     }
 }

@@ -85,6 +85,11 @@ public struct URI: Sendable, Equatable, CustomStringConvertible {
             if let userinfo { out += userinfo + "@" }
             out += authorityHost
             if let port { out += ":" + String(port) }
+        } else if path.utf8.starts(with: "//".utf8) {
+            // Without an authority, a path starting "//" would read back as one (RFC 3986 §3.3:
+            // such a path "cannot begin with two slash characters"); "/." keeps it a path, and
+            // removing dot segments gives it back (what the WHATWG URL serializer does).
+            out += "/."
         }
         out += path
         if let query { out += "?" + query }
