@@ -168,13 +168,15 @@ public enum ByteRangeRequest {
 
     /// Whether the `If-Range` value `value` holds for the current representation (RFC 9110
     /// §13.1.5): an entity-tag must match the current one by strong comparison (a weak tag never
-    /// does); an HTTP-date must equal the `Last-Modified` date exactly. Anything else is false.
+    /// does); an HTTP-date must equal the `Last-Modified` date exactly, and that date must be a
+    /// strong validator ("If the HTTP-date validator provided is not a strong validator in the
+    /// sense defined by Section 8.8.2.2, the condition is false"). Anything else is false.
     public static func ifRangeHolds(_ value: String, validators: Validators) -> Bool {
         if let tag = EntityTag.parse(value) {
             return tag.matchesStrongly(validators.entityTag)
         }
         if let date = HTTPUtil.parseHTTPDate(value) {
-            return date == validators.lastModified
+            return validators.lastModifiedIsStrong && date == validators.lastModified
         }
         return false
     }

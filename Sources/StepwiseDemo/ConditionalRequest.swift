@@ -7,10 +7,16 @@ public struct Validators: Equatable, Sendable {
     /// The last modification time, in whole seconds since the epoch (HTTP dates have no finer
     /// resolution).
     public var lastModified: Int
+    /// Whether `lastModified` is a strong validator (RFC 9110 §8.8.2.2): whether the origin server
+    /// knows the representation did not change twice during the second it names. A file's date
+    /// is taken as strong once that second is over before the message is made; a date naming the
+    /// current second (or replacing one in the future) is weak. `If-Range` uses it (§13.1.5).
+    public var lastModifiedIsStrong: Bool
 
-    public init(entityTag: EntityTag, lastModified: Int) {
+    public init(entityTag: EntityTag, lastModified: Int, lastModifiedIsStrong: Bool = true) {
         self.entityTag = entityTag
         self.lastModified = lastModified
+        self.lastModifiedIsStrong = lastModifiedIsStrong
     }
 }
 

@@ -108,10 +108,12 @@ public struct StaticFilePlanner: Sendable {
     ) throws(FileSystemError) -> StaticFilePlan {
         let status = found.status
         let file = OpenedFile(path: found.path, handle: try FileSystem.openForReading(found.handle), status: status)
+        let messageDate = Int(time(nil))
         let validators = Validators(
             entityTag: .forFile(
                 inode: status.inode, size: status.size, modificationNanoseconds: status.modificationNanoseconds),
-            lastModified: Self.lastModified(status.modificationSeconds, messageDate: Int(time(nil))))
+            lastModified: Self.lastModified(status.modificationSeconds, messageDate: messageDate),
+            lastModifiedIsStrong: status.modificationSeconds < messageDate)
         switch ConditionalRequest.evaluate(method: method, headers: headers, validators: validators) {
         case .notModified: return .notModified(validators.entityTag)
         case .preconditionFailed: return .text(412)

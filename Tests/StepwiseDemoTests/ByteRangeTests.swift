@@ -97,4 +97,22 @@ final class ByteRangeTests: XCTestCase {
         XCTAssertEqual(select([("range", "bytes=500-"), ("if-range", "\"v2\"")]), .whole)
         XCTAssertEqual(select([("range", "bytes=500-"), ("if-range", "\"v1\"")]), .unsatisfiable)
     }
+
+    /// RFC 9110 §13.1.5: "If the HTTP-date validator provided is not a strong validator in the
+    /// sense defined by Section 8.8.2.2, the condition is false", even when the date matches.
+    func testIfRangeWithAWeakDateSendsTheWholeRepresentation() {
+        var headers = Headers()
+        headers.append("range", "bytes=0-1")
+        headers.append("if-range", "Tue, 14 Nov 2023 22:13:20 GMT")
+        var weak = validators
+        weak.lastModifiedIsStrong = false
+        XCTAssertEqual(
+            ByteRangeRequest.select(method: "GET", headers: headers, completeLength: 100, validators: weak), .whole)
+        // An entity-tag is unaffected.
+        headers.delete("if-range")
+        headers.append("if-range", "\"v1\"")
+        XCTAssertEqual(
+            ByteRangeRequest.select(method: "GET", headers: headers, completeLength: 100, validators: weak),
+            .partial(ByteRange(first: 0, last: 1)))
+    }
 }

@@ -116,6 +116,20 @@ final class PlannerFileTests: PlannerTestCase {
         XCTAssertEqual(plan("/hello.txt", [("if-unmodified-since", helloModified)]).status, 200)
     }
 
+    /// RFC 9110 §13.1.5 with §8.8.2.2: `If-Range` with the file's date selects the range only
+    /// when that date is a strong validator. A date naming a second that is not over yet is not
+    /// (the file may change again within it): here a modification time in the future, sent as the
+    /// message date (§8.8.2.1), and asked for back in `If-Range`.
+    func testIfRangeByDateNeedsADateThatIsOver() throws {
+        XCTAssertEqual(plan("/hello.txt", [("range", "bytes=0-4"), ("if-range", helloModified)]).status, 206)
+        let now = Int64(Date().timeIntervalSince1970)
+        try tree.setModificationTime("root/hello.txt", nanoseconds: (now + 5) * 1_000_000_000)
+        let fresh = plan("/hello.txt")
+        let date = try XCTUnwrap(fresh.headers.first("last-modified"), "\(fresh)")
+        let ranged = plan("/hello.txt", [("range", "bytes=0-4"), ("if-range", date)])
+        XCTAssertEqual(ranged.status, 200, "if-range with a date that is not over: \(ranged)")
+    }
+
     /// RFC 9110 §8.8.2.1: an origin server "MUST NOT generate a Last-Modified date that is later
     /// than the server's time of message origination (Date)", and replaces a modification time in
     /// the future with the message date. That date is then the validator the preconditions and
