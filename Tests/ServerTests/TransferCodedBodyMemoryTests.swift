@@ -13,6 +13,16 @@ final class TransferCodedBodyMemoryTests: XCTestCase {
     /// default) streamed to a file by `saveBody` (no size limit) fails past 64 MiB decoded and
     /// the client gets a 400, whatever `bodyLimit` is set to.
     func testAGzipTransferCodedUploadOver64MiBCanBeSaved() throws {
+        try assertUploadOver64MiBCanBeSaved(codings: [.gzip], listed: "gzip")
+    }
+
+    /// The same through a chain of codings: each stage but the last decoded 1 KiB of its input
+    /// whole, with `Inflater`'s 64 MiB cap on its total.
+    func testAChainOfTransferCodingsOver64MiBCanBeSaved() throws {
+        try assertUploadOver64MiBCanBeSaved(codings: [.gzip, .deflate], listed: "gzip, deflate")
+    }
+
+    private func assertUploadOver64MiBCanBeSaved(codings: [Deflater.Format], listed: String) throws {
         let seen = Locked<String?>(nil)
         let server = try startServer(
             { $0.http1.bodyLimit = 1 << 30 },
@@ -32,14 +42,21 @@ final class TransferCodedBodyMemoryTests: XCTestCase {
                 try stream.writeMessage(headers, body: "ok")
             })
         let size = 65 << 20
-        let gzipped = try Deflater(format: .gzip).process([UInt8](repeating: 0, count: size), final: true)
+        let coded = try Self.code([UInt8](repeating: 0, count: size), codings)
         let client = try TestClient(port: server.port)
         try client.send(
-            Array("POST /t HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n".utf8)
-                + Array("\(String(gzipped.count, radix: 16))\r\n".utf8) + gzipped + Array("\r\n0\r\n\r\n".utf8))
+            Array("POST /t HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: \(listed), chunked\r\n\r\n".utf8)
+                + Array("\(String(coded.count, radix: 16))\r\n".utf8) + coded + Array("\r\n0\r\n\r\n".utf8))
         let response = try client.readResponse()
-        XCTAssertEqual(seen.withLock { $0 }, "saved \(size)")
-        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(seen.withLock { $0 }, "saved \(size)", listed)
+        XCTAssertEqual(response.status, 200, listed)
+    }
+
+    /// `data` with `codings` applied in order.
+    private static func code(_ data: [UInt8], _ codings: [Deflater.Format]) throws -> [UInt8] {
+        var coded = data
+        for format in codings { coded = try Deflater(format: format).process(coded, final: true) }
+        return coded
     }
 
     /// `maxBufferedBody` (256 KiB): "reading from the socket pauses while a stream holds this many
@@ -47,6 +64,15 @@ final class TransferCodedBodyMemoryTests: XCTestCase {
     /// into the stream's queue on arrival: 10 MiB held (and `bodyLimit` of 1 MiB not consulted)
     /// before the handler reads anything — a decompression bomb's amplification per connection.
     func testATransferCodedBodyIsNotBufferedPastMaxBufferedBody() throws {
+        try assertNotBufferedPastMaxBufferedBody(codings: [.gzip], listed: "gzip")
+    }
+
+    /// The same through a chain: 1 KiB of the coded body went through every stage whole.
+    func testAChainOfTransferCodingsIsNotBufferedPastMaxBufferedBody() throws {
+        try assertNotBufferedPastMaxBufferedBody(codings: [.deflate, .gzip], listed: "deflate, gzip")
+    }
+
+    private func assertNotBufferedPastMaxBufferedBody(codings: [Deflater.Format], listed: String) throws {
         let seen = Locked<Int?>(nil)
         let server = try startServer(
             { $0.http1.bodyLimit = 1 << 20 },
@@ -59,14 +85,15 @@ final class TransferCodedBodyMemoryTests: XCTestCase {
                 try stream.writeMessage(headers, body: "ok")
             })
         let size = 10 << 20
-        let gzipped = try Deflater(format: .gzip).process([UInt8](repeating: 0, count: size), final: true)
-        XCTAssertLessThan(gzipped.count, 64 * 1024)
+        let coded = try Self.code([UInt8](repeating: 0, count: size), codings)
+        XCTAssertLessThan(coded.count, 64 * 1024)
         let client = try TestClient(port: server.port)
         try client.send(
-            Array("POST /t HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n".utf8)
-                + Array("\(String(gzipped.count, radix: 16))\r\n".utf8) + gzipped + Array("\r\n0\r\n\r\n".utf8))
+            Array("POST /t HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: \(listed), chunked\r\n\r\n".utf8)
+                + Array("\(String(coded.count, radix: 16))\r\n".utf8) + coded + Array("\r\n0\r\n\r\n".utf8))
         _ = try client.readResponse()
-        let first = try XCTUnwrap(seen.withLock { $0 })
-        XCTAssertLessThanOrEqual(first, H1ConnectionOptions().maxBufferedBody, "octets queued at once for the handler")
+        let first = try XCTUnwrap(seen.withLock { $0 }, listed)
+        XCTAssertLessThanOrEqual(
+            first, H1ConnectionOptions().maxBufferedBody, "\(listed): octets queued at once for the handler")
     }
 }
