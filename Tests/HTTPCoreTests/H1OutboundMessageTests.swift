@@ -772,6 +772,28 @@ final class H1OutboundMessageTests: XCTestCase {
         }
     }
 
+    /// Request field names go out in lower case too: the framing checks compare them so, and an
+    /// upper-case `Content-Length` went out beside the library's own `transfer-encoding: chunked`
+    /// (a `Transfer-Encoding` beside its `content-length: 0`), which a server or proxy may frame
+    /// either way (RFC 9112 §6.3 item 3).
+    func testUpperCaseFieldNamesInRequestsAreRefused() {
+        for (field, endStream) in [
+            (("Content-Length", "5"), false), (("Transfer-Encoding", "gzip"), true), (("X-Note", "a"), true),
+        ] {
+            var message = Message()
+            var out: [UInt8] = []
+            let headers = Headers([(":method", "POST"), (":path", "/"), (":authority", "h"), field])
+            XCTAssertThrowsError(
+                try message.writeRequestHead(headers, endStream: endStream, version: .http11, into: &out),
+                "\(field)"
+            ) { error in
+                XCTAssertTrue("\(error)".contains("lower case"), "\(error)")
+            }
+            XCTAssertEqual(String(decoding: out, as: UTF8.self), "")
+            XCTAssertEqual(message.state, .head)
+        }
+    }
+
     func testRequestOfUnknownLength() throws {
         var message = Message()
         XCTAssertEqual(

@@ -263,7 +263,7 @@ final class HTTP1SerializerTests: XCTestCase {
             try HTTP1Serializer.writeRequestHead(request([(":status", "200")]), into: &buffer)
         }
         assertRefused(.conflictingHost) { buffer throws(HTTP1SerializeError) in
-            try HTTP1Serializer.writeRequestHead(request([("Host", "b")]), into: &buffer)
+            try HTTP1Serializer.writeRequestHead(request([("host", "b")]), into: &buffer)
         }
         assertRefused(.missingPseudoHeader(":status")) { buffer throws(HTTP1SerializeError) in
             try HTTP1Serializer.writeResponseHead(Headers([("content-length", "0")]), into: &buffer)

@@ -82,7 +82,8 @@ public enum HTTP1Serializer {
     /// `:authority`), then `host` from `:authority` as the first field (RFC 9110 §7.2: a user agent
     /// "SHOULD generate Host as the first field line"), then the regular fields in order, then the
     /// empty line. `:scheme` is not written (HTTP/1 origin-form has none). An HTTP/1.1 request needs
-    /// `:authority` or a `host` field (RFC 9112 §3.2).
+    /// `:authority` or a `host` field (RFC 9112 §3.2). Field names must be lower case, as in a
+    /// response head: the framing checks (`H1OutboundMessage`) compare them so.
     public static func writeRequestHead(
         _ headers: Headers, version: HTTP1Version = .http11, appending additional: [Headers.Field] = [],
         into buffer: inout [UInt8]
@@ -102,6 +103,11 @@ public enum HTTP1Serializer {
                 default: throw .unexpectedPseudoHeader(field.name)
                 }
                 continue
+            }
+            // A `Content-Length` or `Transfer-Encoding` would go out unnoticed beside the framing
+            // the connection adds (`transfer-encoding: chunked`, `content-length: 0`).
+            guard HTTP1Syntax.withUTF8(field.name, HTTP1Syntax.isLowercaseToken) else {
+                throw .invalidFieldName(field.name)
             }
             size += try validatedFieldSize(field)
             if isHost(field.name) { hasHostField = true }
