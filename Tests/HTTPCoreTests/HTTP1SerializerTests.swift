@@ -277,6 +277,21 @@ final class HTTP1SerializerTests: XCTestCase {
         }
     }
 
+    /// One request line: a second `:method` went out in the line while the connection framed the
+    /// request, and read its response, by the first (a `HEAD` line read as a `GET`, whose
+    /// response then swallowed the next one); a second `:path` or `:authority` replaced the first.
+    func testARepeatedPseudoHeaderInARequestIsRefused() {
+        for pseudo in [(":method", "HEAD"), (":path", "/other"), (":authority", "b")] {
+            assertRefused(.unexpectedPseudoHeader(pseudo.0)) { buffer throws(HTTP1SerializeError) in
+                try HTTP1Serializer.writeRequestHead(request([pseudo]), into: &buffer)
+            }
+        }
+        assertRefused(.unexpectedPseudoHeader(":authority")) { buffer throws(HTTP1SerializeError) in
+            try HTTP1Serializer.writeRequestHead(
+                Headers([(":method", "CONNECT"), (":authority", "a:1"), (":authority", "b:2")]), into: &buffer)
+        }
+    }
+
     func testErrorDescriptionsSayWhatAndShowControls() {
         XCTAssertEqual(
             HTTP1SerializeError.invalidFieldValue(name: "x-evil").description,

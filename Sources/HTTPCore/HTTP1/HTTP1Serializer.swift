@@ -95,10 +95,13 @@ public enum HTTP1Serializer {
         var hasHostField = false
         for field in headers.storage {
             if isPseudo(field.name) {
+                // One of each, as in HTTP/2 (RFC 9113 §8.3): the connection frames the request,
+                // and reads its response, by the first `:method` (a second one in the line, say
+                // HEAD after GET, would leave the response read with a body it does not have).
                 switch field.name {
-                case ":method": method = field.value
-                case ":path": path = field.value
-                case ":authority": authority = field.value
+                case ":method" where method == nil: method = field.value
+                case ":path" where path == nil: path = field.value
+                case ":authority" where authority == nil: authority = field.value
                 case ":scheme": break
                 default: throw .unexpectedPseudoHeader(field.name)
                 }
