@@ -819,6 +819,38 @@ final class H1OutboundMessageTests: XCTestCase {
             "POST /up HTTP/1.0\r\ncontent-length: 0\r\n\r\n")
     }
 
+    /// A CONNECT has no content (RFC 9110 §9.3.6): what a client writes after its head is the
+    /// tunnel's, sent as it is (lua-http's body type "close"). It went out as a chunked body,
+    /// under `transfer-encoding: chunked`, so the far end of the tunnel got "5\r\nhello\r\n".
+    func testCONNECTRequestIsNeverFramed() throws {
+        let connect = [(":method", "CONNECT"), (":authority", "a.example:443")]
+        var message = Message()
+        XCTAssertEqual(
+            try requestHead(&message, connect, endStream: false),
+            "CONNECT a.example:443 HTTP/1.1\r\nhost: a.example:443\r\n\r\n")
+        XCTAssertEqual(try body(&message, "hello"), "hello")
+        XCTAssertEqual(try body(&message, " world", endStream: true), " world")
+        XCTAssertTrue(message.isComplete)
+        // Tunnel octets were sent before the answer: no request may follow on the connection.
+        XCTAssertTrue(message.closeAfter)
+
+        // Ended at its head (the usual CONNECT): nothing added, and a refusal (407) leaves the
+        // connection to carry the next attempt.
+        message = Message()
+        XCTAssertEqual(
+            try requestHead(&message, connect, endStream: true),
+            "CONNECT a.example:443 HTTP/1.1\r\nhost: a.example:443\r\n\r\n")
+        XCTAssertTrue(message.isComplete)
+        XCTAssertFalse(message.closeAfter)
+
+        // A length or a transfer coding would promise content it cannot have.
+        for field in [("content-length", "5"), ("content-length", "0"), ("transfer-encoding", "chunked")] {
+            message = Message()
+            assertThrows(.invalidHeaders) { _ = try requestHead(&message, connect + [field], endStream: false) }
+            XCTAssertEqual(message.state, .head)
+        }
+    }
+
     func testRequestAskingForChunkedWithoutABody() throws {
         // `transfer-encoding: chunked` on a request that ends at its head would leave the server
         // waiting for chunks that never come.

@@ -22,7 +22,8 @@ struct H1OutboundMessage {
         case contentLength(remaining: UInt64, declared: UInt64)
         /// The chunked coding (RFC 9112 §7.1), optionally gzip-coded first (`TE: gzip`).
         case chunked
-        /// Until the connection closes (a response to HTTP/1.0 of unknown length).
+        /// Until the connection closes (a response to HTTP/1.0 of unknown length), or unframed
+        /// (what a client writes after a CONNECT request's head: the tunnel's octets).
         case untilClose
     }
 
@@ -325,12 +326,23 @@ struct H1OutboundMessage {
         let method = headers.first(":method") ?? ""
         var additional: [Headers.Field] = []
         let framing: BodyFraming
-        let declared = try declaredLength(H1FramingFields(headers), of: headers, status: 200, isConnectTunnel: false)
+        let fields = H1FramingFields(headers)
+        let declared = try declaredLength(fields, of: headers, status: 200, isConnectTunnel: false)
         // As for responses: the framing decides on transfer-encoding (a request that ends at its
         // head gets content-length: 0, not a chunked promise).
         var headers = headers
         if headers.has("transfer-encoding") { headers.delete("transfer-encoding") }
-        if let declared {
+        var closeAfter = false
+        if method == "CONNECT" {
+            // RFC 9110 §9.3.6: "A CONNECT request message does not have content." What a client
+            // writes after the head is the tunnel's (lua-http's body type "close"): sent as it
+            // is, never framed, and the connection carries no request after it.
+            if declared != nil || fields.transferEncoding != .absent {
+                throw .invalidHeaders("a CONNECT request has no content: no content-length or transfer-encoding")
+            }
+            framing = endStream ? .none : .untilClose
+            closeAfter = !endStream
+        } else if let declared {
             if endStream && declared != 0 { throw .contentLengthMismatch(declared: declared, written: 0) }
             framing = .contentLength(remaining: declared, declared: declared)
         } else if endStream {
@@ -352,7 +364,7 @@ struct H1OutboundMessage {
         } catch {
             throw .invalidHeaders("\(error)")
         }
-        closeAfter = headers.hasToken("connection", "close")
+        self.closeAfter = closeAfter || headers.hasToken("connection", "close")
         state = endStream || framing == .none ? .ended : .body(framing)
     }
 
