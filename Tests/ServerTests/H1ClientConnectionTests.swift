@@ -80,6 +80,40 @@ final class H1ClientConnectionTests: XCTestCase {
         }
     }
 
+    /// A whole request (`writeMessage`) has a known length, so it goes out with `content-length`,
+    /// as a whole response does. It went out chunked (a server may refuse that with 411, RFC 9112
+    /// §6.3), an HTTP/1.0 connection refused it as a body "of unknown length", and a
+    /// `content-length` other than the body's was refused only once the head had gone out,
+    /// leaving the connection with a request it could neither finish nor follow.
+    func testAWholeRequestGoesOutWithItsLength() throws {
+        for version in [HTTP1Version.http11, .http10] {
+            try withClientConnection(version: version) { client, peer, _ in
+                let line = version == .http10 ? "HTTP/1.0" : "HTTP/1.1"
+                let upload = try XCTUnwrap(client.newStream())
+                try upload.writeMessage(Self.request("POST", "/upload"), body: "hello")
+                try await client.flush(timeout: 1)
+                XCTAssertEqual(
+                    Self.received(peer), "POST /upload \(line)\r\nhost: t\r\ncontent-length: 5\r\n\r\nhello")
+                XCTAssertTrue(upload.isResponseComplete)
+                Self.send(peer, "HTTP/1.1 204 No Content\r\n\r\n")
+                _ = try await upload.getHeaders(timeout: 1)
+                XCTAssertTrue(client.isIdle)
+
+                let wrong = try XCTUnwrap(client.newStream())
+                XCTAssertThrowsError(
+                    try wrong.writeMessage(Self.request("POST", "/x", ("content-length", "3")), body: "hello")
+                ) { error in
+                    XCTAssertEqual(error as? HTTPStreamError, .contentLengthMismatch(declared: 3, written: 5))
+                }
+                XCTAssertTrue(client.isIdle)
+                let next = try XCTUnwrap(client.newStream())
+                try next.writeMessage(Self.request("PUT", "/y", ("content-length", "2")), body: "ok")
+                try await client.flush(timeout: 1)
+                XCTAssertEqual(Self.received(peer), "PUT /y \(line)\r\nhost: t\r\ncontent-length: 2\r\n\r\nok")
+            }
+        }
+    }
+
     func testA101FollowedAtOnceByTheNewProtocolLeavesItToTakeSocket() throws {
         try withClient { client, peer, _ in
             let upgrade = try XCTUnwrap(client.newStream())

@@ -335,12 +335,13 @@ struct RecordingLogHandler: LogHandler {
 /// Runs `body` on a new reactor with a started client `H1Connection` over a socket pair, and the
 /// raw peer's fd (both closed afterwards).
 func withClientConnection<T: Sendable>(
-    _ body: @escaping @Sendable (H1Connection, Int32, Reactor) async throws -> T
+    version: HTTP1Version = .http11, _ body: @escaping @Sendable (H1Connection, Int32, Reactor) async throws -> T
 ) throws -> T {
     let reactor = try Reactor()
     var fds: [Int32] = [0, 0]
     guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw TestError("socketpair") }
-    let client = H1Connection(socket: StreamSocket(adopting: fds[0], on: reactor), type: .client)
+    let client = H1Connection(
+        socket: StreamSocket(adopting: fds[0], on: reactor), type: .client, version: version)
     let peer = fds[1]
     defer {
         client.close()

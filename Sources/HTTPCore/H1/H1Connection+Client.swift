@@ -19,7 +19,10 @@ extension H1Connection {
     public var isIdle: Bool { pipeline.isEmpty && requestBeingWritten == nil && phase == .open && !inputStopped }
 
     /// Frames the request head straight into the socket's queue, then expects its response.
-    func writeRequestHead(_ headers: Headers, endStream: Bool, for stream: H1Stream) throws(HTTPStreamError) {
+    /// `bodyLength`: the length of the whole body that follows (`writeMessage`).
+    func writeRequestHead(
+        _ headers: Headers, endStream: Bool, bodyLength: Int? = nil, for stream: H1Stream
+    ) throws(HTTPStreamError) {
         guard phase == .open else { throw .connectionClosed("before the request was sent") }
         // A head written now would land inside the earlier request's body on the wire.
         guard requestBeingWritten == nil else {
@@ -29,7 +32,8 @@ extension H1Connection {
         // Only the framing runs inside the queue's access: the bookkeeping below touches the
         // socket again.
         try socket.write { (out: inout [UInt8]) throws(HTTPStreamError) in
-            try stream.outbound.writeRequestHead(headers, endStream: endStream, version: version, into: &out)
+            try stream.outbound.writeRequestHead(
+                headers, endStream: endStream, bodyLength: bodyLength, version: version, into: &out)
         }
         let method = headers.first(":method") ?? "GET"
         stream.requestMethod = method

@@ -369,13 +369,15 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
             // final status is sent, the client is not waiting for one any more.
             if isFinal || fields.validStatus == 100 { stream.awaitsContinue = false }
         case .client:
-            // A request's head and body are written one after the other (a body of unknown
-            // length, as with `writeChunk`).
+            // A request's head and body are written one after the other; the body's length is
+            // known, so it is framed by `content-length` (never chunked: an HTTP/1.0 server could
+            // not read that, and RFC 9112 §6.3 lets a server refuse it with 411), and a head that
+            // declares another length is refused before anything is written.
             guard let body, !body.isEmpty else {
                 try writeRequestHead(headers, endStream: endStream || body != nil, for: stream)
                 break
             }
-            try writeRequestHead(headers, endStream: false, for: stream)
+            try writeRequestHead(headers, endStream: false, bodyLength: body.count, for: stream)
             try writeBody(body, endStream: true, trailers: nil, for: stream)
             return
         }

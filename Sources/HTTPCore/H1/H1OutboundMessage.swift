@@ -319,8 +319,12 @@ struct H1OutboundMessage {
 
     /// Writes a request head into `out`. A body of unknown length is chunked (HTTP/1.1 only: an
     /// HTTP/1.0 server could not find its end).
+    ///
+    /// With `bodyLength`, the whole request follows (`HTTPStream.writeMessage`): its length is
+    /// known, so a head without `content-length` gets one (never chunked), and a head whose
+    /// `content-length` differs from it is refused before anything is written.
     mutating func writeRequestHead(
-        _ headers: Headers, endStream: Bool, version: HTTP1Version, into out: inout [UInt8]
+        _ headers: Headers, endStream: Bool, bodyLength: Int? = nil, version: HTTP1Version, into out: inout [UInt8]
     ) throws(HTTPStreamError) {
         guard state == .head else { throw .invalidState("request headers were already written") }
         let method = headers.first(":method") ?? ""
@@ -344,7 +348,13 @@ struct H1OutboundMessage {
             closeAfter = !endStream
         } else if let declared {
             if endStream && declared != 0 { throw .contentLengthMismatch(declared: declared, written: 0) }
+            if let bodyLength, declared != UInt64(bodyLength) {
+                throw .contentLengthMismatch(declared: declared, written: UInt64(bodyLength))
+            }
             framing = .contentLength(remaining: declared, declared: declared)
+        } else if let bodyLength, bodyLength > 0 {
+            additional.append(.init(name: "content-length", value: String(bodyLength), neverIndex: false))
+            framing = .contentLength(remaining: UInt64(bodyLength), declared: UInt64(bodyLength))
         } else if endStream {
             // RFC 9110 §8.6: a user agent SHOULD send Content-Length when the method defines a
             // meaning for content, and not for GET/HEAD/CONNECT without content.

@@ -291,8 +291,9 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
     }
 
     /// Writes the whole message now (buffered; never waits): the head, then `body`, ending the
-    /// stream. A server serializes both in one piece, adds `content-length` when `headers` have
-    /// none, and refuses (writing nothing) a `content-length` that is not `body`'s.
+    /// stream. Both sides add `content-length` when `headers` have none and refuse (writing
+    /// nothing) a `content-length` that is not `body`'s; a server serializes head and body in one
+    /// piece.
     public func writeMessage(_ headers: Headers, body: UnsafeRawBufferPointer) throws {
         guard !isShutDown else { throw HTTPStreamError.invalidState("the stream was shut down") }
         try connection.writeHead(headers, endStream: true, body: body, for: self)
