@@ -67,23 +67,40 @@ extension H1Connection {
 
     /// Reads body octets (lua-http's `read_body_by_length`): exactly `count` when `count >= 0`
     /// (if the peer closes first, `.protocolViolation(.unexpectedEOF)` and nothing is consumed);
-    /// up to `-count` when negative, as soon as some arrived (empty at EOF).
+    /// up to `-count` when negative, as soon as some arrived (empty at EOF; over TLS, only when
+    /// the peer sent close_notify, else `.protocolViolation(.closedWithoutCloseNotify)`).
     public func readBodyByLength(_ count: Int, timeout: Double? = nil) async throws -> [UInt8] {
         try await lowLevelRead("readBodyByLength", timeout) { reader, input, atEOF in
-            Self.copying(reader.readBytes(count, input, atEOF: atEOF), from: input)
+            let outcome = reader.readBytes(count, input, atEOF: atEOF)
+            // The empty read that says the input ended is where a read until the close ends.
+            if count < 0, case .value(let range, _) = outcome, range.isEmpty, atEOF, let cut = closedUnsafely {
+                return .failed(cut)
+            }
+            return Self.copying(outcome, from: input)
         }
     }
 
     /// Reads every octet until the peer closes (lua-http's `read_body_till_close`); more than
     /// `limit` octets (nil: `options.bodyLimit`) throws `HTTPStreamError.bodyTooLarge`, as soon as
-    /// they arrived.
+    /// they arrived. Over TLS the body is complete only if the peer sent close_notify (RFC 9112
+    /// §9.8), as for the stream API: else `.protocolViolation(.closedWithoutCloseNotify)`, and
+    /// nothing is consumed.
     public func readBodyTillClose(limit: Int? = nil, timeout: Double? = nil) async throws
         -> [UInt8]
     {
         let limit = limit ?? options.bodyLimit
         return try await lowLevelRead("readBodyTillClose", timeout) { reader, input, atEOF in
-            Self.copying(reader.readToEnd(input, atEOF: atEOF, limit: limit), from: input)
+            let outcome = reader.readToEnd(input, atEOF: atEOF, limit: limit)
+            if case .value = outcome, let cut = closedUnsafely { return .failed(cut) }
+            return Self.copying(outcome, from: input)
         }
+    }
+
+    /// The error for input that a TLS peer ended without close_notify, if it did: whoever closed
+    /// the TCP connection may have cut it short. RFC 9112 §9.8: "Treating an incomplete message as
+    /// complete could expose implementations to attack by a third party."
+    private var closedUnsafely: HTTPStreamError? {
+        socket.endedWithoutCloseNotify ? .protocolViolation(.closedWithoutCloseNotify) : nil
     }
 
     /// Reads one chunk of a chunked body (lua-http's `read_body_chunk`): its data and its chunk
