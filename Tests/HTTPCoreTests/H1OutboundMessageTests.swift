@@ -510,6 +510,37 @@ final class H1OutboundMessageTests: XCTestCase {
         }
     }
 
+    /// Trailers need the chunked coding (RFC 9112 §7.1.2): a body delimited by its length or by
+    /// the close cannot carry them, and they were dropped without a word. They are refused, with
+    /// nothing written, and the body can still be ended.
+    func testTrailersOnABodyThatIsNotChunkedAreRefused() throws {
+        var trailers = Headers()
+        trailers.append("x-checksum", "1")
+        let heads: [([(String, String)], Request)] = [
+            ([(":status", "200"), ("content-length", "4")], request()),
+            ([(":status", "200")], request("GET", .http10, keepAlive: false)),
+        ]
+        for (pairs, request) in heads {
+            var message = Message()
+            _ = try head(&message, pairs, request: request)
+            var written: [UInt8] = []
+            assertThrows(.invalidHeaders) {
+                try Array("tail".utf8).withUnsafeBytes { buffer in
+                    try message.writeBody(buffer, endStream: true, trailers: trailers) {
+                        written.append(contentsOf: $0)
+                    }
+                }
+            }
+            XCTAssertEqual(written, [], "\(pairs): a refused write put octets out")
+            XCTAssertEqual(try body(&message, "tail", endStream: true, trailers: Headers()), "tail", "\(pairs)")
+            XCTAssertTrue(message.isComplete, "\(pairs)")
+        }
+        // A HEAD response's body, trailers included, is dropped as it always was.
+        var message = Message()
+        _ = try head(&message, [(":status", "200")], request: request("HEAD"))
+        XCTAssertEqual(try body(&message, "", endStream: true, trailers: trailers), "")
+    }
+
     /// Field names go out in lower case: the framing checks compare them so, and an upper-case
     /// `Content-Length` went out unnoticed beside the library's own `transfer-encoding: chunked`
     /// (or a second `content-length`).

@@ -25,6 +25,16 @@ struct H1OutboundMessage {
         /// Until the connection closes (a response to HTTP/1.0 of unknown length), or unframed
         /// (what a client writes after a CONNECT request's head: the tunnel's octets).
         case untilClose
+
+        /// What delimits a body that is not chunked, for error messages.
+        var delimiter: String {
+            switch self {
+            case .none, .discarded: return "nothing (there is none)"
+            case .contentLength: return "content-length"
+            case .chunked: return "the chunked coding"
+            case .untilClose: return "the connection's close"
+            }
+        }
     }
 
     enum State: Equatable {
@@ -391,6 +401,11 @@ struct H1OutboundMessage {
             // is harmless; data after the end is not.
             if state == .ended && data.isEmpty { return }
             throw .invalidState(state == .ended ? "the body was already ended" : "a body before the headers")
+        }
+        if let trailers, trailers.count > 0, framing != .chunked, framing != .discarded {
+            // RFC 9110 §6.5: trailers go "after the content", which only the chunked coding can
+            // carry (RFC 9112 §7.1.2); dropping them would lose what the writer meant to send.
+            throw .invalidHeaders("trailers need a chunked body; this one is delimited by \(framing.delimiter)")
         }
         switch framing {
         case .none:
