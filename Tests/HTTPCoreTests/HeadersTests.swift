@@ -90,6 +90,53 @@ final class HeadersTests: XCTestCase {
         XCTAssertFalse(h.has("content-typ"))
     }
 
+    /// Names are octets (RFC 9110 §5.1): two names match only when their UTF-8 is identical, not
+    /// when String's `==` calls them canonically equivalent, and a small set (scanned) and a large
+    /// one (indexed) answer alike.
+    func testNamesMatchByteForByteAtEverySize() throws {
+        // Canonically equivalent pairs: one of different lengths, one of the same length.
+        let precomposed = "caf\u{E9}"
+        let decomposed = "cafe\u{301}"
+        let acuteThenDot = "a\u{301}\u{323}"
+        let dotThenAcute = "a\u{323}\u{301}"
+        XCTAssertEqual(precomposed, decomposed)
+        XCTAssertEqual(acuteThenDot, dotThenAcute)
+        XCTAssertEqual(acuteThenDot.utf8.count, dotThenAcute.utf8.count)
+
+        for size in [0, Headers.indexThreshold] {
+            var h = Headers()
+            for i in 0..<size { h.append("filler-\(i)", "f") }
+            h.append(precomposed, "p")
+            h.append(acuteThenDot, "a")
+            XCTAssertEqual(h.index != nil, size > 0)
+            for (name, value) in [(precomposed, "p"), (acuteThenDot, "a")] {
+                XCTAssertEqual(h.first(name), value, "size \(size)")
+                XCTAssertEqual(h.values(for: name), [value], "size \(size)")
+                XCTAssertEqual(h.count(of: name), 1, "size \(size)")
+            }
+            for name in [decomposed, dotThenAcute] {
+                XCTAssertFalse(h.has(name), "size \(size)")
+                XCTAssertNil(h.first(name), "size \(size)")
+                XCTAssertEqual(h.values(for: name), [], "size \(size)")
+                XCTAssertEqual(h.count(of: name), 0, "size \(size)")
+                XCTAssertNil(h.commaSeparated(name), "size \(size)")
+                XCTAssertFalse(h.hasToken(name, "p"), "size \(size)")
+            }
+            var deleted = h
+            XCTAssertFalse(deleted.delete(decomposed), "size \(size)")
+            XCTAssertFalse(deleted.delete(dotThenAcute), "size \(size)")
+            XCTAssertEqual(deleted.count, h.count, "size \(size)")
+
+            // upsert of the other spelling appends a field of its own, replacing nothing.
+            var upserted = h
+            try upserted.upsert(decomposed, "d")
+            XCTAssertEqual(upserted.count, h.count + 1, "size \(size)")
+            XCTAssertEqual(upserted.first(precomposed), "p", "size \(size)")
+            XCTAssertEqual(upserted.first(decomposed), "d", "size \(size)")
+            XCTAssertEqual(Array(upserted.fields.last!.name.utf8), Array(decomposed.utf8))
+        }
+    }
+
     func testCommaSeparated() {
         var h = Headers()
         XCTAssertNil(h.commaSeparated("a"))

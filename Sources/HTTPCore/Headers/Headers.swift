@@ -106,11 +106,27 @@ public struct Headers: Sendable {
         }
     }
 
-    /// Name equality with a length check first: most names a lookup passes differ, and comparing
-    /// lengths (stored in the string) is cheaper than the full comparison's slow path.
+    /// Name equality: the same UTF-8 octets. Field names are octets (RFC 9110 §5.1), so two names
+    /// match only when their bytes do; String's own `==` (and its hash, which the name index would
+    /// otherwise use) follows Unicode canonical equivalence, under which `"caf\u{E9}"` and
+    /// `"cafe\u{301}"` are equal. Every name comparison of `Headers`, scanned or indexed, is this one.
+    ///
+    /// The length first: most names a lookup passes differ, and comparing lengths (stored in the
+    /// string) is cheaper than comparing octets. Then identity (the same small-string payload or
+    /// the same storage, as String's own `==` checks first): a lookup usually finds its name as
+    /// the very String it passes, an interned or literal one.
     @inline(__always)
     static func sameName(_ a: String, _ b: String) -> Bool {
-        a.utf8.count == b.utf8.count && a == b
+        a.utf8.count == b.utf8.count && (a._isIdentical(to: b) || sameOctets(a, b))
+    }
+
+    /// Whether `a` and `b`, of the same length, hold the same UTF-8 octets. Out of line: it is the
+    /// rare case of a scan (a name of the same length, or a different String for the same name).
+    @inline(never)
+    static func sameOctets(_ a: String, _ b: String) -> Bool {
+        // Native Strings (every String made in Swift on Linux) are contiguous UTF-8.
+        a.utf8.withContiguousStorageIfAvailable { HTTP1Syntax.spells(b, UnsafeRawBufferPointer($0)) }
+            ?? a.utf8.elementsEqual(b.utf8)
     }
 
     /// The first value of `name`, or nil.

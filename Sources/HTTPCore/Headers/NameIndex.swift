@@ -16,8 +16,25 @@ internal struct NameIndex: Sendable {
         }
     }
 
+    /// A name as a dictionary key: equal and hashed by its UTF-8 octets, as `Headers.sameName`
+    /// compares names (String's own `==` and hash follow Unicode canonical equivalence).
+    struct Key: Hashable, Sendable {
+        let name: String
+
+        init(_ name: String) { self.name = name }
+
+        static func == (a: Key, b: Key) -> Bool { Headers.sameName(a.name, b.name) }
+
+        func hash(into hasher: inout Hasher) {
+            let hashed: Void? = name.utf8.withContiguousStorageIfAvailable {
+                hasher.combine(bytes: UnsafeRawBufferPointer($0))
+            }
+            if hashed == nil { Array(name.utf8).withUnsafeBytes { hasher.combine(bytes: $0) } }
+        }
+    }
+
     /// Name → where its chain starts and ends.
-    private(set) var entries: [String: Entry]
+    private(set) var entries: [Key: Entry]
     /// For each field position, the position of the next field with the same name, or -1.
     private(set) var next: [Int]
 
@@ -38,17 +55,17 @@ internal struct NameIndex: Sendable {
     mutating func append(_ name: String, at position: Int) {
         assert(position == next.count, "NameIndex.append out of order")
         next.append(-1)
-        let previous = entries[name, default: Entry(first: position, last: -1, count: 0)].link(position)
+        let previous = entries[Key(name), default: Entry(first: position, last: -1, count: 0)].link(position)
         if previous >= 0 { next[previous] = position }
     }
 
-    func first(_ name: String) -> Int? { entries[name]?.first }
+    func first(_ name: String) -> Int? { entries[Key(name)]?.first }
 
-    func count(of name: String) -> Int { entries[name]?.count ?? 0 }
+    func count(of name: String) -> Int { entries[Key(name)]?.count ?? 0 }
 
     /// The positions of `name`, in order.
     func positions(of name: String) -> Positions {
-        Positions(links: next, start: entries[name]?.first ?? -1)
+        Positions(links: next, start: entries[Key(name)]?.first ?? -1)
     }
 
     struct Positions: Sequence, IteratorProtocol {
