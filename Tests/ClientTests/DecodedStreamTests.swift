@@ -143,6 +143,88 @@ final class DecodedStreamTests: XCTestCase {
         XCTAssertEqual(async, "hello")
         XCTAssertEqual(callback, "hello")
     }
+
+    /// A body is decoded as it is read, a bounded piece at a time, and without a total cap: one
+    /// encoded piece that expands a thousandfold is not decoded whole into memory (each read
+    /// returns at most 256 KiB, plus less than one 32 KiB pass of zlib's output), and a body that
+    /// decodes to more than `Inflater.defaultMaxOutput` (64 MiB) is read to its end, as a
+    /// transfer-coded one is (the buffering helpers apply `bodyLimit`), in both forms of
+    /// `getNextChunk`.
+    func testALargeBodyIsDecodedInBoundedPiecesWithoutATotalCap() throws {
+        let decodedSize = Inflater.defaultMaxOutput + (1 << 20)
+        let deflater = Deflater(format: .gzip, level: 1)
+        var encoded: [UInt8] = []
+        let mebibyte = [UInt8](repeating: 0x61, count: 1 << 20)
+        let pieces = decodedSize >> 20
+        for i in 0..<pieces {
+            try deflater.process(mebibyte, final: i == pieces - 1, flush: false, into: &encoded)
+        }
+        XCTAssertLessThan(encoded.count, 1 << 20)
+
+        for form in ["async", "callback"] {
+            let base = try ScriptedStream(chunks: [encoded])
+            let decoded = DecodedStream(base, coding: "gzip")
+            let outcome = try base.reactor.run(timeout: 60) {
+                var total = 0
+                var largest = 0
+                do {
+                    while true {
+                        let chunk: [UInt8]?
+                        if form == "async" {
+                            chunk = try await decoded.getNextChunk(timeout: 1)
+                        } else {
+                            let result: Result<[UInt8]?, any Error> = try await base.reactor.suspend("callback") {
+                                suspension in
+                                decoded.getNextChunk(timeout: 1) { suspension.resume(returning: $0) }
+                                return nil
+                            }
+                            chunk = try result.get()
+                        }
+                        guard let chunk else { break }
+                        total += chunk.count
+                        largest = max(largest, chunk.count)
+                    }
+                    return "\(total) octets, the largest read \(largest)"
+                } catch {
+                    return "threw \(error) after \(total) octets, the largest read \(largest)"
+                }
+            }
+            XCTAssertTrue(outcome.hasPrefix("\(decodedSize) octets"), "\(form): \(outcome)")
+            let largest = Int(outcome.split(separator: " ").last ?? "") ?? .max
+            XCTAssertLessThan(largest, 256 * 1024 + 32 * 1024, "\(form): \(outcome)")
+        }
+    }
+}
+
+/// A stream whose body is the given encoded pieces, then its end.
+private final class ScriptedStream: HTTPStream, @unchecked Sendable {
+    let reactor: Reactor
+    private var chunks: [[UInt8]]
+
+    init(chunks: [[UInt8]]) throws {
+        reactor = try Reactor()
+        self.chunks = chunks
+    }
+
+    func getNextChunk(timeout: Double?) async throws -> [UInt8]? { chunks.isEmpty ? nil : chunks.removeFirst() }
+    func getNextChunk(timeout: Double?, _ completion: @escaping (Result<[UInt8]?, any Error>) -> Void) {
+        completion(.success(chunks.isEmpty ? nil : chunks.removeFirst()))
+    }
+    func unget(_ bytes: [UInt8]) { chunks.insert(bytes, at: 0) }
+
+    func shutdown() {}
+    func shutdown(after error: any Error) {}
+    func getHeaders(timeout: Double?) async throws -> Headers? { nil }
+    func getHeaders(timeout: Double?, _ completion: @escaping (Result<Headers?, any Error>) -> Void) {
+        completion(.success(nil))
+    }
+    func writeHeaders(_ headers: Headers, endStream: Bool) throws {}
+    func writeHeaders(_ headers: Headers, endStream: Bool, timeout: Double?) async throws {}
+    func writeChunk(_ bytes: UnsafeRawBufferPointer, endStream: Bool) throws {}
+    func writeChunk(_ bytes: [UInt8], endStream: Bool, timeout: Double?) async throws {}
+    func checkTLS() -> TLSInfo? { nil }
+    func localname() -> SocketName { fatalError("not used") }
+    func peername() -> SocketName { fatalError("not used") }
 }
 
 /// A stream that records how it is shut down; nothing else is used.

@@ -4,17 +4,30 @@ public import Reactor
 /// A response stream whose body arrives with a gzip or deflate `content-encoding` (RFC 9110
 /// §8.4.1): reads return the decoded octets; everything else goes to the wrapped stream.
 /// `Request.go()` returns one when it decodes.
+///
+/// The body is decoded as it is read, at most `maxDecodedChunk` octets a read (plus less than one
+/// 32 KiB pass of zlib's output): a few KiB of deflate can stand for gigabytes, so an encoded
+/// piece is not decoded whole; what it has left waits, encoded, for the next read. There is no
+/// cap on the decoded total (a download may be large), as for a transfer-coded body: the
+/// buffering helpers apply `bodyLimit` to the decoded octets.
 public final class DecodedStream: HTTPStream, @unchecked Sendable {
     /// The stream the encoded body is read from.
     public let base: any HTTPStream
+    /// The most decoded octets one read produces (256 KiB, plus less than 32 KiB).
+    public static let maxDecodedChunk = 256 * 1024
     private let inflater: Inflater
     private var pending: [UInt8] = []
+    /// Encoded octets read from `base` and not decoded yet, from `backlogStart`.
+    private var backlog: [UInt8] = []
+    private var backlogStart = 0
+    /// `base` returned the end of the body.
+    private var inputEnded = false
     private var finished = false
 
     /// - Parameter coding: `gzip` (or `x-gzip`) or `deflate`.
     public init(_ base: any HTTPStream, coding: String) {
         self.base = base
-        inflater = Inflater(format: coding == "deflate" ? .deflate : .gzip)
+        inflater = Inflater(format: coding == "deflate" ? .deflate : .gzip, maxOutput: .max)
     }
 
     public var reactor: Reactor { base.reactor }
@@ -30,7 +43,11 @@ public final class DecodedStream: HTTPStream, @unchecked Sendable {
         while true {
             if let ready = takePending() { return ready }
             if finished { return nil }
-            try decode(try await base.getNextChunk(timeout: deadline.remainingOrZero))
+            if hasWork {
+                try decode()
+            } else {
+                receive(try await base.getNextChunk(timeout: deadline.remainingOrZero))
+            }
         }
     }
 
@@ -43,9 +60,17 @@ public final class DecodedStream: HTTPStream, @unchecked Sendable {
     private func nextChunk(_ deadline: Deadline, _ completion: @escaping (Result<[UInt8]?, any Error>) -> Void) {
         if let ready = takePending() { return completion(.success(ready)) }
         if finished { return completion(.success(nil)) }
+        if hasWork {
+            do {
+                try decode()
+            } catch {
+                return completion(.failure(error))
+            }
+            return nextChunk(deadline, completion)
+        }
         base.getNextChunk(timeout: deadline.remainingOrZero) { result in
             do {
-                try self.decode(try result.get())
+                self.receive(try result.get())
                 self.nextChunk(deadline, completion)
             } catch {
                 completion(.failure(error))
@@ -55,19 +80,44 @@ public final class DecodedStream: HTTPStream, @unchecked Sendable {
 
     public func unget(_ bytes: [UInt8]) { pending = bytes + pending }
 
-    /// Inflates `encoded` (nil: the end of the body) into `pending`.
-    private func decode(_ encoded: [UInt8]?) throws {
-        if encoded == nil && inflater.totalInput == 0 {
+    /// Queues what `base` returned: encoded octets, or (nil) the end of the body.
+    private func receive(_ encoded: [UInt8]?) {
+        guard let encoded else {
+            inputEnded = true
             // An empty body (a 204 or a HEAD-like answer) has nothing to decode.
-            finished = true
+            if inflater.totalInput == 0 && backlogStart == backlog.count { finished = true }
             return
         }
+        if backlogStart == backlog.count {
+            backlog = encoded
+            backlogStart = 0
+        } else {
+            backlog.append(contentsOf: encoded)
+        }
+    }
+
+    /// Whether queued octets or the end of the body wait to be decoded.
+    private var hasWork: Bool { !finished && (backlogStart < backlog.count || inputEnded) }
+
+    /// Inflates queued octets into `pending`, up to `maxDecodedChunk` of output; the end of the
+    /// body once everything before it was decoded.
+    private func decode() throws {
+        let consumed: Int
         do {
-            try inflater.process(encoded ?? [], final: encoded == nil, into: &pending)
+            consumed = try backlog.withUnsafeBytes { bytes in
+                try inflater.process(
+                    UnsafeRawBufferPointer(rebasing: bytes[backlogStart...]), final: inputEnded, into: &pending,
+                    outputLimit: Self.maxDecodedChunk)
+            }
         } catch let error as ContentCodingError {
             throw HTTPStreamError.coding(error)
         }
-        if encoded == nil { finished = true }
+        backlogStart += consumed
+        if backlogStart == backlog.count {
+            backlog = []
+            backlogStart = 0
+            if inputEnded { finished = true }
+        }
     }
 
     private func takePending() -> [UInt8]? {
