@@ -356,6 +356,24 @@ final class HeadersTests: XCTestCase {
         XCTAssertFalse(h.has("tail"))
     }
 
+    /// A mutation of `fields` that throws half-way keeps what it changed, and the index follows
+    /// it: the index is rebuilt even when the access ends by an error.
+    func testAThrowingFieldMutationKeepsTheIndexTrue() {
+        struct Stop: Error {}
+        func renameThenThrow(_ fields: inout [Headers.Field]) throws {
+            fields[3].name = "renamed"
+            throw Stop()
+        }
+        var h = Headers()
+        for i in 0..<50 { h.append("k\(i)", "v\(i)") }
+        XCTAssertNotNil(h.index)
+        XCTAssertThrowsError(try renameThenThrow(&h.fields))
+        XCTAssertEqual(h.fields[3].name, "renamed")
+        XCTAssertEqual(h.first("renamed"), "v3")
+        XCTAssertNil(h.first("k3"))
+        XCTAssertFalse(h.has("k3"))
+    }
+
     /// Random operations on sets that cross the index threshold both ways, checked against a plain
     /// array model after every step.
     func testRandomOperationsMatchALinearModel() throws {

@@ -37,8 +37,10 @@ public struct Headers: Sendable {
             rebuildIndex()
         }
         _modify {
+            // In a defer: a mutation that throws ends the access without returning here, and what
+            // it changed before it threw stays in `storage`.
+            defer { rebuildIndex() }
             yield &storage
-            rebuildIndex()
         }
     }
 
