@@ -202,6 +202,27 @@ final class BodyTests: XCTestCase {
         }
     }
 
+    /// With `transferCodings` off the server does not undo gzip or deflate, so a request coded
+    /// with them gets 501 (RFC 9112 §6.1: "a transfer coding it does not understand"); it used to
+    /// reach the handler with the coded octets as its body. `chunked` alone is still read.
+    func testTransferCodedRequestsGet501WhenTheServerDoesNotDecode() throws {
+        let server = try startServer { $0.http1.transferCodings = false }
+        let coded = try Deflater(format: .gzip).process(Array("hello".utf8), final: true)
+        let chunk = Array(String(coded.count, radix: 16).utf8) + [13, 10] + coded + [13, 10]
+        for listed in ["gzip", "deflate", "x-gzip"] {
+            let client = try TestClient(port: server.port)
+            try client.send(
+                Array("POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: \(listed), chunked\r\n\r\n".utf8)
+                    + chunk + Array("0\r\n\r\n".utf8))
+            XCTAssertEqual(try readLastResponse(client).status, 501, listed)
+        }
+        let client = try TestClient(port: server.port)
+        let response = try client.exchange(
+            "POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(response.text, "hello")
+    }
+
     func testGzipTransferCodingForClientsSendingTE() throws {
         let server = try startServer()
         let client = try TestClient(port: server.port)

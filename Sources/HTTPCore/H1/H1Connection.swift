@@ -168,6 +168,7 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     private func makeParser() -> HTTP1Parser {
         var parser = HTTP1Parser(role: type, limits: options.limits)
         parser.scheme = parserScheme
+        parser.decodesTransferCodings = options.transferCodings
         return parser
     }
 

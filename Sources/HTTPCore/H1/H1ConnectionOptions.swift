@@ -27,7 +27,8 @@ public struct H1ConnectionOptions: Sendable {
     /// Server: add a `date` field to responses that lack one (RFC 9110 §6.6.1). Default true.
     public var sendDate = true
     /// Server: decode a request body sent with `transfer-encoding: gzip` or `deflate` (RFC 9112
-    /// §7) and answer `TE: gzip` clients with a gzip transfer coding. Default true.
+    /// §7) and answer `TE: gzip` clients with a gzip transfer coding. Default true. When false, a
+    /// request with a transfer coding other than `chunked` gets 501 (RFC 9112 §6.1).
     public var transferCodings = true
 
     public init() {}

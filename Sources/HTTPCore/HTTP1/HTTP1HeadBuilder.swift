@@ -247,8 +247,10 @@ extension HTTP1Parser {
             // Transfer-Encoding header field MUST treat the message as if the framing is faulty".
             if version == .http10 { throw .transferEncodingInHTTP10 }
             // §6.1: "A server that receives a request message with a transfer coding it does not
-            // understand SHOULD respond with 501 (Not Implemented)." We decode gzip and deflate above.
-            for coding in fields.codings where !Self.knownRequestCodings.contains(coding) {
+            // understand SHOULD respond with 501 (Not Implemented)." The stream layer decodes gzip
+            // and deflate, unless told not to.
+            for coding in fields.codings
+            where coding != "chunked" && !(decodesTransferCodings && Self.knownRequestCodings.contains(coding)) {
                 throw .unknownTransferCoding(coding)
             }
             // Item 4: "If a Transfer-Encoding header field is present in a request and the chunked

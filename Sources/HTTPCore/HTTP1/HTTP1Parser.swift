@@ -47,6 +47,13 @@ public struct HTTP1Parser: Sendable {
     /// connection knows whether it is secure); nil adds none. CONNECT requests never get one (RFC
     /// 9113 §8.5 shape).
     public var scheme: String?
+    /// Server role: whether the stream layer undoes `gzip`, `x-gzip` and `deflate` transfer
+    /// codings of request bodies (`H1ConnectionOptions.transferCodings`). When it does not, a
+    /// request with any coding but `chunked` is `.unknownTransferCoding` (501): RFC 9112 §6.1, "A
+    /// server that receives a request message with a transfer coding it does not understand
+    /// SHOULD respond with 501 (Not Implemented)", rather than a handler getting coded octets as
+    /// the body. On by default.
+    public var decodesTransferCodings = true
 
     enum RequestKind: Sendable { case head, connect, other }
 
