@@ -965,4 +965,24 @@ final class AcceptsCodingTests: XCTestCase {
         absent.append("te", "trailers")
         XCTAssertFalse(absent.acceptsCoding("gzip", in: "te"))
     }
+
+    /// RFC 9110 §12.4.2's `qvalue` grammar: a weight that does not follow it makes the element
+    /// invalid, and an invalid element accepts nothing (`q=nan` and `q=abc` accepted gzip).
+    func testOnlyAValidWeightAboveZeroAcceptsTheCoding() {
+        func accepts(_ value: String) -> Bool {
+            var headers = Headers()
+            headers.append("te", value)
+            return headers.acceptsCoding("gzip", in: "te")
+        }
+        for value in ["gzip", "gzip;q=1", "gzip;q=1.000", "gzip;q=0.001", "gzip;Q=0.5", "gzip; q=0.5", "gzip;q=1."] {
+            XCTAssertTrue(accepts(value), value)
+        }
+        for value in [
+            "gzip;q=0", "gzip; q=0.", "gzip;q=0.000", "gzip;q=abc", "gzip;q=nan", "gzip;q=inf", "gzip;q=2",
+            "gzip;q=1.5",
+            "gzip;q=0.0001", "gzip;q=-1", "gzip;q=", "gzip;q=.5", "gzip;q=+1",
+        ] {
+            XCTAssertFalse(accepts(value), value)
+        }
+    }
 }

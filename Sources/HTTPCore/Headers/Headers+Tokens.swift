@@ -22,7 +22,9 @@ extension Headers {
 extension Headers {
     /// Whether the `name` field (`te`, `accept-encoding`) accepts `coding`: listed with a weight
     /// above zero (RFC 9110 §12.4.2: "a value of 0 means not acceptable"), e.g. `gzip` or
-    /// `gzip;q=0.5`, but not `gzip;q=0`.
+    /// `gzip;q=0.5`, but not `gzip;q=0`. A weight that is not a `qvalue` (`q=abc`, `q=nan`,
+    /// `q=2`) makes the element invalid, so it accepts nothing: a coding the client may not
+    /// handle is never chosen on a misread.
     public func acceptsCoding(_ coding: String, in name: String) -> Bool {
         for field in fields where Headers.sameName(field.name, name) {
             for element in field.value.split(separator: ",") {
@@ -32,11 +34,30 @@ extension Headers {
                 else { continue }
                 let weight = parts.dropFirst().lazy.map { $0.trimmingWhitespace() }
                     .first { $0.lowercased().hasPrefix("q=") }
-                if let weight, let value = Double(weight.dropFirst(2)), value <= 0 { return false }
-                return true
+                guard let weight else { return true }
+                guard let thousandths = Self.qvalue(weight.dropFirst(2)) else { return false }
+                return thousandths > 0
             }
         }
         return false
+    }
+
+    /// RFC 9110 §12.4.2: `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`, in
+    /// thousandths; nil for anything else.
+    static func qvalue(_ text: Substring) -> Int? {
+        let bytes = Array(text.utf8)
+        guard let first = bytes.first, first == UInt8(ascii: "0") || first == UInt8(ascii: "1") else { return nil }
+        var thousandths = first == UInt8(ascii: "1") ? 1000 : 0
+        guard bytes.count > 1 else { return thousandths }
+        guard bytes[1] == UInt8(ascii: "."), bytes.count <= 5 else { return nil }
+        var scale = 100
+        for digit in bytes[2...] {
+            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
+            if first == UInt8(ascii: "1") && digit != UInt8(ascii: "0") { return nil }
+            thousandths += Int(digit - UInt8(ascii: "0")) * scale
+            scale /= 10
+        }
+        return thousandths
     }
 }
 
