@@ -116,6 +116,25 @@ final class HTTPConnectionTests: XCTestCase {
         return String(decoding: head, as: UTF8.self)
     }
 
+    /// A server that refuses the body at its head and closes: `getResponse` gives its answer, not
+    /// `request` the failed write (RFC 9112 §9.5), and the next request goes on a new connection.
+    func testAnAnswerBeforeTheBodyEndedIsTheResponse() throws {
+        let server = try TestServer { stream, head in
+            guard head.method == "POST" else { return try await reply(stream, "ok") }
+            try await reply(stream, status: 413, "too big", extra: [("connection", "close")])
+        }
+        defer { server.stop() }
+        let conn = try HTTPConnection(host: "127.0.0.1", port: server.port, timeout: 5)
+        defer { conn.close() }
+        // More than the socket buffers hold: the answer comes while the body is still going.
+        try conn.request("POST", "/", body: [UInt8](repeating: 1, count: 16 << 20))
+        let response = try conn.getResponse()
+        XCTAssertEqual(response.status, 413)
+        XCTAssertEqual(response.text, "too big")
+        try conn.request("GET", "/")
+        XCTAssertEqual(try conn.getResponse().text, "ok")
+    }
+
     func testExpectContinueLooksPastEarlyHintsForTheGoAhead() throws {
         let server = try TestServer { stream, _ in
             // RFC 8297: 103 Early Hints, before the 100 Continue that reading the body sends.

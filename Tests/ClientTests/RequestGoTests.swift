@@ -202,6 +202,25 @@ final class RequestGoTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(MonotonicClock.seconds() - started, 0.29)
     }
 
+    /// A server that refuses the body at its head and closes (as a Stepwise server does past its
+    /// body limit): the rest of the body cannot go, and the answer is what `fetch` returns, not
+    /// the failed write (RFC 9112 §9.5).
+    func testAnAnswerBeforeTheBodyEndedIsTheOutcome() throws {
+        let server = try TestServer { stream, _ in
+            try await reply(stream, status: 413, "too big", extra: [("connection", "close")])
+        }
+        defer { server.stop() }
+        let reactor = try Reactor()
+        let request = try Request(uri: "http://127.0.0.1:\(server.port)/up")
+        try request.headers.upsert(":method", "POST")
+        // More than the socket buffers hold: the answer comes while the body is still going.
+        request.setBody(bytes: [UInt8](repeating: 0x61, count: 16 << 20))
+        request.headers.delete("expect")
+        let response = try request.fetch(on: reactor, timeout: 5)
+        XCTAssertEqual(response.status, 413)
+        XCTAssertEqual(response.text, "too big")
+    }
+
     func testGzipIsDecoded() throws {
         let text = String(repeating: "compress me ", count: 1000)
         let server = try TestServer { stream, _ in

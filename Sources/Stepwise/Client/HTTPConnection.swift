@@ -105,6 +105,10 @@ public final class HTTPConnection: @unchecked Sendable {
     ///     server's go-ahead before a non-empty body; a final status instead skips the body.
     ///   - bodyStream: produces the body piece by piece (nil: the end); with `bodyLength` it is
     ///     sent with that content-length (and must produce exactly that much), else chunked.
+    ///
+    /// A server that answers before the body ended and closes the connection makes the rest of
+    /// the body fail to go: the request then returns, and `response()` gives that answer (RFC 9112
+    /// §9.5).
     public func request(
         _ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
         expectContinue: Bool = false, bodyStream: (() throws -> [UInt8]?)? = nil, bodyLength: UInt64? = nil
@@ -144,14 +148,23 @@ public final class HTTPConnection: @unchecked Sendable {
             connection.shutdown()
             return
         }
-        try await during("request body write", seconds: write) {
-            if let body { try await stream.writeChunk(body, endStream: bodyStream == nil, timeout: write) }
-            if let bodyStream {
-                while let piece = try bodyStream() {
-                    try await stream.writeChunk(piece, endStream: false, timeout: write)
+        do {
+            try await during("request body write", seconds: write) {
+                if let body { try await stream.writeChunk(body, endStream: bodyStream == nil, timeout: write) }
+                if let bodyStream {
+                    while let piece = try bodyStream() {
+                        try await stream.writeChunk(piece, endStream: false, timeout: write)
+                    }
+                    try await stream.writeChunk([], endStream: true, timeout: write)
                 }
-                try await stream.writeChunk([], endStream: true, timeout: write)
             }
+        } catch {
+            // The server answered before the body ended, and closed (or stopped reading): that
+            // answer is for `response()`. The request stays incomplete, so the connection carries
+            // no other.
+            guard Request.isStale(error), let early = await stream.finalResponseReceived() else { throw error }
+            connection.shutdown()
+            stream.prefetched = early
         }
     }
 

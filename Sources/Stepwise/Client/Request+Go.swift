@@ -27,6 +27,8 @@ extension Request {
     /// - With `expectsContinue`, the body waits for `100 Continue` up to `expect100Timeout`; a
     ///   final status arriving first means the body is not sent (RFC 9110 §10.1.1) and the
     ///   connection is not reused.
+    /// - A final response that arrives while the body is still being written, from a server that
+    ///   then closes the connection, is returned rather than the failed write (RFC 9112 §9.5).
     /// - Interim 1xx responses other than 101 are skipped.
     /// - With `followRedirects`, a 3xx other than 304 with a `location` is followed through
     ///   `handleRedirect` (the old stream is shut down). A redirect that keeps the body (307,
@@ -152,7 +154,8 @@ extension Request {
         }
     }
 
-    /// Whether `error` is what a connection the server closed while idle gives: EOF or a reset.
+    /// Whether `error` is what a connection the server closed gives: EOF or a reset (for a
+    /// connection idle until the request, a stale one).
     static func isStale(_ error: any Error) -> Bool {
         switch error {
         case HTTPStreamError.connectionClosed, HTTPStreamError.socket,
@@ -199,8 +202,17 @@ extension Request {
             }
             if send {
                 bodyStarted = true
-                try await Request.phase("request body write") {
-                    try await Request.write(body, to: stream, deadline: deadline)
+                do {
+                    try await Request.phase("request body write") {
+                        try await Request.write(body, to: stream, deadline: deadline)
+                    }
+                } catch {
+                    // The server answered before the body ended, and closed (or stopped reading):
+                    // its answer is the outcome. The request stays incomplete, so the connection
+                    // carries no other.
+                    guard Request.isStale(error), let early = await stream.finalResponseReceived() else { throw error }
+                    connection.shutdown()
+                    head = early
                 }
             }
         }
