@@ -123,6 +123,29 @@ final class ConnectionPoolTests: XCTestCase {
         XCTAssertEqual(producedConnections, 1)
     }
 
+    /// An HTTP/1.0 request without `connection: keep-alive` asks the server to close after its
+    /// response (RFC 9112 §9.3; lua-http's client closes too), even when the response says
+    /// HTTP/1.1 without `close`: the connection is not pooled, and a POST after it goes on a new
+    /// one instead of failing on the closed one.
+    func testAnHTTP10ConnectionWithoutKeepAliveIsNotReused() throws {
+        let server = try OneShotServer()
+        defer { server.stop() }
+        let reactor = try Reactor()
+        let pool = ConnectionPool(reactor: reactor)
+        let first = try Request(uri: "http://127.0.0.1:\(server.port)/")
+        first.pool = pool
+        first.version = .http10
+        XCTAssertEqual(try first.fetch(on: reactor, timeout: 5).text, "ok")
+        XCTAssertEqual(pool.openConnections, 0)
+        let post = try Request(uri: "http://127.0.0.1:\(server.port)/")
+        post.pool = pool
+        post.version = .http10
+        try post.headers.upsert(":method", "POST")
+        post.setBody("x")
+        XCTAssertEqual(try post.fetch(on: reactor, timeout: 5).text, "ok")
+        XCTAssertEqual(server.connections, 2)
+    }
+
     /// A pooled connection whose exchange timed out is closed and no longer counted: the next
     /// request gets a connection of its own instead of waiting for that one.
     func testATimedOutExchangeGivesItsPlaceBack() throws {

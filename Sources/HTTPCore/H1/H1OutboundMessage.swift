@@ -384,7 +384,13 @@ struct H1OutboundMessage {
         } catch {
             throw .invalidHeaders("\(error)")
         }
-        self.closeAfter = closeAfter || headers.hasToken("connection", "close")
+        // RFC 9112 §9.3: an HTTP/1.0 connection persists only with the "keep-alive" option; and
+        // Appendix C.2.2: "Clients and servers SHOULD NOT assume that a persistent connection is
+        // maintained for HTTP versions less than 1.1 unless it is explicitly signaled." (lua-http's
+        // `close_when_done` for a 1.0 client.)
+        self.closeAfter =
+            closeAfter || headers.hasToken("connection", "close")
+            || version == .http10 && !headers.hasToken("connection", "keep-alive")
         state = endStream || framing == .none ? .ended : .body(framing)
     }
 
