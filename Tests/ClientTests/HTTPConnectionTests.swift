@@ -105,6 +105,26 @@ final class HTTPConnectionTests: XCTestCase {
         conn.close()
     }
 
+    /// A server that goes away mid-exchange (it read the request and closed without an answer):
+    /// `getResponse` fails, and the next request opens a new connection instead of being refused
+    /// for a response that can no longer come.
+    func testAFailedExchangeLeavesTheNextRequestANewConnection() throws {
+        let server = try OneShotServer { client in
+            while let head = Self.readHead(client), !head.hasPrefix("GET /drop ") {
+                let answer = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+                _ = answer.withCString { send(client, $0, strlen($0), 0) }
+            }
+        }
+        defer { server.stop() }
+        let conn = try HTTPConnection(host: "127.0.0.1", port: server.port, timeout: 5)
+        defer { conn.close() }
+        try conn.request("GET", "/drop")
+        XCTAssertThrowsError(try conn.getResponse())
+        try conn.request("GET", "/next")
+        XCTAssertEqual(try conn.getResponse().text, "ok")
+        XCTAssertEqual(server.connections, 2)
+    }
+
     /// The next request head from `client` (up to its blank line), or nil at EOF.
     private static func readHead(_ client: Int32) -> String? {
         var head: [UInt8] = []

@@ -14,9 +14,10 @@ public import Reactor
 /// ```
 ///
 /// The connection opens on the first request (or `connect()`), is reused while the server keeps
-/// it alive, and reopens after the server closed it. Each call exists twice: blocking (runs the
-/// connection's reactor until done; for scripts, not from inside a reactor callback) and async
-/// (for tasks on the reactor), with the same names.
+/// it alive, and reopens after the server closed it, or after a request or response failed (a
+/// timeout, a reset: the exchange cut short leaves it unusable, so it is closed). Each call
+/// exists twice: blocking (runs the connection's reactor until done; for scripts, not from inside
+/// a reactor callback) and async (for tasks on the reactor), with the same names.
 public final class HTTPConnection: @unchecked Sendable {
     /// Per-phase time limits in seconds (nil: none).
     public struct Timeouts: Sendable, Equatable {
@@ -116,6 +117,23 @@ public final class HTTPConnection: @unchecked Sendable {
         if let stream, !stream.isResponseRead {
             throw ClientError.invalidOptions("read the previous response before sending another request")
         }
+        do {
+            try await send(
+                method, path, headers: headers, body: body, expectContinue: expectContinue, bodyStream: bodyStream,
+                bodyLength: bodyLength)
+        } catch {
+            // The request is cut short: the connection cannot carry another (the server could not
+            // find where it ends), nor its response be read. The next request opens a new one.
+            close()
+            throw error
+        }
+    }
+
+    /// `request(...)` once the previous response was read.
+    private func send(
+        _ method: String, _ path: String, headers: [(String, String)], body: [UInt8]?, expectContinue: Bool,
+        bodyStream: (() throws -> [UInt8]?)?, bodyLength: UInt64?
+    ) async throws {
         try await connect()
         guard let connection, let stream = connection.newStream() else {
             throw HTTPStreamError.connectionClosed("before the request was sent")
@@ -207,6 +225,18 @@ public final class HTTPConnection: @unchecked Sendable {
     /// chunked or until close). Interim 1xx responses are skipped.
     public func response() async throws -> HTTPResponse {
         guard let stream else { throw ClientError.invalidOptions("no request was sent") }
+        do {
+            return try await read(stream)
+        } catch {
+            // A response not read to its end leaves the connection mid-message (or it failed):
+            // the next request opens a new one rather than being refused for this response.
+            close()
+            throw error
+        }
+    }
+
+    /// `response()` of `stream`.
+    private func read(_ stream: H1Stream) async throws -> HTTPResponse {
         let deadline = Deadline(timeouts.read)
         var head = stream.prefetched
         stream.prefetched = nil
