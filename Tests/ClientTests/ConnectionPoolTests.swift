@@ -146,6 +146,33 @@ final class ConnectionPoolTests: XCTestCase {
         XCTAssertEqual(server.connections, 2)
     }
 
+    /// A 101 the request did not ask for (or a tunnel nobody takes): `fetch` shuts the stream,
+    /// and with nobody to speak the new protocol the connection closes and gives its place back,
+    /// rather than staying open and counted for good (the next request waited for it forever).
+    func testASwitchNobodyTakesClosesTheConnection() throws {
+        let server = try OneShotServer { client in
+            guard OneShotServer.readRequest(client) else { return }
+            let answer = "HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: other\r\n\r\nhello"
+            _ = answer.withCString { send(client, $0, strlen($0), 0) }
+            // Speaks the new protocol no further; waits (a while) for the client to go.
+            var timeout = timeval(tv_sec: 3, tv_usec: 0)
+            setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var byte: UInt8 = 0
+            _ = recv(client, &byte, 1, 0)
+        }
+        defer { server.stop() }
+        let reactor = try Reactor()
+        let pool = ConnectionPool(reactor: reactor)
+        pool.maxConnectionsPerHost = 1
+        for _ in 0..<2 {
+            let request = try Request(uri: "http://127.0.0.1:\(server.port)/")
+            request.pool = pool
+            XCTAssertEqual(try request.fetch(on: reactor, timeout: 1).status, 101)
+            XCTAssertEqual(pool.openConnections, 0)
+        }
+        XCTAssertEqual(server.connections, 2)
+    }
+
     /// A pooled connection whose exchange timed out is closed and no longer counted: the next
     /// request gets a connection of its own instead of waiting for that one.
     func testATimedOutExchangeGivesItsPlaceBack() throws {

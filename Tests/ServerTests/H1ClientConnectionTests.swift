@@ -136,6 +136,25 @@ final class H1ClientConnectionTests: XCTestCase {
             defer { socket.close() }
             XCTAssertFalse(socket.isClosed)
             XCTAssertEqual(socket.input.readableBytes, 5)
+            // Shutting the stream down once the socket is taken leaves it to its new owner.
+            upgrade.shutdown()
+            XCTAssertFalse(socket.isClosed)
+        }
+    }
+
+    func testA101NobodyTakesClosesTheConnectionWhenItsStreamEnds() throws {
+        try withClient { client, peer, _ in
+            let upgrade = try XCTUnwrap(client.newStream())
+            try upgrade.writeHeaders(
+                Self.request("GET", "/chat", ("connection", "upgrade"), ("upgrade", "websocket")), endStream: true)
+            Self.send(peer, "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n")
+            let response = try await upgrade.getHeaders(timeout: 1)
+            XCTAssertEqual(response?.first(":status"), "101")
+            XCTAssertFalse(client.isClosed)
+            // HTTP/1 reads no more, and nobody took the socket for the new protocol: nothing else
+            // would ever close it.
+            upgrade.shutdown()
+            XCTAssertTrue(client.isClosed)
         }
     }
 

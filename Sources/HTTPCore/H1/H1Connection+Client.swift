@@ -137,6 +137,7 @@ extension H1Connection {
             inputStopped = true
             pipeline.removeFirst()
             failAll(.connectionClosed("by a protocol switch before the response"))
+            stream.switchedProtocols = true
             stream.receivedEnd()
         case .error(let error):
             inputStopped = true
@@ -172,6 +173,13 @@ extension H1Connection {
     /// connection unusable (the server could not find the next request; we could not find the
     /// next response), so it closes.
     func shutdownClientStream(_ stream: H1Stream) {
+        if stream.switchedProtocols {
+            // 101 or a tunnel, and the stream ends without `takeSocket()` (which closes the
+            // connection, not the socket): nobody will speak the new protocol, and HTTP/1 stopped
+            // reading, so nothing else would ever close it (as on a server).
+            close()
+            return
+        }
         let requestUnfinished = stream.outbound.hasStarted && !stream.outbound.isComplete
         let responseUnfinished = pipeline.contains { $0 === stream }
         if requestUnfinished || responseUnfinished { close() }

@@ -41,6 +41,7 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
         @exclusivity(unchecked) var sentMethod: String?
         @exclusivity(unchecked) var prefetched: Headers?
         @exclusivity(unchecked) var isResponseRead = false
+        @exclusivity(unchecked) var switchedProtocols = false
         @exclusivity(unchecked) var transferDecoder: TransferDecoding?
     }
     @exclusivity(unchecked) private var seldom: Seldom?
@@ -71,6 +72,12 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
     public var isResponseRead: Bool {
         get { seldom?.isResponseRead ?? false }
         set { if newValue || seldom != nil { ensureSeldom().isResponseRead = newValue } }
+    }
+    /// Client: the response was a 101 or a 2xx to CONNECT; the connection's input is the new
+    /// protocol's (`H1Connection.takeSocket()`).
+    var switchedProtocols: Bool {
+        get { seldom?.switchedProtocols ?? false }
+        set { if newValue || seldom != nil { ensureSeldom().switchedProtocols = newValue } }
     }
     /// Decodes a body sent with gzip or deflate transfer codings.
     var transferDecoder: TransferDecoding? {
