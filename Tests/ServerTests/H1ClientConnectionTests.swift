@@ -89,11 +89,14 @@ final class H1ClientConnectionTests: XCTestCase {
         for version in [HTTP1Version.http11, .http10] {
             try withClientConnection(version: version) { client, peer, _ in
                 let line = version == .http10 ? "HTTP/1.0" : "HTTP/1.1"
+                // An HTTP/1.0 connection persists only when the request asks (RFC 9112 §9.3).
+                let keep = version == .http10 ? ("connection", "keep-alive") : ("x-v", "1.1")
+                let kept = "\(keep.0): \(keep.1)\r\n"
                 let upload = try XCTUnwrap(client.newStream())
-                try upload.writeMessage(Self.request("POST", "/upload"), body: "hello")
+                try upload.writeMessage(Self.request("POST", "/upload", keep), body: "hello")
                 try await client.flush(timeout: 1)
                 XCTAssertEqual(
-                    Self.received(peer), "POST /upload \(line)\r\nhost: t\r\ncontent-length: 5\r\n\r\nhello")
+                    Self.received(peer), "POST /upload \(line)\r\nhost: t\r\n\(kept)content-length: 5\r\n\r\nhello")
                 XCTAssertTrue(upload.isResponseComplete)
                 Self.send(peer, "HTTP/1.1 204 No Content\r\n\r\n")
                 _ = try await upload.getHeaders(timeout: 1)
@@ -101,15 +104,16 @@ final class H1ClientConnectionTests: XCTestCase {
 
                 let wrong = try XCTUnwrap(client.newStream())
                 XCTAssertThrowsError(
-                    try wrong.writeMessage(Self.request("POST", "/x", ("content-length", "3")), body: "hello")
+                    try wrong.writeMessage(Self.request("POST", "/x", keep, ("content-length", "3")), body: "hello")
                 ) { error in
                     XCTAssertEqual(error as? HTTPStreamError, .contentLengthMismatch(declared: 3, written: 5))
                 }
                 XCTAssertTrue(client.isIdle)
                 let next = try XCTUnwrap(client.newStream())
-                try next.writeMessage(Self.request("PUT", "/y", ("content-length", "2")), body: "ok")
+                try next.writeMessage(Self.request("PUT", "/y", keep, ("content-length", "2")), body: "ok")
                 try await client.flush(timeout: 1)
-                XCTAssertEqual(Self.received(peer), "PUT /y \(line)\r\nhost: t\r\ncontent-length: 2\r\n\r\nok")
+                XCTAssertEqual(
+                    Self.received(peer), "PUT /y \(line)\r\nhost: t\r\n\(kept)content-length: 2\r\n\r\nok")
             }
         }
     }
