@@ -93,6 +93,29 @@ final class HeadersTests: XCTestCase {
     /// Names are octets (RFC 9110 §5.1): two names match only when their UTF-8 is identical, not
     /// when String's `==` calls them canonically equivalent, and a small set (scanned) and a large
     /// one (indexed) answer alike.
+    /// Equality of fields, and so of `Headers`, compares octets as lookups do: canonically
+    /// equivalent but different names or values ("caf\u{E9}", "cafe\u{301}") are different
+    /// fields, and hashing agrees with equality.
+    func testFieldEqualityComparesOctets() {
+        let precomposed = Headers.Field(name: "x-caf\u{E9}", value: "caf\u{E9}", neverIndex: false)
+        let decomposed = Headers.Field(name: "x-cafe\u{301}", value: "caf\u{E9}", neverIndex: false)
+        let decomposedValue = Headers.Field(name: "x-caf\u{E9}", value: "cafe\u{301}", neverIndex: false)
+        XCTAssertNotEqual(precomposed, decomposed)
+        XCTAssertNotEqual(precomposed, decomposedValue)
+        XCTAssertEqual(Set([precomposed, decomposed, decomposedValue]).count, 3)
+        let same = Headers.Field(
+            name: "x-caf" + "\u{E9}", value: String(decoding: Array("caf\u{E9}".utf8), as: UTF8.self), neverIndex: false
+        )
+        XCTAssertEqual(precomposed, same)
+        XCTAssertEqual(precomposed.hashValue, same.hashValue)
+        XCTAssertNotEqual(precomposed, Headers.Field(name: "x-caf\u{E9}", value: "caf\u{E9}", neverIndex: true))
+        var a = Headers()
+        a.append("x-caf\u{E9}", "1")
+        var b = Headers()
+        b.append("x-cafe\u{301}", "1")
+        XCTAssertNotEqual(a, b)
+    }
+
     func testNamesMatchByteForByteAtEverySize() throws {
         // Canonically equivalent pairs: one of different lengths, one of the same length.
         let precomposed = "caf\u{E9}"

@@ -13,7 +13,9 @@
 ///
 /// Operations on names and values live in `Headers+Operations.swift`.
 public struct Headers: Sendable {
-    /// One header field.
+    /// One header field. Two fields are equal when their names and values are the same octets
+    /// (as lookups compare names, not by Unicode canonical equivalence as `String`'s `==` does)
+    /// and their never-index flags agree.
     public struct Field: Sendable, Equatable, Hashable {
         public var name: String
         public var value: String
@@ -23,6 +25,17 @@ public struct Headers: Sendable {
             self.name = name
             self.value = value
             self.neverIndex = neverIndex
+        }
+
+        public static func == (a: Field, b: Field) -> Bool {
+            // `sameName` compares any two strings' octets; values too.
+            a.neverIndex == b.neverIndex && Headers.sameName(a.name, b.name) && Headers.sameName(a.value, b.value)
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            Headers.hashOctets(of: name, into: &hasher)
+            Headers.hashOctets(of: value, into: &hasher)
+            hasher.combine(neverIndex)
         }
     }
 
@@ -129,6 +142,16 @@ public struct Headers: Sendable {
         // Native Strings (every String made in Swift on Linux) are contiguous UTF-8.
         a.utf8.withContiguousStorageIfAvailable { HTTP1Syntax.spells(b, UnsafeRawBufferPointer($0)) }
             ?? a.utf8.elementsEqual(b.utf8)
+    }
+
+    /// Feeds the UTF-8 octets of `string` (and its length, so that consecutive strings cannot run
+    /// together) to `hasher`: the hash that goes with `sameName`.
+    static func hashOctets(of string: String, into hasher: inout Hasher) {
+        hasher.combine(string.utf8.count)
+        let hashed: Void? = string.utf8.withContiguousStorageIfAvailable {
+            hasher.combine(bytes: UnsafeRawBufferPointer($0))
+        }
+        if hashed == nil { Array(string.utf8).withUnsafeBytes { hasher.combine(bytes: $0) } }
     }
 
     /// The first value of `name`, or nil.

@@ -25,12 +25,7 @@ internal struct NameIndex: Sendable {
 
         static func == (a: Key, b: Key) -> Bool { Headers.sameName(a.name, b.name) }
 
-        func hash(into hasher: inout Hasher) {
-            let hashed: Void? = name.utf8.withContiguousStorageIfAvailable {
-                hasher.combine(bytes: UnsafeRawBufferPointer($0))
-            }
-            if hashed == nil { Array(name.utf8).withUnsafeBytes { hasher.combine(bytes: $0) } }
-        }
+        func hash(into hasher: inout Hasher) { Headers.hashOctets(of: name, into: &hasher) }
     }
 
     /// Name → where its chain starts and ends.
