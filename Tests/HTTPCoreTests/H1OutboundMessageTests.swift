@@ -510,6 +510,29 @@ final class H1OutboundMessageTests: XCTestCase {
         }
     }
 
+    /// Trailers that must not be trailers (RFC 9110 §6.5.1: a `content-length`, a `host` after the
+    /// body) went out like any other; they are refused, and like any refused trailers leave the
+    /// message as it was: nothing framed, and the body can be ended.
+    func testForbiddenTrailersAreRefusedAndLeaveTheBodyToBeEnded() throws {
+        for (gzip, name) in [(false, "content-length"), (true, "host"), (false, "transfer-encoding")] {
+            var message = Message()
+            _ = try head(&message, [(":status", "200")], request: request(gzip: gzip))
+            var bad = Headers()
+            bad.append("x-sum", "1")
+            bad.append(name, "0")
+            var refused: [UInt8] = []
+            assertThrows(.invalidHeaders("trailers: \(HTTP1SerializeError.forbiddenTrailer(name))")) {
+                try Array("tail".utf8).withUnsafeBytes { buffer in
+                    try message.writeBody(buffer, endStream: true, trailers: bad) { refused.append(contentsOf: $0) }
+                }
+            }
+            XCTAssertEqual(refused, [], "\(name): a refused write framed octets")
+            XCTAssertFalse(message.isComplete, name)
+            XCTAssertNoThrow(try body(&message, "tail", endStream: true, trailers: Headers([("x-sum", "1")])) as String)
+            XCTAssertTrue(message.isComplete, name)
+        }
+    }
+
     /// Trailers need the chunked coding (RFC 9112 §7.1.2): a body delimited by its length or by
     /// the close cannot carry them, and they were dropped without a word. They are refused, with
     /// nothing written, and the body can still be ended.

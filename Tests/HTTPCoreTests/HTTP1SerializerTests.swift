@@ -277,6 +277,38 @@ final class HTTP1SerializerTests: XCTestCase {
         }
     }
 
+    /// RFC 9110 §6.5.1: "A sender MUST NOT generate a trailer field unless the sender knows the
+    /// corresponding header field name's definition permits the field to be sent in trailers."
+    /// Fields that frame the message, route it, are connection-specific, authenticate, modify the
+    /// request or say how to process the content went out after the body as readily as any other,
+    /// where a recipient that merges trailers would have taken them for the head's (a second
+    /// `content-length`, a `host`). Each is refused, in any case, with nothing written; other
+    /// trailers still go out.
+    func testTrailersThatFrameRouteOrControlTheMessageAreRefused() throws {
+        let forbidden = [
+            "content-length", "Transfer-Encoding", "host", "trailer", "te", "connection", "keep-alive",
+            "proxy-connection", "upgrade", "authorization", "proxy-authorization", "www-authenticate",
+            "proxy-authenticate", "content-type", "content-encoding", "content-range", "cache-control", "pragma",
+            "expect", "max-forwards", "range", "if-match", "If-None-Match", "realm",
+        ]
+        for name in forbidden {
+            assertRefused(.forbiddenTrailer(name)) { buffer throws(HTTP1SerializeError) in
+                try HTTP1Serializer.writeLastChunk(trailers: Headers([("x-ok", "1"), (name, "1")]), into: &buffer)
+            }
+        }
+        var buffer: [UInt8] = []
+        try HTTP1Serializer.writeLastChunk(
+            trailers: Headers([("x-checksum", "1"), ("server-timing", "db;dur=5"), ("content-md5", "x")]),
+            into: &buffer)
+        XCTAssertEqual(
+            String(decoding: buffer, as: UTF8.self),
+            "0\r\nx-checksum: 1\r\nserver-timing: db;dur=5\r\ncontent-md5: x\r\n\r\n")
+        XCTAssertEqual(
+            HTTP1SerializeError.forbiddenTrailer("host").description,
+            "host cannot be sent in trailers (RFC 9110 §6.5.1: it frames, routes, authenticates or controls the"
+                + " message, or says how to process its content)")
+    }
+
     /// One request line: a second `:method` went out in the line while the connection framed the
     /// request, and read its response, by the first (a `HEAD` line read as a `GET`, whose
     /// response then swallowed the next one); a second `:path` or `:authority` replaced the first.

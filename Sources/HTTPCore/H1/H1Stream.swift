@@ -278,7 +278,9 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
     // MARK: - Writing
 
     /// Writes a header block now (buffered; never waits): a response head on a server, a request
-    /// head on a client, or trailers (with `endStream`) after a chunked body.
+    /// head on a client, or trailers (with `endStream`) after a chunked body. Trailers cannot hold
+    /// the fields RFC 9110 §6.5.1 keeps in the head (`content-length`, `host`, `connection`,
+    /// `authorization`, `content-type` …; `HTTP1SerializeError.forbiddenTrailer`).
     public func writeHeaders(_ headers: Headers, endStream: Bool) throws {
         try writeHeadersNow(headers, endStream: endStream)
     }

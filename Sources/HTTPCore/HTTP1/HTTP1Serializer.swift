@@ -26,6 +26,10 @@ public enum HTTP1SerializeError: Error, Sendable, Hashable, CustomStringConverti
     /// Chunk extensions that do not follow `*( BWS ";" BWS name [ BWS "=" BWS value ] )` (RFC 9112
     /// §7.1.1).
     case invalidChunkExtension(String)
+    /// A field that cannot be a trailer (RFC 9110 §6.5.1): one that frames the message, routes it,
+    /// is connection-specific, authenticates, modifies the request or says how to process the
+    /// content (`content-length`, `host`, `connection`, `authorization`, `content-type`, `if-*` …).
+    case forbiddenTrailer(String)
 
     public var description: String {
         switch self {
@@ -48,6 +52,9 @@ public enum HTTP1SerializeError: Error, Sendable, Hashable, CustomStringConverti
             return "invalid character (CR, LF, NUL or CTL) in the value of \"\(Self.escaped(name))\""
         case .invalidChunkExtension(let extensions):
             return "invalid chunk extension: \"\(Self.escaped(extensions))\""
+        case .forbiddenTrailer(let name):
+            return "\(Self.escaped(name)) cannot be sent in trailers (RFC 9110 §6.5.1: it frames, routes, "
+                + "authenticates or controls the message, or says how to process its content)"
         }
     }
 
@@ -299,7 +306,7 @@ public enum HTTP1Serializer {
     }
 
     /// Writes the last chunk (`0` CRLF), the trailer fields, and the final CRLF. Trailers cannot hold
-    /// pseudo-headers.
+    /// pseudo-headers, nor the fields `isForbiddenTrailer` names.
     public static func writeLastChunk(trailers: Headers = Headers(), into buffer: inout [UInt8])
         throws(HTTP1SerializeError)
     {
@@ -307,6 +314,7 @@ public enum HTTP1Serializer {
         for field in trailers.storage {
             if isPseudo(field.name) { throw .unexpectedPseudoHeader(field.name) }
             size += try validatedFieldSize(field)
+            if isForbiddenTrailer(field.name) { throw .forbiddenTrailer(field.name) }
         }
         HTTP1HeadWriter.append(size, slack: 0, to: &buffer) { writer in
             writer.write(UInt8(ascii: "0"))
@@ -351,6 +359,35 @@ public enum HTTP1Serializer {
     private static func isPseudo(_ name: String) -> Bool {
         HTTP1Syntax.withUTF8(name) { $0.first == HTTP1Syntax.colon }
     }
+
+    /// Whether `name` (in any case) cannot be a trailer. RFC 9110 §6.5.1: "A sender MUST NOT
+    /// generate a trailer field unless the sender knows the corresponding header field name's
+    /// definition permits the field to be sent in trailers"; "Many fields cannot be processed
+    /// outside the header section because their evaluation is necessary prior to receiving the
+    /// content, such as those that describe message framing, routing, authentication, request
+    /// modifiers, response controls, or content format." These are the ones whose definitions
+    /// do not, as Go's `httpguts.ValidTrailerHeader` lists them (with `upgrade`, connection-specific
+    /// like `keep-alive`, RFC 9110 §7.6.1; lua-http's h2 streams refuse `connection` and `te` in
+    /// any header block): a recipient that merged them into the head (§6.5.2) would frame, route
+    /// or authorize by what came after the body. Other fields go out; the writer knows them.
+    static func isForbiddenTrailer(_ name: String) -> Bool {
+        let name = name.lowercased()
+        return forbiddenTrailers.contains(name) || name.hasPrefix("if-")
+    }
+
+    private static let forbiddenTrailers: Set<String> = [
+        // Framing, and connection-specific (RFC 9112 §6, RFC 9110 §7.6.1).
+        "content-length", "transfer-encoding", "trailer", "te", "connection", "keep-alive", "proxy-connection",
+        "upgrade",
+        // Routing (RFC 9110 §7.2).
+        "host",
+        // Authentication (RFC 9110 §11).
+        "authorization", "proxy-authorization", "www-authenticate", "proxy-authenticate", "realm",
+        // Request modifiers and controls (RFC 9110 §10.1, §13, §14.2; RFC 9111 §5.2, §5.4).
+        "expect", "max-forwards", "range", "cache-control", "pragma",
+        // How to process the content (RFC 9110 §8.3, §8.4, §14.4).
+        "content-type", "content-encoding", "content-range",
+    ]
 
     private static func isHost(_ name: String) -> Bool {
         HTTP1Syntax.withUTF8(name) { HTTP1Syntax.equalsLowercased($0, "host") }
