@@ -905,6 +905,53 @@ final class H1OutboundMessageTests: XCTestCase {
         }
     }
 
+    /// RFC 9110 §10.1.1: "A client MUST NOT generate a 100-continue expectation in a request that
+    /// does not include content." It went out on any request that carried the field (a GET, a
+    /// request ended at its head, one declaring `content-length: 0`, a CONNECT), and a server
+    /// could wait for, or answer 100 to, content that never comes. The expectation is dropped
+    /// from such a request (the request itself is fine); one with content keeps it.
+    func testAContinueExpectationOnARequestWithoutContentIsDropped() throws {
+        let expect = ("expect", "100-continue")
+        let cases: [([(String, String)], Bool, String)] = [
+            (
+                [(":method", "GET"), (":path", "/"), (":authority", "h"), expect], true,
+                "GET / HTTP/1.1\r\nhost: h\r\n\r\n"
+            ),
+            (
+                [(":method", "POST"), (":path", "/"), (":authority", "h"), expect, ("x-a", "1")], true,
+                "POST / HTTP/1.1\r\nhost: h\r\nx-a: 1\r\ncontent-length: 0\r\n\r\n"
+            ),
+            (
+                [
+                    (":method", "POST"), (":path", "/"), (":authority", "h"), ("content-length", "0"),
+                    ("expect", "100-Continue"),
+                ],
+                false, "POST / HTTP/1.1\r\nhost: h\r\ncontent-length: 0\r\n\r\n"
+            ),
+            (
+                [(":method", "CONNECT"), (":authority", "a:443"), expect], false,
+                "CONNECT a:443 HTTP/1.1\r\nhost: a:443\r\n\r\n"
+            ),
+        ]
+        for (pairs, endStream, expected) in cases {
+            var message = Message()
+            XCTAssertEqual(try requestHead(&message, pairs, endStream: endStream), expected, "\(pairs)")
+        }
+
+        // With content (a length, or chunked) the expectation goes out as given.
+        var message = Message()
+        XCTAssertEqual(
+            try requestHead(
+                &message, [(":method", "PUT"), (":path", "/f"), (":authority", "h"), ("content-length", "3"), expect],
+                endStream: false),
+            "PUT /f HTTP/1.1\r\nhost: h\r\ncontent-length: 3\r\nexpect: 100-continue\r\n\r\n")
+        message = Message()
+        XCTAssertEqual(
+            try requestHead(
+                &message, [(":method", "POST"), (":path", "/"), (":authority", "h"), expect], endStream: false),
+            "POST / HTTP/1.1\r\nhost: h\r\nexpect: 100-continue\r\ntransfer-encoding: chunked\r\n\r\n")
+    }
+
     func testRequestAskingForChunkedWithoutABody() throws {
         // `transfer-encoding: chunked` on a request that ends at its head would leave the server
         // waiting for chunks that never come.

@@ -347,6 +347,9 @@ struct H1OutboundMessage {
         var headers = headers
         if headers.has("transfer-encoding") { headers.delete("transfer-encoding") }
         var closeAfter = false
+        // Whether the request has content (RFC 9110 §6.4.1): a CONNECT has none; what follows its
+        // head is the tunnel's.
+        let hasContent: Bool
         if method == "CONNECT" {
             // RFC 9110 §9.3.6: "A CONNECT request message does not have content." What a client
             // writes after the head is the tunnel's (lua-http's body type "close"): sent as it
@@ -356,15 +359,18 @@ struct H1OutboundMessage {
             }
             framing = endStream ? .none : .untilClose
             closeAfter = !endStream
+            hasContent = false
         } else if let declared {
             if endStream && declared != 0 { throw .contentLengthMismatch(declared: declared, written: 0) }
             if let bodyLength, declared != UInt64(bodyLength) {
                 throw .contentLengthMismatch(declared: declared, written: UInt64(bodyLength))
             }
             framing = .contentLength(remaining: declared, declared: declared)
+            hasContent = declared != 0
         } else if let bodyLength, bodyLength > 0 {
             additional.append(.init(name: "content-length", value: String(bodyLength), neverIndex: false))
             framing = .contentLength(remaining: UInt64(bodyLength), declared: UInt64(bodyLength))
+            hasContent = true
         } else if endStream {
             // RFC 9110 §8.6: a user agent SHOULD send Content-Length when the method defines a
             // meaning for content, and not for GET/HEAD/CONNECT without content.
@@ -372,12 +378,20 @@ struct H1OutboundMessage {
                 additional.append(.init(name: "content-length", value: "0", neverIndex: false))
             }
             framing = .none
+            hasContent = false
         } else {
             guard version == .http11 else {
                 throw .invalidState("a body of unknown length cannot be sent to an HTTP/1.0 server")
             }
             additional.append(.init(name: "transfer-encoding", value: "chunked", neverIndex: false))
             framing = .chunked
+            hasContent = true
+        }
+        // RFC 9110 §10.1.1: "A client MUST NOT generate a 100-continue expectation in a request
+        // that does not include content." The request is fine without it (nothing to wait for),
+        // so the expectation is dropped rather than the request refused.
+        if !hasContent && headers.hasToken("expect", "100-continue") {
+            headers = Self.droppingContinueExpectation(from: headers)
         }
         do {
             try HTTP1Serializer.writeRequestHead(headers, version: version, appending: additional, into: &out)
@@ -392,6 +406,23 @@ struct H1OutboundMessage {
             closeAfter || headers.hasToken("connection", "close")
             || version == .http10 && !headers.hasToken("connection", "keep-alive")
         state = endStream || framing == .none ? .ended : .body(framing)
+    }
+
+    /// `headers` without the `100-continue` expectation: the element goes from each `expect`
+    /// field (RFC 9110 §10.1.1; the only expectation defined), and a field left empty goes.
+    private static func droppingContinueExpectation(from headers: Headers) -> Headers {
+        var kept = Headers(capacity: headers.count)
+        for field in headers {
+            guard field.name == "expect" else {
+                kept.append(field.name, field.value, neverIndex: field.neverIndex)
+                continue
+            }
+            let others = field.value.split(separator: ",").map { $0.trimmingWhitespace() }.filter {
+                !$0.isEmpty && $0.lowercased() != "100-continue"
+            }
+            if !others.isEmpty { kept.append(field.name, others.joined(separator: ", "), neverIndex: field.neverIndex) }
+        }
+        return kept
     }
 
     // MARK: - Body

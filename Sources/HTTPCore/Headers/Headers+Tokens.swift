@@ -62,7 +62,8 @@ extension Headers {
 }
 
 extension Substring {
-    fileprivate func trimmingWhitespace() -> Substring {
+    /// Without leading and trailing SP and HTAB (RFC 9110 §5.6.3's OWS).
+    func trimmingWhitespace() -> Substring {
         var result = self
         while let first = result.first, first == " " || first == "\t" { result = result.dropFirst() }
         while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
