@@ -952,6 +952,32 @@ final class H1OutboundMessageTests: XCTestCase {
             "POST / HTTP/1.1\r\nhost: h\r\nexpect: 100-continue\r\ntransfer-encoding: chunked\r\n\r\n")
     }
 
+    /// A request that declares `content-length: 0` without ending at its head is complete on the
+    /// wire (RFC 9112 §6.3: the length delimits it), as a body is once its declared length is
+    /// written. It stayed "being written" until an empty end-of-stream write, so the connection
+    /// refused the next request meanwhile; a response declaring 0 stayed unfinished the same way.
+    func testADeclaredLengthOfZeroIsCompleteAtTheHead() throws {
+        var message = Message()
+        XCTAssertEqual(
+            try requestHead(
+                &message, [(":method", "POST"), (":path", "/"), (":authority", "h"), ("content-length", "0")],
+                endStream: false),
+            "POST / HTTP/1.1\r\nhost: h\r\ncontent-length: 0\r\n\r\n")
+        XCTAssertTrue(message.isComplete)
+        XCTAssertEqual(try body(&message, "", endStream: true), "")
+        XCTAssertThrowsError(try body(&message, "x"))
+        XCTAssertFalse(message.closeAfter)
+
+        message = Message()
+        XCTAssertEqual(
+            try head(&message, [(":status", "200"), ("content-length", "0")]),
+            "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+        XCTAssertTrue(message.isComplete)
+        XCTAssertEqual(try body(&message, "", endStream: true), "")
+        XCTAssertThrowsError(try body(&message, "x"))
+        XCTAssertFalse(message.closeAfter)
+    }
+
     func testRequestAskingForChunkedWithoutABody() throws {
         // `transfer-encoding: chunked` on a request that ends at its head would leave the server
         // waiting for chunks that never come.

@@ -80,6 +80,30 @@ final class H1ClientConnectionTests: XCTestCase {
         }
     }
 
+    /// A request declaring `content-length: 0` is complete once its head is out (RFC 9112 §6.3),
+    /// whether or not its writer ended it yet. The connection counted it as a body still being
+    /// written and refused the next request until an empty end-of-stream write.
+    func testARequestDeclaringLengthZeroDoesNotHoldTheConnection() throws {
+        try withClient { client, peer, _ in
+            let empty = try XCTUnwrap(client.newStream())
+            try empty.writeHeaders(Self.request("POST", "/empty", ("content-length", "0")), endStream: false)
+            let next = try XCTUnwrap(client.newStream())
+            try next.writeHeaders(Self.request("GET", "/next"), endStream: true)
+            try await client.flush(timeout: 1)
+            XCTAssertEqual(
+                Self.received(peer),
+                "POST /empty HTTP/1.1\r\nhost: t\r\ncontent-length: 0\r\n\r\nGET /next HTTP/1.1\r\nhost: t\r\n\r\n")
+            // The writer's end changes nothing.
+            try empty.writeChunk([], endStream: true)
+            Self.send(peer, "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n")
+            let first = try await empty.getHeaders(timeout: 1)
+            XCTAssertEqual(first?.first(":status"), "204")
+            let second = try await next.getHeaders(timeout: 1)
+            XCTAssertEqual(second?.first(":status"), "204")
+            XCTAssertTrue(client.isIdle)
+        }
+    }
+
     /// A whole request (`writeMessage`) has a known length, so it goes out with `content-length`,
     /// as a whole response does. It went out chunked (a server may refuse that with 411, RFC 9112
     /// §6.3), an HTTP/1.0 connection refused it as a body "of unknown length", and a

@@ -14,7 +14,8 @@
 struct H1OutboundMessage {
     /// How the body octets are delimited on the wire.
     enum BodyFraming: Equatable {
-        /// No body may follow (204, 304, a 2xx to CONNECT, or a request without one).
+        /// No body may follow (204, 304, a 2xx to CONNECT, a declared length of 0, or a request
+        /// without one).
         case none
         /// The head promised a body that is not sent (a response to HEAD): body writes are dropped.
         case discarded
@@ -180,7 +181,9 @@ struct H1OutboundMessage {
             if endStream && declared != 0 && body == nil {
                 throw .contentLengthMismatch(declared: declared, written: 0)
             }
-            framing = .contentLength(remaining: declared, declared: declared)
+            // RFC 9112 §6.3: the length delimits the message, so a length of 0 is all written
+            // with the head (as any length is once written, `writeBody`).
+            framing = declared == 0 ? .none : .contentLength(remaining: declared, declared: declared)
         } else if endStream {
             let length = UInt64(body?.count ?? 0)
             added.framing = .contentLength(length)
@@ -365,7 +368,8 @@ struct H1OutboundMessage {
             if let bodyLength, declared != UInt64(bodyLength) {
                 throw .contentLengthMismatch(declared: declared, written: UInt64(bodyLength))
             }
-            framing = .contentLength(remaining: declared, declared: declared)
+            // Complete at its head with a length of 0 (RFC 9112 §6.3), as a response is.
+            framing = declared == 0 ? .none : .contentLength(remaining: declared, declared: declared)
             hasContent = declared != 0
         } else if let bodyLength, bodyLength > 0 {
             additional.append(.init(name: "content-length", value: String(bodyLength), neverIndex: false))
