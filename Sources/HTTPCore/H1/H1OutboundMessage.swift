@@ -377,8 +377,10 @@ struct H1OutboundMessage {
             hasContent = true
         } else if endStream {
             // RFC 9110 §8.6: a user agent SHOULD send Content-Length when the method defines a
-            // meaning for content, and not for GET/HEAD/CONNECT without content.
-            if !["GET", "HEAD", "CONNECT", "OPTIONS", "DELETE", "TRACE"].contains(method) {
+            // meaning for content, and "SHOULD NOT send a Content-Length header field when the
+            // request message does not contain content and the method semantics do not
+            // anticipate such data" (CONNECT never gets here: it is framed above).
+            if !["GET", "HEAD", "OPTIONS", "DELETE", "TRACE"].contains(method) {
                 additional.append(.init(name: "content-length", value: "0", neverIndex: false))
             }
             framing = .none
