@@ -281,6 +281,51 @@ final class H1LowLevelTests: XCTestCase {
         }
     }
 
+    /// A client connection runs streams or the low-level calls, never both, started or not: only
+    /// `start()` was checked, so a connection whose streams wrote without it took low-level
+    /// writes too, and the other way round, mixing both on the wire (a request line inside a
+    /// request's body, responses read by the wrong side). Either is refused once the other wrote.
+    func testStreamsAndTheLowLevelCallsDoNotMixWithoutStart() throws {
+        let get: Headers = {
+            var headers = Headers()
+            headers.append(":method", "GET")
+            headers.append(":path", "/")
+            headers.append(":authority", "t")
+            return headers
+        }()
+        try withPair { client, server, _ in
+            let stream = try XCTUnwrap(client.newStream())
+            try stream.writeHeaders(get, endStream: false)
+            let write = await thrownError { try client.writeRequestLine(method: "GET", target: "/low") }
+            guard case .invalidState? = write as? HTTPStreamError else {
+                return XCTFail("\(String(describing: write))")
+            }
+            let read = await thrownError { try await client.readStatusLine(timeout: 0.2) }
+            guard case .invalidState? = read as? HTTPStreamError else { return XCTFail("\(String(describing: read))") }
+            try await client.flush(timeout: 1)
+            let line = try await server.readRequestLine(timeout: 1)
+            XCTAssertEqual(line?.target, "/")
+        }
+        try withPair { client, server, _ in
+            try client.writeRequestLine(method: "GET", target: "/low")
+            try client.writeHeader(name: "Host", value: "t")
+            let stream = try XCTUnwrap(client.newStream())
+            XCTAssertThrowsError(try stream.writeHeaders(get, endStream: true)) { error in
+                guard case .invalidState? = error as? HTTPStreamError else { return XCTFail("\(error)") }
+            }
+            try await client.writeHeadersDone()
+            let line = try await server.readRequestLine(timeout: 1)
+            XCTAssertEqual(line?.target, "/low")
+            let host = try await server.readHeader(timeout: 1)
+            XCTAssertEqual(host?.name, "Host")
+            let ended = try await server.readHeadersDone(timeout: 1)
+            XCTAssertTrue(ended)
+            // Nothing of the refused stream's head followed.
+            let more = await thrownError { try await server.readRequestLine(timeout: 0.2) }
+            XCTAssertEqual(more as? ReactorError, .timedOut("readRequestLine"))
+        }
+    }
+
     func testChunksAndBodiesLargerThanTheSocketsInputBuffer() throws {
         let big = pattern(0, 1_500_000)
         try withPair { client, server, reactor in

@@ -24,6 +24,11 @@ extension H1Connection {
         _ headers: Headers, endStream: Bool, bodyLength: Int? = nil, for stream: H1Stream
     ) throws(HTTPStreamError) {
         guard phase == .open else { throw .connectionClosed("before the request was sent") }
+        // The low-level calls frame and read messages of their own: a stream's request among
+        // them would be read, and answered, as theirs (docs/http1-low-level.md).
+        guard !usedLowLevel else {
+            throw .invalidState("the low-level calls were used on this connection; its streams cannot write")
+        }
         // A head written now would land inside the earlier request's body on the wire.
         guard requestBeingWritten == nil else {
             throw .invalidState("the previous request's body is still being written on this connection")
@@ -35,6 +40,7 @@ extension H1Connection {
             try stream.outbound.writeRequestHead(
                 headers, endStream: endStream, bodyLength: bodyLength, version: version, into: &out)
         }
+        streamsWrote = true
         let method = headers.first(":method") ?? "GET"
         stream.requestMethod = method
         parser.expectResponse(toMethod: method)

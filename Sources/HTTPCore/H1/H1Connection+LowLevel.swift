@@ -5,8 +5,10 @@ import Reactor
 // HTTP/1 itself (a proxy, a test peer, a protocol experiment). See docs/http1-low-level.md.
 //
 // They are for a connection that does not run streams: usable only before `start()`, because
-// once started the connection's parser consumes the socket's input. After `start()` each throws
-// `HTTPStreamError.invalidState`; after `close()` or `takeSocket()`, `connectionClosed`.
+// once started the connection's parser consumes the socket's input, and on a client only while
+// no stream wrote a request (started or not: its framing and its response would mix with
+// theirs). After either each throws `HTTPStreamError.invalidState`, and once one ran, a client
+// stream's request head throws it too; after `close()` or `takeSocket()`, `connectionClosed`.
 //
 // Reads parse `socket.input` in place with the sans-IO `HTTP1LineReader` (the codec's own
 // validation and limits, `options.limits`) and consume only a complete element: a timeout
@@ -191,6 +193,10 @@ extension H1Connection {
             return .invalidState(
                 "\(call): start() was called; the low-level calls are for connections that do not run streams")
         }
+        if streamsWrote {
+            return .invalidState(
+                "\(call): a stream wrote a request; the low-level calls are for connections that do not run streams")
+        }
         if phase == .closed || socket.isClosed { return .connectionClosed("before \(call)") }
         return nil
     }
@@ -202,6 +208,7 @@ extension H1Connection {
         _ step: (inout HTTP1LineReader, UnsafeRawBufferPointer, Bool) -> HTTP1LineRead<T>
     ) async throws -> T {
         if let refusal = lowLevelRefusal(call) { throw refusal }
+        usedLowLevel = true
         guard !lowLevel.reading else {
             throw HTTPStreamError.invalidState("\(call): another low-level read is running")
         }
@@ -236,6 +243,7 @@ extension H1Connection {
     /// Serializes with `write` and queues the octets, or throws and queues nothing.
     private func lowLevelWrite(_ call: String, _ write: (inout [UInt8]) throws -> Void) throws {
         if let refusal = lowLevelRefusal(call) { throw refusal }
+        usedLowLevel = true
         if let failure = socket.failure { throw HTTPStreamError.socket(failure) }
         // Straight into the socket's queue; what a throwing `write` appended is taken back.
         try socket.write(serializing: write)

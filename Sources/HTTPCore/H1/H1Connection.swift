@@ -124,6 +124,10 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     @exclusivity(unchecked) var headerTimerArmed = false
     /// `start()` was called: the streams own the socket, the low-level calls refuse to run.
     @exclusivity(unchecked) var started = false
+    /// Client: a stream wrote a request head (started or not): the low-level calls refuse to run.
+    @exclusivity(unchecked) var streamsWrote = false
+    /// A low-level call ran: the client's streams refuse to write.
+    @exclusivity(unchecked) var usedLowLevel = false
     /// This connection is its socket's `reader` (from `start()` until `takeSocket()`).
     @exclusivity(unchecked) private var readsSocket = false
     /// The low-level calls' state, in a box made on their first use (most connections never
