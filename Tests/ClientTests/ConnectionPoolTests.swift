@@ -191,6 +191,57 @@ final class ConnectionPoolTests: XCTestCase {
         }
     }
 
+    /// A pooled connection belongs to the resolver that found its address: a request through
+    /// another resolver does not get it, even one made where a freed resolver was (the key held
+    /// only the resolver's address, so such a request took a connection to the old resolver's
+    /// address). Here the second resolver finds no address at all, so its request must fail.
+    func testAConnectionIsNotReusedThroughAResolverMadeWhereAFreedOneWas() throws {
+        let server = try TestServer { stream, head in try await reply(stream, "ok") }
+        defer { server.stop() }
+        let reactor = try Reactor()
+        let pool = ConnectionPool(reactor: reactor)
+        let port = server.port
+        func fetch(through resolver: Resolver) throws -> String {
+            let request = try Request(uri: "http://app.test:\(port)/")
+            request.pool = pool
+            request.resolver = resolver
+            return try request.fetch(on: reactor, timeout: 5).text
+        }
+        let gone = try fetchFreeing {
+            Resolver { _, port, _ in .success([.ipv4(address: "127.0.0.1", port: port)]) }
+        } with: {
+            XCTAssertEqual(try fetch(through: $0), "ok")
+        }
+        XCTAssertEqual(pool.idleConnections, 1)
+        let nowhere = madeAt(gone) { Resolver { host, _, _ in .failure(.noAddresses(host: host)) } }
+        XCTAssertThrowsError(try fetch(through: nowhere)) { error in
+            XCTAssertEqual("\(error)", "DNS lookup of app.test found no usable address")
+        }
+    }
+
+    /// Uses an object made by `make` in `body`, frees it and returns where it was.
+    private func fetchFreeing<T: AnyObject>(_ make: () throws -> T, with body: (T) throws -> Void) throws
+        -> ObjectIdentifier
+    {
+        var object: T? = try make()
+        let identity = ObjectIdentifier(object!)
+        try body(object!)
+        object = nil
+        return identity
+    }
+
+    /// An object made by `make` where the freed object `gone` was, if the allocator puts one
+    /// there within a few tries (it usually does at once); else the last one made.
+    private func madeAt<T: AnyObject>(_ gone: ObjectIdentifier, _ make: () throws -> T) rethrows -> T {
+        var tries: [T] = []
+        for _ in 0..<64 {
+            let object = try make()
+            if ObjectIdentifier(object) == gone { return object }
+            tries.append(object)
+        }
+        return tries.removeLast()
+    }
+
     /// The request runs as a task; only the reactor's Pollable face drives it, from `poll(2)`.
     func testGoDrivenFromAForeignPollLoop() throws {
         let server = try TestServer { stream, head in try await reply(stream, "polled \(head.path ?? "")") }

@@ -25,10 +25,19 @@ public final class ConnectionPool: @unchecked Sendable {
         var tls: Bool
         var host: String
         var port: Int
-        var tlsContext: ObjectIdentifier?
+        var tlsContext: Identity<TLSContext>?
         var sendName: SendName
         var version: HTTPVersionPreference?
-        var resolver: ObjectIdentifier
+        var resolver: Identity<Resolver>
+    }
+
+    /// An object compared by identity, and held: a key that kept only its address
+    /// (`ObjectIdentifier`) would match another object made where a freed one was, such as a
+    /// per-request resolver that looks the host up elsewhere.
+    struct Identity<Object: AnyObject>: Hashable {
+        let object: Object
+        static func == (a: Self, b: Self) -> Bool { a.object === b.object }
+        func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(object)) }
     }
 
     public let reactor: Reactor
@@ -62,8 +71,8 @@ public final class ConnectionPool: @unchecked Sendable {
     func checkout(for request: Request, fresh: Bool, deadline: Deadline) async throws -> (H1Connection, reused: Bool) {
         let key = Key(
             tls: request.tls, host: request.host, port: request.port,
-            tlsContext: request.tlsContext.map(ObjectIdentifier.init), sendName: request.sendName,
-            version: request.version, resolver: ObjectIdentifier(request.resolver))
+            tlsContext: request.tlsContext.map(Identity.init), sendName: request.sendName,
+            version: request.version, resolver: Identity(object: request.resolver))
         while true {
             if !fresh, let connection = takeIdle(key) { return (connection, true) }
             if openCount[key, default: 0] < maxConnectionsPerHost {
