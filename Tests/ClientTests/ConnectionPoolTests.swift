@@ -219,6 +219,47 @@ final class ConnectionPoolTests: XCTestCase {
         }
     }
 
+    /// A target whose connections are all gone leaves nothing behind in the pool: not its
+    /// resolver (held by the pool's key), nor empty lists of idle connections and waiters kept
+    /// for every target ever used (a long-lived client talking to many hosts grew without end).
+    func testATargetWithoutConnectionsLeavesNothingInThePool() throws {
+        let server = try TestServer { stream, head in
+            try await stream.reactor.sleep(seconds: 0.05)
+            try await reply(stream, "ok")
+        }
+        defer { server.stop() }
+        let reactor = try Reactor()
+        let pool = ConnectionPool(reactor: reactor)
+        pool.maxConnectionsPerHost = 1
+        pool.idleTimeout = 0.1
+        let port = server.port
+        weak var weakResolver: Resolver?
+        try {
+            let resolver = Resolver { _, port, _ in .success([.ipv4(address: "127.0.0.1", port: port)]) }
+            weakResolver = resolver
+            // Two at once under a cap of one: the second waits for the first one's connection.
+            let texts = try reactor.run { () async throws -> [String] in
+                try await withThrowingTaskGroup(of: String.self) { group in
+                    for _ in 0..<2 {
+                        group.addTask(executorPreference: reactor) {
+                            let request = try Request(uri: "http://app.test:\(port)/")
+                            request.pool = pool
+                            request.resolver = resolver
+                            return try await request.fetch(on: reactor, timeout: 5).text
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+            }
+            XCTAssertEqual(texts, ["ok", "ok"])
+        }()
+        XCTAssertEqual(server.connectionsSeen, 1)
+        // The idle connection closes after the pool's idle timeout.
+        try reactor.run { try await reactor.sleep(seconds: 0.3) }
+        XCTAssertEqual(pool.openConnections, 0)
+        XCTAssertNil(weakResolver)
+    }
+
     /// Uses an object made by `make` in `body`, frees it and returns where it was.
     private func fetchFreeing<T: AnyObject>(_ make: () throws -> T, with body: (T) throws -> Void) throws
         -> ObjectIdentifier

@@ -98,15 +98,16 @@ public final class ConnectionPool: @unchecked Sendable {
             try await reactor.suspend("wait for a pooled connection", timeout: deadline.remaining("connect")) {
                 (suspension: Suspension<Void>) in
                 self.waiters[key, default: []].append(suspension)
-                return { [weak self] in self?.waiters[key]?.removeAll { $0 === suspension } }
+                return { [weak self] in
+                    guard let self else { return }
+                    Self.update(&self.waiters, key) { $0.removeAll { $0 === suspension } }
+                }
             }
         }
     }
 
     private func takeIdle(_ key: Key) -> H1Connection? {
-        while var list = idle[key], !list.isEmpty {
-            let connection = list.removeLast()
-            idle[key] = list
+        while let connection = Self.update(&idle, key, { $0.popLast() }) {
             if !connection.isClosed && connection.newStreamPossible && connection.isIdle { return connection }
         }
         return nil
@@ -121,7 +122,7 @@ public final class ConnectionPool: @unchecked Sendable {
         }
         connection.onClose = { [weak self] connection in
             guard let self else { return }
-            self.idle[key]?.removeAll { $0 === connection }
+            Self.update(&self.idle, key) { $0.removeAll { $0 === connection } }
             self.released(key)
         }
     }
@@ -133,10 +134,21 @@ public final class ConnectionPool: @unchecked Sendable {
     }
 
     private func wakeWaiter(_ key: Key) {
-        guard var list = waiters[key], !list.isEmpty else { return }
-        let waiter = list.removeFirst()
-        waiters[key] = list
+        guard let waiter = Self.update(&waiters, key, { $0.isEmpty ? nil : $0.removeFirst() }) else { return }
         waiter.resume(returning: ())
+    }
+
+    /// Changes the list of `key` in `lists`, and drops it once empty: a target without idle
+    /// connections or waiters keeps no entry (a long-lived pool talking to many hosts would
+    /// otherwise grow, and the keys hold resolvers).
+    @discardableResult
+    private static func update<Element, Result>(
+        _ lists: inout [Key: [Element]], _ key: Key, _ change: (inout [Element]) -> Result?
+    ) -> Result? {
+        guard var list = lists.removeValue(forKey: key) else { return nil }
+        let result = change(&list)
+        if !list.isEmpty { lists[key] = list }
+        return result
     }
 }
 
