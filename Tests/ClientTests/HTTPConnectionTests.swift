@@ -69,6 +69,29 @@ final class HTTPConnectionTests: XCTestCase {
         XCTAssertLessThan(MonotonicClock.seconds() - started, 0.9)
     }
 
+    /// A server that never sends `100 Continue` (lua-http's does not) and reads the body
+    /// anyway: the body goes after `expect100Timeout` (1 s, as for `Request`), not after the
+    /// whole read timeout (RFC 9110 §10.1.1: a client "SHOULD NOT wait for an indefinite period
+    /// before sending the content").
+    func testExpectContinueWaitsForTheGoAheadOnlyUpToItsOwnTimeout() throws {
+        let server = try OneShotServer { client in
+            guard OneShotServer.readRequest(client) else { return }
+            let answer = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+            _ = answer.withCString { send(client, $0, strlen($0), 0) }
+        }
+        defer { server.stop() }
+        let conn = try HTTPConnection(host: "127.0.0.1", port: server.port, timeout: 5)
+        defer { conn.close() }
+        XCTAssertEqual(conn.expect100Timeout, 1)
+        conn.expect100Timeout = 0.3
+        let started = MonotonicClock.seconds()
+        try conn.request("PUT", "/", body: Array("hello".utf8), expectContinue: true)
+        XCTAssertEqual(try conn.getResponse().text, "ok")
+        let elapsed = MonotonicClock.seconds() - started
+        XCTAssertGreaterThanOrEqual(elapsed, 0.29)
+        XCTAssertLessThan(elapsed, 2)
+    }
+
     func testExpectContinueRefusedSkipsTheBody() throws {
         let server = try TestServer { stream, _ in
             try await reply(stream, status: 413, "too big")

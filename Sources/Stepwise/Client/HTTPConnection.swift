@@ -44,6 +44,9 @@ public final class HTTPConnection: @unchecked Sendable {
     public let reactor: Reactor
     /// The limits used by the next calls; `setTimeout` changes them.
     public private(set) var timeouts: Timeouts
+    /// Seconds `request(..., expectContinue: true)` waits for `100 Continue` before sending the
+    /// body anyway (at most the read timeout). Default 1, as `Request.expect100Timeout`.
+    public var expect100Timeout: Double = 1
     /// Extra trust anchors (PEM) for https, e.g. a test server's self-signed certificate.
     public var trustedCertificatesPEM: [String] = []
     /// Looks up `host` when the connection (re)opens (default: `Resolver.shared`); see
@@ -102,8 +105,8 @@ public final class HTTPConnection: @unchecked Sendable {
 
     /// Sends a request. Adds `host` and, for a known body length, `content-length` when absent.
     /// - Parameters:
-    ///   - expectContinue: send `expect: 100-continue` and wait (up to the read timeout) for the
-    ///     server's go-ahead before a non-empty body; a final status instead skips the body.
+    ///   - expectContinue: send `expect: 100-continue` and wait (up to `expect100Timeout`) for
+    ///     the server's go-ahead before a non-empty body; a final status instead skips the body.
     ///   - bodyStream: produces the body piece by piece (nil: the end); with `bodyLength` it is
     ///     sent with that content-length (and must produce exactly that much), else chunked.
     ///
@@ -199,11 +202,12 @@ public final class HTTPConnection: @unchecked Sendable {
     }
 
     /// Waits for `100 Continue` (true) or a final response (false: the body is not sent; the
-    /// response stays for `response()`). Without an answer within the read timeout the body is
-    /// sent anyway (RFC 9110 §10.1.1: a client "SHOULD NOT wait for an indefinite period").
+    /// response stays for `response()`). Without an answer within `expect100Timeout` (or the
+    /// read timeout, if shorter) the body is sent anyway (RFC 9110 §10.1.1: a client "SHOULD NOT
+    /// wait for an indefinite period before sending the content"; not every server sends a 100).
     private func waitForContinue(_ stream: H1Stream) async throws -> Bool {
         // One wait across the interim responses that may come first.
-        let waitEnds = Deadline(timeouts.read ?? 1)
+        let waitEnds = Deadline(min(expect100Timeout, timeouts.read ?? expect100Timeout))
         do {
             while true {
                 guard let headers = try await stream.getHeaders(timeout: waitEnds.remaining("100-continue wait"))
