@@ -148,6 +148,27 @@ final class HTTPConnectionTests: XCTestCase {
         XCTAssertEqual(server.connections, 2)
     }
 
+    /// A `Host` among the request's fields is the one sent, once, and first (RFC 9110 §7.2: "A
+    /// user agent that sends Host SHOULD send it as the first field"), as `HTTP.fetch` does.
+    func testAHostFieldIsSentFirstInsteadOfTheGeneratedOne() throws {
+        let heads = Locked<[String]>([])
+        let server = try OneShotServer { client in
+            guard let head = Self.readHead(client) else { return }
+            heads.withLock { $0.append(head) }
+            let answer = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+            _ = answer.withCString { send(client, $0, strlen($0), 0) }
+        }
+        defer { server.stop() }
+        let conn = try HTTPConnection(host: "127.0.0.1", port: server.port, timeout: 5)
+        defer { conn.close() }
+        try conn.request("GET", "/", headers: [("X-Before", "1"), ("Host", "example.test")])
+        XCTAssertEqual(try conn.getResponse().text, "ok")
+        let lines = heads.withLock { $0 }.first?.split(separator: "\r\n").map(String.init) ?? []
+        XCTAssertEqual(lines.first, "GET / HTTP/1.1")
+        XCTAssertEqual(lines.dropFirst().first, "host: example.test")
+        XCTAssertEqual(lines.filter { $0.lowercased().hasPrefix("host:") }.count, 1, "\(lines)")
+    }
+
     /// The next request head from `client` (up to its blank line), or nil at EOF.
     private static func readHead(_ client: Int32) -> String? {
         var head: [UInt8] = []

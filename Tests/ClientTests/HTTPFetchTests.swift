@@ -14,6 +14,18 @@ final class HTTPFetchTests: XCTestCase {
         XCTAssertEqual(String(decoding: body, as: UTF8.self), "POST /f hi")
     }
 
+    /// A `Host` among the extra fields replaces the one made from the URL, as in
+    /// `HTTPConnection`: it went out beside the generated `:authority`, which the serializer
+    /// refuses (`conflictingHost`), so the request failed before it was sent.
+    func testAHostFieldReplacesTheURLsAuthority() throws {
+        let server = try TestServer { stream, head in try await reply(stream, head.authority ?? "-") }
+        defer { server.stop() }
+        let (status, _, body) = try HTTP.fetch(
+            "http://127.0.0.1:\(server.port)/", headers: [("Host", "example.test")], timeout: 5)
+        XCTAssertEqual(status, 200)
+        XCTAssertEqual(String(decoding: body, as: UTF8.self), "example.test")
+    }
+
     func testFetchFailsWithTheReason() {
         XCTAssertThrowsError(try HTTP.fetch("http://127.0.0.1:9/", timeout: 2)) { error in
             XCTAssertEqual("\(error)", "connect to 127.0.0.1:9 refused")

@@ -13,6 +13,7 @@ public enum HTTP {
     ///
     /// - Parameters:
     ///   - headers: extra fields (names are lower-cased; a `content-length` is set for `body`).
+    ///     A `host` replaces the URL's authority (the request still goes to the URL's host).
     ///   - timeout: one deadline over the whole call, body included (nil: none). Default 30 s.
     /// - Throws: what `Request(uri:)` and `Request.fetch` throw. Not for use inside a reactor
     ///   callback or task (it would block that reactor's thread): from a task, await
@@ -25,7 +26,15 @@ public enum HTTP {
         guard !withUnsafeCurrentTask(body: { $0 != nil }) else { throw ReactorError.reentrantStep }
         let request = try Request(uri: url)
         try request.headers.upsert(":method", method)
-        for (name, value) in headers { request.headers.append(name.lowercased(), value) }
+        for (name, value) in headers {
+            let name = name.lowercased()
+            // A `Host` replaces the URL's authority, as in `HTTPConnection`: sent once, first.
+            if name == "host" {
+                try request.headers.upsert(":authority", value)
+            } else {
+                request.headers.append(name, value)
+            }
+        }
         if let body { request.setBody(bytes: body) }
         let reactor = try Reactor()
         let response = try reactor.run { try await request.fetch(on: reactor, timeout: timeout) }

@@ -103,7 +103,8 @@ public final class HTTPConnection: @unchecked Sendable {
         connection = try await Client.connect(options, on: reactor, timeout: timeouts.connect)
     }
 
-    /// Sends a request. Adds `host` and, for a known body length, `content-length` when absent.
+    /// Sends a request. Adds `host` and, for a known body length, `content-length` when absent;
+    /// a `host` in `headers` is sent first, in place of the generated one.
     /// - Parameters:
     ///   - expectContinue: send `expect: 100-continue` and wait (up to `expect100Timeout`) for
     ///     the server's go-ahead before a non-empty body; a final status instead skips the body.
@@ -146,9 +147,12 @@ public final class HTTPConnection: @unchecked Sendable {
         fields.append(":method", method)
         fields.append(":scheme", scheme)
         fields.append(":path", path)
-        let userHasHost = headers.contains { $0.0.lowercased() == "host" }
-        if !userHasHost { fields.append(":authority", HTTPUtil.authority(host: host, port: Int(port), scheme: scheme)) }
-        for (name, value) in headers { fields.append(name.lowercased(), value) }
+        // A `host` of the caller's replaces the generated one. Either is sent as `:authority`:
+        // once, and first (RFC 9110 §7.2: "A user agent that sends Host SHOULD send it as the
+        // first field in the header section of a request").
+        let userHost = headers.last { $0.0.lowercased() == "host" }?.1
+        fields.append(":authority", userHost ?? HTTPUtil.authority(host: host, port: Int(port), scheme: scheme))
+        for (name, value) in headers where name.lowercased() != "host" { fields.append(name.lowercased(), value) }
         let hasBody = (body?.isEmpty == false) || bodyStream != nil
         if !fields.has("content-length") {
             if let body, !body.isEmpty {
