@@ -247,6 +247,42 @@ final class RequestGoTests: XCTestCase {
         XCTAssertLessThan(encoded.body.count, text.utf8.count)
     }
 
+    /// A 206's range is of the encoded octets (RFC 9110 §14.1.2, §8.4: "the representation is
+    /// defined in terms of the coded form"): a piece of a gzip stream cannot be decoded alone. It is handed over as it came, `content-encoding`
+    /// kept, so that the caller can join the ranges and decode the whole; decoding it failed.
+    func testAPartialContentIsNotDecoded() throws {
+        let text = String(repeating: "compress me ", count: 1000)
+        var compressed: [UInt8] = []
+        try Deflater(format: .gzip).process(Array(text.utf8), final: true, into: &compressed)
+        let whole = compressed
+        let server = try TestServer { stream, head in
+            // `bytes=first-last`, both given.
+            let range = head.headers.first("range")?.dropFirst("bytes=".count).split(separator: "-")
+            let first = Int(range?.first ?? "") ?? 0
+            let last = Int(range?.last ?? "") ?? whole.count - 1
+            var headers = Headers()
+            headers.append(":status", "206")
+            headers.append("content-encoding", "gzip")
+            headers.append("content-range", "bytes \(first)-\(last)/\(whole.count)")
+            headers.append("content-length", String(last - first + 1))
+            try await stream.writeHeaders(headers, endStream: false, timeout: 5)
+            try await stream.writeChunk(Array(whole[first...last]), endStream: true, timeout: 5)
+        }
+        defer { server.stop() }
+        let reactor = try Reactor()
+        var joined: [UInt8] = []
+        for range in ["0-9", "10-\(whole.count - 1)"] {
+            let request = try Request(uri: "http://127.0.0.1:\(server.port)/z")
+            request.headers.append("range", "bytes=\(range)")
+            let response = try request.fetch(on: reactor, timeout: 5)
+            XCTAssertEqual(response.status, 206)
+            XCTAssertEqual(response.headers.first("content-encoding"), "gzip")
+            joined += response.body
+        }
+        XCTAssertEqual(joined, whole)
+        XCTAssertEqual(String(decoding: try Inflater(format: .gzip).process(joined, final: true), as: UTF8.self), text)
+    }
+
     func testOneDeadlineFiresOnTime() throws {
         let server = try TestServer { stream, _ in
             try await stream.reactor.sleep(seconds: 3)

@@ -23,7 +23,8 @@ extension Request {
     ///   method"); a POST fails instead.
     /// - With `decodeContent`, `accept-encoding: gzip, deflate` is added unless present, and a
     ///   gzip or deflate `content-encoding` is decoded: the stream is then a `DecodedStream` and
-    ///   the returned fields have no `content-encoding` or `content-length`.
+    ///   the returned fields have no `content-encoding` or `content-length`. A 206 Partial
+    ///   Content is left encoded (its range is of the encoded data; join the parts, then decode).
     /// - With `expectsContinue`, the body waits for `100 Continue` up to `expect100Timeout`; a
     ///   final status arriving first means the body is not sent (RFC 9110 §10.1.1) and the
     ///   connection is not reused.
@@ -301,10 +302,15 @@ extension Request {
 
     /// The response as the caller sees it: decoded when `decodeContent` and the content coding
     /// is gzip or deflate (RFC 9110 §8.4.1: the codings are listed "in the order in which they
-    /// were applied"; only a single one is decoded).
+    /// were applied"; only a single one is decoded). A 206 is not: its range is of the encoded
+    /// octets (RFC 9110 §14.1.2: bytes ranges are "subranges of a representation data's octet
+    /// sequence", and §8.4: "the representation is defined in terms of the coded form"), so a
+    /// part alone cannot be decoded; the caller joins the parts, then decodes.
     private func decoded(_ headers: Headers, _ stream: any HTTPStream) -> (Headers, any HTTPStream) {
         let status = headers.first(":status")
-        guard decodeContent, self.headers.first(":method") != "HEAD", status != "204", status != "304" else {
+        guard decodeContent, self.headers.first(":method") != "HEAD", status != "204", status != "206",
+            status != "304"
+        else {
             return (headers, stream)
         }
         let codings = headers.values(for: "content-encoding").flatMap { $0.split(separator: ",") }
