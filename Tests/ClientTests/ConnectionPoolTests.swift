@@ -173,6 +173,40 @@ final class ConnectionPoolTests: XCTestCase {
         XCTAssertEqual(server.connections, 2)
     }
 
+    /// A body refused at its head (a 401 to `expect: 100-continue`) leaves the connection to no
+    /// other request; once the response is complete it closes and gives its place back at once.
+    /// It went through the server-style linger instead (half-close, then wait for the server's
+    /// EOF up to 2 s), so against a server that does not close on the half-close the next
+    /// request waited for the slot up to 2 s.
+    func testARefusedBodyGivesItsPlaceBackOnceTheResponseIsRead() throws {
+        let server = try OneShotServer { client in
+            var head: [UInt8] = []
+            var byte: UInt8 = 0
+            while !head.suffix(4).elementsEqual("\r\n\r\n".utf8) {
+                guard recv(client, &byte, 1, 0) == 1 else { return }
+                head.append(byte)
+            }
+            let answer = "HTTP/1.1 401 Unauthorized\r\ncontent-length: 4\r\n\r\nnope"
+            _ = answer.withCString { send(client, $0, strlen($0), 0) }
+            // Waits for the body it announced no interest in, without reading.
+            Thread.sleep(forTimeInterval: 3)
+        }
+        defer { server.stop() }
+        let reactor = try Reactor()
+        let pool = ConnectionPool(reactor: reactor)
+        pool.maxConnectionsPerHost = 1
+        let request = try Request(uri: "http://127.0.0.1:\(server.port)/")
+        request.pool = pool
+        try request.headers.upsert(":method", "PUT")
+        request.setBody("hello")
+        request.headers.append("expect", "100-continue")
+        let (headers, stream) = try request.go(on: reactor, timeout: 5)
+        XCTAssertEqual(headers.first(":status"), "401")
+        XCTAssertEqual(try reactor.run { try await stream.getBodyAsString(timeout: 5) }, "nope")
+        try reactor.run { try await reactor.sleep(seconds: 0.2) }
+        XCTAssertEqual(pool.openConnections, 0)
+    }
+
     /// A pooled connection whose exchange timed out is closed and no longer counted: the next
     /// request gets a connection of its own instead of waiting for that one.
     func testATimedOutExchangeGivesItsPlaceBack() throws {

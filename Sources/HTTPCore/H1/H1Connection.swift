@@ -249,7 +249,15 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     public func shutdown() {
         guard phase == .open else { return }
         phase = .closingAfterCurrent
-        if current == nil && pipeline.isEmpty { closeGracefully() }
+        guard current == nil && pipeline.isEmpty else { return }
+        switch type {
+        case .server: closeGracefully()
+        // No response is awaited: a client has nothing to linger for (the linger keeps a
+        // server's last response from being lost to a reset, RFC 9112 §9.6), and the server
+        // may not close on a half-close (one refusing a body waits for it), which kept the
+        // connection, and a pool's place, up to the linger timeout.
+        case .client: close()
+        }
     }
 
     /// Closes the socket now. Waiting calls fail; streams in progress see the connection closed.
