@@ -242,27 +242,14 @@ final class H1ClientConnectionTests: XCTestCase {
     /// A TLS peer answers with a body delimited by the close and closes, with or without
     /// close_notify; says what reading the whole body did.
     private func readCloseDelimitedBodyOverTLS(closingWithCloseNotify: Bool) throws -> String {
-        let reactor = try Reactor()
-        return try reactor.run(timeout: 10) { @Sendable in
-            try await Self.readCloseDelimitedBodyOverTLS(on: reactor, closingWithCloseNotify: closingWithCloseNotify)
+        try withTLSClientConnection { client, peer in
+            try await Self.readCloseDelimitedBody(client, from: peer, closingWithCloseNotify: closingWithCloseNotify)
         }
     }
 
-    private static func readCloseDelimitedBodyOverTLS(on reactor: Reactor, closingWithCloseNotify: Bool)
-        async throws -> String
-    {
-        var fds: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw TestError("socketpair") }
-        let clientSocket = StreamSocket(adopting: fds[0], on: reactor)
-        let peer = StreamSocket(adopting: fds[1], on: reactor)
-        let client = H1Connection(socket: clientSocket, type: .client)
-        defer {
-            client.close()
-            peer.close()
-        }
-        try peer.startTLS(context: TLSContext.selfSigned(hostname: "localhost"), role: .server) { _ in }
-        try await clientSocket.startTLS(
-            context: TLSContext.client(verify: false), role: .client(serverName: "localhost"), timeout: 5)
+    private static func readCloseDelimitedBody(
+        _ client: H1Connection, from peer: StreamSocket, closingWithCloseNotify: Bool
+    ) async throws -> String {
         client.start()
         let stream = try XCTUnwrap(client.newStream())
         try stream.writeHeaders(request("GET", "/"), endStream: true)
@@ -274,12 +261,7 @@ final class H1ClientConnectionTests: XCTestCase {
         body += try await stream.getNextChunk(timeout: 1) ?? []
         peer.write(Array("two".utf8))
         try await peer.flush(timeout: 1)
-        if closingWithCloseNotify {
-            peer.close()
-        } else {
-            // The TCP connection ends with no closure alert, as when an attacker cuts it.
-            Glibc.shutdown(peer.fd, Int32(SHUT_RDWR))
-        }
+        endTLS(peer, withCloseNotify: closingWithCloseNotify)
         do {
             while let chunk = try await stream.getNextChunk(timeout: 1) { body += chunk }
             return "returned \(body.count) octets"

@@ -364,28 +364,10 @@ final class H1LowLevelTests: XCTestCase {
     /// A TLS peer sends a body and closes, with or without close_notify; says what reading it until
     /// the close did (`readBodyTillClose`, or `readBodyByLength(-n)` until it returns nothing).
     private func readUntilCloseOverTLS(closeNotify: Bool, byLength: Bool) throws -> String {
-        let reactor = try Reactor()
-        return try reactor.run(timeout: 10) { @Sendable in
-            var fds: [Int32] = [0, 0]
-            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw TestError("socketpair") }
-            let clientSocket = StreamSocket(adopting: fds[0], on: reactor)
-            let peer = StreamSocket(adopting: fds[1], on: reactor)
-            let client = H1Connection(socket: clientSocket, type: .client)
-            defer {
-                client.close()
-                peer.close()
-            }
-            try peer.startTLS(context: TLSContext.selfSigned(hostname: "localhost"), role: .server) { _ in }
-            try await clientSocket.startTLS(
-                context: TLSContext.client(verify: false), role: .client(serverName: "localhost"), timeout: 5)
+        try withTLSClientConnection { client, peer in
             peer.write(Self.bytes("the whole body"))
             try await peer.flush(timeout: 1)
-            if closeNotify {
-                peer.close()
-            } else {
-                // The TCP connection ends with no closure alert, as when an attacker cuts it.
-                Glibc.shutdown(peer.fd, Int32(SHUT_RDWR))
-            }
+            endTLS(peer, withCloseNotify: closeNotify)
             do {
                 guard byLength else { return "returned \(try await client.readBodyTillClose(timeout: 1).count) octets" }
                 var body: [UInt8] = []

@@ -332,6 +332,40 @@ struct RecordingLogHandler: LogHandler {
     }
 }
 
+/// Runs `body` on a new reactor with a client `H1Connection` (not started) over a socket pair
+/// whose other end, `peer`, is a TLS server with a self-signed certificate, the handshake done;
+/// both are closed afterwards. `endTLS(_:withCloseNotify:)` ends the peer one way or the other.
+func withTLSClientConnection<T: Sendable>(
+    _ body: @escaping @Sendable (H1Connection, StreamSocket) async throws -> T
+) throws -> T {
+    let reactor = try Reactor()
+    return try reactor.run(timeout: 10) { @Sendable in
+        var fds: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw TestError("socketpair") }
+        let clientSocket = StreamSocket(adopting: fds[0], on: reactor)
+        let peer = StreamSocket(adopting: fds[1], on: reactor)
+        let client = H1Connection(socket: clientSocket, type: .client)
+        defer {
+            client.close()
+            peer.close()
+        }
+        try peer.startTLS(context: TLSContext.selfSigned(hostname: "localhost"), role: .server) { _ in }
+        try await clientSocket.startTLS(
+            context: TLSContext.client(verify: false), role: .client(serverName: "localhost"), timeout: 5)
+        return try await body(client, peer)
+    }
+}
+
+/// Ends a TLS peer's side: with a closure alert, or by cutting the TCP connection without one,
+/// as an attacker truncating a body would.
+func endTLS(_ peer: StreamSocket, withCloseNotify: Bool) {
+    if withCloseNotify {
+        peer.close()
+    } else {
+        Glibc.shutdown(peer.fd, Int32(SHUT_RDWR))
+    }
+}
+
 /// Runs `body` on a new reactor with a started client `H1Connection` over a socket pair, and the
 /// raw peer's fd (both closed afterwards).
 func withClientConnection<T: Sendable>(
