@@ -197,7 +197,7 @@ final class DecodedStreamTests: XCTestCase {
 }
 
 /// A stream whose body is the given encoded pieces, then its end.
-private final class ScriptedStream: HTTPStream, @unchecked Sendable {
+private final class ScriptedStream: ReadOnlyTestStream, @unchecked Sendable {
     let reactor: Reactor
     private var chunks: [[UInt8]]
 
@@ -218,17 +218,10 @@ private final class ScriptedStream: HTTPStream, @unchecked Sendable {
     func getHeaders(timeout: Double?, _ completion: @escaping (Result<Headers?, any Error>) -> Void) {
         completion(.success(nil))
     }
-    func writeHeaders(_ headers: Headers, endStream: Bool) throws {}
-    func writeHeaders(_ headers: Headers, endStream: Bool, timeout: Double?) async throws {}
-    func writeChunk(_ bytes: UnsafeRawBufferPointer, endStream: Bool) throws {}
-    func writeChunk(_ bytes: [UInt8], endStream: Bool, timeout: Double?) async throws {}
-    func checkTLS() -> TLSInfo? { nil }
-    func localname() -> SocketName { fatalError("not used") }
-    func peername() -> SocketName { fatalError("not used") }
 }
 
 /// A stream that records how it is shut down; nothing else is used.
-private final class RecordingStream: HTTPStream, @unchecked Sendable {
+private final class RecordingStream: ReadOnlyTestStream, @unchecked Sendable {
     let reactor: Reactor
     var shutdowns: [String] = []
 
@@ -246,6 +239,13 @@ private final class RecordingStream: HTTPStream, @unchecked Sendable {
         completion(.success(nil))
     }
     func unget(_ bytes: [UInt8]) {}
+}
+
+/// The parts of `HTTPStream` the test streams above never use: writes do nothing, and there is
+/// no socket to describe.
+private protocol ReadOnlyTestStream: HTTPStream {}
+
+extension ReadOnlyTestStream {
     func writeHeaders(_ headers: Headers, endStream: Bool) throws {}
     func writeHeaders(_ headers: Headers, endStream: Bool, timeout: Double?) async throws {}
     func writeChunk(_ bytes: UnsafeRawBufferPointer, endStream: Bool) throws {}
