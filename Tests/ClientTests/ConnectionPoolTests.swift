@@ -67,8 +67,7 @@ final class ConnectionPoolTests: XCTestCase {
         let reactor = try Reactor()
         let pool = ConnectionPool(reactor: reactor)
         for _ in 0..<2 {
-            let request = try Request(uri: "http://127.0.0.1:\(server.port)/")
-            request.pool = pool
+            let request = try pooledRequest(to: server.port, in: pool)
             XCTAssertEqual(try request.fetch(on: reactor, timeout: 5).text, "ok")
         }
         XCTAssertEqual(server.connections, 2)
@@ -79,11 +78,9 @@ final class ConnectionPoolTests: XCTestCase {
         defer { server.stop() }
         let reactor = try Reactor()
         let pool = ConnectionPool(reactor: reactor)
-        let first = try Request(uri: "http://127.0.0.1:\(server.port)/")
-        first.pool = pool
+        let first = try pooledRequest(to: server.port, in: pool)
         XCTAssertEqual(try first.fetch(on: reactor, timeout: 5).text, "ok")
-        let post = try Request(uri: "http://127.0.0.1:\(server.port)/")
-        post.pool = pool
+        let post = try pooledRequest(to: server.port, in: pool)
         try post.headers.upsert(":method", "POST")
         post.setBody("x")
         XCTAssertThrowsError(try post.fetch(on: reactor, timeout: 5))
@@ -98,11 +95,9 @@ final class ConnectionPoolTests: XCTestCase {
             defer { server.stop() }
             let reactor = try Reactor()
             let pool = ConnectionPool(reactor: reactor)
-            let warm = try Request(uri: "http://127.0.0.1:\(server.port)/")
-            warm.pool = pool
+            let warm = try pooledRequest(to: server.port, in: pool)
             XCTAssertEqual(try warm.fetch(on: reactor, timeout: 5).text, "ok")
-            let put = try Request(uri: "http://127.0.0.1:\(server.port)/")
-            put.pool = pool
+            let put = try pooledRequest(to: server.port, in: pool)
             try put.headers.upsert(":method", "PUT")
             setBody(put)
             // No wait for a 100 Continue: the body goes out with the head, into the stale connection.
@@ -132,13 +127,11 @@ final class ConnectionPoolTests: XCTestCase {
         defer { server.stop() }
         let reactor = try Reactor()
         let pool = ConnectionPool(reactor: reactor)
-        let first = try Request(uri: "http://127.0.0.1:\(server.port)/")
-        first.pool = pool
+        let first = try pooledRequest(to: server.port, in: pool)
         first.version = .http10
         XCTAssertEqual(try first.fetch(on: reactor, timeout: 5).text, "ok")
         XCTAssertEqual(pool.openConnections, 0)
-        let post = try Request(uri: "http://127.0.0.1:\(server.port)/")
-        post.pool = pool
+        let post = try pooledRequest(to: server.port, in: pool)
         post.version = .http10
         try post.headers.upsert(":method", "POST")
         post.setBody("x")
@@ -165,8 +158,7 @@ final class ConnectionPoolTests: XCTestCase {
         let pool = ConnectionPool(reactor: reactor)
         pool.maxConnectionsPerHost = 1
         for _ in 0..<2 {
-            let request = try Request(uri: "http://127.0.0.1:\(server.port)/")
-            request.pool = pool
+            let request = try pooledRequest(to: server.port, in: pool)
             XCTAssertEqual(try request.fetch(on: reactor, timeout: 1).status, 101)
             XCTAssertEqual(pool.openConnections, 0)
         }
@@ -195,8 +187,7 @@ final class ConnectionPoolTests: XCTestCase {
         let reactor = try Reactor()
         let pool = ConnectionPool(reactor: reactor)
         pool.maxConnectionsPerHost = 1
-        let request = try Request(uri: "http://127.0.0.1:\(server.port)/")
-        request.pool = pool
+        let request = try pooledRequest(to: server.port, in: pool)
         try request.headers.upsert(":method", "PUT")
         request.setBody("hello")
         request.headers.append("expect", "100-continue")
@@ -295,6 +286,13 @@ final class ConnectionPoolTests: XCTestCase {
     }
 
     /// Uses an object made by `make` in `body`, frees it and returns where it was.
+    /// A request for `/` on `127.0.0.1:port` that takes its connections from `pool`.
+    private func pooledRequest(to port: UInt16, in pool: ConnectionPool) throws -> Request {
+        let request = try Request(uri: "http://127.0.0.1:\(port)/")
+        request.pool = pool
+        return request
+    }
+
     private func fetchFreeing<T: AnyObject>(_ make: () throws -> T, with body: (T) throws -> Void) throws
         -> ObjectIdentifier
     {
