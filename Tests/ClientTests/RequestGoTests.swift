@@ -137,10 +137,12 @@ final class RequestGoTests: XCTestCase {
 
     func testExpectContinueRefusedSkipsTheBody() throws {
         let received = Locked(-1)
+        let handled = DispatchSemaphore(value: 0)
         let server = try TestServer { stream, _ in
             try await reply(stream, status: 417, "no")
             let body = try? await stream.getBodyAsBytes(timeout: 0.5)
             received.withLock { $0 = body?.count ?? 0 }
+            handled.signal()
         }
         defer { server.stop() }
         let reactor = try Reactor()
@@ -150,7 +152,8 @@ final class RequestGoTests: XCTestCase {
         let response = try request.fetch(on: reactor, timeout: 5)
         XCTAssertEqual(response.status, 417)
         XCTAssertEqual(response.text, "no")
-        Thread.sleep(forTimeInterval: 0.8)
+        // The handler's read ends within its 0.5 s (at once should the connection close).
+        XCTAssertEqual(handled.wait(timeout: .now() + 5), .success, "the handler's read of the body did not end")
         XCTAssertEqual(received.withLock { $0 }, 0)
     }
 
