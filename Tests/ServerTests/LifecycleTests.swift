@@ -81,11 +81,12 @@ final class LifecycleTests: XCTestCase {
     }
 
     func testCloseTimeoutCutsSlowHandlers() throws {
-        let server = try startServer()
+        let routes = TestRoutes()
+        let server = try startServer(handler: routes.handler)
         let client = try TestClient(port: server.port)
         try client.send(get("/slow?seconds=1"))
-        XCTAssertTrue(try server.waitOnServer { $0.connections() == 1 })
-        usleep(100_000)
+        // The request is read and its handler sleeping (not merely the connection accepted).
+        XCTAssertTrue(waitUntil { routes.requests(from: client.localPort) == 1 })
         let start = MonotonicClock.seconds()
         try server.onServer { $0.close(timeout: 0.2) }
         XCTAssertEqual(try client.readUntilClosed(), [])
@@ -99,11 +100,12 @@ final class LifecycleTests: XCTestCase {
     }
 
     func testASecondCloseBringsTheDeadlineCloser() throws {
-        let server = try startServer()
+        let routes = TestRoutes()
+        let server = try startServer(handler: routes.handler)
         let client = try TestClient(port: server.port)
         try client.send(get("/slow?seconds=3"))
-        XCTAssertTrue(try server.waitOnServer { $0.connections() == 1 })
-        usleep(100_000)  // the request is read and its handler sleeping
+        // The request is read and its handler sleeping (not merely the connection accepted).
+        XCTAssertTrue(waitUntil { routes.requests(from: client.localPort) == 1 })
         try server.onServer { $0.close(timeout: nil) }
         usleep(100_000)
         XCTAssertEqual(try server.onServer { $0.connections() }, 1, "a request in flight is let finish")
