@@ -156,7 +156,7 @@ final class NginxHTTPConnectionTests: XCTestCase {
         defer { conn.close() }
         try conn.request("GET", "/hello")
         XCTAssertEqual(try conn.getResponse().text, "Hello, World!")
-        Thread.sleep(forTimeInterval: 0.3)
+        XCTAssertTrue(nginx.waitUntilNoConnectionIsOpen(), "nginx kept the idle connection past its keepalive_timeout")
         try conn.request("GET", "/hello")
         XCTAssertEqual(try conn.getResponse().text, "Hello, World!")
         let log = try nginx.accessLog(atLeast: 2)

@@ -176,6 +176,24 @@ final class NginxPeer: @unchecked Sendable {
         throw NginxPeerError("no connection to nginx on port \(self.port) had unread bytes within 5 s")
     }
 
+    /// Waits (up to 5 s) until nginx holds no established connection (`/proc/net/tcp`: no socket
+    /// on its port in state 01), e.g. once it closed an idle one at `keepalive_timeout`; false
+    /// if one is still open then.
+    func waitUntilNoConnectionIsOpen() -> Bool {
+        let port = String(format: "%04X", self.port)
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            let open = NginxPeer.readProcFile("/proc/net/tcp").split(separator: "\n").dropFirst().contains { line in
+                let fields = line.split(separator: " ")
+                // local_address rem_address st; state 01 is ESTABLISHED.
+                return fields.count > 3 && fields[1].hasSuffix(":" + port) && fields[3] == "01"
+            }
+            if !open { return true }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        return false
+    }
+
     /// What nginx logged at level info and above.
     var errorLog: String {
         (try? String(contentsOf: prefix.appendingPathComponent("error.log"), encoding: .utf8)) ?? ""

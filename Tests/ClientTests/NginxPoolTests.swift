@@ -66,7 +66,7 @@ final class NginxPoolTests: XCTestCase {
             return try request.fetch(on: reactor, timeout: 5).text
         }
         XCTAssertEqual(try send("GET", "/hello"), "Hello, World!")
-        Thread.sleep(forTimeInterval: 0.3)
+        XCTAssertTrue(nginx.waitUntilNoConnectionIsOpen(), "nginx kept the idle connection past its keepalive_timeout")
         XCTAssertEqual(try send("GET", "/hello"), "Hello, World!")
         XCTAssertEqual(try send("POST", "/sink"), "POST 4")
         let log = try nginx.accessLog(atLeast: 4).filter { $0.uri != "/answer" }
