@@ -408,6 +408,43 @@ final class ZlibTests: XCTestCase {
         ) { error in XCTAssertEqual(error as? ContentCodingError, .truncated) }
     }
 
+    /// A raw deflate stream has no trailer after its data: the pass that reaches the limit can
+    /// take the last input octets with the end of the last match still to write. Taking all the
+    /// input then still means all it decodes to came out: the stream ends, with `final` on that
+    /// call or on an empty call after it, and no call goes a pass past the limit.
+    func testALimitedPassThatTakesTheLastRawDeflateOctetsEndsTheStream() throws {
+        // 65,560 zeros: the pass that reaches 64 KiB takes the last octets, 24 octets of a match to
+        // come. With a limit of 1, a pass goes as far past it as any.
+        let original = [UInt8](repeating: 0, count: 65_560)
+        let compressed = try Deflater(format: .rawDeflate).process(original, final: true)
+        for limit in [32 * 1024, 1] {
+            for finalOnEmpty in [false, true] {
+                let label = "limit \(limit), final on an empty call: \(finalOnEmpty)"
+                let inflater = Inflater(format: .deflate, maxOutput: .max)
+                var decoded: [UInt8] = []
+                var offset = 0
+                XCTAssertNoThrow(
+                    try {
+                        while offset < compressed.count {
+                            let before = decoded.count
+                            offset += try compressed.withUnsafeBytes {
+                                try inflater.process(
+                                    UnsafeRawBufferPointer(rebasing: $0[offset...]), final: !finalOnEmpty,
+                                    into: &decoded, outputLimit: limit)
+                            }
+                            XCTAssertLessThan(decoded.count - before, limit + 32 * 1024, "\(label): past a pass")
+                        }
+                        if finalOnEmpty {
+                            _ = try inflater.process(
+                                UnsafeRawBufferPointer(start: nil, count: 0), final: true, into: &decoded,
+                                outputLimit: limit)
+                        }
+                    }(), label)
+                XCTAssertEqual(decoded.count, original.count, label)
+            }
+        }
+    }
+
     func testResetDecodesAnotherStream() throws {
         let inflater = Inflater(format: .auto)
         XCTAssertEqual(

@@ -274,11 +274,24 @@ public final class Inflater {
         return offset
     }
 
+    /// The longest deflate match (RFC 1951 §3.2.5): what zlib may still have to write after taking
+    /// the last input octets, the rest of the match they coded.
+    private static let longestMatch = 258
+
     /// Runs inflate until the current `next_in`/`avail_in` is used up or `output.count` reached
     /// `stopAt` (then `avail_in` says what is left).
+    ///
+    /// A pass that reaches `stopAt` and takes the last input octets may leave the rest of a match
+    /// unwritten (raw deflate has no trailer after its data for zlib to hold back). Input reported
+    /// as used must have come out whole (`final` then means the stream ended), so one more pass
+    /// writes it, past `stopAt`. A pass ends at most `scratch.count - longestMatch - 1` past
+    /// `stopAt`, so a call still ends less than `scratch.count` past it. A pass with more room
+    /// than a match is a whole `scratch.count`, so a limit that is a multiple of it is still met
+    /// exactly (but for the rest of a match).
     private func inflateChunk(into output: inout [UInt8], stopAt: Int) throws {
         while true {
-            if output.count >= stopAt { return }
+            let room = stopAt - output.count
+            if room <= 0 && stream.pointee.avail_in > 0 { return }
             if case .streamEnded = state {
                 guard stream.pointee.avail_in > 0 else { return }
                 // RFC 1952 §2.2: "A gzip file consists of a series of 'members'". Anything after the end
@@ -288,9 +301,11 @@ public final class Inflater {
                 state = .running
             }
             stream.pointee.next_out = scratch.baseAddress
-            stream.pointee.avail_out = UInt32(scratch.count)
+            let passSize =
+                room > 0 && room <= Self.longestMatch ? room + scratch.count - Self.longestMatch - 1 : scratch.count
+            stream.pointee.avail_out = UInt32(passSize)
             let code = inflate(stream, Z_NO_FLUSH)
-            let produced = scratch.count - Int(stream.pointee.avail_out)
+            let produced = passSize - Int(stream.pointee.avail_out)
             if produced > 0 {
                 guard produced <= maxOutput - totalOutput else {
                     throw ContentCodingError.outputLimitExceeded(limit: maxOutput)
