@@ -55,9 +55,12 @@ let package = Package(
             name: "StepwiseCodecBench", dependencies: ["HTTPCore"], path: "Benchmarks/CodecBench"),
 
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CLibev"]),
-        .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
+        // What several test targets share (a seeded generator, sample data); not a test target.
+        .target(name: "TestSupport", dependencies: ["HTTPCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore", "TestSupport"]),
         .testTarget(
-            name: "ClientTests", dependencies: ["Stepwise", .product(name: "Logging", package: "swift-log")]),
+            name: "ClientTests",
+            dependencies: ["Stepwise", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "StepwiseTests", dependencies: ["Stepwise"]),
         .testTarget(name: "StepwiseDemoTests", dependencies: ["StepwiseDemo", "HTTPCore"]),
         // curl and Python peers (h11, httpx) against an in-process Server; needs `make test`'s peers.

@@ -1,5 +1,6 @@
 import Foundation
 import Stepwise
+import TestSupport
 import XCTest
 
 /// Seeded property tests of `DecodedStream`: random data under a random content coding, the
@@ -118,46 +119,13 @@ final class DecodedStreamPropertyTests: XCTestCase {
             }
     }
 
-    /// `data` under a random content coding; with `corrupt`, cut short, with octets after its
-    /// end, or with an octet changed past the headers (`changed`: that may be harmless).
+    /// `data` under a random content coding (see `RandomCoding`).
     private static func encode(_ data: [UInt8], corrupt: Bool, _ rng: inout SplitMix64) throws
         -> (coding: String, body: [UInt8], label: String, changed: Bool)
     {
-        let coding = ["gzip", "x-gzip", "deflate"][Int(rng.next() % 3)]
-        let level = [0, 1, 6, 9][Int(rng.next() % 4)]
-        let format: Deflater.Format = coding != "deflate" ? .gzip : rng.next() % 2 == 0 ? .deflate : .rawDeflate
-        var label = "\(coding)(\(format), \(level)"
-        var body: [UInt8]
-        if format == .gzip && !corrupt && data.count > 1 && rng.next() % 4 == 0 {
-            let cut = Int(rng.next() % UInt64(data.count))
-            body =
-                try Deflater(format: .gzip, level: level).process(data[..<cut], final: true)
-                + Deflater(format: .gzip, level: level).process(data[cut...], final: true)
-            label += ", two members"
-        } else {
-            body = try Deflater(format: format, level: level).process(data, final: true)
-        }
-        var changed = false
-        if corrupt {
-            switch format != .rawDeflate ? rng.next() % 3 : rng.next() % 2 {
-            case 0:
-                let kept = 1 + Int(rng.next() % UInt64(body.count - 1))
-                label += ", cut to \(kept) of \(body.count)"
-                body.removeLast(body.count - kept)
-            case 1:
-                let extra = (0..<(1 + rng.next() % 8)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-                label += ", \(extra.count) octets after its end"
-                body += extra
-            default:
-                // Past the gzip header's unchecked fields, past the zlib header.
-                let checkedFrom = format == .gzip ? 10 : 2
-                let at = checkedFrom + Int(rng.next() % UInt64(body.count - checkedFrom))
-                label += ", octet \(at) of \(body.count) changed"
-                body[at] ^= UInt8(1 + rng.next() % 255)
-                changed = true
-            }
-        }
-        return (coding, body, label + ")", changed)
+        let name = ["gzip", "x-gzip", "deflate"][Int(rng.next() % 3)]
+        let coded = try RandomCoding(data[...], name: name, corrupt: corrupt, &rng)
+        return (name, coded.body, coded.label, coded.changed)
     }
 
     /// Random data: empty, one octet, random octets (does not compress), slices of a text, or
@@ -215,25 +183,8 @@ final class DecodedStreamPropertyTests: XCTestCase {
         return (data, atBoundary)
     }
 
-    /// 512 KiB of random octets.
-    private static let noise: [UInt8] = {
-        var rng = SplitMix64(seed: 2)
-        return [UInt8](unsafeUninitializedCapacity: 512 * 1024) { buffer, count in
-            UnsafeMutableRawBufferPointer(buffer).withMemoryRebound(to: UInt64.self) { words in
-                for i in words.indices { words[i] = rng.next() }
-            }
-            count = 512 * 1024
-        }
-    }()
-
-    /// 16 KiB of words.
-    private static let text: [UInt8] = {
-        var rng = SplitMix64(seed: 1)
-        let words = ["stepwise", "chunked", "gzip", "the", "a", "\r\n", "transfer", "coding", " "]
-        var text = ""
-        while text.utf8.count < 16 * 1024 { text += words[Int(rng.next() % UInt64(words.count))] }
-        return Array(text.utf8)
-    }()
+    private static var noise: [UInt8] { SampleData.noise }
+    private static var text: [UInt8] { SampleData.text }
 
     /// `body` in random pieces: some empty, mostly small, now and then large, or whole.
     private static func randomSplit(_ body: [UInt8], _ rng: inout SplitMix64) -> [[UInt8]] {
@@ -285,17 +236,4 @@ private final class ScriptedStream: HTTPStream, @unchecked Sendable {
     func checkTLS() -> TLSInfo? { nil }
     func localname() -> SocketName { fatalError("not used") }
     func peername() -> SocketName { fatalError("not used") }
-}
-
-/// A small deterministic generator, so random tests reproduce.
-private struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import TestSupport
 import XCTest
 
 @testable import HTTPCore

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 
 @testable import HTTPCore
@@ -483,18 +484,5 @@ final class HeadersTests: XCTestCase {
         }
         XCTAssertTrue(sawIndex, "the run never reached the index threshold")
         XCTAssertTrue(sawNoIndexAfterIndex, "the run never dropped the index again")
-    }
-}
-
-/// A small deterministic generator, so random tests reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

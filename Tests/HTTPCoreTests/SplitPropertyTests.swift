@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import HTTPCore
@@ -531,25 +532,8 @@ final class SplitPropertyTests: XCTestCase {
         }
     }
 
-    /// 512 KiB of random octets, for data that does not compress.
-    private static let noise: [UInt8] = {
-        var rng = SplitMix64(seed: 2)
-        return [UInt8](unsafeUninitializedCapacity: 512 * 1024) { buffer, count in
-            UnsafeMutableRawBufferPointer(buffer).withMemoryRebound(to: UInt64.self) { words in
-                for i in words.indices { words[i] = rng.next() }
-            }
-            count = 512 * 1024
-        }
-    }()
-
-    /// 16 KiB of words, for compressible data.
-    private static let text: [UInt8] = {
-        var rng = SplitMix64(seed: 1)
-        let words = ["stepwise", "chunked", "gzip", "the", "a", "\r\n", "transfer", "coding", " "]
-        var text = ""
-        while text.utf8.count < 16 * 1024 { text += words[Int(rng.next() % UInt64(words.count))] }
-        return Array(text.utf8)
-    }()
+    private static var noise: [UInt8] { SampleData.noise }
+    private static var text: [UInt8] { SampleData.text }
 
     struct CodedBody {
         var codings: [String]
@@ -571,44 +555,11 @@ final class SplitPropertyTests: XCTestCase {
         var changed = false
         for stage in 0..<count {
             let coding = pick(["gzip", "x-gzip", "deflate"], &rng)
-            let level = [0, 1, 6, 9][Int(rng.next() % 4)]
-            let format: Deflater.Format
-            if coding == "deflate" {
-                format = rng.next() % 2 == 0 ? .deflate : .rawDeflate
-            } else {
-                format = .gzip
-            }
-            var label = "\(coding)(\(format), \(level)"
-            if format == .gzip && !corrupt && body.count > 1 && rng.next() % 4 == 0 {
-                let cut = Int(rng.next() % UInt64(body.count))
-                body =
-                    try Deflater(format: .gzip, level: level).process(body[..<cut], final: true)
-                    + Deflater(format: .gzip, level: level).process(body[cut...], final: true)
-                label += ", two members"
-            } else {
-                body = try Deflater(format: format, level: level).process(body, final: true)
-            }
-            if stage == corruptStage {
-                // Where a change is caught: past the gzip header's unchecked fields, the zlib header.
-                let checkedFrom = format == .gzip ? 10 : format == .deflate ? 2 : body.count
-                switch format != .rawDeflate ? rng.next() % 3 : rng.next() % 2 {
-                case 0:
-                    let kept = 1 + Int(rng.next() % UInt64(body.count - 1))
-                    label += ", cut to \(kept) of \(body.count)"
-                    body.removeLast(body.count - kept)
-                case 1:
-                    let extra = (0..<(1 + rng.next() % 8)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-                    label += ", \(extra.count) octets after its end"
-                    body += extra
-                default:
-                    let at = checkedFrom + Int(rng.next() % UInt64(body.count - checkedFrom))
-                    label += ", octet \(at) of \(body.count) changed"
-                    body[at] ^= UInt8(1 + rng.next() % 255)
-                    changed = true
-                }
-            }
+            let coded = try RandomCoding(body[...], name: coding, corrupt: stage == corruptStage, &rng)
+            body = coded.body
+            changed = changed || coded.changed
             codings.append(coding)
-            labels.append(label + ")")
+            labels.append(coded.label)
         }
         return CodedBody(codings: codings, body: body, label: labels.joined(separator: ", "), changed: changed)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPCore
+import TestSupport
 import XCTest
 
 final class ZlibTests: XCTestCase {
