@@ -194,6 +194,23 @@ final class DecodedStreamTests: XCTestCase {
             XCTAssertLessThan(largest, 256 * 1024 + 32 * 1024, "\(form): \(outcome)")
         }
     }
+
+    /// A body that is not what its `content-encoding` says fails the read with `.coding`, whose
+    /// message does not call a content coding a transfer coding.
+    func testAnUndecodableBodyFailsWithACodingError() throws {
+        let base = try ScriptedStream(chunks: [Array("not gzip at all".utf8)])
+        let decoded = DecodedStream(base, coding: "gzip")
+        let failure = try base.reactor.run(timeout: 5) { () -> HTTPStreamError? in
+            do {
+                while try await decoded.getNextChunk(timeout: 1) != nil {}
+                return nil
+            } catch {
+                return error as? HTTPStreamError
+            }
+        }
+        guard case .coding(let error)? = failure else { return XCTFail("read: \(String(describing: failure))") }
+        XCTAssertEqual(failure?.description, "body coding: \(error)")
+    }
 }
 
 /// A stream whose body is the given encoded pieces, then its end.

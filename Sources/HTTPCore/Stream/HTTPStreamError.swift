@@ -44,7 +44,8 @@ public enum HTTPStreamError: Error, Sendable, Equatable, CustomStringConvertible
         case .contentLengthMismatch(let declared, let written):
             return "body of \(written) bytes does not match content-length \(declared)"
         case .invalidHeaders(let what): return "invalid headers: \(what)"
-        case .coding(let error): return "transfer coding: \(error)"
+        // A transfer or a content coding, decoded or encoded: the error says what failed.
+        case .coding(let error): return "body coding: \(error)"
         case .socket(let error): return "\(error)"
         case .reset(let why): return "stream reset: \(why)"
         }
