@@ -56,7 +56,7 @@ let package = Package(
 
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CLibev"]),
         // What several test targets share (a seeded generator, sample data); not a test target.
-        .target(name: "TestSupport", dependencies: ["HTTPCore"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["HTTPCore", "Reactor"], path: "Tests/TestSupport"),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore", "TestSupport"]),
         .testTarget(
             name: "ClientTests",
@@ -67,7 +67,8 @@ let package = Package(
         // The peer scripts in Peers/ are run from the source tree, not bundled.
         .testTarget(name: "InteropTests", dependencies: ["Stepwise"], exclude: ["Peers"]),
         .testTarget(
-            name: "ServerTests", dependencies: ["Stepwise", .product(name: "Logging", package: "swift-log")]),
+            name: "ServerTests",
+            dependencies: ["Stepwise", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         // Runs the built example executables with --self-test (no module dependencies: it
         // spawns the binaries from the build directory).
         .testTarget(name: "ExamplesTests"),

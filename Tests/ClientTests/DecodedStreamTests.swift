@@ -1,5 +1,6 @@
 import Dispatch
 import Stepwise
+import TestSupport
 import XCTest
 
 #if canImport(Glibc)
@@ -15,27 +16,8 @@ final class DecodedStreamTests: XCTestCase {
         options: H1ConnectionOptions = H1ConnectionOptions(),
         _ body: @escaping @Sendable (H1Stream, Peer, Reactor) async throws -> T
     ) throws -> T {
-        let reactor = try Reactor()
-        var fds: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else {
-            throw NSError(domain: "socketpair", code: Int(errno))
-        }
-        let client = H1Connection(socket: StreamSocket(adopting: fds[0], on: reactor), type: .client, options: options)
-        let peer = fds[1]
-        defer {
-            client.close()
-            Glibc.close(peer)
-        }
-        client.start()
-        return try reactor.run(timeout: 10) {
-            let stream = try XCTUnwrap(client.newStream())
-            var headers = Headers()
-            headers.append(":method", "GET")
-            headers.append(":path", "/")
-            headers.append(":authority", "t")
-            try stream.writeHeaders(headers, endStream: true)
-            try await client.flush(timeout: 1)
-            return try await body(stream, Peer(fd: peer), reactor)
+        try withClientConnection(options: options) { client, peer, reactor in
+            try await body(try await sendGET(on: client), Peer(fd: peer), reactor)
         }
     }
 

@@ -1,4 +1,5 @@
 import Stepwise
+import TestSupport
 import XCTest
 
 #if canImport(Glibc)

@@ -365,22 +365,3 @@ func endTLS(_ peer: StreamSocket, withCloseNotify: Bool) {
         Glibc.shutdown(peer.fd, Int32(SHUT_RDWR))
     }
 }
-
-/// Runs `body` on a new reactor with a started client `H1Connection` over a socket pair, and the
-/// raw peer's fd (both closed afterwards).
-func withClientConnection<T: Sendable>(
-    version: HTTP1Version = .http11, _ body: @escaping @Sendable (H1Connection, Int32, Reactor) async throws -> T
-) throws -> T {
-    let reactor = try Reactor()
-    var fds: [Int32] = [0, 0]
-    guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw TestError("socketpair") }
-    let client = H1Connection(
-        socket: StreamSocket(adopting: fds[0], on: reactor), type: .client, version: version)
-    let peer = fds[1]
-    defer {
-        client.close()
-        Glibc.close(peer)
-    }
-    client.start()
-    return try reactor.run(timeout: 10) { try await body(client, peer, reactor) }
-}

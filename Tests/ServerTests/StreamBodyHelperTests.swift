@@ -1,4 +1,5 @@
 import Stepwise
+import TestSupport
 import XCTest
 
 #if canImport(Glibc)
@@ -14,14 +15,7 @@ final class StreamBodyHelperTests: XCTestCase {
         _ body: @escaping @Sendable (H1Stream, Int32) async throws -> T
     ) throws -> T {
         try withClientConnection { client, peer, _ in
-            let stream = try XCTUnwrap(client.newStream())
-            var headers = Headers()
-            headers.append(":method", "GET")
-            headers.append(":path", "/")
-            headers.append(":authority", "t")
-            try stream.writeHeaders(headers, endStream: true)
-            try await client.flush(timeout: 1)
-            return try await body(stream, peer)
+            try await body(try await sendGET(on: client), peer)
         }
     }
 
