@@ -19,7 +19,11 @@ extension Request {
     ///   the response. A reused connection that fails before any response arrives (the server
     ///   closed it while idle) is replaced once by a fresh one for idempotent methods (RFC 9110
     ///   §9.2.2: "A user agent … SHOULD NOT automatically retry a request with a non-idempotent
-    ///   method"); a POST fails instead.
+    ///   method"); a POST fails instead. So is a reused connection answered with `408 Request
+    ///   Timeout` and ended by the server (it timed the connection out as the request left; RFC
+    ///   9110 §15.5.9: the client "MAY repeat that request on a new connection"); for a POST, or
+    ///   when a body that went cannot be sent again, the 408 is the response. See
+    ///   docs/client.md.
     /// - With `decodeContent`, `accept-encoding: gzip, deflate` is added unless present, and a
     ///   gzip or deflate `content-encoding` is decoded: the stream is then a `DecodedStream` and
     ///   the returned fields have no `content-encoding` or `content-length`. A 206 Partial

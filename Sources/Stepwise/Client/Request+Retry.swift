@@ -11,6 +11,11 @@ extension Request {
 
     /// One exchange, retried once on a fresh connection when a reused one turns out stale; also
     /// says whether the body (if any) went out.
+    ///
+    /// Stale means: the server closed or reset the connection before any response arrived, or
+    /// answered `408 Request Timeout` and ended the connection (`isTimeoutOfAnIdleConnection`).
+    /// Only a reused connection, only an idempotent method, only a body not sent yet or one that
+    /// can be sent again, and only once: the fresh connection's outcome is the outcome.
     func sendWithRetry(on reactor: Reactor, deadline: Deadline) async throws
         -> (Headers, any HTTPStream, bodySent: Bool)
     {
@@ -18,17 +23,19 @@ extension Request {
         var fresh = false
         while true {
             let (connection, reused) = try await connect(on: reactor, fresh: fresh, deadline: deadline)
+            let mayRetry = reused && !fresh && idempotent
             var responseStarted = false
             var bodyStarted = false
+            let headers: Headers
+            let stream: any HTTPStream
             do {
-                let (headers, stream) = try await exchange(
+                (headers, stream) = try await exchange(
                     on: connection, deadline: deadline, responseStarted: &responseStarted, bodyStarted: &bodyStarted)
-                return (headers, stream, bodyStarted)
             } catch {
                 // A failed exchange leaves the connection mid-message: close it, or it stays open
                 // (and counted by the pool, never idle again) for good.
                 connection.close()
-                let retries = reused && !fresh && idempotent && !responseStarted && Request.isStale(error)
+                let retries = mayRetry && !responseStarted && Request.isStale(error)
                 // A body read once cannot always be read again: a retry would send less of it.
                 if retries, bodyStarted, let body, await !Request.canSendAgain(body, on: reactor) {
                     throw error
@@ -40,6 +47,21 @@ extension Request {
                 }
                 throw error
             }
+            if mayRetry, Request.isTimeoutOfAnIdleConnection(headers, stream: stream, on: connection) {
+                // As above, a body that went and cannot go again makes the 408 the answer.
+                var sendsAgain = true
+                if bodyStarted, let body { sendsAgain = await Request.canSendAgain(body, on: reactor) }
+                if sendsAgain {
+                    // The 408's body is not read: the connection ends here either way.
+                    connection.close()
+                    logger.debug(
+                        "a reused connection to \(host):\(port) had timed out (408 and closing): retrying on a fresh one"
+                    )
+                    fresh = true
+                    continue
+                }
+            }
+            return (headers, stream, bodyStarted)
         }
     }
 
@@ -70,6 +92,28 @@ extension Request {
             }
             return isRegularFile ?? false
         }
+    }
+
+    /// Whether `response` is a server's `408 Request Timeout` that ends the connection: the
+    /// answer of a server that timed the idle connection out while the request was on its way,
+    /// not an answer to the request.
+    ///
+    /// RFC 9110 §15.5.9: 408 means "the server did not receive a complete request message within
+    /// the time that it was prepared to wait. A server SHOULD send the "close" connection option
+    /// [...] since 408 implies that the server has decided to close the connection rather than
+    /// continue waiting. If the client has an outstanding request in transit, the client MAY
+    /// repeat that request on a new connection." The connection ends when the response says
+    /// `close` (or is HTTP/1.0 without `keep-alive`, RFC 9112 §9.3) or the server's end of the
+    /// connection has been seen; a 408 from a server that keeps the connection open is its
+    /// answer to this request, and stays the outcome.
+    static func isTimeoutOfAnIdleConnection(
+        _ response: Headers, stream: any HTTPStream, on connection: H1Connection
+    ) -> Bool {
+        guard response.first(":status") == "408" else { return false }
+        let keepsAlive =
+            (stream as? H1Stream)?.peerVersion == .http10
+            ? response.hasToken("connection", "keep-alive") : !response.hasToken("connection", "close")
+        return !keepsAlive || connection.socket.isEOF || connection.socket.failure != nil
     }
 
     /// Whether `error` is what a connection the server closed gives: EOF or a reset (for a
