@@ -123,7 +123,10 @@ struct Get: ParsableCommand {
                 request.headers.append("content-type", "application/x-www-form-urlencoded")
             }
         }
-        if !request.headers.has("accept-encoding") { request.headers.append("accept-encoding", "gzip, deflate") }
+        // Added here rather than by `go()` so that `-v` shows it (`identity` with `-H 'Range: …'`).
+        if let acceptEncoding = request.automaticAcceptEncoding {
+            request.headers.append("accept-encoding", acceptEncoding)
+        }
         request.followRedirects = location
         request.maxRedirects = maxRedirs
         if insecure || cacert != nil {

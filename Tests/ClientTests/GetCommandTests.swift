@@ -57,6 +57,17 @@ final class GetCommandTests: XCTestCase {
         XCTAssertEqual(run.stderr.components(separatedBy: "> host:").count, 2, "one host line: \(run.stderr)")
     }
 
+    /// `-H 'Range: …'` (a resumed download) asks for `identity` rather than `gzip, deflate`: a
+    /// 206 is written as it comes, so a compressed range would be appended to plain octets.
+    func testARangeAsksForTheOctetsAsTheyAre() throws {
+        let server = try TestServer(RequestGoTests.echo)
+        defer { server.stop() }
+        let run = try stepwise(["get", "-v", "-H", "Range: bytes=5-", "http://127.0.0.1:\(server.port)/r"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stderr.contains("> accept-encoding: identity\n"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("< x-accept-encoding: identity\n"), run.stderr)
+    }
+
     /// stdout may be a pipe whose open file description has `O_NONBLOCK`, set by the parent that
     /// shares it (Node's `child_process`, some shells and terminals). Once the reader fell 64 KiB
     /// behind, `write` failed with EAGAIN and the transfer with it ("write: Resource temporarily

@@ -154,6 +154,30 @@ final class NginxRequestTests: XCTestCase {
         XCTAssertEqual(try nginx.accessLog(atLeast: 3).last?.contentEncoding, "")
     }
 
+    /// A download resumed with a `range` from nginx compressing text: the request asks for
+    /// `identity`, and nginx answers 206 with the plain octets of that range, to append to the
+    /// ones already there. With `gzip, deflate` (as it was) nginx compressed the response and
+    /// ignored the range: a 200 with the whole text.
+    func testAResumedDownloadGetsThePlainOctetsOfItsRange() throws {
+        var settings = NginxPeer.Settings()
+        settings.http = "gzip on; gzip_types text/plain; gzip_min_length 256;"
+        let nginx = try startNginx(settings)
+        let text = Array((0..<4000).map { "line \($0): the rest of a download\n" }.joined().utf8)
+        try nginx.writeFile("text/big.txt", text)
+        let reactor = try Reactor()
+
+        let resumed = try Request(uri: nginx.url("/text/big.txt"))
+        resumed.headers.append("range", "bytes=1000-")
+        let response = try resumed.fetch(on: reactor, timeout: 5)
+        XCTAssertEqual(response.status, 206)
+        XCTAssertFalse(response.headers.has("content-encoding"))
+        XCTAssertEqual(response.headers.first("content-range"), "bytes 1000-\(text.count - 1)/\(text.count)")
+        assertSameBytes(Array(text[..<1000]) + response.body, text, "the file put together")
+        let logged = try XCTUnwrap(nginx.accessLog(atLeast: 1).last)
+        XCTAssertEqual(logged.acceptEncoding, "identity")
+        XCTAssertEqual(logged.contentEncoding, "")
+    }
+
     /// `limit_req` holds a request before nginx answers; `limit_rate` stalls its body: the one
     /// deadline of `fetch` fires in either phase, on time.
     func testTheDeadlineFiresWhileNginxStalls() throws {

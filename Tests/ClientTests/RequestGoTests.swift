@@ -286,6 +286,25 @@ final class RequestGoTests: XCTestCase {
         XCTAssertEqual(String(decoding: try Inflater(format: .gzip).process(joined, final: true), as: UTF8.self), text)
     }
 
+    /// A range is of the octets as the server encodes them, and a 206 is not decoded: a request
+    /// with a `range` asks for `identity` (RFC 9110 §12.5.3: without the field any coding would
+    /// be acceptable), so a resumed download gets octets it can append. A caller's own
+    /// `accept-encoding` stays; with `decodeContent` off nothing is added.
+    func testARangeRequestAcceptsTheOctetsAsTheyAre() throws {
+        let server = try TestServer(Self.echo)
+        defer { server.stop() }
+        let reactor = try Reactor()
+        func acceptEncoding(_ configure: (Request) throws -> Void) throws -> String? {
+            let request = try Request(uri: "http://127.0.0.1:\(server.port)/r")
+            request.headers.append("range", "bytes=10-")
+            try configure(request)
+            return try request.fetch(on: reactor, timeout: 5).headers.first("x-accept-encoding")
+        }
+        XCTAssertEqual(try acceptEncoding { _ in }, "identity")
+        XCTAssertEqual(try acceptEncoding { $0.headers.append("accept-encoding", "gzip") }, "gzip")
+        XCTAssertEqual(try acceptEncoding { $0.decodeContent = false }, "-")
+    }
+
     func testOneDeadlineFiresOnTime() throws {
         let server = try TestServer { stream, _ in
             try await stream.reactor.sleep(seconds: 3)

@@ -24,10 +24,11 @@ extension Request {
     ///   9110 §15.5.9: the client "MAY repeat that request on a new connection"); for a POST, or
     ///   when a body that went cannot be sent again, the 408 is the response. See
     ///   docs/client.md.
-    /// - With `decodeContent`, `accept-encoding: gzip, deflate` is added unless present, and a
-    ///   gzip or deflate `content-encoding` is decoded: the stream is then a `DecodedStream` and
-    ///   the returned fields have no `content-encoding` or `content-length`. A 206 Partial
-    ///   Content is left encoded (its range is of the encoded data; join the parts, then decode).
+    /// - With `decodeContent`, `accept-encoding: gzip, deflate` is added unless present
+    ///   (`identity` on a request with a `range`: see `automaticAcceptEncoding`), and a gzip or
+    ///   deflate `content-encoding` is decoded: the stream is then a `DecodedStream` and the
+    ///   returned fields have no `content-encoding` or `content-length`. A 206 Partial Content is
+    ///   left encoded (its range is of the encoded data; join the parts, then decode).
     /// - With `expectsContinue`, the body waits for `100 Continue` up to `expect100Timeout`; a
     ///   final status arriving first means the body is not sent (RFC 9110 §10.1.1) and the
     ///   connection is not reused.
@@ -100,7 +101,7 @@ extension Request {
             throw HTTPStreamError.connectionClosed("before the request was sent")
         }
         var fields = headers
-        if decodeContent && !fields.has("accept-encoding") { fields.append("accept-encoding", "gzip, deflate") }
+        if let acceptEncoding = automaticAcceptEncoding { fields.append("accept-encoding", acceptEncoding) }
         try await Request.phase("request head write") {
             try await stream.writeHeaders(
                 fields, endStream: body == nil, timeout: deadline.remaining("request head write"))

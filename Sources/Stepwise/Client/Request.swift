@@ -49,9 +49,10 @@ public final class Request: @unchecked Sendable {
     /// Seconds `go()` waits for `100 Continue` before sending the body anyway, when `expect:
     /// 100-continue` was sent. Default 1.
     public var expect100Timeout: Double = 1
-    /// Whether `go()` asks for (`accept-encoding: gzip, deflate`, unless the field is set) and
-    /// transparently decodes a gzip or deflate `content-encoding` (not of a 206, whose range is
-    /// of the encoded octets). Default true.
+    /// Whether `go()` asks for (`accept-encoding: gzip, deflate`, unless the field is set, or
+    /// `identity` with a `range`: `automaticAcceptEncoding`) and transparently decodes a gzip or
+    /// deflate `content-encoding` (not of a 206, whose range is of the encoded octets). Default
+    /// true.
     public var decodeContent = true
     /// The keep-alive connections `go()` uses; nil (the default) opens a fresh connection and
     /// closes it after the response, as lua-http does.
