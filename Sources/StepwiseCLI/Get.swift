@@ -112,9 +112,10 @@ struct Get: ParsableCommand {
             let colon = header.firstIndex(of: ":")!
             let name = header[..<colon].lowercased()
             let value = header[header.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
-            // The request's host travels as `:authority`, in HTTP/1 too, and a `host` field next
-            // to it is refused as a conflict: `-H 'Host: name'` replaces the authority instead, so
-            // that, as with curl, it names the virtual host while the URL says where to connect.
+            // The request's host travels as `:authority`, in HTTP/1 too: `-H 'Host: name'`
+            // replaces it (as `go()` would replace it with a `host` field, but `-v` shows the
+            // fields as they are here), so that, as with curl, it names the virtual host while the
+            // URL says where to connect.
             try request.headers.upsert(name == "host" ? ":authority" : name, String(value))
         }
         if let body {

@@ -305,6 +305,27 @@ final class RequestGoTests: XCTestCase {
         XCTAssertEqual(try acceptEncoding { $0.decodeContent = false }, "-")
     }
 
+    /// A `host` field names the virtual host while the URI says where to connect, as in
+    /// `HTTP.fetch`, `HTTPConnection` and `stepwise get -H`: it is sent as the one Host line,
+    /// after a relative redirect too. It used to be refused beside the URI's `:authority` ("both
+    /// :authority and a host field") before anything was sent. The request itself is not changed.
+    func testAHostFieldIsSentAsTheAuthority() throws {
+        let server = try TestServer { stream, head in
+            if head.path == "/moved" {
+                try await reply(stream, status: 302, "", extra: [("location", "/here")])
+            } else {
+                try await reply(stream, "\(head.path ?? "?") \(head.authority ?? "-")")
+            }
+        }
+        defer { server.stop() }
+        let reactor = try Reactor()
+        let request = try Request(uri: "http://127.0.0.1:\(server.port)/moved")
+        request.headers.append("host", "example.test")
+        XCTAssertEqual(try request.fetch(on: reactor, timeout: 5).text, "/here example.test")
+        XCTAssertEqual(request.headers.first("host"), "example.test")
+        XCTAssertEqual(request.headers.first(":authority"), "127.0.0.1:\(server.port)")
+    }
+
     func testOneDeadlineFiresOnTime() throws {
         let server = try TestServer { stream, _ in
             try await stream.reactor.sleep(seconds: 3)

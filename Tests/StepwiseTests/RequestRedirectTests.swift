@@ -147,6 +147,24 @@ final class RequestRedirectTests: XCTestCase {
         }
     }
 
+    /// A `host` field is the authority `go()` sends, so the location is resolved against it: the
+    /// next request has it as `:authority` (no `host` field beside it) while the connection
+    /// target stays, until a location names another authority.
+    func testAHostFieldIsTheAuthorityTheLocationIsResolvedAgainst() throws {
+        let request = try Request(uri: "http://192.0.2.10:8080/a")
+        request.headers.append("host", "example.com")
+        let relative = try redirect(request, to: "/b")
+        XCTAssertEqual(relative.headers.first(":authority"), "example.com")
+        XCTAssertFalse(relative.headers.has("host"))
+        XCTAssertEqual(relative.headers.first("referer"), "http://example.com/a")
+        XCTAssertEqual(relative.host, "192.0.2.10")
+        XCTAssertEqual(relative.port, 8080)
+        let elsewhere = try redirect(request, to: "http://192.0.2.10:8080/c")
+        XCTAssertEqual(elsewhere.headers.first(":authority"), "192.0.2.10:8080")
+        XCTAssertFalse(elsewhere.headers.has("host"))
+        XCTAssertEqual(request.headers.first("host"), "example.com", "the request redirected is not changed")
+    }
+
     func testSchemeRelativeLocationMovesToTheNewHost() throws {
         let request = try Request(uri: "https://example.com/a")
         request.sendName = .named("custom.example")

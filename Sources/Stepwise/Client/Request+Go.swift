@@ -34,6 +34,8 @@ extension Request {
     ///   connection is not reused.
     /// - A final response that arrives while the body is still being written, from a server that
     ///   then closes the connection, is returned rather than the failed write (RFC 9112 §9.5).
+    /// - A `host` field in `headers` replaces `:authority` (`self` is not changed): it names the
+    ///   virtual host, while `host` and `port` say where to connect (see docs/client.md).
     /// - Interim 1xx responses other than 101 are skipped.
     /// - With `followRedirects`, a 3xx other than 304 with a `location` is followed through
     ///   `handleRedirect` (the old stream is shut down). A redirect that keeps the body (307,
@@ -41,7 +43,7 @@ extension Request {
     ///   throws `RequestError.bodyNotResendable` instead: the next request would go with less.
     public func go(on reactor: Reactor, timeout: Double? = nil) async throws -> (Headers, any HTTPStream) {
         let deadline = Deadline(timeout)
-        var request = self
+        var request = hostFieldAsAuthority()
         while true {
             let (headers, stream, bodySent) = try await request.namingTimeouts(seconds: timeout) {
                 try await request.sendWithRetry(on: reactor, deadline: deadline)

@@ -26,6 +26,7 @@ extension Request {
     ///   §15.4.3 allow it "for historical reasons"); other methods stay. A request changed to GET
     ///   loses its body and `content-*`, `transfer-encoding` and `expect` fields (`removeBody()`).
     ///   Other statuses, 307 and 308 included, keep the method and the body.
+    /// - A `host` field counts as the `:authority` (as `go()` sends it) and becomes one.
     /// - The new request has `maxRedirects - 1`.
     ///
     /// - Throws: `RequestError.tooManyRedirects` when `maxRedirects <= 0`, `.missingLocation`,
@@ -33,6 +34,9 @@ extension Request {
     ///   `.invalidTarget` when this request's own fields do not form a URI, and for CONNECT
     ///   `.connectWithPath` / `.connectWithQuery`.
     public func handleRedirect(_ response: Headers) throws(RequestError) -> Request {
+        // A `host` field is the authority the location is resolved against, as `go()` sends it.
+        let sent = hostFieldAsAuthority()
+        if sent !== self { return try sent.handleRedirect(response) }
         guard maxRedirects > 0 else { throw RequestError.tooManyRedirects }
         guard let location = response.first("location") else { throw RequestError.missingLocation }
         let base = try targetURI(withUserinfo: false)
