@@ -71,7 +71,7 @@ extension H1Connection {
                 if !socket.input.isEmpty || socket.isEOF || socket.failure != nil { close() }
                 return
             }
-            if stream.bufferedBodyBytes >= options.maxBufferedBody { return }
+            if stream.bufferedBodyFootprint >= options.maxBufferedBody { return }
             var body: [UInt8]?
             let result = socket.input.withUnsafeReadableBytes { buffer in
                 let result = parser.parse(buffer)

@@ -11,7 +11,7 @@ extension H1Connection {
             if let current {
                 // Pipelined requests wait in the socket's input until this exchange is over.
                 if current.requestComplete { return }
-                if !current.isDiscardingBody && current.bufferedBodyBytes >= options.maxBufferedBody { return }
+                if !current.isDiscardingBody && current.bufferedBodyFootprint >= options.maxBufferedBody { return }
             } else if phase != .open {
                 return
             } else if outputBacklogged {

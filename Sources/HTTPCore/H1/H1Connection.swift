@@ -504,12 +504,12 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         case .server:
             guard let current else { return phase == .open && !outputBacklogged }
             if current.requestComplete { return false }
-            return current.isDiscardingBody || current.bufferedBodyBytes < options.maxBufferedBody
+            return current.isDiscardingBody || current.bufferedBodyFootprint < options.maxBufferedBody
         case .client:
             // Idle: keep reading, so a server closing a kept-alive connection is seen at once
             // (and a pool drops it) rather than on the next request.
             guard let first = pipeline.first(where: { !$0.requestComplete }) else { return phase == .open }
-            return first.bufferedBodyBytes < options.maxBufferedBody
+            return first.bufferedBodyFootprint < options.maxBufferedBody
         }
     }
 

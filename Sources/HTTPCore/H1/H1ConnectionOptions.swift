@@ -8,8 +8,10 @@ public struct H1ConnectionOptions: Sendable {
     /// Server: how long a request head may take to arrive once its first octet did: the
     /// slowloris guard lua-http lacks. Answered with 408 and a close. Default 10 s; nil: no limit.
     public var headerReadTimeout: Double? = 10
-    /// Reading from the socket pauses while a stream holds this many body octets its reader has
-    /// not taken (back-pressure). Default 256 KiB.
+    /// Reading from the socket pauses while a stream holds this much body its reader has not
+    /// taken (back-pressure): its octets, each piece counted 64 octets more (what it costs in
+    /// memory besides them), so a body sent in one-octet chunks holds no more memory than one
+    /// sent whole. Default 256 KiB.
     public var maxBufferedBody = 256 * 1024
     /// The `limit` of the buffering body helpers (`getBodyAsBytes`, `getBodyAsString`,
     /// `getBodyUntil`, `readBodyTillClose`, …) on this connection's streams when a call gives

@@ -9,8 +9,16 @@ struct H1InboundQueue {
     private var headerBlocksTaken = 0
     private var chunks: [[UInt8]] = []
     private var chunksTaken = 0
-    /// Body octets queued and not taken (the connection stops reading above a limit).
+    /// Body octets queued and not taken.
     private(set) var bufferedBytes = 0
+    /// What the queued body holds in memory, as the connection's back-pressure counts it (it
+    /// stops reading above `maxBufferedBody`): the octets, plus `pieceOverhead` for each piece.
+    /// Counting octets alone let a peer that sends one-octet chunks (six octets on the wire
+    /// each) make a stream hold sixty times `maxBufferedBody`, one array per octet.
+    private(set) var bufferedFootprint = 0
+    /// What a queued piece costs besides its octets: its array's header and heap block, and its
+    /// slot in `chunks` (about 64 bytes for a piece of a few octets on 64-bit Linux).
+    static let pieceOverhead = 64
     /// Every body octet received so far.
     private(set) var receivedBytes: UInt64 = 0
     /// The message ended (after its trailers, if any).
@@ -35,6 +43,7 @@ struct H1InboundQueue {
         guard !bytes.isEmpty else { return }
         chunks.append(bytes)
         bufferedBytes += bytes.count
+        bufferedFootprint += bytes.count + Self.pieceOverhead
         receivedBytes += UInt64(bytes.count)
     }
 
@@ -48,6 +57,7 @@ struct H1InboundQueue {
             chunks.insert(bytes, at: 0)
         }
         bufferedBytes += bytes.count
+        bufferedFootprint += bytes.count + Self.pieceOverhead
     }
 
     mutating func end() { ended = true }
@@ -83,6 +93,7 @@ struct H1InboundQueue {
             chunks[chunksTaken] = []
             chunksTaken += 1
             bufferedBytes -= chunk.count
+            bufferedFootprint -= chunk.count + Self.pieceOverhead
             if chunksTaken == chunks.count {
                 chunks.removeAll(keepingCapacity: true)
                 chunksTaken = 0
@@ -98,5 +109,6 @@ struct H1InboundQueue {
         chunks.removeAll()
         chunksTaken = 0
         bufferedBytes = 0
+        bufferedFootprint = 0
     }
 }

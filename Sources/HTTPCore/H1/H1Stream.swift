@@ -134,7 +134,7 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
     /// rest waits, coded, until the reader takes what is queued.
     private func decodeTransferCoded(_ decoder: TransferDecoding) {
         guard decoder.hasWork, !inbound.ended, inbound.error == nil else { return }
-        let room = connection.options.maxBufferedBody - inbound.bufferedBytes
+        let room = connection.options.maxBufferedBody - inbound.bufferedFootprint
         guard room > 0 else { return }
         var decoded: [UInt8] = []
         do {
@@ -147,11 +147,18 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
         }
     }
 
-    /// Body octets this stream holds for its reader, decoded or not: the connection stops reading
-    /// above `maxBufferedBody`.
+    /// Body octets this stream holds for its reader, decoded or not.
     var bufferedBodyBytes: Int {
         guard let transferDecoder = seldom?.transferDecoder else { return inbound.bufferedBytes }
         return inbound.bufferedBytes + transferDecoder.pendingInputCount
+    }
+
+    /// What the body this stream holds for its reader costs, decoded or not (the decoded pieces
+    /// at `H1InboundQueue.bufferedFootprint`, the coded backlog at its length): the connection
+    /// stops reading above `maxBufferedBody`.
+    var bufferedBodyFootprint: Int {
+        guard let transferDecoder = seldom?.transferDecoder else { return inbound.bufferedFootprint }
+        return inbound.bufferedFootprint + transferDecoder.pendingInputCount
     }
 
     /// Server: the handler will not read the body; what is queued, decoded or not, goes.
@@ -249,7 +256,7 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
             return .some(requestHead.headers)
         }
         let headers = try inbound.takeHeaders()
-        if headers == nil && bufferedBodyBytes >= connection.options.maxBufferedBody {
+        if headers == nil && bufferedBodyFootprint >= connection.options.maxBufferedBody {
             // Trailers come after the body, and the connection reads no more of it until the
             // reader takes some: waiting for them here could only end in a timeout.
             throw HTTPStreamError.invalidState(
