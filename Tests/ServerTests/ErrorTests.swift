@@ -9,6 +9,16 @@ final class ErrorTests: XCTestCase {
         let hugeField = "X-Huge: " + String(repeating: "h", count: 65 * 1024) + "\r\n"
         let cases: [(String, Int, String)] = [
             ("content-length not a number", 400, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: abc\r\n\r\n"),
+            // RFC 9112 §6.3 item 5: a Content-Length that cannot be parsed (here one past
+            // UInt64.max, 2^64, and one of 30 digits) is unrecoverable: 400, not a wrapped length.
+            (
+                "content-length of 2^64", 400,
+                "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 18446744073709551616\r\n\r\n"
+            ),
+            (
+                "content-length of 30 digits", 400,
+                "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: \(String(repeating: "9", count: 30))\r\n\r\n"
+            ),
             (
                 "content-length with transfer-encoding", 400,
                 "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"

@@ -70,4 +70,18 @@ final class ServerBadInputTests: XCTestCase {
         XCTAssertEqual(response.status, 400)
         XCTAssertEqual(rejections(server), [])
     }
+
+    func testAChunkSizeOfMoreThan16HexDigitsFailsTheBodyWith400() throws {
+        // RFC 9112 §7.1: "Recipients MUST anticipate potentially large hexadecimal numerals and
+        // prevent parsing errors due to integer conversion overflows". Sixteen digits fit a
+        // UInt64 and leading zeros count: a seventeenth is refused, not wrapped or read on for ever.
+        let server = try startServer()
+        let head = "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+        let sixteen = try TestClient(port: server.port).exchange(head + "0000000000000005\r\nhello\r\n0\r\n\r\n")
+        XCTAssertEqual(sixteen.text, "hello")
+        for size in ["00000000000000005", "10000000000000000"] {
+            let response = try rejected(server, head + size + "\r\nhello\r\n0\r\n\r\n", size)
+            XCTAssertEqual(response.status, 400, size)
+        }
+    }
 }
