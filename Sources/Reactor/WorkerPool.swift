@@ -8,7 +8,9 @@ struct UncheckedBox<T>: @unchecked Sendable {
 
 /// At most `maximumThreads` detached pthreads that run submitted jobs, first submitted first
 /// started. A thread is started only when a job finds none idle, so a pool that is never used
-/// has none; threads then stay for the life of the process, waiting for work.
+/// has none; threads then stay, waiting for work, until the pool's owner `retire()`s it (the
+/// process-wide pools never do). Each thread holds the pool, so the pool goes away when its
+/// last thread has ended.
 final class WorkerPool: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -17,6 +19,8 @@ final class WorkerPool: @unchecked Sendable {
     private var head = 0
     private var started = 0
     private var idle = 0
+    /// `retire()` was called: threads end once no job is left.
+    private var isRetired = false
     let maximumThreads: Int
 
     init(threads: Int) {
@@ -26,9 +30,27 @@ final class WorkerPool: @unchecked Sendable {
         pthread_cond_init(condition, nil)
     }
 
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
+
+    /// Lets the threads end once the jobs already submitted have run, so that a pool whose owner
+    /// went away (a `Resolver` made for one client) does not keep its threads, and through them
+    /// itself, for the life of the process. Nothing may be submitted afterwards.
+    func retire() {
+        pthread_mutex_lock(mutex)
+        isRetired = true
+        pthread_cond_broadcast(condition)
+        pthread_mutex_unlock(mutex)
+    }
+
     /// Runs `job` on one of the pool's threads (any thread may submit).
     func submit(_ job: @escaping @Sendable () -> Void) {
         pthread_mutex_lock(mutex)
+        precondition(!isRetired, "WorkerPool: submit after retire()")
         jobs.append(job)
         let waiting = jobs.count - head
         let startThread = waiting > idle && started < maximumThreads
@@ -54,7 +76,9 @@ final class WorkerPool: @unchecked Sendable {
         let rc = pthread_create(
             &thread, nil,
             { raw in
-                Unmanaged<WorkerPool>.fromOpaque(raw!).takeUnretainedValue().work()
+                // The thread's reference, released when `work` returns (the pool retired).
+                let pool = Unmanaged<WorkerPool>.fromOpaque(raw!).takeRetainedValue()
+                pool.work()
                 return nil
             }, context)
         if rc == 0 {
@@ -73,6 +97,11 @@ final class WorkerPool: @unchecked Sendable {
         while true {
             pthread_mutex_lock(mutex)
             while head == jobs.count {
+                if isRetired {
+                    started -= 1
+                    pthread_mutex_unlock(mutex)
+                    return
+                }
                 idle += 1
                 pthread_cond_wait(condition, mutex)
                 idle -= 1

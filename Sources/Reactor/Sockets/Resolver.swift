@@ -36,6 +36,9 @@ public final class Resolver: @unchecked Sendable {
         self.lookUp = lookUp
     }
 
+    /// Its threads end once the lookups in flight are done (their results still come back).
+    deinit { pool.retire() }
+
     /// Resolves `host` to stream-socket addresses (`family`: `AF_UNSPEC`, `AF_INET` or
     /// `AF_INET6`), in the order `getaddrinfo` prefers, without duplicates. `completion` runs
     /// on the reactor's thread.
