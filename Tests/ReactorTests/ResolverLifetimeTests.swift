@@ -5,7 +5,8 @@ import XCTest
 
 @testable import Reactor
 
-/// A `Resolver` made for one client owns worker threads; they must not outlive it.
+/// What a `Resolver` and its lookups hold: worker threads that must not outlive the resolver, and
+/// results that must not keep a dropped reactor alive.
 final class ResolverLifetimeTests: XCTestCase {
     /// A resolver dropped while its lookup runs: the lookup still delivers its result, then the
     /// worker thread ends, releasing the resolver's pool. Before, the thread waited for work for
@@ -36,6 +37,39 @@ final class ResolverLifetimeTests: XCTestCase {
         let deadline = MonotonicClock.seconds() + 5
         while running() && MonotonicClock.seconds() < deadline { usleep(10_000) }
         XCTAssertFalse(running(), "the worker thread still runs")
+    }
+
+    /// A connect that timed out during DNS, on a reactor then dropped (`HTTP.fetch` makes one
+    /// per call): once the lookup ends, the reactor and its fds go away. Its result used to wait
+    /// in the reactor's inbox holding the connector's completion, which holds the connector, which
+    /// holds the reactor: a cycle nothing broke, so each such fetch kept its epoll fd and eventfd.
+    func testAReactorDroppedAfterAConnectTimedOutInDNSIsFreedOnceTheLookupEnds() throws {
+        let release = DispatchSemaphore(value: 0)
+        let ended = DispatchSemaphore(value: 0)
+        let stalled = Resolver(threads: 1) { host, _, _ in
+            release.wait()
+            ended.signal()
+            return .failure(.noAddresses(host: host))
+        }
+        var reactor: Reactor? = try Reactor()
+        weak let gone = reactor
+        let epollFD = reactor!.pollfd()
+        var outcome: Result<StreamSocket, SocketError>?
+        StreamSocket.connect(host: "stalled.test", port: 80, resolver: stalled, on: reactor!, timeout: 0.05) {
+            outcome = $0
+        }
+        try reactor!.loop(timeout: 5) { outcome != nil }
+        guard case .failure(.timedOut(_, "DNS", _)) = outcome else {
+            return XCTFail("not a timeout during DNS: \(String(describing: outcome))")
+        }
+        reactor = nil
+        release.signal()
+        XCTAssertEqual(ended.wait(timeout: .now() + 5), .success)
+        // The result is posted right after the lookup returns: give the worker a moment.
+        let until = MonotonicClock.seconds() + 1
+        while gone != nil && MonotonicClock.seconds() < until { usleep(10_000) }
+        XCTAssertNil(gone, "the reactor outlived every reference to it (cycle through its inbox)")
+        XCTAssertEqual(fcntl(epollFD, F_GETFD), -1, "libev's epoll fd \(epollFD) leaked")
     }
 
     /// The calling thread's kernel id: `/proc/thread-self` links to `<pid>/task/<tid>`.

@@ -23,6 +23,8 @@ final class Connector {
     private let attemptDelay: Double
     private let resolver: Resolver
     private var completion: ((Result<StreamSocket, SocketError>) -> Void)?
+    /// The name lookup in flight, cancelled by `cleanUp` so that its late result holds nothing.
+    private var lookup: ResolverLookup?
     private var addresses: [SocketAddress] = []
     private var nextAddress = 0
     private var attempts: [Attempt] = []
@@ -63,7 +65,8 @@ final class Connector {
                 finish(.failure(.timedOut(target: target, phase: phase, seconds: timeout)))
             }
         }
-        resolver.resolve(host: host, port: port, family: family, on: reactor) { [self] result in
+        lookup = resolver.resolve(host: host, port: port, family: family, on: reactor) { [self] result in
+            lookup = nil
             guard completion != nil else { return }
             switch result {
             case .success(let found):
@@ -162,9 +165,11 @@ final class Connector {
         completion(result)
     }
 
-    /// Stops the timers and closes the attempts still in flight (losers of the race, or all of
-    /// them on a timeout or cancel).
+    /// Cancels the lookup, stops the timers and closes the attempts still in flight (losers of
+    /// the race, or all of them on a timeout or cancel).
     private func cleanUp() {
+        lookup?.cancel()
+        lookup = nil
         deadlineTimer?.cancel()
         deadlineTimer = nil
         attemptTimer?.cancel()

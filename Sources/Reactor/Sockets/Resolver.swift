@@ -41,24 +41,30 @@ public final class Resolver: @unchecked Sendable {
 
     /// Resolves `host` to stream-socket addresses (`family`: `AF_UNSPEC`, `AF_INET` or
     /// `AF_INET6`), in the order `getaddrinfo` prefers, without duplicates. `completion` runs
-    /// on the reactor's thread.
+    /// on the reactor's thread, unless the returned lookup is cancelled first.
+    @discardableResult
     public func resolve(
         host: String, port: UInt16, family: Int32 = AF_UNSPEC, on reactor: Reactor,
         completion: @escaping (Result<[SocketAddress], SocketError>) -> Void
-    ) {
+    ) -> ResolverLookup {
+        let lookup = ResolverLookup(completion)
         if let literal = SocketAddress(ipLiteral: host, port: port) {
             let matches = family == AF_UNSPEC || family == literal.family
             reactor.soon {
-                completion(matches ? .success([literal]) : .failure(.noAddresses(host: host)))
+                lookup.deliver(matches ? .success([literal]) : .failure(.noAddresses(host: host)))
             }
-            return
+            return lookup
         }
-        let delivery = UncheckedBox(completion)
+        let delivery = UncheckedBox(lookup)
         let lookUp = self.lookUp
+        // The worker holds the reactor's inbox, not the reactor (as `startBlocking` does), so it
+        // keeps no dropped reactor alive; a result for a reactor gone goes away with its inbox.
+        let inbox = reactor.inbox
         pool.submit {
             let result = lookUp(host, port, family)
-            reactor.execute { delivery.value(result) }
+            inbox.post(.closure({ delivery.value.deliver(result) }), wake: true)
         }
+        return lookup
     }
 
     /// Resolves `host` from a task (see `resolve(host:port:family:on:completion:)`).
@@ -67,13 +73,13 @@ public final class Resolver: @unchecked Sendable {
         timeout: Double? = nil
     ) async throws -> [SocketAddress] {
         try await reactor.suspend("DNS lookup of \(host)", timeout: timeout) { suspension in
-            self.resolve(host: host, port: port, family: family, on: reactor) { result in
+            let lookup = self.resolve(host: host, port: port, family: family, on: reactor) { result in
                 switch result {
                 case .success(let addresses): suspension.resume(returning: addresses)
                 case .failure(let error): suspension.resume(throwing: error)
                 }
             }
-            return nil
+            return { lookup.cancel() }
         }
     }
 
