@@ -261,6 +261,10 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     }
 
     /// Closes the socket now. Waiting calls fail; streams in progress see the connection closed.
+    ///
+    /// The connection lets go of those streams: each holds it, so a stream kept here after the
+    /// close (a response awaited, a request being served) held the two of them, the socket and
+    /// the reactor in a cycle once their owners dropped them.
     public func close() {
         guard phase != .closed else { return }
         phase = .closed
@@ -268,9 +272,11 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         timer = nil
         socket.close()
         let error = HTTPStreamError.connectionClosed("by this side")
-        current?.failReading(error)
-        for stream in pipeline { stream.failReading(error) }
+        let inProgress = pipeline + (current.map { [$0] } ?? [])
+        current = nil
+        pipeline.removeAll()
         requestBeingWritten = nil
+        for stream in inProgress { stream.failReading(error) }
         let waiters = incomingWaiters
         incomingWaiters.removeAll()
         for waiter in waiters { waiter.resume(returning: nil) }
@@ -289,6 +295,9 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         phase = .closed
         timer?.cancel()
         timer = nil
+        // The switching stream's exchange is over (a client's left the pipeline with its 101):
+        // held here it would hold this connection, as in `close()`.
+        current = nil
         socket.reader = nil
         readsSocket = false
         socket.readInterest = false
