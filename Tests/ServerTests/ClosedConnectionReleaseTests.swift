@@ -57,6 +57,33 @@ final class ClosedConnectionReleaseTests: XCTestCase {
         XCTAssertNil(weakConnection, "the connection and its stream hold each other")
     }
 
+    /// Server: the request's stream waits for `nextIncomingStream` (no `onStream`), and the
+    /// connection closes before anyone takes it.
+    func testAServerConnectionClosedWithAStreamNobodyTookReleasesIt() throws {
+        let (reactor, fd, peer) = try Self.socketPair()
+        defer { Glibc.close(peer) }
+        weak var weakConnection: H1Connection?
+        do {
+            let connection = H1Connection(socket: StreamSocket(adopting: fd, on: reactor), type: .server)
+            connection.start()
+            let request = Array("GET / HTTP/1.1\r\nHost: t\r\n\r\n".utf8)
+            XCTAssertEqual(send(peer, request, request.count, 0), request.count)
+            // The connection reads and parses in the same step: once nothing is left to read, the
+            // request's stream waits for `nextIncomingStream`.
+            var unread: Int32 = 1
+            let deadline = MonotonicClock.seconds() + 5
+            while unread > 0 && MonotonicClock.seconds() < deadline {
+                try reactor.step(timeout: 0.05)
+                _ = ioctl(fd, UInt(FIONREAD), &unread)
+            }
+            XCTAssertEqual(unread, 0, "the request was never read")
+            weakConnection = connection
+            connection.close()
+        }
+        try reactor.step(timeout: 0)
+        XCTAssertNil(weakConnection, "the connection and the stream it kept for nextIncomingStream hold each other")
+    }
+
     /// Server: the handler took the socket after a 101 (`takeSocket`), which closes the
     /// connection without `close()`.
     func testAServerConnectionWhoseSocketWasTakenReleasesItsStream() throws {

@@ -263,8 +263,8 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     /// Closes the socket now. Waiting calls fail; streams in progress see the connection closed.
     ///
     /// The connection lets go of those streams: each holds it, so a stream kept here after the
-    /// close (a response awaited, a request being served) held the two of them, the socket and
-    /// the reactor in a cycle once their owners dropped them.
+    /// close (a response awaited, a request being served or waiting for `nextIncomingStream`)
+    /// held the two of them, the socket and the reactor in a cycle once their owners dropped them.
     public func close() {
         guard phase != .closed else { return }
         phase = .closed
@@ -275,6 +275,8 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         let inProgress = pipeline + (current.map { [$0] } ?? [])
         current = nil
         pipeline.removeAll()
+        // A stream delivered for `nextIncomingStream` and never taken is that request's too.
+        incoming.removeAll()
         requestBeingWritten = nil
         for stream in inProgress { stream.failReading(error) }
         let waiters = incomingWaiters
