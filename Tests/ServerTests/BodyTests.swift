@@ -1,4 +1,5 @@
 import Stepwise
+import TestSupport
 import XCTest
 
 /// Request and response bodies: chunked with trailers, close-delimited, 100-continue, large

@@ -1,4 +1,5 @@
 import Stepwise
+import TestSupport
 import XCTest
 
 /// Invalid requests and failing handlers: exact statuses, closes, a usable server afterwards.

@@ -1,5 +1,6 @@
 import Foundation
 import Stepwise
+import TestSupport
 import XCTest
 
 /// The server's life: pause/resume, graceful close, the connection limit, every timeout, and no

@@ -263,19 +263,6 @@ func matchesPattern(_ bytes: [UInt8], at offset: Int) -> Bool {
     }
 }
 
-/// The CPU time (user + system, every thread of this process) `body` took, in seconds.
-func cpuSeconds(during body: () throws -> Void) rethrows -> Double {
-    func now() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-        return user + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-    }
-    let start = now()
-    try body()
-    return now() - start
-}
-
 /// The number of open file descriptors of this process.
 func openFileDescriptors() -> Int {
     (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1

@@ -1,5 +1,6 @@
 import Foundation
 import Stepwise
+import TestSupport
 import XCTest
 
 #if canImport(Glibc)
