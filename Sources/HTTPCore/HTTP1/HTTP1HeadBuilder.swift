@@ -331,6 +331,17 @@ extension HTTP1Parser {
         }
 
         let isInterim = status < 200
+        if isInterim {
+            // RFC 9110 §15.2: "A client MUST be able to parse one or more 1xx responses received
+            // prior to a final response", not any number: a server sending them without end would
+            // hold the request below every read timeout. Together they get one head's limit.
+            interimOctets += block.count
+            if interimOctets > limits.maxHeaderBlockSize {
+                throw .interimResponsesTooLarge(limit: limits.maxHeaderBlockSize)
+            }
+        } else {
+            interimOctets = 0
+        }
         let request: RequestKind = isInterim ? .other : popPendingRequest()
         var framing = HTTP1BodyFraming.none
         var codings: [String] = []

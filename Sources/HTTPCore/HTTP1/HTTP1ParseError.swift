@@ -60,6 +60,9 @@ public enum HTTP1ParseError: Error, Sendable, Hashable, CustomStringConvertible 
     case headerBlockTooLarge(limit: Int)
     /// The header section has more field lines than the limit.
     case tooManyFields(limit: Int)
+    /// The interim (1xx) responses before one final response are larger, together, than the
+    /// header section's limit (a client's error: RFC 9110 §15.2).
+    case interimResponsesTooLarge(limit: Int)
     /// The trailer section is larger than the limit.
     case trailerBlockTooLarge(limit: Int)
     /// The trailer section has more field lines than the limit.
@@ -120,7 +123,8 @@ public enum HTTP1ParseError: Error, Sendable, Hashable, CustomStringConvertible 
     public var status: Int {
         switch self {
         case .requestTargetTooLong: return 414
-        case .headerBlockTooLarge, .tooManyFields, .trailerBlockTooLarge, .tooManyTrailerFields:
+        case .headerBlockTooLarge, .tooManyFields, .trailerBlockTooLarge, .tooManyTrailerFields,
+            .interimResponsesTooLarge:
             return 431
         case .unknownTransferCoding, .tooManyTransferCodings, .methodTooLong: return 501
         case .unsupportedVersion: return 505
@@ -153,6 +157,8 @@ public enum HTTP1ParseError: Error, Sendable, Hashable, CustomStringConvertible 
             return "invalid character (CTL) in the value of field \"\(name)\""
         case .headerBlockTooLarge(let limit): return "header section larger than \(limit) bytes"
         case .tooManyFields(let limit): return "more than \(limit) header fields"
+        case .interimResponsesTooLarge(let limit):
+            return "interim (1xx) responses larger than \(limit) bytes in all before the final response"
         case .trailerBlockTooLarge(let limit): return "trailer section larger than \(limit) bytes"
         case .tooManyTrailerFields(let limit): return "more than \(limit) trailer fields"
         case .missingHost: return "HTTP/1.1 request without a Host field"

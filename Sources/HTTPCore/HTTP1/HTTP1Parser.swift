@@ -80,6 +80,8 @@ public struct HTTP1Parser: Sendable {
     var keepAlive = true
     /// Client role: the kinds of the requests whose responses have not arrived, oldest first.
     var pendingRequests: [RequestKind] = []
+    /// Client role: the octets of the interim (1xx) heads before the response being read.
+    var interimOctets = 0
     /// Server role: the last request head built, refilled for the next request once nothing else
     /// holds it (`HTTP1MessageHead.reclaiming(_:)`). A cache: it changes no outcome.
     var spareRequestHead: HTTP1MessageHead?

@@ -47,6 +47,8 @@ public struct HTTP1Limits: Sendable, Hashable {
     public var maxStartLineLength: Int = 8 * 1024
     /// The largest header section in octets, from the first octet of the start line (including any
     /// empty lines before it) to the empty line that ends it. Default 64 KiB; beyond it: 431.
+    /// A client also allows the interim (1xx) heads before one final response this much in all
+    /// (`.interimResponsesTooLarge`).
     public var maxHeaderBlockSize: Int = 64 * 1024
     /// The most field lines in a header section. Default 100; beyond it: 431.
     public var maxFieldCount: Int = 100
