@@ -86,6 +86,24 @@ final class ContentCodingAttackTests: XCTestCase {
         }
     }
 
+    /// RFC 1952 §2.2: "A gzip file consists of a series of 'members'": a second member is read
+    /// on; octets after the last that are not one are an error, not ignored.
+    func testOctetsAfterTheGzipStreamAreReadOnlyAsAnotherMember() throws {
+        let members =
+            try Deflater(format: .gzip).process(Array("hel".utf8), final: true)
+            + Deflater(format: .gzip).process(Array("lo".utf8), final: true)
+        let server = try Self.serve("content-encoding: gzip", members)
+        defer { server.stop() }
+        let reactor = try Reactor()
+        XCTAssertEqual(try server.request().fetch(on: reactor, timeout: 5).text, "hello")
+        let garbage = try Deflater(format: .gzip).process(Array("hello".utf8), final: true) + Array("garbage!".utf8)
+        let broken = try Self.serve("content-encoding: gzip", garbage)
+        defer { broken.stop() }
+        XCTAssertThrowsError(try broken.request().fetch(on: reactor, timeout: 5)) { error in
+            guard case .coding? = error as? HTTPStreamError else { return XCTFail("\(error)") }
+        }
+    }
+
     /// A server answering every request with `fields` and `body` (framed by a content-length
     /// unless `length` is false), keeping the connection.
     private static func serve(_ fields: String, _ body: [UInt8], length: Bool = true) throws -> OneShotServer {

@@ -27,9 +27,12 @@ final class ResponseFramingAttackTests: XCTestCase {
 
     /// RFC 9112 §8: "A client that receives an incomplete response message, which can occur when
     /// a connection is closed prematurely [...] MUST record the message as incomplete".
-    func testABodyShorterThanItsContentLengthThenClosedIsAnError() throws {
+    func testABodyCutShortByTheCloseIsAnError() throws {
         try assertRefused(
             "HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly this", "unexpected end of input", thenClose: true)
+        try assertRefused(
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n", "unexpected end of input",
+            thenClose: true)
     }
 
     /// Item 1: a 204, a 304 and an answer to HEAD end at their heads. What a server sends after
