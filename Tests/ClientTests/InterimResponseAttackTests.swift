@@ -1,5 +1,6 @@
 import Foundation
 import Stepwise
+import TestSupport
 import XCTest
 
 #if canImport(Glibc)
@@ -26,6 +27,27 @@ final class InterimResponseAttackTests: XCTestCase {
             _ = try request.fetch(on: reactor, timeout: 5)
         }
         XCTAssertLessThan(seconds, 2, "the request lasted until its deadline")
+    }
+
+    /// Interim responses at a pace well under the limit, one every 20 ms, each a new head to
+    /// wait for: the request's one deadline still ends the wait, and waiting costs no CPU.
+    func testInterimResponsesTrickledUnderTheLimitMeetTheRequestsDeadline() throws {
+        let server = try OneShotServer { client in
+            guard OneShotServer.readRequest(client) else { return }
+            for _ in 0..<150 {
+                guard RawPeer.send("HTTP/1.1 102 Processing\r\n\r\n", to: client) else { return }
+                usleep(20_000)
+            }
+        }
+        defer { server.stop() }
+        let reactor = try Reactor()
+        let request = try server.request()
+        let cpu = cpuSeconds {
+            assertFailsOnTime(
+                "127.0.0.1:\(server.port): timed out after 0.5 s during response head read", within: 0.45...1.5
+            ) { _ = try request.fetch(on: reactor, timeout: 0.5) }
+        }
+        XCTAssertLessThan(cpu, 0.25, "waiting between interim responses took \(cpu) s of CPU")
     }
 
     /// A few early hints, however large, are skipped and the final response is the answer.
