@@ -810,6 +810,28 @@ final class HTTP1ParserTests: XCTestCase {
         XCTAssertEqual(events.last, .end)
     }
 
+    /// RFC 9110 §15.2: a client parses "one or more" 1xx, not any number: the interim heads of
+    /// one response count together toward `maxHeaderBlockSize`, and a final response starts the
+    /// count again.
+    func testInterimHeadsOfOneResponseShareTheHeaderBlockLimit() {
+        let interim = "HTTP/1.1 100 Continue\r\n\r\n"  // 25 octets
+        let final = "HTTP/1.1 204 No Content\r\n\r\n"
+        let configure: (inout HTTP1Parser) -> Void = { parser in
+            parser.limits.maxHeaderBlockSize = 100
+            for _ in 0..<3 { parser.expectResponse(toMethod: "GET") }
+        }
+        // Four are 100 octets: within the limit, twice over, as the count starts again.
+        let within = parseBothWays(
+            String(repeating: String(repeating: interim, count: 4) + final, count: 2), role: .client,
+            configure: configure)
+        XCTAssertNil(finalError(within))
+        XCTAssertEqual(within.count, 12)
+        // A fifth before the same final response is one too many.
+        let over = parseBothWays(String(repeating: interim, count: 5) + final, role: .client, configure: configure)
+        XCTAssertEqual(finalError(over), .interimResponsesTooLarge(limit: 100))
+        XCTAssertEqual(over.count, 5)
+    }
+
     func test101SwitchesProtocolsAndStops() {
         var parser = HTTP1Parser(role: .client)
         parser.expectResponse(toMethod: "GET")
