@@ -187,7 +187,7 @@ public final class HTTPConnection: @unchecked Sendable {
             // The server answered before the body ended, and closed (or stopped reading): that
             // answer is for `response()`. The request stays incomplete, so the connection carries
             // no other.
-            guard Request.isStale(error), let early = await stream.finalResponseReceived() else { throw error }
+            guard StaleConnection.isStale(error), let early = await stream.finalResponseReceived() else { throw error }
             connection.shutdown()
             stream.prefetched = early
         }

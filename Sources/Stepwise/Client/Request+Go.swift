@@ -136,7 +136,9 @@ extension Request {
                     // The server answered before the body ended, and closed (or stopped reading):
                     // its answer is the outcome. The request stays incomplete, so the connection
                     // carries no other.
-                    guard Request.isStale(error), let early = await stream.finalResponseReceived() else { throw error }
+                    guard StaleConnection.isStale(error), let early = await stream.finalResponseReceived() else {
+                        throw error
+                    }
                     connection.shutdown()
                     head = early
                 }

@@ -5,25 +5,21 @@ import Reactor
 // Sending a request again on a fresh connection when a reused one turns out stale.
 
 extension Request {
-    /// Methods that may be retried automatically (RFC 9110 §9.2.2: the safe methods, PUT and
-    /// DELETE).
-    static let idempotentMethods: Set<String> = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]
-
     /// One exchange, retried once on a fresh connection when a reused one turns out stale; also
     /// says whether the body (if any) went out.
     ///
     /// Stale means: the server closed or reset the connection before any response arrived, or
-    /// answered `408 Request Timeout` and ended the connection (`isTimeoutOfAnIdleConnection`).
-    /// Only a reused connection, only an idempotent method, only a body not sent yet or one that
-    /// can be sent again, and only once: the fresh connection's outcome is the outcome.
+    /// answered `408 Request Timeout` and ended the connection. `StaleConnection` has the rule
+    /// (shared with `HTTPConnection`): only a reused connection, only an idempotent method, only
+    /// once; and here only a body not sent yet or one that can be sent again (`canSendAgain`).
     func sendWithRetry(on reactor: Reactor, deadline: Deadline) async throws
         -> (Headers, any HTTPStream, bodySent: Bool)
     {
-        let idempotent = Request.idempotentMethods.contains(headers.first(":method") ?? "GET")
+        let method = headers.first(":method") ?? "GET"
         var fresh = false
         while true {
             let (connection, reused) = try await connect(on: reactor, fresh: fresh, deadline: deadline)
-            let mayRetry = reused && !fresh && idempotent
+            let mayRetry = StaleConnection.mayRetry(method: method, reused: reused, retried: fresh)
             var responseStarted = false
             var bodyStarted = false
             let headers: Headers
@@ -35,7 +31,7 @@ extension Request {
                 // A failed exchange leaves the connection mid-message: close it, or it stays open
                 // (and counted by the pool, never idle again) for good.
                 connection.close()
-                let retries = mayRetry && !responseStarted && Request.isStale(error)
+                let retries = mayRetry && !responseStarted && StaleConnection.isStale(error)
                 // A body read once cannot always be read again: a retry would send less of it.
                 if retries, bodyStarted, let body, await !Request.canSendAgain(body, on: reactor) {
                     throw error
@@ -47,7 +43,7 @@ extension Request {
                 }
                 throw error
             }
-            if mayRetry, Request.isTimeoutOfAnIdleConnection(headers, stream: stream, on: connection) {
+            if mayRetry, StaleConnection.isTimeoutOfAnIdleConnection(headers, stream: stream, on: connection) {
                 // As above, a body that went and cannot go again makes the 408 the answer.
                 var sendsAgain = true
                 if bodyStarted, let body { sendsAgain = await Request.canSendAgain(body, on: reactor) }
@@ -91,42 +87,6 @@ extension Request {
                 return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
             }
             return isRegularFile ?? false
-        }
-    }
-
-    /// Whether `response` is a server's `408 Request Timeout` that ends the connection: the
-    /// answer of a server that timed the idle connection out while the request was on its way,
-    /// not an answer to the request.
-    ///
-    /// RFC 9110 §15.5.9: 408 means "the server did not receive a complete request message within
-    /// the time that it was prepared to wait. A server SHOULD send the "close" connection option
-    /// [...] since 408 implies that the server has decided to close the connection rather than
-    /// continue waiting. If the client has an outstanding request in transit, the client MAY
-    /// repeat that request on a new connection." The connection ends when the response says
-    /// `close` (or is HTTP/1.0 without `keep-alive`, RFC 9112 §9.3) or the server's end of the
-    /// connection has been seen; a 408 from a server that keeps the connection open is its
-    /// answer to this request, and stays the outcome.
-    static func isTimeoutOfAnIdleConnection(
-        _ response: Headers, stream: any HTTPStream, on connection: H1Connection
-    ) -> Bool {
-        guard response.first(":status") == "408" else { return false }
-        let keepsAlive =
-            (stream as? H1Stream)?.peerVersion == .http10
-            ? response.hasToken("connection", "keep-alive") : !response.hasToken("connection", "close")
-        return !keepsAlive || connection.socket.isEOF || connection.socket.failure != nil
-    }
-
-    /// Whether `error` is what a connection the server closed gives: EOF or a reset (for a
-    /// connection idle until the request, a stale one).
-    static func isStale(_ error: any Error) -> Bool {
-        switch error {
-        case HTTPStreamError.connectionClosed, HTTPStreamError.socket,
-            HTTPStreamError.protocolViolation(.unexpectedEOF):
-            return true
-        case is SocketError:
-            return true
-        default:
-            return false
         }
     }
 }
