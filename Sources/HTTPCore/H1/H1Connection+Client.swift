@@ -18,6 +18,21 @@ extension H1Connection {
     /// an earlier request's body, which a server may answer before it ends).
     public var isIdle: Bool { pipeline.isEmpty && requestBeingWritten == nil && phase == .open && !inputStopped }
 
+    /// Client: reads what the kernel already holds for an idle connection, without waiting, so
+    /// that a server's close that arrived since the reactor last stepped is seen before the next
+    /// request is written into it: the connection then closes, as it does when the reactor sees
+    /// the close while idle (`isClosed`, `newStreamPossible` false). One `recv` (a TLS read) when
+    /// nothing came. Does nothing unless idle.
+    ///
+    /// The reactor reads an idle connection (see `clientProcessInput`), so a connection whose
+    /// reactor stepped since the close needs none of this; one used from a task that has not let
+    /// the reactor step since (it ran on between two requests) does.
+    public func noticeCloseWhileIdle() {
+        precondition(type == .client, "noticeCloseWhileIdle is for client connections")
+        guard isIdle else { return }
+        socket.receiveAvailable()
+    }
+
     /// Frames the request head straight into the socket's queue, then expects its response.
     /// `bodyLength`: the length of the whole body that follows (`writeMessage`).
     func writeRequestHead(

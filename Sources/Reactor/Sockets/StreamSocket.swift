@@ -253,6 +253,19 @@ public final class StreamSocket: @unchecked Sendable {
         if stillHeld { socket.release() }
     }
 
+    /// Reads what the kernel has for this socket now, without waiting, as a readable event does
+    /// (input, EOF or an error reach `input`, `isEOF`, `failure` and the reader): for an
+    /// owner about to use a socket whose reactor may not have stepped since the peer wrote or
+    /// closed, such as an idle client connection a task reuses after running on without
+    /// awaiting. One `recv` when nothing came. On the reactor's thread, not from inside the
+    /// reader's own callback.
+    public func receiveAvailable() {
+        guard fd >= 0, !peerFinished, sticky == nil, !notifying,
+            receivedInput.readableBytes < maximumBufferedInput
+        else { return }
+        receive()
+    }
+
     /// Reads what the kernel has (a few chunks at most, to stay fair to other sockets).
     private func receive() {
         var progressed = false

@@ -91,6 +91,9 @@ public final class HTTPConnection: @unchecked Sendable {
 
     /// Opens the TCP (and TLS) connection if it is not open.
     public func connect() async throws {
+        // A server that closed the idle connection since the reactor last stepped: reopen now
+        // rather than send into it (a POST could not be sent again).
+        connection?.noticeCloseWhileIdle()
         if let connection, !connection.isClosed, connection.newStreamPossible { return }
         connection?.close()
         var options = ClientOptions(host: host, port: port, tls: scheme == "https")
