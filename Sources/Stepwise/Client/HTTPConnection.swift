@@ -15,7 +15,10 @@ public import Reactor
 ///
 /// The connection opens on the first request (or `connect()`), is reused while the server keeps
 /// it alive, and reopens after the server closed it, or after a request or response failed (a
-/// timeout, a reset: the exchange cut short leaves it unusable, so it is closed). Each call
+/// timeout, a reset: the exchange cut short leaves it unusable, so it is closed). A request on a
+/// reused connection that the server turns out to have closed or timed out meanwhile is sent once
+/// more on a fresh one, as `Request.go` does with a pooled connection, when its method is
+/// idempotent and its body can go again (`StaleConnection`; docs/client.md). Each call
 /// exists twice: blocking (runs the connection's reactor until done; for scripts, not from inside
 /// a reactor callback) and async (for tasks on the reactor), with the same names.
 public final class HTTPConnection: @unchecked Sendable {
@@ -55,8 +58,14 @@ public final class HTTPConnection: @unchecked Sendable {
     /// Where connecting is logged (`ClientOptions.logger`), at debug level.
     public var logger = Logger(label: "stepwise.client")
 
-    private var connection: H1Connection?
-    private var stream: H1Stream?
+    private(set) var connection: H1Connection?
+    private(set) var stream: H1Stream?
+    /// The last request, kept until its response was read, to send it again should the
+    /// connection turn out stale.
+    var sent: SentRequest?
+    /// Whether the open connection served an exchange (a response read to its end): a request
+    /// on it may find it stale.
+    private(set) var connectionServed = false
 
     /// - Parameters:
     ///   - port: default 80 for http, 443 for https.
@@ -104,6 +113,7 @@ public final class HTTPConnection: @unchecked Sendable {
                 verify: verify, trustedCertificatesPEM: trustedCertificatesPEM, alpn: ["http/1.1"])
         }
         connection = try await Client.connect(options, on: reactor, timeout: timeouts.connect)
+        connectionServed = false
     }
 
     /// Sends a request. Adds `host` and, for a known body length, `content-length` when absent;
@@ -124,28 +134,18 @@ public final class HTTPConnection: @unchecked Sendable {
         if let stream, !stream.isResponseRead {
             throw ClientError.invalidOptions("read the previous response before sending another request")
         }
-        do {
-            try await send(
-                method, path, headers: headers, body: body, expectContinue: expectContinue, bodyStream: bodyStream,
-                bodyLength: bodyLength)
-        } catch {
-            // The request is cut short: the connection cannot carry another (the server could not
-            // find where it ends), nor its response be read. The next request opens a new one.
-            close()
-            throw error
-        }
+        try await start(
+            SentRequest(
+                method: method, path: path, headers: headers, body: body, expectContinue: expectContinue,
+                bodyStream: bodyStream, bodyLength: bodyLength))
     }
 
-    /// `request(...)` once the previous response was read.
-    private func send(
-        _ method: String, _ path: String, headers: [(String, String)], body: [UInt8]?, expectContinue: Bool,
-        bodyStream: (() throws -> [UInt8]?)?, bodyLength: UInt64?
-    ) async throws {
-        try await connect()
-        guard let connection, let stream = connection.newStream() else {
-            throw HTTPStreamError.connectionClosed("before the request was sent")
-        }
-        self.stream = stream
+    /// Sends `request` on the open connection (the caller opened it and made `stream`). A failure
+    /// leaves the request cut short: the caller closes the connection.
+    func send(_ request: SentRequest, on connection: H1Connection, stream: H1Stream) async throws {
+        let (method, path, headers) = (request.method, request.path, request.headers)
+        let (body, bodyStream, bodyLength) = (request.body, request.bodyStream, request.bodyLength)
+        let expectContinue = request.expectContinue
         var fields = Headers(capacity: headers.count + 6)
         fields.append(":method", method)
         fields.append(":scheme", scheme)
@@ -180,6 +180,8 @@ public final class HTTPConnection: @unchecked Sendable {
             try await during("request body write", seconds: write) {
                 if let body { try await stream.writeChunk(body, endStream: bodyStream == nil, timeout: write) }
                 if let bodyStream {
+                    // From its first call on, the producer's pieces cannot go again.
+                    sent?.bodyStreamStarted = true
                     while let piece = try bodyStream() {
                         try await stream.writeChunk(piece, endStream: false, timeout: write)
                     }
@@ -199,7 +201,7 @@ public final class HTTPConnection: @unchecked Sendable {
     /// Runs one phase; a timeout in it says this connection's target, the phase and its limit
     /// (`example.com:80: timed out after 5 s during response head read`), not the name of the
     /// call that waited.
-    private func during<T>(_ phase: String, seconds: Double?, _ body: () async throws -> T) async throws -> T {
+    func during<T>(_ phase: String, seconds: Double?, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch ReactorError.timedOut {
@@ -219,6 +221,7 @@ public final class HTTPConnection: @unchecked Sendable {
             while true {
                 guard let headers = try await stream.getHeaders(timeout: waitEnds.remaining("100-continue wait"))
                 else { return false }
+                sent?.responseStarted = true
                 let status = headers.first(":status").flatMap { Int($0) } ?? 0
                 if status == 100 { return true }
                 // RFC 9110 §15.2: "A client MUST be able to parse one or more 1xx responses
@@ -234,20 +237,48 @@ public final class HTTPConnection: @unchecked Sendable {
 
     /// Reads the response to the last request: status, headers and the whole body (content-length,
     /// chunked or until close). Interim 1xx responses are skipped.
+    ///
+    /// When the request went on a reused connection that the server had closed or timed out (it
+    /// ends before any response, or with a 408 that ends the connection), and the request may
+    /// be sent again (`StaleConnection`), it is, on a fresh connection, under the same limits,
+    /// and this is that request's response.
     public func response() async throws -> HTTPResponse {
-        guard let stream else { throw ClientError.invalidOptions("no request was sent") }
-        do {
-            return try await read(stream)
-        } catch {
-            // A response not read to its end leaves the connection mid-message (or it failed):
-            // the next request opens a new one rather than being refused for this response.
+        guard var stream else { throw ClientError.invalidOptions("no request was sent") }
+        while true {
+            let again: SentRequest
+            do {
+                switch try await read(stream) {
+                case .response(let response):
+                    return response
+                case .timedOut(let request):
+                    // The 408's body is not read: the connection ends here either way.
+                    again = self.again(afterTimeoutOf: request)
+                }
+            } catch {
+                // A response not read to its end leaves the connection mid-message (or it
+                // failed): the next request opens a new one rather than being refused for this
+                // response.
+                let failed = sent
+                close()
+                again = try self.again(failed, after: error)
+            }
             close()
-            throw error
+            try await start(again)
+            guard let next = self.stream else { throw HTTPStreamError.connectionClosed("before the request was sent") }
+            stream = next
         }
     }
 
+    /// What reading a response gave.
+    private enum ReadOutcome {
+        case response(HTTPResponse)
+        /// A 408 ending the reused connection: the server timed it out as `request` came
+        /// (`StaleConnection.isTimeoutOfAnIdleConnection`), and `request` may go again.
+        case timedOut(SentRequest)
+    }
+
     /// `response()` of `stream`.
-    private func read(_ stream: H1Stream) async throws -> HTTPResponse {
+    private func read(_ stream: H1Stream) async throws -> ReadOutcome {
         let deadline = Deadline(timeouts.read)
         var head = stream.prefetched
         stream.prefetched = nil
@@ -258,6 +289,7 @@ public final class HTTPConnection: @unchecked Sendable {
                 }
             }
             guard let headers = head else { throw HTTPStreamError.connectionClosed("before the response") }
+            sent?.responseStarted = true
             guard let statusText = headers.first(":status"), let status = Int(statusText) else {
                 throw HTTPStreamError.invalidHeaders("response without :status")
             }
@@ -265,11 +297,18 @@ public final class HTTPConnection: @unchecked Sendable {
                 head = nil
                 continue
             }
+            if let sent, sent.mayBeSentAgain, let connection,
+                StaleConnection.isTimeoutOfAnIdleConnection(headers, stream: stream, on: connection)
+            {
+                return .timedOut(sent)
+            }
             let body = try await during("response body read", seconds: timeouts.read) {
                 try await stream.getBodyAsBytes(timeout: deadline.remainingOrZero)
             }
             stream.isResponseRead = true
-            return HTTPResponse(status: status, headers: headers, body: body)
+            connectionServed = true
+            sent = nil
+            return .response(HTTPResponse(status: status, headers: headers, body: body))
         }
     }
 
@@ -278,6 +317,17 @@ public final class HTTPConnection: @unchecked Sendable {
         connection?.close()
         connection = nil
         stream = nil
+        sent = nil
+    }
+
+    /// Opens the connection if needed and gives it a stream for the next request.
+    func newStream() async throws -> (H1Connection, H1Stream) {
+        try await connect()
+        guard let connection, let stream = connection.newStream() else {
+            throw HTTPStreamError.connectionClosed("before the request was sent")
+        }
+        self.stream = stream
+        return (connection, stream)
     }
 
     // MARK: - Blocking (scripts)
