@@ -108,6 +108,10 @@ public final class ConnectionPool: @unchecked Sendable {
 
     private func takeIdle(_ key: Key) -> H1Connection? {
         while let connection = Self.update(&idle, key, { $0.popLast() }) {
+            // A server's close that arrived while the caller's task ran on without letting the
+            // reactor step: seen now, it closes the connection (and takes it out of the counts)
+            // instead of failing the request sent into it.
+            connection.noticeCloseWhileIdle()
             if !connection.isClosed && connection.newStreamPossible && connection.isIdle { return connection }
         }
         return nil
