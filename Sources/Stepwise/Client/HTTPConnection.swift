@@ -123,6 +123,9 @@ public final class HTTPConnection: @unchecked Sendable {
     ///     the server's go-ahead before a non-empty body; a final status instead skips the body.
     ///   - bodyStream: produces the body piece by piece (nil: the end); with `bodyLength` it is
     ///     sent with that content-length (and must produce exactly that much), else chunked.
+    ///     Kept, with the other arguments, until the response was read: a request on a reused
+    ///     connection that turns out stale is sent again (see `response()`), but only while
+    ///     `bodyStream` was not called yet.
     ///
     /// A server that answers before the body ended and closes the connection makes the rest of
     /// the body fail to go: the request then returns, and `response()` gives that answer (RFC 9112
