@@ -126,6 +126,7 @@ extension H1Connection {
         case .head(let head):
             if (head.status ?? 0) >= 200 {
                 stream.peerVersion = head.version
+                stream.responseFraming = head.framing
                 if !head.keepAlive { phase = phase == .open ? .closingAfterCurrent : phase }
                 if !head.transferCodings.isEmpty {
                     do throws(HTTP1ParseError) {

@@ -43,6 +43,7 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
         @exclusivity(unchecked) var isResponseRead = false
         @exclusivity(unchecked) var switchedProtocols = false
         @exclusivity(unchecked) var transferDecoder: TransferDecoding?
+        @exclusivity(unchecked) var responseFraming: HTTP1BodyFraming?
     }
     @exclusivity(unchecked) private var seldom: Seldom?
     private func ensureSeldom() -> Seldom {
@@ -83,6 +84,11 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
     var transferDecoder: TransferDecoding? {
         get { seldom?.transferDecoder }
         set { if newValue != nil || seldom != nil { ensureSeldom().transferDecoder = newValue } }
+    }
+    /// Client: how the final response's body is delimited, once its head arrived.
+    var responseFraming: HTTP1BodyFraming? {
+        get { seldom?.responseFraming }
+        set { if newValue != nil || seldom != nil { ensureSeldom().responseFraming = newValue } }
     }
 
     init(connection: H1Connection, requestHead: HTTP1MessageHead?) {
@@ -412,6 +418,20 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
 
     /// The connection's `H1ConnectionOptions.bodyLimit`.
     public var bodyLimit: Int { connection.options.bodyLimit }
+
+    /// The framing's length of the peer's body (the request's on a server, the final response's
+    /// on a client, once its head arrived): its `content-length`, 0 for a message without a body
+    /// (a request with neither `content-length` nor `transfer-encoding`; a response to HEAD, a
+    /// 204 or a 304, whatever `content-length` they carry), nil for a chunked or close-delimited
+    /// body and before the head.
+    public var declaredBodyLength: UInt64? {
+        guard let framing = requestHead?.framing ?? responseFraming else { return nil }
+        switch framing {
+        case .contentLength(let length): return length
+        case .none: return 0
+        case .chunked, .untilClose: return nil
+        }
+    }
 
     public func checkTLS() -> TLSInfo? { connection.checkTLS() }
     public func localname() -> SocketName { connection.localname() }

@@ -53,6 +53,13 @@ public protocol HTTPStream: AnyObject, Sendable {
     /// connection's `H1ConnectionOptions.bodyLimit`; default `defaultBodyLimit`, 64 MiB).
     var bodyLimit: Int { get }
 
+    /// The length of the whole body the peer declared in its head, once the head arrived: an
+    /// HTTP/1 `content-length` that frames the body, 0 for a message without one. nil when no
+    /// field says it: before the head, for a chunked or close-delimited body, and for a body
+    /// decoded on the way (`DecodedStream`). A caller that buffers the body can refuse one
+    /// longer than it allows before reading any of it (`Request.fetch` does).
+    var declaredBodyLength: UInt64? { get }
+
     func checkTLS() -> TLSInfo?
     func localname() -> SocketName
     func peername() -> SocketName
@@ -61,6 +68,7 @@ public protocol HTTPStream: AnyObject, Sendable {
 extension HTTPStream {
     public func shutdown(after error: any Error) { shutdown() }
     public var bodyLimit: Int { Self.defaultBodyLimit }
+    public var declaredBodyLength: UInt64? { nil }
 
     public func getHeaders() async throws -> Headers? { try await getHeaders(timeout: nil) }
     public func getNextChunk() async throws -> [UInt8]? { try await getNextChunk(timeout: nil) }

@@ -148,6 +148,9 @@ public final class DecodedStream: HTTPStream, @unchecked Sendable {
     /// The wrapped stream's (an HTTP/1 stream: its connection's `bodyLimit`), a limit on the
     /// decoded octets the buffering helpers collect.
     public var bodyLimit: Int { base.bodyLimit }
+    /// nil, not the wrapped stream's: its `content-length` counts the encoded octets, and no
+    /// field says how many the decoding gives.
+    public var declaredBodyLength: UInt64? { nil }
     public func checkTLS() -> TLSInfo? { base.checkTLS() }
     public func localname() -> SocketName { base.localname() }
     public func peername() -> SocketName { base.peername() }
