@@ -14,6 +14,9 @@ public enum HTTP {
     /// - Parameters:
     ///   - headers: extra fields (names are lower-cased; a `content-length` is set for `body`).
     ///     A `host` replaces the URL's authority (the request still goes to the URL's host).
+    ///   - bodyLimit: the most response body octets to buffer, decoded (nil: 64 MiB, the
+    ///     connection's `bodyLimit`); past it, or when the `content-length` says so before the
+    ///     body is read, the call throws `HTTPStreamError.bodyTooLarge`: see `Request.fetch`.
     ///   - timeout: one deadline over the whole call, body included (nil: none). Default 30 s.
     /// - Throws: what `Request(uri:)` and `Request.fetch` throw. Not for use inside a reactor
     ///   callback or task (it would block that reactor's thread): from a task, await
@@ -21,7 +24,7 @@ public enum HTTP {
     ///   `ReactorError.reentrantStep` at once (a plain callback cannot be told apart).
     public static func fetch(
         _ url: String, method: String = "GET", headers: [(String, String)] = [], body: [UInt8]? = nil,
-        timeout: Double? = 30
+        bodyLimit: Int? = nil, timeout: Double? = 30
     ) throws -> (status: Int, headers: Headers, body: [UInt8]) {
         guard !withUnsafeCurrentTask(body: { $0 != nil }) else { throw ReactorError.reentrantStep }
         let request = try Request(uri: url)
@@ -37,7 +40,7 @@ public enum HTTP {
         }
         if let body { request.setBody(bytes: body) }
         let reactor = try Reactor()
-        let response = try reactor.run { try await request.fetch(on: reactor, timeout: timeout) }
+        let response = try reactor.run { try await request.fetch(on: reactor, bodyLimit: bodyLimit, timeout: timeout) }
         return (response.status, response.headers, response.body)
     }
 }

@@ -241,16 +241,21 @@ public final class HTTPConnection: @unchecked Sendable {
     /// Reads the response to the last request: status, headers and the whole body (content-length,
     /// chunked or until close). Interim 1xx responses are skipped.
     ///
+    /// `bodyLimit` is the most body octets to buffer (nil: 64 MiB, `H1ConnectionOptions`'
+    /// `bodyLimit`; a larger one is allowed). A longer body throws `HTTPStreamError.bodyTooLarge`,
+    /// at once when its `content-length` says so, else when the octets pass the limit, and the
+    /// connection is closed rather than read to the end; the next request opens a new one.
+    ///
     /// When the request went on a reused connection that the server had closed or timed out (it
     /// ends before any response, or with a 408 that ends the connection), and the request may
     /// be sent again (`StaleConnection`), it is, on a fresh connection, under the same limits,
     /// and this is that request's response.
-    public func response() async throws -> HTTPResponse {
+    public func response(bodyLimit: Int? = nil) async throws -> HTTPResponse {
         guard var stream else { throw ClientError.invalidOptions("no request was sent") }
         while true {
             let again: SentRequest
             do {
-                switch try await read(stream) {
+                switch try await read(stream, bodyLimit: bodyLimit) {
                 case .response(let response):
                     return response
                 case .timedOut(let request):
@@ -280,8 +285,8 @@ public final class HTTPConnection: @unchecked Sendable {
         case timedOut(SentRequest)
     }
 
-    /// `response()` of `stream`.
-    private func read(_ stream: H1Stream) async throws -> ReadOutcome {
+    /// `response(bodyLimit:)` of `stream`.
+    private func read(_ stream: H1Stream, bodyLimit: Int?) async throws -> ReadOutcome {
         let deadline = Deadline(timeouts.read)
         var head = stream.prefetched
         stream.prefetched = nil
@@ -306,7 +311,7 @@ public final class HTTPConnection: @unchecked Sendable {
                 return .timedOut(sent)
             }
             let body = try await during("response body read", seconds: timeouts.read) {
-                try await stream.getBodyAsBytes(timeout: deadline.remainingOrZero)
+                try await stream.getWholeBody(limit: bodyLimit, timeout: deadline.remainingOrZero)
             }
             stream.isResponseRead = true
             connectionServed = true
@@ -354,8 +359,8 @@ public final class HTTPConnection: @unchecked Sendable {
         }
     }
 
-    /// Blocking `response()` (the seed's `getResponse`).
-    public func getResponse() throws -> HTTPResponse {
-        try reactor.run { try await self.response() }
+    /// Blocking `response(bodyLimit:)` (the seed's `getResponse`).
+    public func getResponse(bodyLimit: Int? = nil) throws -> HTTPResponse {
+        try reactor.run { try await self.response(bodyLimit: bodyLimit) }
     }
 }

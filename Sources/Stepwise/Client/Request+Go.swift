@@ -65,14 +65,21 @@ extension Request {
     }
 
     /// `go()` and the whole body, under the one deadline (its last phase: `response body read`).
-    public func fetch(on reactor: Reactor, timeout: Double? = nil) async throws -> HTTPResponse {
+    ///
+    /// - Parameter bodyLimit: the most body octets to buffer, counted as decoded (nil: the
+    ///   connection's `H1ConnectionOptions.bodyLimit`, 64 MiB). A longer body throws
+    ///   `HTTPStreamError.bodyTooLarge` and closes the connection rather than reading the rest:
+    ///   at once when its `content-length` says so (a body that is not decoded), else when the
+    ///   octets pass the limit (chunked, close-delimited, gzip). A larger limit than the
+    ///   connection's is allowed. To keep a body of any size, use `go()` and read the stream.
+    public func fetch(on reactor: Reactor, bodyLimit: Int? = nil, timeout: Double? = nil) async throws -> HTTPResponse {
         let deadline = Deadline(timeout)
         let (headers, stream) = try await go(on: reactor, timeout: timeout)
         // Shut down however the read ends: an unfinished response closes the connection.
         defer { stream.shutdown() }
         let body = try await namingTimeouts(seconds: timeout) {
             try await Request.phase("response body read") {
-                try await stream.getBodyAsBytes(timeout: deadline.remainingOrZero)
+                try await stream.getWholeBody(limit: bodyLimit, timeout: deadline.remainingOrZero)
             }
         }
         return HTTPResponse(status: headers.first(":status").flatMap { Int($0) } ?? 0, headers: headers, body: body)
@@ -90,8 +97,8 @@ extension Request {
     }
 
     /// Blocking `fetch()`, for scripts.
-    public func fetch(on reactor: Reactor, timeout: Double? = nil) throws -> HTTPResponse {
-        try reactor.run { try await self.fetch(on: reactor, timeout: timeout) }
+    public func fetch(on reactor: Reactor, bodyLimit: Int? = nil, timeout: Double? = nil) throws -> HTTPResponse {
+        try reactor.run { try await self.fetch(on: reactor, bodyLimit: bodyLimit, timeout: timeout) }
     }
 
     /// Writes the request on a new stream of `connection` and reads the final response head.
