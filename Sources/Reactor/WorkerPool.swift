@@ -37,6 +37,14 @@ final class WorkerPool: @unchecked Sendable {
         mutex.deallocate()
     }
 
+    /// Threads started and threads waiting for a job, as of now (what tests and a debugger look
+    /// at; the pool itself decides under its lock).
+    var threadCounts: (started: Int, idle: Int) {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return (started, idle)
+    }
+
     /// Lets the threads end once the jobs already submitted have run, so that a pool whose owner
     /// went away (a `Resolver` made for one client) does not keep its threads, and through them
     /// itself, for the life of the process. Nothing may be submitted afterwards.

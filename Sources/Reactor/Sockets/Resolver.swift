@@ -8,7 +8,8 @@ public final class Resolver: @unchecked Sendable {
     /// The process-wide resolver: two worker threads, started on first use.
     public static let shared = Resolver(threads: 2)
 
-    private let pool: WorkerPool
+    /// Where the lookups run (internal for tests).
+    let pool: WorkerPool
     /// A blocking lookup of a host name: `(host, port, family)` to stream-socket addresses, or
     /// the error to report (`SocketError.resolutionFailed`, `.noAddresses`).
     public typealias LookUp = @Sendable (String, UInt16, Int32) -> Result<[SocketAddress], SocketError>
