@@ -9,12 +9,9 @@ extension Reactor {
     /// Threads the process's blocking jobs run on, at most; started on first use.
     public static let blockingThreadCount = 4
 
-    static let blockingWorkers: WorkerPool = {
-        let pool = WorkerPool(threads: blockingThreadCount)
-        // A forked child (a pre-forking server, after `afterFork()`) gets a pool of its own.
-        pthread_atfork(nil, nil) { Reactor.blockingWorkers.resetInForkedChild() }
-        return pool
-    }()
+    /// A forked child (a pre-forking server, after `afterFork()`) starts threads of its own
+    /// (`WorkerPoolRegistry`).
+    static let blockingWorkers = WorkerPool(threads: blockingThreadCount)
 
     /// Starts `work` on a blocking-work thread; read its result from the returned job on this
     /// reactor's thread. `what` names the work in errors ("reading /srv/a.bin"). The reactor is

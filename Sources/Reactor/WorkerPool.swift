@@ -10,7 +10,8 @@ struct UncheckedBox<T>: @unchecked Sendable {
 /// started. A thread is started only when a job finds none idle, so a pool that is never used
 /// has none; threads then stay, waiting for work, until the pool's owner `retire()`s it (the
 /// process-wide pools never do). Each thread holds the pool, so the pool goes away when its
-/// last thread has ended.
+/// last thread has ended. Every pool is in `WorkerPoolRegistry`, which makes it usable in a child
+/// after `fork()`.
 final class WorkerPool: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -28,6 +29,7 @@ final class WorkerPool: @unchecked Sendable {
         maximumThreads = threads
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
+        WorkerPoolRegistry.shared.register(self)
     }
 
     deinit {
@@ -61,26 +63,51 @@ final class WorkerPool: @unchecked Sendable {
         precondition(!isRetired, "WorkerPool: submit after retire()")
         jobs.append(job)
         let waiting = jobs.count - head
-        let startThread = waiting > idle && started < maximumThreads
-        if startThread { started += 1 }
+        // The new thread's reference to the pool is taken together with the count, under the
+        // lock, so that `started` is always the number of references threads hold or are about
+        // to (a thread lets go only after it has left the count): `resumeInForkedChild` releases
+        // that many for the threads a fork leaves behind.
+        var newThread: UnsafeMutableRawPointer?
+        if waiting > idle && started < maximumThreads {
+            started += 1
+            newThread = Unmanaged.passRetained(self).toOpaque()
+        }
         pthread_cond_signal(condition)
         pthread_mutex_unlock(mutex)
-        if startThread { startWorker() }
+        if let newThread { startWorker(newThread) }
     }
 
-    /// In a child after `fork()` (called by the `pthread_atfork` child handler, while the child
-    /// has one thread): the parent's threads did not come along, and the lock may have been
-    /// held by one of them. Jobs queued and not taken stay, for the child's own threads.
-    func resetInForkedChild() {
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(condition, nil)
+    /// Before `fork()` (`WorkerPoolRegistry`, in the forking thread): holds the lock across the
+    /// fork, so the child gets the pool as it is between two updates.
+    func prepareForFork() {
+        pthread_mutex_lock(mutex)
+    }
+
+    /// After `fork()`, in the parent.
+    func resumeInParent() {
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// After `fork()`, in the child, which has one thread: the parent's threads did not come
+    /// along, so the pool counts none, and the next job starts a thread of the child's. Jobs
+    /// queued and not taken stay, for those threads; jobs the parent's threads were running are
+    /// lost in the child (they go on in the parent). The condition is made anew rather than
+    /// destroyed: its state counts waiters that are gone. The references the parent's threads
+    /// held are released, so a pool retired in the child goes away as it would in the parent
+    /// (but for a thread caught by the fork between leaving the count and letting go: its
+    /// reference stays, and so does the pool's memory).
+    func resumeInForkedChild() {
+        let orphanedReferences = started
         started = 0
         idle = 0
+        pthread_cond_init(condition, nil)
+        pthread_mutex_unlock(mutex)
+        for _ in 0..<orphanedReferences { Unmanaged.passUnretained(self).release() }
     }
 
-    private func startWorker() {
+    /// Starts a thread that runs jobs; `context` is its retained reference to the pool.
+    private func startWorker(_ context: UnsafeMutableRawPointer) {
         var thread = pthread_t()
-        let context = Unmanaged.passRetained(self).toOpaque()
         let rc = pthread_create(
             &thread, nil,
             { raw in
@@ -92,12 +119,12 @@ final class WorkerPool: @unchecked Sendable {
         if rc == 0 {
             pthread_detach(thread)
         } else {
-            Unmanaged<WorkerPool>.fromOpaque(context).release()
             // Out of threads: the queued jobs wait for a thread already running, or for the
-            // next submit to start one.
+            // next submit to start one. The count goes first, then the reference.
             pthread_mutex_lock(mutex)
             started -= 1
             pthread_mutex_unlock(mutex)
+            Unmanaged<WorkerPool>.fromOpaque(context).release()
         }
     }
 
