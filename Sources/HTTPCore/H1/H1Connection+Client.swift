@@ -1,5 +1,7 @@
 // The client side of H1Connection: requests out in order, responses in the same order.
 
+import Reactor
+
 extension H1Connection {
     /// Client: a stream for the next request (lua-http's `new_stream`); nil when the connection
     /// will not carry another request (closing, closed, or the server said `close`).
@@ -100,7 +102,7 @@ extension H1Connection {
             if event == nil, let failure = socket.failure {
                 // A reset is not the end of a body delimited by the close: RFC 9112 §8, a client
                 // that receives an incomplete message "MUST record the message as incomplete".
-                failAll(.socket(failure))
+                failAll(.socket(responseReadFailure(failure)))
                 close()
                 return
             }
@@ -109,8 +111,16 @@ extension H1Connection {
                     // RFC 9112 §9.8: "Treating an incomplete message as complete could expose
                     // implementations to attack by a third party."
                     event = .error(.closedWithoutCloseNotify)
+                } else if let ending = parser.inputEnded() {
+                    event = ending
                 } else {
-                    event = parser.inputEnded() ?? .error(.unexpectedEOF)
+                    // Nothing of the response came (the parser is between messages): the server
+                    // closed the connection, it sent no bad HTTP. A server closing a kept-alive
+                    // connection it had given up on does this (`StaleConnection.isStale`).
+                    inputStopped = true
+                    failAll(.connectionClosed("before a response arrived"))
+                    close()
+                    return
                 }
             }
             guard let event else { return }
@@ -183,6 +193,15 @@ extension H1Connection {
         }
         arm(.idle, after: options.idleTimeout)
         onIdle?(self)
+    }
+
+    /// A socket failure (a reset) seen while responses are awaited, naming what it cut short:
+    /// `read before a response arrived: Connection reset by peer`, or `read in the middle of a
+    /// response: …`. Other failures (TLS) already say what they are.
+    private func responseReadFailure(_ failure: SocketError) -> SocketError {
+        guard case .system(let operation, let errno) = failure else { return failure }
+        let during = parser.isIdle ? "before a response arrived" : "in the middle of a response"
+        return .system(operation: "\(operation) \(during)", errno: errno)
     }
 
     private func failAll(_ error: HTTPStreamError) {

@@ -21,8 +21,9 @@ enum StaleConnection {
         reused && !retried && idempotentMethods.contains(method)
     }
 
-    /// Whether `error` is what a connection the server closed gives: EOF or a reset (for a
-    /// connection idle until the request, a stale one).
+    /// Whether `error` is what a connection the server closed gives: its end (`connectionClosed`
+    /// before a response, `unexpectedEOF` inside one) or a reset (for a connection idle until
+    /// the request, a stale one).
     static func isStale(_ error: any Error) -> Bool {
         switch error {
         case HTTPStreamError.connectionClosed, HTTPStreamError.socket,
