@@ -61,6 +61,7 @@ struct Get: ParsableCommand {
             let deadline = Deadline(timeout)
             if verbose { Get.printHead(request.headers, request: true) }
             let (headers, stream) = try await request.go(on: reactor, timeout: timeout)
+            defer { stream.shutdown() }  // after the body, or a failed read or -o
             if verbose { Get.printHead(headers, request: false) }
             // The file and stdout are written on a blocking-work thread (a slow disk or a reader
             // that does not keep up must not hold the reactor, and with it the deadline), each
@@ -90,7 +91,6 @@ struct Get: ParsableCommand {
                     target: "\(host):\(request.port)", phase: "response body read", seconds: timeout ?? 0)
             }
             progress.finish()
-            stream.shutdown()
         }
     }
 
