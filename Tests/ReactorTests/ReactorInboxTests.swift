@@ -126,6 +126,62 @@ final class ReactorInboxTests: XCTestCase {
         XCTAssertEqual(ran.value, threads * posts)
         XCTAssertTrue(reactor.empty())
     }
+
+    /// Threads post while this thread takes as fast as it can, so the lock is contended and
+    /// passed from thread to thread while waiters sleep: every item is taken once, in the order
+    /// its thread posted it. Under ThreadSanitizer this also checks that the inbox's lock is
+    /// one it sees: with `Synchronization.Mutex`, handed over by the kernel when contended, it
+    /// reported races between `post` and `take` (all under the lock) on nearly every run. The
+    /// posts do not wake: ThreadSanitizer counts an eventfd's write and read as an ordering,
+    /// which would hide a lock it cannot see.
+    func testContendedPostsAreEachTakenOnceInTheOrderTheirThreadPostedThem() throws {
+        let inbox = try ReactorInbox()
+        let threads = 4
+        let posts = 5_000
+        let log = TakenLog(threads: threads)
+        var posters: [pthread_t] = []
+        for index in 0..<threads {
+            let context = Unmanaged.passRetained(
+                HostThreadBody {
+                    for post in 0..<posts {
+                        inbox.post(.closure({ log.record(thread: index, post: post) }), wake: false)
+                    }
+                }
+            ).toOpaque()
+            var thread = pthread_t()
+            XCTAssertEqual(
+                pthread_create(
+                    &thread, nil,
+                    { raw in
+                        Unmanaged<HostThreadBody>.fromOpaque(raw!).takeRetainedValue().run()
+                        return nil
+                    }, context), 0)
+            posters.append(thread)
+        }
+        let deadline = MonotonicClock.seconds() + 20
+        var taken = 0
+        while taken < threads * posts && MonotonicClock.seconds() < deadline {
+            for item in inbox.take() {
+                guard case .closure(let body) = item else { return XCTFail("only closures were posted") }
+                body()
+                taken += 1
+            }
+        }
+        for thread in posters { pthread_join(thread, nil) }
+        XCTAssertEqual(taken, threads * posts)
+        XCTAssertTrue(inbox.isEmpty)
+        for index in 0..<threads {
+            XCTAssertEqual(log.posts[index], Array(0..<posts), "thread \(index)'s posts, as taken")
+        }
+    }
+}
+
+/// What `testContendedPostsAreEachTakenOnceInTheOrderTheirThreadPostedThem` took, per posting
+/// thread (touched only by the taking thread).
+private final class TakenLog: @unchecked Sendable {
+    var posts: [[Int]]
+    init(threads: Int) { posts = Array(repeating: [], count: threads) }
+    func record(thread: Int, post: Int) { posts[thread].append(post) }
 }
 
 private final class Counter: @unchecked Sendable {
