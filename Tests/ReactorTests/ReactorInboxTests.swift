@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 import XCTest
 
 @testable import Reactor
@@ -67,6 +68,48 @@ final class ReactorInboxTests: XCTestCase {
         XCTAssertTrue(host.woke, "the host slept through the post")
         try reactor.step(timeout: 0)
         XCTAssertEqual(ran.value, 1)
+    }
+
+    /// The first step records its thread as the reactor's, then asks the inbox whether anything
+    /// is queued, and waits if not. A post from another thread at that moment may read either
+    /// owner, none yet or the host: it must write the eventfd either way, or the host sleeps
+    /// through it (here for the step's whole 2 s). On a fresh reactor each round, the poster,
+    /// already running, is let go just as the host steps, a little later each round (up to 31
+    /// spins). The waits yield: on a busy machine a spinning thread could hold the core the
+    /// other needs for a whole time slice. With `needsWake` made to skip the wake-up while no
+    /// thread owns the reactor, this failed 8 runs out of 8, each within 98 rounds.
+    func testAPostRacingWithTheFirstStepWakesIt() throws {
+        for round in 0..<2_000 {
+            let reactor = try Reactor()
+            let race = FirstStepRace()
+            let context = Unmanaged.passRetained(
+                HostThreadBody {
+                    race.ready.store(true, ordering: .releasing)
+                    while !race.go.load(ordering: .acquiring) { sched_yield() }
+                    reactor.execute { race.ran.store(true, ordering: .relaxed) }
+                }
+            ).toOpaque()
+            var poster = pthread_t()
+            XCTAssertEqual(
+                pthread_create(
+                    &poster, nil,
+                    { raw in
+                        Unmanaged<HostThreadBody>.fromOpaque(raw!).takeRetainedValue().run()
+                        return nil
+                    }, context), 0)
+            while !race.ready.load(ordering: .acquiring) { sched_yield() }
+            let started = MonotonicClock.seconds()
+            race.go.store(true, ordering: .releasing)
+            for _ in 0..<round % 32 { _ = race.ready.load(ordering: .relaxed) }
+            while !race.ran.load(ordering: .relaxed) && MonotonicClock.seconds() - started < 2 {
+                try reactor.step(timeout: 2)
+            }
+            let waited = MonotonicClock.seconds() - started
+            pthread_join(poster, nil)
+            XCTAssertTrue(race.ran.load(ordering: .relaxed), "round \(round): the post never ran")
+            XCTAssertLessThan(waited, 1, "round \(round): the first step slept through a post")
+            if waited >= 1 { return }
+        }
     }
 
     /// "Until the first step it belongs to no thread yet, so it may be set up on one thread and
@@ -209,4 +252,11 @@ private final class PostJob: @unchecked Sendable {
 private final class HostThreadBody: @unchecked Sendable {
     let run: () -> Void
     init(_ run: @escaping () -> Void) { self.run = run }
+}
+
+/// `testAPostRacingWithTheFirstStepWakesIt`'s poster: running, let go, and what its post did.
+private final class FirstStepRace: Sendable {
+    let ready = Atomic<Bool>(false)
+    let go = Atomic<Bool>(false)
+    let ran = Atomic<Bool>(false)
 }
