@@ -119,6 +119,10 @@ final class DemoSite: Sendable {
         }
     }
 
+    /// `/echo`: the request body back, with its `content-type`. A body over `maxBody` gets 413
+    /// with the error: at once when its `content-length` says so (`getBodyAsBytes` reads none of
+    /// it, and a client waiting on `Expect: 100-continue` is not invited to send it), else once
+    /// `maxBody` octets came.
     private func echo(_ stream: any HTTPStream, _ head: HTTP1MessageHead, _ started: UInt64) async {
         do {
             let body = try await stream.getBodyAsBytes(limit: maxBody, timeout: 30)

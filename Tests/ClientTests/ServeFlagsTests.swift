@@ -76,6 +76,28 @@ final class ServeFlagsTests: XCTestCase {
         XCTAssertEqual(large.stdout, "413")
     }
 
+    /// curl announces a large upload with `Expect: 100-continue` and waits (up to 1 s) for an
+    /// invitation; a `content-length` over `--max-body` is answered 413 from the head instead, at
+    /// once, and none of the body travels.
+    func testMaxBodyRefusesAnAnnouncedUploadBeforeInvitingIt() throws {
+        let upload = try scratchDirectory() + "/upload.bin"
+        XCTAssertTrue(FileManager.default.createFile(atPath: upload, contents: Data(count: 8 << 20)))
+        let demo = try ServeCommandTests.Demo(["--max-body", "\(1 << 20)", "--quiet"])
+        defer { _ = demo.stop() }
+        let run = try curl([
+            "-v", "-o", "/dev/null", "-w", "%{http_code} %{size_upload} %{time_total}",
+            "-H", "Expect: 100-continue", "--data-binary", "@" + upload, "http://127.0.0.1:\(demo.port)/echo",
+        ])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let written = run.stdout.split(separator: " ")
+        XCTAssertEqual(written.count, 3, run.stdout)
+        guard written.count == 3 else { return }
+        XCTAssertEqual(written[0], "413", run.stderr)
+        XCTAssertEqual(written[1], "0", "octets of the body were sent: \(run.stderr)")
+        XCTAssertLessThan(Double(written[2]) ?? 99, 0.9, "curl waited for its expect timeout")
+        XCTAssertFalse(run.stderr.contains("100 Continue"), run.stderr)
+    }
+
     func testIdleTimeoutClosesAnIdleConnection() throws {
         let demo = try ServeCommandTests.Demo(["--idle-timeout", "0.3", "--quiet"])
         defer { _ = demo.stop() }

@@ -147,6 +147,33 @@ final class StreamBodyHelperTests: XCTestCase {
         XCTAssertEqual(line, "abcd")
     }
 
+    // MARK: - A declared length left over the limit
+
+    /// The buffering helpers refuse at once, reading nothing, when what is left of a
+    /// `content-length` body is over their limit: the length less what was taken, plus what was
+    /// put back. Here 3 of 10 octets came and were taken (7 left), then put back (10 left).
+    func testWhatIsLeftOfADeclaredLengthIsRefusedBeforeReading() throws {
+        let (afterTaking, afterPuttingBack, callback, whole) = try withResponse { stream, peer in
+            Self.send(peer, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+            _ = try await stream.getHeaders(timeout: 1)
+            let taken = try await stream.getBodyChars(3, timeout: 1) ?? []
+            let afterTaking = await thrownError { try await stream.getBodyAsBytes(limit: 6, timeout: 1) }
+            stream.unget(taken)
+            let afterPuttingBack = await thrownError { try await stream.getBodyAsBytes(limit: 9, timeout: 1) }
+            let callback: Result<String, any Error> = try await stream.reactor.suspend("callback") { suspension in
+                stream.getBodyAsString(limit: 9, timeout: 1) { suspension.resume(returning: $0) }
+                return nil
+            }
+            Self.send(peer, "defghij")
+            let whole = Self.text(try await stream.getBodyAsBytes(limit: 10, timeout: 1))
+            return (afterTaking, afterPuttingBack, callback, whole)
+        }
+        XCTAssertEqual(afterTaking as? HTTPStreamError, .bodyTooLarge(limit: 6), "7 octets are left")
+        XCTAssertEqual(afterPuttingBack as? HTTPStreamError, .bodyTooLarge(limit: 9), "10 octets are left")
+        XCTAssertThrowsError(try callback.get()) { XCTAssertEqual($0 as? HTTPStreamError, .bodyTooLarge(limit: 9)) }
+        XCTAssertEqual(whole, "abcdefghij", "a helper refused up front took nothing")
+    }
+
     // MARK: - The deadline of a helper whose body is queued
 
     /// A helper whose deadline passed still hands over what is queued (lua-http passes the time

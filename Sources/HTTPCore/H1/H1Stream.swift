@@ -433,6 +433,14 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
         }
     }
 
+    /// `declaredBodyLength` less the octets the reader took (those received less those still
+    /// queued, which include what it put back).
+    public var declaredBodyLengthLeft: UInt64? {
+        guard let declared = declaredBodyLength, !isDiscardingBody, inbound.error == nil else { return nil }
+        let notReceived = declared - Swift.min(declared, inbound.receivedBytes)
+        return notReceived + UInt64(inbound.bufferedBytes)
+    }
+
     public func checkTLS() -> TLSInfo? { connection.checkTLS() }
     public func localname() -> SocketName { connection.localname() }
     public func peername() -> SocketName { connection.peername() }

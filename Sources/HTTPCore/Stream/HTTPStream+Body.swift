@@ -13,15 +13,22 @@ import Reactor
 /// in between. (lua-http drops them.) The octets are those the helper held anyway; put back,
 /// they count as the stream's queued body, which pauses reading from the peer while it is over
 /// the connection's `maxBufferedBody`.
+///
+/// A helper that buffers the rest of the body (`getBodyAsBytes`, `getBodyAsString`) refuses it
+/// before reading any of it when its declared length left is over the limit (see
+/// `refuseDeclaredBodyOver`): no octet is read, and a server sends no `100 Continue` for it.
 extension HTTPStream {
     /// The limit of the buffering helpers when neither the call nor the stream sets one: 64 MiB.
     public static var defaultBodyLimit: Int { 64 << 20 }
 
     /// The rest of the body as bytes; throws `HTTPStreamError.bodyTooLarge` past `limit` octets
-    /// (nil: the stream's `bodyLimit`). A server handler that lets that error end it answers 413
-    /// (`shutdown(after:)`). Throwing, it puts back what it read.
+    /// (nil: the stream's `bodyLimit`), counted from where this call starts: at once, before
+    /// reading, when the declared length left (`declaredBodyLengthLeft`) is over `limit`, else
+    /// once more than `limit` octets came (a chunked body). A server handler that lets that error
+    /// end it answers 413 (`shutdown(after:)`). Throwing, it puts back what it read.
     public func getBodyAsBytes(limit: Int? = nil, timeout: Double? = nil) async throws -> [UInt8] {
         let limit = limit ?? bodyLimit
+        try refuseDeclaredBodyOver(limit)
         let deadline = Deadline(timeout)
         var body: [UInt8] = []
         do {
@@ -39,22 +46,45 @@ extension HTTPStream {
         return body
     }
 
+    /// Throws `bodyTooLarge` when what is left of a body of declared length (its `content-length`,
+    /// less the octets the reader took, plus those it put back: `declaredBodyLengthLeft`) is over
+    /// `limit`: reading to the end would collect exactly that many octets, so the limit would be
+    /// passed; refused now, none is read and none invited. RFC 9110 §10.1.1: a server "MAY omit
+    /// sending a 100 (Continue) response if it has already received some or all of the content";
+    /// the expectation lets it answer 413 (§15.5.14) before the content travels. A body of
+    /// unknown length (chunked, close-delimited, decoded on the way) passes: its octets are
+    /// counted as they come.
+    private func refuseDeclaredBodyOver(_ limit: Int) throws(HTTPStreamError) {
+        if let left = declaredBodyLengthLeft, left > UInt64(Swift.max(0, limit)) {
+            throw .bodyTooLarge(limit: limit)
+        }
+    }
+
     /// `unget`s what a helper read before it throws (nothing when it read nothing).
     private func putBack(_ collected: [UInt8]) {
         if !collected.isEmpty { unget(collected) }
     }
 
-    /// The rest of the body decoded as UTF-8 (invalid sequences become U+FFFD).
+    /// The rest of the body decoded as UTF-8 (invalid sequences become U+FFFD); its limit as
+    /// `getBodyAsBytes`'s, in octets before decoding.
     public func getBodyAsString(limit: Int? = nil, timeout: Double? = nil) async throws -> String {
         String(decoding: try await getBodyAsBytes(limit: limit, timeout: timeout), as: UTF8.self)
     }
 
-    /// Callback form of `getBodyAsString`.
+    /// Callback form of `getBodyAsString`: a declared length left over the limit fails it at once
+    /// (`completion` runs before this returns).
     public func getBodyAsString(
         limit: Int? = nil, timeout: Double? = nil,
         _ completion: @escaping (Result<String, any Error>) -> Void
     ) {
-        collectBody(BodyAccumulator(), limit: limit ?? bodyLimit, deadline: Deadline(timeout)) { result in
+        let limit = limit ?? bodyLimit
+        do {
+            try refuseDeclaredBodyOver(limit)
+        } catch {
+            completion(.failure(error))
+            return
+        }
+        collectBody(BodyAccumulator(), limit: limit, deadline: Deadline(timeout)) { result in
             completion(result.map { String(decoding: $0, as: UTF8.self) })
         }
     }
@@ -112,7 +142,8 @@ extension HTTPStream {
     /// put back. At the end of the body: the rest, or nil when nothing is left. Throws
     /// `bodyTooLarge` when `limit` octets (nil: the stream's `bodyLimit`) pass without the
     /// delimiter: when more than `limit` octets come before it, or before the end of a body
-    /// without it, however the body is cut into pieces (and as soon as that is certain). Throwing,
+    /// without it, however the body is cut into pieces (and as soon as that is certain). A declared
+    /// length over `limit` is not refused up front: the delimiter may come within it. Throwing,
     /// it puts back what it read.
     public func getBodyUntil(
         _ delimiter: [UInt8], includeDelimiter: Bool = false, limit: Int? = nil,

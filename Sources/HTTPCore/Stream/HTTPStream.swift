@@ -60,6 +60,14 @@ public protocol HTTPStream: AnyObject, Sendable {
     /// longer than it allows before reading any of it (`Request.fetch` does).
     var declaredBodyLength: UInt64? { get }
 
+    /// What is left of the declared body for its reader: `declaredBodyLength`, less the octets
+    /// the reader took, plus those it put back (`unget`); so exactly what reading to the end would
+    /// still return, for a peer that sends what it declared (one that sends fewer ends in an error
+    /// of its own). nil when `declaredBodyLength` is, and once reading failed or the body was
+    /// discarded (the next read's error says more). The buffering helpers refuse a body whose
+    /// length left is over their limit before reading any of it.
+    var declaredBodyLengthLeft: UInt64? { get }
+
     func checkTLS() -> TLSInfo?
     func localname() -> SocketName
     func peername() -> SocketName
@@ -69,6 +77,7 @@ extension HTTPStream {
     public func shutdown(after error: any Error) { shutdown() }
     public var bodyLimit: Int { Self.defaultBodyLimit }
     public var declaredBodyLength: UInt64? { nil }
+    public var declaredBodyLengthLeft: UInt64? { nil }
 
     public func getHeaders() async throws -> Headers? { try await getHeaders(timeout: nil) }
     public func getNextChunk() async throws -> [UInt8]? { try await getNextChunk(timeout: nil) }

@@ -151,6 +151,7 @@ public final class DecodedStream: HTTPStream, @unchecked Sendable {
     /// nil, not the wrapped stream's: its `content-length` counts the encoded octets, and no
     /// field says how many the decoding gives.
     public var declaredBodyLength: UInt64? { nil }
+    public var declaredBodyLengthLeft: UInt64? { nil }
     public func checkTLS() -> TLSInfo? { base.checkTLS() }
     public func localname() -> SocketName { base.localname() }
     public func peername() -> SocketName { base.peername() }
