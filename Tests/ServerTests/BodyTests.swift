@@ -123,6 +123,18 @@ final class BodyTests: XCTestCase {
         XCTAssertEqual(try client.readUntilClosed(), [])
     }
 
+    /// An answer that leaves more of a declared body unread than the drain would read says it
+    /// closes, and closes, without waiting for any of it (RFC 9110 §10.1.1: it "SHOULD indicate
+    /// whether it intends to close the connection ... or continue reading"). Up to the drain
+    /// limit the rest is drained and the connection kept (H1ConnectionAPITests).
+    func testAnEarlyAnswerLeavingMoreThanTheDrainLimitSaysCloseAndReadsNothing() throws {
+        let server = try startServer { $0.http1.drainLimit = 100 }
+        let client = try TestClient(port: server.port)
+        client.timeout = 2
+        try client.send("POST /reject HTTP/1.1\r\nHost: test\r\nContent-Length: 101\r\n\r\n")
+        XCTAssertEqual(try readLastResponse(client, "101 octets are more than the drain reads").status, 413)
+    }
+
     func testRejectionWithoutReadingSendsNoContinueAndCloses() throws {
         let server = try startServer()
         let client = try TestClient(port: server.port)

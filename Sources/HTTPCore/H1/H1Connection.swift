@@ -361,10 +361,9 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
             let prepared = context.responseHeads.prepared(for: headers)
             let fields = prepared?.framing ?? H1FramingFields(headers)
             let isFinal = (fields.validStatus ?? 0) >= 200
-            // RFC 9110 §10.1.1: a final response before the announced body was asked for means
-            // the client may or may not send it; close rather than guess where the next
-            // request starts.
-            let persistent = phase == .open && stream.readFailure == nil && !(isFinal && stream.awaitsContinue)
+            let persistent =
+                phase == .open && stream.readFailure == nil
+                && (!isFinal || stream.keepsConnectionIfAnsweredNow(drainLimit: options.drainLimit))
             let request = H1OutboundMessage.RequestContext(
                 method: head.method ?? "", version: head.version, keepAlive: head.keepAlive, serverVersion: version)
             let date = options.sendDate && isFinal ? context.dateCache.imfFixdateOctets() : nil

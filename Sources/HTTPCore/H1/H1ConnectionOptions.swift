@@ -20,7 +20,8 @@ public struct H1ConnectionOptions: Sendable {
     public var bodyLimit = 64 << 20
     /// Server: when a handler ends its response without reading the whole request body, up to
     /// this many body octets are read and dropped to keep the connection usable; a longer body
-    /// closes it. Default 500 KiB (lua-http's).
+    /// closes it. A response written while more than this is left of a `content-length` body
+    /// says `connection: close` and none of the rest is read. Default 500 KiB (lua-http's).
     public var drainLimit = 500 * 1024
     /// After its last response a server half-closes and reads (and drops) what the client still
     /// sends for up to this long before closing, so the client sees the response rather than a

@@ -167,6 +167,26 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
         return inbound.bufferedFootprint + transferDecoder.pendingInputCount
     }
 
+    /// Server: whether the connection can go on to the next request after a final response
+    /// written now. RFC 9110 §10.1.1: "A server that responds with a final status code before
+    /// reading the entire request content SHOULD indicate whether it intends to close the
+    /// connection (e.g., see Section 9.6 of [HTTP/1.1]) or continue reading the request
+    /// content." It can once the whole request arrived (every request without a body, at one
+    /// load); it closes, and says so, while the client waits for `100 Continue` (it may or may not
+    /// send the body: where the next request starts is a guess), and when more of a declared
+    /// body is left than the drain would read (`drainLimit`: it would read that much only to close
+    /// anyway). Otherwise the rest is drained after the response (`beginDiscardingBody`).
+    @inline(__always)
+    func keepsConnectionIfAnsweredNow(drainLimit: Int) -> Bool {
+        inbound.ended || keepsConnectionIfAnsweredEarly(drainLimit: drainLimit)
+    }
+
+    private func keepsConnectionIfAnsweredEarly(drainLimit: Int) -> Bool {
+        if awaitsContinue { return false }
+        guard let left = declaredBodyLengthLeft else { return true }
+        return left <= UInt64(Swift.max(0, drainLimit))
+    }
+
     /// Server: the handler will not read the body; what is queued, decoded or not, goes.
     func discardBody() {
         isDiscardingBody = true
