@@ -311,7 +311,7 @@ public final class HTTPConnection: @unchecked Sendable {
                 return .timedOut(sent)
             }
             let body = try await during("response body read", seconds: timeouts.read) {
-                try await stream.getWholeBody(limit: bodyLimit, timeout: deadline.remainingOrZero)
+                try await stream.getBodyAsBytes(limit: bodyLimit, timeout: deadline.remainingOrZero)
             }
             stream.isResponseRead = true
             connectionServed = true

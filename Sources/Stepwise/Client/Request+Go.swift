@@ -79,7 +79,7 @@ extension Request {
         defer { stream.shutdown() }
         let body = try await namingTimeouts(seconds: timeout) {
             try await Request.phase("response body read") {
-                try await stream.getWholeBody(limit: bodyLimit, timeout: deadline.remainingOrZero)
+                try await stream.getBodyAsBytes(limit: bodyLimit, timeout: deadline.remainingOrZero)
             }
         }
         return HTTPResponse(status: headers.first(":status").flatMap { Int($0) } ?? 0, headers: headers, body: body)
