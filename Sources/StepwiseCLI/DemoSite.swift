@@ -1,8 +1,8 @@
 import Stepwise
 import StepwiseDemo
 
-/// The demo's routes: `/hello`, `/echo`, and (with the static-file planner, on a blocking-work
-/// thread) files under `root`.
+/// The demo's routes: `/hello`, `/echo`, `/discard`, and (with the static-file planner, on a
+/// blocking-work thread) files under `root`.
 final class DemoSite: Sendable {
     let root: String
     let files: StaticFilePlanner
@@ -49,6 +49,8 @@ final class DemoSite: Sendable {
             respond(stream, head, status: 200, headers: helloHeaders, body: hello, started)
         case "/echo":
             stream.reactor.spawn { await self.echo(stream, head, started) }
+        case "/discard":
+            stream.reactor.spawn { await self.discard(stream, head, started) }
         default:
             // The planner looks at the file system (realpath, open, fstat, readdir), which may
             // block: it runs on a blocking-work thread, never on the reactor's.
@@ -128,6 +130,24 @@ final class DemoSite: Sendable {
             let body = try await stream.getBodyAsBytes(limit: maxBody, timeout: 30)
             let type = head.headers.first("content-type") ?? "application/octet-stream"
             respond(stream, head, status: 200, body: body, extra: [("content-type", type)], started)
+        } catch let error as HTTPStreamError {
+            respond(stream, head, status: error.status ?? 400, body: "\(error)\n", started)
+        } catch {
+            respond(stream, head, status: 408, body: "\(error)\n", started)
+        }
+        stream.shutdown()
+    }
+
+    /// Reads the request body to its end, chunk by chunk, keeps none of it, and answers 204 with
+    /// the count in `x-discarded` (an upload sink, of any size: Benchmarks/bodies.sh).
+    private func discard(_ stream: any HTTPStream, _ head: HTTP1MessageHead, _ started: UInt64) async {
+        var count = 0
+        do {
+            while let chunk = try await stream.getNextChunk(timeout: 30) { count += chunk.count }
+            var headers = Headers(capacity: 2)
+            headers.append(":status", "204")
+            headers.append("x-discarded", String(count))
+            respond(stream, head, status: 204, headers: headers, body: [], started)
         } catch let error as HTTPStreamError {
             respond(stream, head, status: error.status ?? 400, body: "\(error)\n", started)
         } catch {

@@ -3,10 +3,10 @@ import Glibc
 import Logging
 import Stepwise
 
-/// `stepwise serve`: static files from `--root`, `GET /hello`, `/echo`, one log line per request.
+/// `stepwise serve`: static files from `--root`, `GET /hello`, `/echo`, `/discard`, one log line per request.
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve files, /hello and /echo over HTTP/1.1 (plain, TLS, or both on one port).")
+        abstract: "Serve files, /hello, /echo and /discard over HTTP/1.1 (plain, TLS, or both on one port).")
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "TCP port (0: any free port).") var port: UInt16 = 8080

@@ -122,6 +122,25 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertTrue(lines.last?.contains("PUT /echo?q") ?? false, log)
     }
 
+    func testDiscardReadsTheWholeBodyAndKeepsNone() throws {
+        let demo = try Demo(["--quiet", "--max-body", "1000"])
+        addTeardownBlock { if demo.process.isRunning { _ = demo.stop() } }
+        let reactor = try Reactor()
+
+        let small = try fetch(demo, "/discard", method: "POST", body: "some body", reactor: reactor)
+        XCTAssertEqual(small.status, 204)
+        XCTAssertEqual(small.body, [])
+        XCTAssertEqual(small.headers.first("x-discarded"), "9")
+        XCTAssertNil(small.headers.first("content-length"))
+
+        // Far over --max-body, which bounds only what /echo holds.
+        let large = try fetch(
+            demo, "/discard?x", method: "PUT", body: String(repeating: "0123456789abcdef", count: 1 << 16),
+            reactor: reactor)
+        XCTAssertEqual(large.status, 204)
+        XCTAssertEqual(large.headers.first("x-discarded"), String(16 << 16))
+    }
+
     func testRoutePrefixesAreNotHello() throws {
         let demo = try Demo(["--quiet", "--root", NSTemporaryDirectory()])
         defer { _ = demo.stop() }
