@@ -6,7 +6,8 @@
 #   make sanitize  build and run every test under AddressSanitizer, then ThreadSanitizer (not
 #                part of `make test`: each build and run takes several minutes)
 #   make bench   install nginx, wrk and curl, build (release), benchmark `stepwise serve` against
-#                nginx, then the client against wrk and curl (both fetching from nginx)
+#                nginx, then the client against wrk and curl (both fetching from nginx), then
+#                large downloads and uploads (server CPU per GiB) against nginx
 #   make format  swift format --in-place over the Swift sources
 #   make clean   remove build products
 #
@@ -87,6 +88,7 @@ bench: deps
 	$(SWIFT) build -c release --product stepwise-client-bench
 	Benchmarks/run.sh
 	Benchmarks/client.sh
+	Benchmarks/bodies.sh
 
 format:
 	$(SWIFT) format --in-place --recursive Package.swift Sources Tests Examples

@@ -13,6 +13,13 @@
 # measurement (10,240 for 10,000 idle is not enough). run.sh starts it for the
 # nginx column, and it can stand in for stepwise to check the harness (nginx against itself):
 #   STEPWISE_BENCH_SERVER_CMD='Benchmarks/nginx.sh {port} {dir}' Benchmarks/run.sh
+#
+# For the large-body benchmark (bodies.sh), two more settings from the environment:
+#   STEPWISE_NGINX_ROOT      serve the files under this directory at / (unset: no files)
+#   STEPWISE_NGINX_SENDFILE  on|off: whether nginx sends those files with sendfile(2) [off, as
+#                            nginx's built-in default; Debian's packaged nginx.conf turns it on]
+# and POST /discard reads the request body whatever its size and throws it away (nginx's
+# "discard body": recv into a 4 KiB buffer, which keeps the connection usable), answering 204.
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
@@ -32,6 +39,12 @@ idle=${STEPWISE_BENCH_IDLE_CONNECTIONS:-10000}
 worker_connections=$((idle + idle / 8 + 512 > 10240 ? idle + idle / 8 + 512 : 10240))
 fd_limit=$(ulimit -n)
 [ "$fd_limit" = unlimited ] && fd_limit=$((worker_connections + 1024))
+sendfile=${STEPWISE_NGINX_SENDFILE:-off}
+[[ $sendfile == on || $sendfile == off ]] || { echo "error: STEPWISE_NGINX_SENDFILE must be on or off" >&2; exit 2; }
+files=""
+if [ -n "${STEPWISE_NGINX_ROOT:-}" ]; then
+  files="root $(cd "$STEPWISE_NGINX_ROOT" && pwd);"
+fi
 
 cat >"$dir/nginx.conf" <<EOF
 worker_processes 1;
@@ -52,9 +65,11 @@ http {
     fastcgi_temp_path $dir/fastcgi;
     uwsgi_temp_path $dir/uwsgi;
     scgi_temp_path $dir/scgi;
+    sendfile $sendfile;
 
     server {
         listen 127.0.0.1:$port;
+        $files
 
         location /hello {
             default_type text/plain;
@@ -64,6 +79,12 @@ http {
         # Connections accepted and requests handled so far (client.sh checks reuse with it).
         location = /nginx_status {
             stub_status;
+        }
+
+        # A sink for uploads: 204 at once, and the body read to its end and dropped.
+        location = /discard {
+            client_max_body_size 0;
+            return 204;
         }
     }
 }
