@@ -411,6 +411,15 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     func writeBody(
         _ bytes: UnsafeRawBufferPointer, endStream: Bool, trailers: Headers?, for stream: H1Stream
     ) throws(HTTPStreamError) {
+        try writeBody(bytes, heldIn: nil, endStream: endStream, trailers: trailers, for: stream)
+    }
+
+    /// `writeBody`, with `bytes` the storage of `array` when it is given: the array itself is
+    /// queued then, not a copy of it (a large chunk goes to the socket as the caller made it).
+    func writeBody(
+        _ bytes: UnsafeRawBufferPointer, heldIn array: [UInt8]?, endStream: Bool, trailers: Headers?,
+        for stream: H1Stream
+    ) throws(HTTPStreamError) {
         // A body already complete on the wire (its content-length written) is ended by an empty
         // write without touching the connection, which may have gone on to the next exchange,
         // or closed, since.
@@ -419,7 +428,15 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         let socket = self.socket
         let wasComplete = stream.outbound.isComplete
         do {
-            try stream.outbound.writeBody(bytes, endStream: endStream, trailers: trailers) { socket.write($0) }
+            try stream.outbound.writeBody(
+                bytes, endStream: endStream, trailers: trailers,
+                pieces: { piece in
+                    switch piece {
+                    case .framing(let octets): socket.write(octets)
+                    case .data:
+                        if let array { socket.write(array) } else { socket.write(bytes) }
+                    }
+                })
         } catch {
             // A message cut short on a closing connection ends it; a write refused after the
             // message was complete leaves that message to be delivered (RFC 9112 §9.6).

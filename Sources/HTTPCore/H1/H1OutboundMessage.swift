@@ -439,6 +439,23 @@ struct H1OutboundMessage {
         _ data: UnsafeRawBufferPointer, endStream: Bool, trailers: Headers? = nil,
         to sink: (UnsafeRawBufferPointer) -> Void
     ) throws(HTTPStreamError) {
+        try writeBody(
+            data, endStream: endStream, trailers: trailers,
+            pieces: { piece in
+                switch piece {
+                case .framing(let octets): sink(octets)
+                case .data: sink(data)
+                }
+            })
+    }
+
+    /// `writeBody(_:endStream:trailers:to:)`, telling the sink where `data` itself goes (`.data`)
+    /// apart from the octets of the framing, so that a caller holding `data` in an array can queue
+    /// the array instead of copying it.
+    mutating func writeBody(
+        _ data: UnsafeRawBufferPointer, endStream: Bool, trailers: Headers? = nil,
+        pieces sink: (H1BodyPiece) -> Void
+    ) throws(HTTPStreamError) {
         guard case .body(let framing) = state else {
             // Ending an already complete message with no data (`writeBody("")` after a 204 head)
             // is harmless; data after the end is not.
@@ -459,7 +476,7 @@ struct H1OutboundMessage {
             guard UInt64(data.count) <= remaining else {
                 throw .contentLengthMismatch(declared: declared, written: declared - remaining + UInt64(data.count))
             }
-            if !data.isEmpty { sink(data) }
+            if !data.isEmpty { sink(.data) }
             let left = remaining - UInt64(data.count)
             if endStream && left != 0 {
                 // The peer cannot frame what follows: the connection has to go.
@@ -495,14 +512,14 @@ struct H1OutboundMessage {
                 var size: [UInt8] = []
                 size.reserveCapacity(20)
                 HTTP1Serializer.writeChunkSize(data.count, into: &size)
-                size.withUnsafeBytes(sink)
-                sink(data)
+                size.withUnsafeBytes { sink(.framing($0)) }
+                sink(.data)
                 framed = [0x0D, 0x0A]
             }
             framed.append(contentsOf: lastChunk)
-            if !framed.isEmpty { framed.withUnsafeBytes(sink) }
+            if !framed.isEmpty { framed.withUnsafeBytes { sink(.framing($0)) } }
         case .untilClose:
-            if !data.isEmpty { sink(data) }
+            if !data.isEmpty { sink(.data) }
         }
         if endStream { state = .ended }
     }

@@ -346,9 +346,11 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
         try writeBodyNow(bytes, endStream: endStream, trailers: nil)
     }
 
-    func writeBodyNow(_ bytes: UnsafeRawBufferPointer, endStream: Bool, trailers: Headers?) throws(HTTPStreamError) {
+    func writeBodyNow(
+        _ bytes: UnsafeRawBufferPointer, heldIn array: [UInt8]? = nil, endStream: Bool, trailers: Headers?
+    ) throws(HTTPStreamError) {
         guard !isShutDown || bytes.isEmpty else { throw .invalidState("the stream was shut down") }
-        try connection.writeBody(bytes, endStream: endStream, trailers: trailers, for: self)
+        try connection.writeBody(bytes, heldIn: array, endStream: endStream, trailers: trailers, for: self)
     }
 
     public var isResponseComplete: Bool { outbound.isComplete }
@@ -409,8 +411,9 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
     }
 
     public func writeChunk(_ bytes: [UInt8], endStream: Bool, timeout: Double?) async throws {
+        // The array goes to the socket's queue as it is (a file's 256 KiB chunks, not copied).
         try bytes.withUnsafeBytes { buffer in
-            try writeBodyNow(buffer, endStream: endStream, trailers: nil)
+            try writeBodyNow(buffer, heldIn: bytes, endStream: endStream, trailers: nil)
         }
         try await connection.waitForWriteRoom(timeout: timeout)
     }
