@@ -76,9 +76,9 @@ final class WorkerPool: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
         // Signalled after the unlock: a thread woken while the lock is held (on the submitter's
         // core, where the scheduler runs it at once) would only block on the lock and switch
-        // back, two context switches more for every job (a file's download is a job per 256 KiB
-        // chunk). No wake-up is lost: a thread about to wait checks the queue under the lock,
-        // and one already waiting counts in `idle`.
+        // back, two context switches more for every job (a file's download is a job per chunk).
+        // No wake-up is lost: a thread about to wait checks the queue under the lock, and one
+        // already waiting counts in `idle`.
         if wakeIdleThread { pthread_cond_signal(condition) }
         if let newThread { startWorker(newThread) }
     }

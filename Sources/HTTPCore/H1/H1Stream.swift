@@ -411,7 +411,7 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
     }
 
     public func writeChunk(_ bytes: [UInt8], endStream: Bool, timeout: Double?) async throws {
-        // The array goes to the socket's queue as it is (a file's 256 KiB chunks, not copied).
+        // The array goes to the socket's queue as it is (a file's chunks, not copied).
         try bytes.withUnsafeBytes { buffer in
             try writeBodyNow(buffer, heldIn: bytes, endStream: endStream, trailers: nil)
         }
