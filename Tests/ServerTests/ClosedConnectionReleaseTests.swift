@@ -44,10 +44,8 @@ final class ClosedConnectionReleaseTests: XCTestCase {
             let connection = H1Connection(socket: StreamSocket(adopting: fd, on: reactor), type: .server)
             connection.onStream = { weakStream = $0 }
             connection.start()
-            let request = Array("GET / HTTP/1.1\r\nHost: t\r\n\r\n".utf8)
-            XCTAssertEqual(send(peer, request, request.count, 0), request.count)
-            let deadline = MonotonicClock.seconds() + 5
-            while weakStream == nil && MonotonicClock.seconds() < deadline { try reactor.step(timeout: 0.05) }
+            Self.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n", from: peer)
+            try Self.step(reactor) { weakStream != nil }
             XCTAssertNotNil(weakStream, "the request never arrived")
             weakConnection = connection
             connection.close()
@@ -66,15 +64,13 @@ final class ClosedConnectionReleaseTests: XCTestCase {
         do {
             let connection = H1Connection(socket: StreamSocket(adopting: fd, on: reactor), type: .server)
             connection.start()
-            let request = Array("GET / HTTP/1.1\r\nHost: t\r\n\r\n".utf8)
-            XCTAssertEqual(send(peer, request, request.count, 0), request.count)
+            Self.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n", from: peer)
             // The connection reads and parses in the same step: once nothing is left to read, the
             // request's stream waits for `nextIncomingStream`.
             var unread: Int32 = 1
-            let deadline = MonotonicClock.seconds() + 5
-            while unread > 0 && MonotonicClock.seconds() < deadline {
-                try reactor.step(timeout: 0.05)
+            try Self.step(reactor) {
                 _ = ioctl(fd, UInt(FIONREAD), &unread)
+                return unread == 0
             }
             XCTAssertEqual(unread, 0, "the request was never read")
             weakConnection = connection
@@ -96,10 +92,8 @@ final class ClosedConnectionReleaseTests: XCTestCase {
             var served: H1Stream?
             connection.onStream = { served = $0 }
             connection.start()
-            let request = Array("GET / HTTP/1.1\r\nHost: t\r\nConnection: upgrade\r\nUpgrade: shout\r\n\r\n".utf8)
-            XCTAssertEqual(send(peer, request, request.count, 0), request.count)
-            let deadline = MonotonicClock.seconds() + 5
-            while served == nil && MonotonicClock.seconds() < deadline { try reactor.step(timeout: 0.05) }
+            Self.send("GET / HTTP/1.1\r\nHost: t\r\nConnection: upgrade\r\nUpgrade: shout\r\n\r\n", from: peer)
+            try Self.step(reactor) { served != nil }
             let stream = try XCTUnwrap(served, "the request never arrived")
             var switching = Headers()
             switching.append(":status", "101")
@@ -114,6 +108,18 @@ final class ClosedConnectionReleaseTests: XCTestCase {
         try reactor.step(timeout: 0)
         XCTAssertNil(weakStream, "the closed connection still holds its stream")
         XCTAssertNil(weakConnection, "the connection and its stream hold each other")
+    }
+
+    /// Sends `text` from the peer's end of the pair.
+    private static func send(_ text: String, from peer: Int32) {
+        let octets = Array(text.utf8)
+        XCTAssertEqual(Glibc.send(peer, octets, octets.count, 0), octets.count)
+    }
+
+    /// Steps `reactor` until `done` (asked after each step), for up to 5 s.
+    private static func step(_ reactor: Reactor, until done: () -> Bool) throws {
+        let deadline = MonotonicClock.seconds() + 5
+        repeat { try reactor.step(timeout: 0.05) } while !done() && MonotonicClock.seconds() < deadline
     }
 
     private static func socketPair() throws -> (Reactor, Int32, Int32) {
