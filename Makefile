@@ -80,7 +80,7 @@ sanitize: deps test-deps py-test-peers
 	TSAN_OPTIONS=$(SANITIZE_TSAN_OPTIONS) STEPWISE_PYTHON=$(PEERS_PYTHON) \
 	  $(SWIFT) test --skip-build --sanitize=thread --build-path .build-tsan --disable-swift-testing
 
-# Not part of `make test`: takes about three minutes and wants an otherwise idle machine (two cores:
+# Not part of `make test`: takes about ten minutes and wants an otherwise idle machine (two cores:
 # servers on one, load generators on the other). Benchmarks/README.md has the knobs.
 bench: deps
 	$(call install_missing,$(BENCH_PACKAGES))
