@@ -1,4 +1,4 @@
-import HTTPCore
+public import HTTPCore
 public import Reactor
 
 /// Keep-alive connections shared by the requests sent on one reactor.
@@ -45,6 +45,10 @@ public final class ConnectionPool: @unchecked Sendable {
     public var maxConnectionsPerHost = 6
     /// Seconds an idle connection stays open. Default 30.
     public var idleTimeout: Double = 30
+    /// The HTTP/1 settings of the connections the pool opens (the parser's limits, buffering,
+    /// `bodyLimit`: `ClientOptions.http1`); their `idleTimeout` is the pool's. A change applies to
+    /// connections opened after it. Default: `H1ConnectionOptions()`.
+    public var http1 = H1ConnectionOptions()
 
     private var idle: [Key: [H1Connection]] = [:]
     private var openCount: [Key: Int] = [:]
@@ -80,6 +84,7 @@ public final class ConnectionPool: @unchecked Sendable {
                 let connection: H1Connection
                 do {
                     var options = request.clientOptions
+                    options.http1 = http1
                     options.http1.idleTimeout = idleTimeout
                     connection = try await Client.connect(
                         options, on: reactor, timeout: deadline.remaining("connect"))

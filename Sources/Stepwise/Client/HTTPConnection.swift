@@ -1,4 +1,4 @@
-import HTTPCore
+public import HTTPCore
 public import Logging
 public import Reactor
 
@@ -57,6 +57,10 @@ public final class HTTPConnection: @unchecked Sendable {
     public var resolver: Resolver = .shared
     /// Where connecting is logged (`ClientOptions.logger`), at debug level.
     public var logger = Logger(label: "stepwise.client")
+    /// The HTTP/1 settings of the connection (the parser's limits, buffering, `bodyLimit`:
+    /// `ClientOptions.http1`), for connections opened after a change. Default:
+    /// `H1ConnectionOptions()`.
+    public var http1 = H1ConnectionOptions()
 
     private(set) var connection: H1Connection?
     private(set) var stream: H1Stream?
@@ -108,6 +112,7 @@ public final class HTTPConnection: @unchecked Sendable {
         var options = ClientOptions(host: host, port: port, tls: scheme == "https")
         options.resolver = resolver
         options.logger = logger
+        options.http1 = http1
         if scheme == "https" {
             options.tlsContext = try TLSContext.client(
                 verify: verify, trustedCertificatesPEM: trustedCertificatesPEM, alpn: ["http/1.1"])
