@@ -17,6 +17,10 @@ final class DNSPhaseTests: XCTestCase {
     }
 
     /// Runs `body` on `reactor` with a 10 ms repeating timer; returns how many times it fired.
+    /// A reactor that waited for the lookup (on its thread, or blocked until the timeout) gets one
+    /// tick at most, libev's catch-up once it runs again; one that went on ticks all along. A
+    /// thread descheduled for a while on a loaded machine (the suite shares two cores) ticks less
+    /// than 30 times in 0.3 s, so the test asks for 2, not a rate: 10 failed now and then.
     private func ticks(on reactor: Reactor, during body: () throws -> Void) rethrows -> Int {
         let count = Locked(0)
         let timer = reactor.schedule(after: 0.01, repeating: 0.01) { _ in count.withLock { $0 += 1 } }
@@ -73,7 +77,7 @@ final class DNSPhaseTests: XCTestCase {
                 _ = try reactor.run { try await Client.connect(options, on: reactor, timeout: 0.3) }
             }
         }
-        XCTAssertGreaterThanOrEqual(fired, 10, "the reactor stalled during the lookup")
+        XCTAssertGreaterThanOrEqual(fired, 2, "the reactor stalled during the lookup")
     }
 
     func testRequestGoTimesOutInAStalledLookup() throws {
@@ -89,7 +93,7 @@ final class DNSPhaseTests: XCTestCase {
                     _ = try request.go(on: reactor, timeout: 0.3)
                 }
             }
-            XCTAssertGreaterThanOrEqual(fired, 10, "the reactor stalled during the lookup (pooled: \(pooled))")
+            XCTAssertGreaterThanOrEqual(fired, 2, "the reactor stalled during the lookup (pooled: \(pooled))")
         }
         XCTAssertEqual(pool.openConnections, 0)
     }
