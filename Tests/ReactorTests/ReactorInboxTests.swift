@@ -82,21 +82,11 @@ final class ReactorInboxTests: XCTestCase {
         for round in 0..<2_000 {
             let reactor = try Reactor()
             let race = FirstStepRace()
-            let context = Unmanaged.passRetained(
-                HostThreadBody {
-                    race.ready.store(true, ordering: .releasing)
-                    while !race.go.load(ordering: .acquiring) { sched_yield() }
-                    reactor.execute { race.ran.store(true, ordering: .relaxed) }
-                }
-            ).toOpaque()
-            var poster = pthread_t()
-            XCTAssertEqual(
-                pthread_create(
-                    &poster, nil,
-                    { raw in
-                        Unmanaged<HostThreadBody>.fromOpaque(raw!).takeRetainedValue().run()
-                        return nil
-                    }, context), 0)
+            let poster = startThread {
+                race.ready.store(true, ordering: .releasing)
+                while !race.go.load(ordering: .acquiring) { sched_yield() }
+                reactor.execute { race.ran.store(true, ordering: .relaxed) }
+            }
             while !race.ready.load(ordering: .acquiring) { sched_yield() }
             let started = MonotonicClock.seconds()
             race.go.store(true, ordering: .releasing)
@@ -122,19 +112,7 @@ final class ReactorInboxTests: XCTestCase {
         reactor.fdOnlyMode = true
         final class Box: @unchecked Sendable { var onReactorThread = false }
         let box = Box()
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(
-            HostThreadBody {
-                box.onReactorThread = reactor.isOnReactorThread
-            }
-        ).toOpaque()
-        XCTAssertEqual(
-            pthread_create(
-                &thread, nil,
-                { raw in
-                    Unmanaged<HostThreadBody>.fromOpaque(raw!).takeRetainedValue().run()
-                    return nil
-                }, context), 0)
+        let thread = startThread { box.onReactorThread = reactor.isOnReactorThread }
         pthread_join(thread, nil)
         XCTAssertTrue(
             box.onReactorThread,
@@ -184,22 +162,12 @@ final class ReactorInboxTests: XCTestCase {
         let log = TakenLog(threads: threads)
         var posters: [pthread_t] = []
         for index in 0..<threads {
-            let context = Unmanaged.passRetained(
-                HostThreadBody {
+            posters.append(
+                startThread {
                     for post in 0..<posts {
                         inbox.post(.closure({ log.record(thread: index, post: post) }), wake: false)
                     }
-                }
-            ).toOpaque()
-            var thread = pthread_t()
-            XCTAssertEqual(
-                pthread_create(
-                    &thread, nil,
-                    { raw in
-                        Unmanaged<HostThreadBody>.fromOpaque(raw!).takeRetainedValue().run()
-                        return nil
-                    }, context), 0)
-            posters.append(thread)
+                })
         }
         let deadline = MonotonicClock.seconds() + 20
         var taken = 0
@@ -252,6 +220,22 @@ private final class PostJob: @unchecked Sendable {
 private final class HostThreadBody: @unchecked Sendable {
     let run: () -> Void
     init(_ run: @escaping () -> Void) { self.run = run }
+}
+
+/// Runs `body` on a new pthread (not a worker of any pool) and returns the thread, to join.
+private func startThread(
+    file: StaticString = #filePath, line: UInt = #line, _ body: @escaping () -> Void
+) -> pthread_t {
+    let context = Unmanaged.passRetained(HostThreadBody(body)).toOpaque()
+    var thread = pthread_t()
+    XCTAssertEqual(
+        pthread_create(
+            &thread, nil,
+            { raw in
+                Unmanaged<HostThreadBody>.fromOpaque(raw!).takeRetainedValue().run()
+                return nil
+            }, context), 0, "pthread_create", file: file, line: line)
+    return thread
 }
 
 /// `testAPostRacingWithTheFirstStepWakesIt`'s poster: running, let go, and what its post did.
