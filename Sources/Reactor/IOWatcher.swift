@@ -56,8 +56,9 @@ public final class IOWatcher {
 
     @exclusivity(unchecked) public private(set) var isCancelled = false
 
+    /// `isSocket`: the caller knows `fd` is a socket, which epoll takes (no probe).
     init(
-        reactor: Reactor, fd: Int32, events: PollEvents, isInternal: Bool,
+        reactor: Reactor, fd: Int32, events: PollEvents, isInternal: Bool, isSocket: Bool = false,
         handler: @escaping (PollEvents) -> Void
     ) {
         self.fd = fd
@@ -67,7 +68,7 @@ public final class IOWatcher {
         self.events = events
         self.handler = handler
         self.isInternal = isInternal
-        self.isAlwaysReady = !isInternal && reactor.epollRefuses(fd)
+        self.isAlwaysReady = !isInternal && !isSocket && reactor.epollRefuses(fd)
         watcher = .allocate(capacity: 1)
         evshim_io_init(watcher, ioTrampoline, fd, 0)
         watcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()

@@ -445,6 +445,11 @@ public final class Reactor: @unchecked Sendable {
         IOWatcher(reactor: self, fd: fd, events: events, isInternal: false, handler: handler)
     }
 
+    /// `watch` for a descriptor known to be a socket (no probe of whether epoll takes it).
+    func watchSocket(fd: Int32, events: PollEvents, handler: @escaping (PollEvents) -> Void) -> IOWatcher {
+        IOWatcher(reactor: self, fd: fd, events: events, isInternal: false, isSocket: true, handler: handler)
+    }
+
     func watchInternal(fd: Int32, handler: @escaping (PollEvents) -> Void) -> IOWatcher {
         IOWatcher(reactor: self, fd: fd, events: .read, isInternal: true, handler: handler)
     }

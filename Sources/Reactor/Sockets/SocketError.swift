@@ -24,6 +24,10 @@ public indirect enum SocketError: Error, Equatable, CustomStringConvertible {
     case tlsHandshake(peer: String, reason: String)
     /// TLS failed after the handshake (a bad record, a fatal alert).
     case tls(peer: String, reason: String)
+    /// `StreamSocket.sendFile`: the file ended this many octets before the count to send.
+    case fileEnded(missing: UInt64)
+    /// The socket cannot do what was asked in its state (`sendFile` on a TLS socket).
+    case unsupported(String)
 
     public var description: String {
         switch self {
@@ -45,6 +49,8 @@ public indirect enum SocketError: Error, Equatable, CustomStringConvertible {
         case .closed: return "socket closed"
         case .tlsHandshake(let peer, let reason): return "TLS handshake with \(peer) failed: \(reason)"
         case .tls(let peer, let reason): return "TLS with \(peer) failed: \(reason)"
+        case .fileEnded(let missing): return "the file ended \(missing) octets before the count to send"
+        case .unsupported(let what): return "not supported: \(what)"
         }
     }
 

@@ -123,7 +123,7 @@ public final class StreamSocket: @unchecked Sendable {
 
     /// What most sockets never set or use (a server's connection needs none of it until it
     /// closes): in a box made on first use, 64 bytes less per idle connection.
-    private final class Seldom {
+    final class Seldom {
         static let defaultReadChunkSize = 16 * 1024
         static let defaultMaximumBufferedInput = 1 << 20
         static let defaultWriteHighWaterMark = 1 << 20
@@ -135,6 +135,9 @@ public final class StreamSocket: @unchecked Sendable {
         @exclusivity(unchecked) var readWaiters: [Suspension<Void>] = []
         @exclusivity(unchecked) var drainWaiters: [Suspension<Void>] = []
         @exclusivity(unchecked) var handshakeWaiters: [Suspension<Void>] = []
+        /// `sendFile` waiting for room in the socket's buffer.
+        @exclusivity(unchecked) var writableWaiters: [Suspension<Void>] = []
+        @exclusivity(unchecked) var fileOctetsSent: UInt64 = 0
     }
     @exclusivity(unchecked) private var seldom: Seldom?
     private func ensureSeldom() -> Seldom {
@@ -158,6 +161,8 @@ public final class StreamSocket: @unchecked Sendable {
     }
 
     @exclusivity(unchecked) private var flushScheduled = false
+    /// `sendFile` runs: the output is lent to a blocking-work thread (see there).
+    @exclusivity(unchecked) var sendingFile = false
     @exclusivity(unchecked) private var shutdownWriteWhenDrained = false
     @exclusivity(unchecked) private var transportShutDown = false
     /// A TLS handshake is running: keep reading even if nobody waits for plaintext.
@@ -326,6 +331,7 @@ public final class StreamSocket: @unchecked Sendable {
 
     /// Queues bytes; they go out at the end of this step (coalesced with other writes).
     public func write(_ bytes: [UInt8]) {
+        assert(!sendingFile, "StreamSocket: a write while sendFile runs (its output is lent to the send)")
         guard fd >= 0, failure == nil else { return }
         adoptSpareOutputBuffer()
         output.append(bytes)
@@ -366,6 +372,7 @@ public final class StreamSocket: @unchecked Sendable {
     /// `write(serializing:)`'s work: `body` returns false to take back what it appended.
     @usableFromInline
     func writeUnlessRefused(_ body: (inout [UInt8]) -> Bool) {
+        assert(!sendingFile, "StreamSocket: a write while sendFile runs (its output is lent to the send)")
         guard fd >= 0, sticky == nil else {
             var dropped: [UInt8] = []
             _ = body(&dropped)
@@ -377,10 +384,31 @@ public final class StreamSocket: @unchecked Sendable {
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) {
+        assert(!sendingFile, "StreamSocket: a write while sendFile runs (its output is lent to the send)")
         guard fd >= 0, failure == nil else { return }
         adoptSpareOutputBuffer()
         output.append(bytes)
         scheduleFlush()
+    }
+
+    /// The queued output, as one array (`sendFile` sends it before the file); the queue is
+    /// left empty.
+    func takeQueuedOutput() -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(output.count)
+        output.takeAll { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    /// `sendFile`'s bookkeeping in the rarely used box (the file octets sent, the task waiting for
+    /// room), and the failure it ran into, told as a failed write is told.
+    var fileSendState: Seldom { ensureSeldom() }
+    var fileOctetsSentSoFar: UInt64 { seldom?.fileOctetsSent ?? 0 }
+    /// A `sendFile` waits for room in the socket's buffer.
+    var awaitsWritable: Bool { seldom.map { !$0.writableWaiters.isEmpty } ?? false }
+    func fileSendFailed(_ error: SocketError) {
+        sticky = error
+        notifyReadable()
     }
 
     /// An empty queue writes into a buffer another socket gave back to the reactor, if any.
@@ -466,6 +494,8 @@ public final class StreamSocket: @unchecked Sendable {
     public func shutdownWrite() {
         guard fd >= 0 else { return }
         shutdownWriteWhenDrained = true
+        // During `sendFile` the FIN waits for the file's end (`fileSendEnded`).
+        guard !sendingFile else { return }
         if !hasOutstandingOutput { drained() } else { scheduleFlush() }
     }
 
@@ -486,6 +516,7 @@ public final class StreamSocket: @unchecked Sendable {
         }
         watcher?.cancel()
         watcher = nil
+        if sendingFile { abandonFileSend() }
         Glibc.close(fd)
         fd = -1
         onReadable = nil
@@ -578,7 +609,7 @@ public final class StreamSocket: @unchecked Sendable {
     /// Waits until every queued byte was handed to the kernel.
     public func flush(timeout: Double? = nil) async throws {
         let deadline = Deadline(timeout)
-        while hasOutstandingOutput {
+        while hasOutstandingOutput || sendingFile {
             if let failure { throw failure }
             guard fd >= 0 else { throw SocketError.closed }
             let remaining = try deadline.remaining("flush")

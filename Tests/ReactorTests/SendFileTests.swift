@@ -1,0 +1,201 @@
+import Glibc
+import XCTest
+
+@testable import Reactor
+
+/// `StreamSocket.sendFile`: what was queued goes first, then the file's octets, and a half-close
+/// asked for meanwhile after them; a socket whose buffer fills waits for room; a short file, a
+/// close, a peer gone and a timeout each end it clearly.
+final class SendFileTests: XCTestCase {
+    /// A temporary file of `size` octets, each 4 KiB block marked with its number.
+    private final class TestFile: FileDescriptorOwner, @unchecked Sendable {
+        let fd: Int32
+        let contents: [UInt8]
+        init(size: Int) throws {
+            var template = Array("/tmp/stepwise-sendfile-XXXXXX".utf8CString)
+            fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            guard fd >= 0 else { throw SocketError.last("mkstemp") }
+            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+            var bytes = [UInt8](repeating: 0x2E, count: size)
+            for i in stride(from: 0, to: size, by: 4096) { bytes[i] = UInt8(truncatingIfNeeded: i >> 12) }
+            contents = bytes
+            XCTAssertEqual(bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }, size)
+        }
+        deinit { close(fd) }
+    }
+
+    /// A connected pair over loopback TCP: the sender with a small send buffer, so that a large
+    /// file cannot go out in one stretch.
+    private func connectedPair(on reactor: Reactor) throws -> (sender: StreamSocket, receiver: StreamSocket) {
+        let listener = try Listener.listen(ListenOptions(host: "127.0.0.1"), on: reactor)
+        let port = listener.localname().port!
+        return try reactor.run(timeout: 5) { () async throws -> (StreamSocket, StreamSocket) in
+            async let accepted = listener.accept(timeout: 5)
+            let client = try await StreamSocket.connect(host: "127.0.0.1", port: port, on: reactor, timeout: 5)
+            let server = try await accepted
+            Socket.setOption(server.fd, SOL_SOCKET, SO_SNDBUF, 64 * 1024)
+            return (server, client)
+        }
+    }
+
+    /// The process's open sockets (a timer's descriptor may be made meanwhile).
+    private var openSockets: Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return names.filter {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0))?.hasPrefix("socket:")
+                == true
+        }.count
+    }
+
+    func testQueuedOutputThenTheFileThenAHalfCloseAskedForMeanwhile() throws {
+        let reactor = try Reactor()
+        let file = try TestFile(size: 12 << 20)
+        let (sender, receiver) = try connectedPair(on: reactor)
+        defer { sender.close(); receiver.close() }
+        let offset = 1000
+        let count = 10 << 20
+        let received = try reactor.run(timeout: 30) { () async throws -> [UInt8] in
+            sender.write(Array("HEAD".utf8))
+            async let sending: Void = sender.sendFile(file, offset: UInt64(offset), count: UInt64(count))
+            while !sender.sendingFile { await Task.yield() }
+            XCTAssertFalse(sender.canSendFile)
+            // A half-close asked for meanwhile: the FIN follows the file.
+            sender.shutdownWrite()
+            let body = try await receiver.readToEnd(limit: 16 << 20, timeout: 20)
+            try await sending
+            return body
+        }
+        XCTAssertEqual(received.count, 4 + count)
+        XCTAssertEqual(Array(received.prefix(4)), Array("HEAD".utf8))
+        XCTAssertTrue(received[4...].elementsEqual(file.contents[offset..<(offset + count)]))
+        XCTAssertEqual(sender.fileOctetsSent, UInt64(count))
+        XCTAssertTrue(sender.canSendFile)
+    }
+
+    func testTheSocketWritesAgainOnceTheFileIsOut() throws {
+        let reactor = try Reactor()
+        let file = try TestFile(size: 3 << 20)
+        let (sender, receiver) = try connectedPair(on: reactor)
+        defer { sender.close(); receiver.close() }
+        let received = try reactor.run(timeout: 30) { () async throws -> [UInt8] in
+            async let body = receiver.readToEnd(limit: 4 << 20, timeout: 20)
+            try await sender.sendFile(file, offset: 0, count: 3 << 20)
+            sender.write(Array("TAIL".utf8))
+            sender.shutdownWrite()
+            return try await body
+        }
+        XCTAssertEqual(received.count, (3 << 20) + 4)
+        XCTAssertTrue(received.prefix(3 << 20).elementsEqual(file.contents))
+        XCTAssertEqual(Array(received.suffix(4)), Array("TAIL".utf8))
+    }
+
+    func testAFileShorterThanTheCountSaysHowMuchIsMissing() throws {
+        let reactor = try Reactor()
+        let file = try TestFile(size: 1000)
+        let (sender, receiver) = try connectedPair(on: reactor)
+        defer { sender.close(); receiver.close() }
+        let outcome = try reactor.run(timeout: 10) { () async throws -> (String, Int) in
+            var error = "none"
+            do {
+                try await sender.sendFile(file, offset: 200, count: 1500)
+            } catch let failure as SocketError {
+                error = "\(failure)"
+                XCTAssertEqual(failure, .fileEnded(missing: 700))
+            }
+            sender.shutdownWrite()
+            let body = try await receiver.readToEnd(timeout: 5)
+            return (error, body.count)
+        }
+        XCTAssertEqual(outcome.0, "the file ended 700 octets before the count to send")
+        XCTAssertEqual(outcome.1, 800)
+    }
+
+    func testACloseWhileWaitingForRoomEndsItAndThePeerSeesTheEnd() throws {
+        let reactor = try Reactor()
+        let file = try TestFile(size: 8 << 20)
+        let (sender, receiver) = try connectedPair(on: reactor)
+        defer { receiver.close() }
+        let before = openSockets
+        let outcome = try reactor.run(timeout: 20) { () async throws -> (SocketError?, Int) in
+            // Nobody reads: the buffers fill and the send waits for room.
+            async let sending = { () async -> SocketError? in
+                do {
+                    try await sender.sendFile(file, offset: 0, count: 8 << 20)
+                    return nil
+                } catch {
+                    return error as? SocketError
+                }
+            }()
+            while !sender.awaitsWritable { try await Task.sleep(nanoseconds: 1_000_000) }
+            sender.close()
+            let error = await sending
+            let body = try await receiver.readToEnd(limit: 16 << 20, timeout: 10)
+            return (error, body.count)
+        }
+        XCTAssertEqual(outcome.0, .closed)
+        XCTAssertGreaterThan(outcome.1, 0)
+        XCTAssertLessThan(outcome.1, 8 << 20)
+        // The stretch's duplicate of the socket was closed with it.
+        XCTAssertEqual(openSockets, before - 1)
+    }
+
+    func testATimeoutWhileWaitingForRoomGivesTheOutputBack() throws {
+        let reactor = try Reactor()
+        let file = try TestFile(size: 8 << 20)
+        let (sender, receiver) = try connectedPair(on: reactor)
+        defer { sender.close(); receiver.close() }
+        let error = try reactor.run(timeout: 20) { () async throws -> String in
+            do {
+                try await sender.sendFile(file, offset: 0, count: 8 << 20, timeout: 0.3)
+                return "sent"
+            } catch {
+                return "\(error)"
+            }
+        }
+        XCTAssertTrue(error.contains("timed out"), error)
+        XCTAssertTrue(sender.canSendFile)
+        XCTAssertFalse(sender.awaitsWritable)
+        XCTAssertGreaterThan(sender.fileOctetsSent, 0)
+        XCTAssertLessThan(sender.fileOctetsSent, 8 << 20)
+    }
+
+    /// sendfile(2) cannot be told MSG_NOSIGNAL: on a socket that can no longer send it raises
+    /// SIGPIPE, which would end this test process. It must fail with EPIPE instead.
+    func testAWriteSideGoneFailsWithEPIPEAndNoSignal() throws {
+        let reactor = try Reactor()
+        let file = try TestFile(size: 100_000)
+        let (sender, receiver) = try connectedPair(on: reactor)
+        defer { sender.close(); receiver.close() }
+        XCTAssertEqual(Glibc.shutdown(sender.fd, Int32(SHUT_WR)), 0)
+        let error = try reactor.run(timeout: 10) { () async throws -> SocketError? in
+            do {
+                try await sender.sendFile(file, offset: 0, count: 100_000)
+                return nil
+            } catch {
+                return error as? SocketError
+            }
+        }
+        XCTAssertEqual(error, .system(operation: "sendfile", errno: EPIPE))
+        XCTAssertEqual(sender.failure, .system(operation: "sendfile", errno: EPIPE))
+        XCTAssertTrue(sender.hasFailed)
+    }
+
+    func testARangePastTheLargestOffsetIsRefusedBeforeAnythingIsSent() throws {
+        let reactor = try Reactor()
+        let file = try TestFile(size: 10)
+        let (sender, receiver) = try connectedPair(on: reactor)
+        defer { sender.close(); receiver.close() }
+        let (error, pending) = try reactor.run(timeout: 5) { () async throws -> (String, Int) in
+            sender.write(Array("queued".utf8))
+            do {
+                try await sender.sendFile(file, offset: UInt64(Int64.max), count: 2)
+                return ("sent", 0)
+            } catch {
+                return ("\(error)", sender.pendingOutputBytes)
+            }
+        }
+        XCTAssertTrue(error.hasPrefix("not supported: sendfile of 2 octets"), error)
+        XCTAssertEqual(pending, 6)
+        XCTAssertTrue(sender.canSendFile)
+    }
+}
