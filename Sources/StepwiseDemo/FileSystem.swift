@@ -71,11 +71,14 @@ enum FileSystem {
 
     /// Opens the file `handle` is on for reading, through its `/proc/self/fd` link: the same
     /// file, whatever its name leads to now, with its permissions checked. Non-blocking, so
-    /// that a FIFO does not hang the caller.
-    static func openForReading(_ handle: BodyFile) throws(FileSystemError) -> BodyFile {
+    /// that a FIFO does not hang the caller; a file the caller knows to be regular is made
+    /// blocking again once open (a response sends it with `sendfile(2)`, which should wait for
+    /// the disk, on its blocking-work thread, rather than find the pages not there yet).
+    static func openForReading(_ handle: BodyFile, isRegularFile: Bool) throws(FileSystemError) -> BodyFile {
         let descriptor = open("/proc/self/fd/\(handle.fd)", O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else { throw FileSystemError(errno: errno) }
-        return BodyFile(adopting: descriptor)
+        if isRegularFile { _ = fcntl(descriptor, F_SETFL, O_RDONLY) }
+        return BodyFile(adopting: descriptor, isRegularFile: isRegularFile)
     }
 
     /// `fstat(2)` of the file `handle` is on.

@@ -107,7 +107,9 @@ public struct StaticFilePlanner: Sendable {
         _ found: Located, name: String, method: String, headers: Headers
     ) throws(FileSystemError) -> StaticFilePlan {
         let status = found.status
-        let file = OpenedFile(path: found.path, handle: try FileSystem.openForReading(found.handle), status: status)
+        let file = OpenedFile(
+            path: found.path, handle: try FileSystem.openForReading(found.handle, isRegularFile: status.isRegularFile),
+            status: status)
         let messageDate = Int(time(nil))
         let validators = Validators(
             entityTag: .forFile(

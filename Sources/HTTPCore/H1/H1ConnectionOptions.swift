@@ -33,6 +33,13 @@ public struct H1ConnectionOptions: Sendable {
     /// §7) and answer `TE: gzip` clients with a gzip transfer coding. Default true. When false, a
     /// request with a transfer coding other than `chunked` gets 501 (RFC 9112 §6.1).
     public var transferCodings = true
+    /// Send file bodies (`writeBody(from:offset:count:timeout:)`, `writeBody(fromPath:)`) with
+    /// `sendfile(2)` where nothing has to see their octets: a plain connection (not TLS) and no
+    /// gzip transfer coding. The kernel then moves the file's pages to the socket without a copy
+    /// through user space, on a blocking-work thread (the pages may have to come from disk).
+    /// Default true; false reads the file into memory and writes it as other bodies are (nginx's
+    /// `sendfile off`).
+    public var sendfile = true
 
     public init() {}
 }

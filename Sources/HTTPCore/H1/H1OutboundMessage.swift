@@ -42,6 +42,10 @@ struct H1OutboundMessage {
         /// Nothing written, or only 1xx interim responses.
         case head
         case body(BodyFraming)
+        /// The caller is sending a body region itself (`writeBodyRegion`, a file by sendfile):
+        /// nothing else may be written until it is out. A region that fails leaves the message
+        /// here, unfinished, and its connection closes.
+        case regionInFlight
         case ended
     }
 
@@ -456,11 +460,48 @@ struct H1OutboundMessage {
         _ data: UnsafeRawBufferPointer, endStream: Bool, trailers: Headers? = nil,
         pieces sink: (H1BodyPiece) -> Void
     ) throws(HTTPStreamError) {
+        try frameBody(count: UInt64(data.count), data: data, endStream: endStream, trailers: trailers, pieces: sink)
+    }
+
+    /// Whether body octets may be sent by the caller itself, outside the framing's sink
+    /// (`writeBodyRegion`): the head is written, and no gzip transfer coding has to see them.
+    var acceptsBodyRegion: Bool {
+        guard case .body = state else { return false }
+        return gzip == nil
+    }
+
+    /// Frames `count` body octets that the caller sends itself where the sink is told `.data`
+    /// (a file's octets, by `sendfile(2)`), as `writeBody` frames octets it is given: the same
+    /// checks, the same framing octets around them. Refused when the gzip transfer coding is
+    /// on (`acceptsBodyRegion`).
+    mutating func writeBodyRegion(count: UInt64, endStream: Bool, pieces sink: (H1BodyPiece) -> Void)
+        throws(HTTPStreamError)
+    {
+        guard gzip == nil else { throw .invalidState("a body region cannot pass through the gzip transfer coding") }
+        try frameBody(count: count, data: nil, endStream: endStream, trailers: nil, pieces: sink)
+    }
+
+    /// Refuses every write until the region framed on a copy of this message is out (the
+    /// copy then replaces it).
+    mutating func holdForRegion() {
+        state = .regionInFlight
+    }
+
+    /// `writeBody`'s work, for `count` octets that are in `data` or, without it (a region the
+    /// caller sends), elsewhere.
+    private mutating func frameBody(
+        count: UInt64, data: UnsafeRawBufferPointer?, endStream: Bool, trailers: Headers?,
+        pieces sink: (H1BodyPiece) -> Void
+    ) throws(HTTPStreamError) {
         guard case .body(let framing) = state else {
             // Ending an already complete message with no data (`writeBody("")` after a 204 head)
             // is harmless; data after the end is not.
-            if state == .ended && data.isEmpty { return }
-            throw .invalidState(state == .ended ? "the body was already ended" : "a body before the headers")
+            if state == .ended && count == 0 { return }
+            switch state {
+            case .ended: throw .invalidState("the body was already ended")
+            case .regionInFlight: throw .invalidState("a file is being sent as the body: wait for it to end")
+            default: throw .invalidState("a body before the headers")
+            }
         }
         if let trailers, trailers.count > 0, framing != .chunked, framing != .discarded {
             // RFC 9110 §6.5: trailers go "after the content", which only the chunked coding can
@@ -469,15 +510,16 @@ struct H1OutboundMessage {
         }
         switch framing {
         case .none:
-            if !data.isEmpty { throw .invalidState("a \(status ?? 0) response has no body") }
+            if count > 0 { throw .invalidState("a \(status ?? 0) response has no body") }
         case .discarded:
             break
         case .contentLength(let remaining, let declared):
-            guard UInt64(data.count) <= remaining else {
-                throw .contentLengthMismatch(declared: declared, written: declared - remaining + UInt64(data.count))
+            guard count <= remaining else {
+                let (written, overflow) = (declared - remaining).addingReportingOverflow(count)
+                throw .contentLengthMismatch(declared: declared, written: overflow ? UInt64.max : written)
             }
-            if !data.isEmpty { sink(.data) }
-            let left = remaining - UInt64(data.count)
+            if count > 0 { sink(.data) }
+            let left = remaining - count
             if endStream && left != 0 {
                 // The peer cannot frame what follows: the connection has to go.
                 closeAfter = true
@@ -500,7 +542,7 @@ struct H1OutboundMessage {
                 }
             }
             var framed: [UInt8] = []
-            if let gzip {
+            if let gzip, let data {
                 var compressed: [UInt8] = []
                 do {
                     try gzip.process(data, final: endStream, into: &compressed)
@@ -508,10 +550,10 @@ struct H1OutboundMessage {
                     throw .coding(error as? ContentCodingError ?? .finished)
                 }
                 HTTP1Serializer.writeChunk(compressed, into: &framed)
-            } else if !data.isEmpty {
+            } else if count > 0 {
                 var size: [UInt8] = []
                 size.reserveCapacity(20)
-                HTTP1Serializer.writeChunkSize(data.count, into: &size)
+                HTTP1Serializer.writeChunkSize(Int(count), into: &size)
                 size.withUnsafeBytes { sink(.framing($0)) }
                 sink(.data)
                 framed = [0x0D, 0x0A]
@@ -519,7 +561,7 @@ struct H1OutboundMessage {
             framed.append(contentsOf: lastChunk)
             if !framed.isEmpty { framed.withUnsafeBytes { sink(.framing($0)) } }
         case .untilClose:
-            if !data.isEmpty { sink(.data) }
+            if count > 0 { sink(.data) }
         }
         if endStream { state = .ended }
     }

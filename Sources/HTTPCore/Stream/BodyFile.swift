@@ -2,11 +2,18 @@ import Glibc
 import Reactor
 
 /// A file descriptor the body helpers opened; closed when the value is released.
-public final class BodyFile: @unchecked Sendable {
+public final class BodyFile: FileDescriptorOwner, @unchecked Sendable {
     public let fd: Int32
+    /// Known to be a regular file (from an `fstat` where the file was opened, off the reactor's
+    /// thread): the kind of file `writeBody(from:)` may send with `sendfile(2)`. False when not
+    /// known.
+    public let isRegularFile: Bool
 
-    /// Takes ownership of `fd`.
-    public init(adopting fd: Int32) { self.fd = fd }
+    /// Takes ownership of `fd`; `isRegularFile` when the caller knows it is one.
+    public init(adopting fd: Int32, isRegularFile: Bool = false) {
+        self.fd = fd
+        self.isRegularFile = isRegularFile
+    }
 
     deinit { Glibc.close(fd) }
 
@@ -17,11 +24,23 @@ public final class BodyFile: @unchecked Sendable {
         self.init(adopting: fd)
     }
 
-    /// Opens `path` for reading.
+    /// Opens `path` for reading (and notes whether it is a regular file). It may block: call it
+    /// off the reactor's thread (`Reactor.runBlocking`).
     public convenience init(reading path: String) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError("open \(path)") }
-        self.init(adopting: fd)
+        var status = stat()
+        let regular = fstat(fd, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
+        self.init(adopting: fd, isRegularFile: regular)
+    }
+
+    /// The file's size now (`fstat`), for a regular file; nil for any other kind. It may block:
+    /// call it off the reactor's thread.
+    public func regularFileSize() throws -> UInt64? {
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw SystemError("fstat") }
+        guard status.st_mode & S_IFMT == S_IFREG else { return nil }
+        return UInt64(status.st_size)
     }
 
     /// An anonymous file in the temporary directory (`$TMPDIR`, else /tmp), gone when closed.
@@ -31,7 +50,7 @@ public final class BodyFile: @unchecked Sendable {
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw SystemError("mkstemp in \(directory)") }
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-        return BodyFile(adopting: fd)
+        return BodyFile(adopting: fd, isRegularFile: true)
     }
 
     /// A descriptor of its own (close-on-exec) on the open file description of `fd`: the same
@@ -60,6 +79,24 @@ public final class BodyFile: @unchecked Sendable {
                     return
                 }
                 if errno != EINTR { throw SystemError("read") }
+            }
+        }
+    }
+
+    /// At most `count` octets from `offset`, in one `pread` (fewer at the end of a file, none
+    /// past it); the file's own offset is left alone.
+    public func read(upTo count: Int, at offset: UInt64) throws -> [UInt8] {
+        guard let position = off_t(exactly: offset) else {
+            throw HTTPStreamError.invalidState("offset \(offset) is past the largest file offset, \(off_t.max)")
+        }
+        return try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            while true {
+                let got = pread(fd, buffer.baseAddress, count, position)
+                if got >= 0 {
+                    initialized = got
+                    return
+                }
+                if errno != EINTR { throw SystemError("pread") }
             }
         }
     }

@@ -270,33 +270,6 @@ extension HTTPStream {
         }
         try await writeChunk([], endStream: true, timeout: deadline.remaining("writeBody"))
     }
-
-    /// Writes the file at `path` (from `offset`, `count` octets or to its end) and ends the stream.
-    public func writeBody(fromPath path: String, offset: UInt64 = 0, count: UInt64? = nil, timeout: Double? = nil)
-        async throws
-    {
-        let deadline = Deadline(timeout)
-        let file = try await reactor.runBlocking("opening \(path)", timeout: deadline.remaining("writeBody")) {
-            try BodyFile(reading: path)
-        }
-        try await writeBody(from: file, offset: offset, count: count, timeout: deadline.remaining("writeBody"))
-    }
-
-    /// Writes the open `file` (from `offset`, `count` octets or to its end) and ends the stream.
-    /// The file's own offset moves. Throws `invalidState` for an offset past the largest file
-    /// offset (`off_t.max`).
-    public func writeBody(from file: BodyFile, offset: UInt64 = 0, count: UInt64? = nil, timeout: Double? = nil)
-        async throws
-    {
-        // lseek takes a signed off_t: an offset of 2^63 or more is past every file (and would
-        // trap in the conversion; the offset may come from a peer's Range).
-        guard let position = off_t(exactly: offset) else {
-            throw HTTPStreamError.invalidState(
-                "writeBody: offset \(offset) is past the largest file offset, \(off_t.max)")
-        }
-        guard lseek(file.fd, position, SEEK_SET) >= 0 else { throw SystemError("lseek") }
-        try await writeBody(fromFile: file.fd, count: count, timeout: timeout)
-    }
 }
 
 /// The body collected so far by the callback form of `getBodyAsString`.

@@ -82,6 +82,17 @@ extension HTTPStream {
         callingBack(completion) { try await self.writeBody(from: file, offset: offset, count: count, timeout: timeout) }
     }
 
+    /// Callback form of `writeChunk(fromFile:offset:count:endStream:timeout:)`.
+    public func writeChunk(
+        fromFile file: BodyFile, offset: UInt64, count: UInt64, endStream: Bool, timeout: Double? = nil,
+        _ completion: @escaping (Result<Void, any Error>) -> Void
+    ) {
+        callingBack(completion) {
+            try await self.writeChunk(
+                fromFile: file, offset: offset, count: count, endStream: endStream, timeout: timeout)
+        }
+    }
+
     /// Runs `body` as a task on the reactor and hands its outcome to `completion` there.
     private func callingBack<T>(
         _ completion: @escaping (Result<T, any Error>) -> Void, _ body: @escaping () async throws -> T

@@ -39,6 +39,15 @@ public protocol HTTPStream: AnyObject, Sendable {
     func writeChunk(_ bytes: UnsafeRawBufferPointer, endStream: Bool) throws
     /// Queues body octets and waits while the output is above its high-water mark.
     func writeChunk(_ bytes: [UInt8], endStream: Bool, timeout: Double?) async throws
+    /// Writes `count` octets of `file` from `offset` as body octets (the file's own offset is
+    /// not used), ending the stream when `endStream`; waits until they are written or queued
+    /// within the output's high-water mark. Throws `invalidState` when the file ends before
+    /// `count` octets. `writeBody(from:offset:count:timeout:)` sends its file with it; a caller
+    /// may send a large file in slices, each with its own timeout. The default reads the file
+    /// (`writeChunkReadingFile`); a stream with a faster way implements it (HTTP/1 on a plain
+    /// connection: `sendfile(2)`).
+    func writeChunk(fromFile file: BodyFile, offset: UInt64, count: UInt64, endStream: Bool, timeout: Double?)
+        async throws
 
     /// Ends the exchange: see the conforming type for what happens to an unanswered request and
     /// an unread body.
@@ -75,6 +84,11 @@ public protocol HTTPStream: AnyObject, Sendable {
 
 extension HTTPStream {
     public func shutdown(after error: any Error) { shutdown() }
+    public func writeChunk(
+        fromFile file: BodyFile, offset: UInt64, count: UInt64, endStream: Bool, timeout: Double?
+    ) async throws {
+        try await writeChunkReadingFile(file, offset: offset, count: count, endStream: endStream, timeout: timeout)
+    }
     public var bodyLimit: Int { Self.defaultBodyLimit }
     public var declaredBodyLength: UInt64? { nil }
     public var declaredBodyLengthLeft: UInt64? { nil }

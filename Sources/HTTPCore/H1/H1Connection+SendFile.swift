@@ -1,0 +1,58 @@
+import Reactor
+
+/// A body sent from a file with `sendfile(2)` (`StreamSocket.sendFile`): the file's octets go
+/// from the page cache to the socket without passing through user space, framed like any body
+/// (`H1OutboundMessage.writeBodyRegion`). Only where nothing has to see the octets on the way: a
+/// plain socket (TLS encrypts in user space) and no gzip transfer coding.
+extension H1Connection {
+    /// Whether `stream`'s next body octets can be sent from a file now.
+    func canSendFileBody(for stream: H1Stream) -> Bool {
+        options.sendfile && phase != .closed && socket.canSendFile && stream.outbound.acceptsBodyRegion
+    }
+
+    /// Frames and sends `count` octets of `file` from `offset` as `stream`'s next body octets,
+    /// ending the body when `endStream`. Until they are out, the stream refuses other writes and
+    /// the connection does not move on to the next exchange. A failure once octets may have gone
+    /// out (a timeout, a short file, a socket error) closes the connection: the message cannot
+    /// be completed truthfully.
+    func sendFileBody(
+        _ file: some FileDescriptorOwner, offset: UInt64, count: UInt64, endStream: Bool, for stream: H1Stream,
+        timeout: Double?
+    ) async throws {
+        var planned = stream.outbound
+        var before: [UInt8] = []
+        var after: [UInt8] = []
+        var regionSeen = false
+        let wasComplete = stream.outbound.isComplete
+        do {
+            try planned.writeBodyRegion(count: count, endStream: endStream) { piece in
+                switch piece {
+                case .framing(let octets):
+                    if regionSeen { after.append(contentsOf: octets) } else { before.append(contentsOf: octets) }
+                case .data:
+                    regionSeen = true
+                }
+            }
+        } catch {
+            // Refused before anything was sent, as `writeBody` refuses: the same state after it.
+            stream.outbound = planned
+            if planned.closeAfter && !wasComplete { abort() }
+            throw error
+        }
+        if !before.isEmpty { socket.write(before) }
+        if regionSeen {
+            stream.outbound.holdForRegion()
+            do {
+                try await socket.sendFile(file, offset: offset, count: count, timeout: timeout)
+            } catch {
+                abort()
+                if let error = error as? SocketError { throw HTTPStreamError.socket(error) }
+                throw error
+            }
+        }
+        // (No octets to send: none were asked for, or the response is to HEAD; the framing alone.)
+        stream.outbound = planned
+        if !after.isEmpty { socket.write(after) }
+        if stream.outbound.isComplete { outboundComplete(stream) }
+    }
+}

@@ -1,0 +1,23 @@
+import Glibc
+import Reactor
+
+extension H1Stream {
+    /// `HTTPStream.writeChunk(fromFile:offset:count:endStream:timeout:)`: with `sendfile(2)` for
+    /// a regular file (`BodyFile.isRegularFile`) on a plain connection
+    /// (`H1Connection.canSendFileBody`), else by reading the file (`writeChunkReadingFile`).
+    public func writeChunk(
+        fromFile file: BodyFile, offset: UInt64, count: UInt64, endStream: Bool, timeout: Double?
+    ) async throws {
+        guard file.isRegularFile, connection.canSendFileBody(for: self) else {
+            return try await writeChunkReadingFile(
+                file, offset: offset, count: count, endStream: endStream, timeout: timeout)
+        }
+        let (end, overflow) = offset.addingReportingOverflow(count)
+        guard !overflow, off_t(exactly: end) != nil else {
+            throw HTTPStreamError.invalidState(
+                "writeChunk: \(count) octets at offset \(offset) end past the largest file offset, \(off_t.max)")
+        }
+        try await connection.sendFileBody(
+            file, offset: offset, count: count, endStream: endStream, for: self, timeout: timeout)
+    }
+}

@@ -1,0 +1,96 @@
+import Glibc
+import Reactor
+
+/// Bodies sent from files. The file is never read on the reactor's thread: either the kernel
+/// sends it (`sendfile(2)`, an HTTP/1 stream on a plain connection) or it is read on the
+/// blocking-work threads, each piece while the one before is written.
+extension HTTPStream {
+    /// Writes the file at `path` (from `offset`, `count` octets or to its end) and ends the stream.
+    /// Opened (and, without `count`, measured) on a blocking-work thread; then as
+    /// `writeBody(from:offset:count:timeout:)`.
+    public func writeBody(fromPath path: String, offset: UInt64 = 0, count: UInt64? = nil, timeout: Double? = nil)
+        async throws
+    {
+        let deadline = Deadline(timeout)
+        let (file, size) = try await reactor.runBlocking("opening \(path)", timeout: deadline.remaining("writeBody")) {
+            let file = try BodyFile(reading: path)
+            return (file, count == nil ? try file.regularFileSize() : nil)
+        }
+        // To the end of a regular file: its size now, found by the same trip to a blocking-work
+        // thread.
+        let length = count ?? size.map { $0 > offset ? $0 - offset : 0 }
+        try await writeBody(from: file, offset: offset, count: length, timeout: deadline.remaining("writeBody"))
+    }
+
+    /// Writes the open `file` (from `offset`, `count` octets or to its end) and ends the stream;
+    /// the file's own offset ends past the octets sent. Without `count`, a regular file
+    /// (`BodyFile.isRegularFile`) is sent to the end its size says now (`fstat`, on a
+    /// blocking-work thread: a file that grows meanwhile is sent as it was, and one whose size
+    /// says nothing of its contents, as in most of `/proc`, as empty, as nginx sends it); any
+    /// other file is read until it ends. Throws `invalidState` for an offset past the largest
+    /// file offset (`off_t.max`) and for a file that ends before `count` octets.
+    public func writeBody(from file: BodyFile, offset: UInt64 = 0, count: UInt64? = nil, timeout: Double? = nil)
+        async throws
+    {
+        // lseek and pread take a signed off_t: an offset of 2^63 or more is past every file (and
+        // would trap in the conversion; the offset may come from a peer's Range).
+        guard let start = off_t(exactly: offset) else {
+            throw HTTPStreamError.invalidState(
+                "writeBody: offset \(offset) is past the largest file offset, \(off_t.max)")
+        }
+        let deadline = Deadline(timeout)
+        var length = count
+        if length == nil && file.isRegularFile {
+            let size = try await reactor.runBlocking(
+                "finding the size of the file to send", timeout: deadline.remaining("writeBody")
+            ) { try file.regularFileSize() }
+            length = size.map { $0 > offset ? $0 - offset : 0 }
+        }
+        guard let length else {
+            // A pipe, a device: read from `offset` until it ends.
+            guard lseek(file.fd, start, SEEK_SET) >= 0 else { throw SystemError("lseek") }
+            return try await writeBody(fromFile: file.fd, timeout: deadline.remaining("writeBody"))
+        }
+        try await writeChunk(
+            fromFile: file, offset: offset, count: length, endStream: true, timeout: deadline.remaining("writeBody"))
+        let (end, overflow) = offset.addingReportingOverflow(length)
+        if !overflow, let end = off_t(exactly: end) { _ = lseek(file.fd, end, SEEK_SET) }
+    }
+
+    /// What `writeChunk(fromFile:offset:count:endStream:timeout:)` does for a stream without a
+    /// faster way: the region is read (`pread`, so the file's own offset is left alone) on the
+    /// blocking-work threads, 512 KiB at a time, each piece while the one before is written;
+    /// `timeout` is one deadline over all of it.
+    public func writeChunkReadingFile(
+        _ file: BodyFile, offset: UInt64, count: UInt64, endStream: Bool, timeout: Double?
+    ) async throws {
+        let deadline = Deadline(timeout)
+        let (end, overflow) = offset.addingReportingOverflow(count)
+        guard !overflow, off_t(exactly: end) != nil else {
+            throw HTTPStreamError.invalidState(
+                "writeChunk: \(count) octets at offset \(offset) end past the largest file offset, \(off_t.max)")
+        }
+        var position = offset
+        func startReading() -> BlockingJob<[UInt8]> {
+            let at = position
+            let want = Int(Swift.min(UInt64(BodyFile.readChunkSize), end - at))
+            return reactor.startBlocking("reading \(want) octets of a file at \(at)") {
+                try file.read(upTo: want, at: at)
+            }
+        }
+        var reading = count > 0 ? startReading() : nil
+        while let job = reading {
+            let chunk = try await job.value(timeout: deadline.remaining("writeChunk"))
+            guard !chunk.isEmpty else {
+                throw HTTPStreamError.invalidState("file ended \(end - position) octets before the count given")
+            }
+            position += UInt64(chunk.count)
+            reading = position < end ? startReading() : nil
+            try await writeChunk(
+                chunk, endStream: endStream && reading == nil, timeout: deadline.remaining("writeChunk"))
+        }
+        if count == 0 && endStream {
+            try await writeChunk([], endStream: true, timeout: deadline.remaining("writeChunk"))
+        }
+    }
+}
