@@ -36,6 +36,32 @@ final class ConnectionEndErrorTests: XCTestCase {
         }
     }
 
+    /// Interim heads are not the response, but they did arrive: an end or a reset after them says
+    /// so, rather than that nothing came (the caller may have read them).
+    func testAnEndAfterAnInterimResponseSaysSo() throws {
+        for reset in [false, true] {
+            let server = try OneShotServer { client in
+                guard OneShotServer.readRequest(client) else { return }
+                RawPeer.send("HTTP/1.1 103 Early Hints\r\nlink: </style.css>\r\n\r\n", to: client)
+                if reset { Self.resetWhenClosed(client) }
+            }
+            defer { server.stop() }
+            XCTAssertThrowsError(try server.request().fetch(on: try Reactor(), timeout: 5)) { error in
+                if reset {
+                    guard case .socket(.system(_, ECONNRESET))? = error as? HTTPStreamError else {
+                        return XCTFail("not the reset: \(error)")
+                    }
+                } else {
+                    XCTAssertEqual(
+                        error as? HTTPStreamError,
+                        .connectionClosed("after an interim (1xx) response but before the final response"))
+                }
+                XCTAssertTrue(
+                    "\(error)".contains("after an interim (1xx) response but before the final response"), "\(error)")
+            }
+        }
+    }
+
     func testAResetInTheMiddleOfAResponseSaysSo() throws {
         let headRead = DispatchSemaphore(value: 0)
         let server = try OneShotServer { client in

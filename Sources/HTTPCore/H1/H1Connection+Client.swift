@@ -116,9 +116,10 @@ extension H1Connection {
                 } else {
                     // Nothing of the response came (the parser is between messages): the server
                     // closed the connection, it sent no bad HTTP. A server closing a kept-alive
-                    // connection it had given up on does this (`StaleConnection.isStale`).
+                    // connection it had given up on does this (`StaleConnection.isStale`); one
+                    // that sent interim heads first gave up on the request instead.
                     inputStopped = true
-                    failAll(.connectionClosed("before a response arrived"))
+                    failAll(.connectionClosed(betweenResponses))
                     close()
                     return
                 }
@@ -196,12 +197,22 @@ extension H1Connection {
     }
 
     /// A socket failure (a reset) seen while responses are awaited, naming what it cut short:
-    /// `read before a response arrived: Connection reset by peer`, or `read in the middle of a
-    /// response: …`. Other failures (TLS) already say what they are.
+    /// `read before a response arrived: Connection reset by peer`, `read after an interim (1xx)
+    /// response but before the final response: …`, or `read in the middle of a response: …`.
+    /// Other failures (TLS) already say what they are.
     private func responseReadFailure(_ failure: SocketError) -> SocketError {
         guard case .system(let operation, let errno) = failure else { return failure }
-        let during = parser.isIdle ? "before a response arrived" : "in the middle of a response"
+        let during = parser.isIdle ? betweenResponses : "in the middle of a response"
         return .system(operation: "\(operation) \(during)", errno: errno)
+    }
+
+    /// Where the input stopped when the parser is between messages: before anything of the
+    /// response, or after interim (1xx) heads, which are not the response (RFC 9110 §15.2: they
+    /// come "prior to completing the requested action and sending a final response"), so
+    /// "before a response arrived" would deny what the caller may have read.
+    private var betweenResponses: String {
+        parser.readInterimResponses
+            ? "after an interim (1xx) response but before the final response" : "before a response arrived"
     }
 
     private func failAll(_ error: HTTPStreamError) {

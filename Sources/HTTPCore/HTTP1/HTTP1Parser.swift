@@ -82,6 +82,9 @@ public struct HTTP1Parser: Sendable {
     var pendingRequests: [RequestKind] = []
     /// Client role: the octets of the interim (1xx) heads before the response being read.
     var interimOctets = 0
+    /// Client role: interim (1xx) heads arrived for the response being read, and its final head
+    /// did not yet.
+    var readInterimResponses: Bool { interimOctets > 0 }
     /// Server role: the last request head built, refilled for the next request once nothing else
     /// holds it (`HTTP1MessageHead.reclaiming(_:)`). A cache: it changes no outcome.
     var spareRequestHead: HTTP1MessageHead?
