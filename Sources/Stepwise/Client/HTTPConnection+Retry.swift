@@ -23,7 +23,8 @@ extension HTTPConnection {
         var retried = false
         /// `bodyStream` was called: what it produced is gone, and a retry would send less.
         var bodyStreamStarted = false
-        /// A response head (interim or final) arrived: the server was there to answer.
+        /// A response head (interim or final) arrived: the server was there to answer, so the
+        /// connection was not stale (`StaleConnection.wasStale`).
         var responseStarted = false
 
         /// Whether it may be sent again should its connection turn out stale:
@@ -68,10 +69,12 @@ extension HTTPConnection {
     }
 
     /// `failed`, to be sent once more on a fresh connection, when `error` says its reused
-    /// connection was stale (the end or a reset before any response: `StaleConnection.isStale`)
-    /// and it may go again; else throws `error`.
+    /// connection was stale (the end or a reset before any response head, interim or final:
+    /// `StaleConnection.wasStale`) and it may go again; else throws `error`.
     func again(_ failed: SentRequest?, after error: any Error) throws -> SentRequest {
-        guard let failed, failed.mayBeSentAgain, !failed.responseStarted, StaleConnection.isStale(error) else {
+        guard let failed, failed.mayBeSentAgain,
+            StaleConnection.wasStale(failingWith: error, responseHeadArrived: failed.responseStarted)
+        else {
             throw error
         }
         logger.debug(

@@ -16,14 +16,14 @@ extension Request {
     /// head read` (`example.com:443: timed out after 5.0 s during response head read`).
     ///
     /// - The connection comes from `pool` (keep-alive reuse), or is a fresh one that closes after
-    ///   the response. A reused connection that fails before any response arrives (the server
-    ///   closed it while idle) is replaced once by a fresh one for idempotent methods (RFC 9110
-    ///   §9.2.2: "A user agent … SHOULD NOT automatically retry a request with a non-idempotent
-    ///   method"); a POST fails instead. So is a reused connection answered with `408 Request
-    ///   Timeout` and ended by the server (it timed the connection out as the request left; RFC
-    ///   9110 §15.5.9: the client "MAY repeat that request on a new connection"); for a POST, or
-    ///   when a body that went cannot be sent again, the 408 is the response. See
-    ///   docs/client.md.
+    ///   the response. A reused connection that fails before any response head arrives, interim
+    ///   or final (the server closed it while idle), is replaced once by a fresh one for
+    ///   idempotent methods (RFC 9110 §9.2.2: "A user agent … SHOULD NOT automatically retry a
+    ///   request with a non-idempotent method"); a POST fails instead. So is a reused connection
+    ///   answered with `408 Request Timeout` and ended by the server (it timed the connection out
+    ///   as the request left; RFC 9110 §15.5.9: the client "MAY repeat that request on a new
+    ///   connection"); for a POST, or when a body that went cannot be sent again, the 408 is the
+    ///   response. See docs/client.md.
     /// - With `decodeContent`, `accept-encoding: gzip, deflate` is added unless present
     ///   (`identity` on a request with a `range`: see `automaticAcceptEncoding`), and a gzip or
     ///   deflate `content-encoding` is decoded: the stream is then a `DecodedStream` and the
@@ -102,6 +102,8 @@ extension Request {
     }
 
     /// Writes the request on a new stream of `connection` and reads the final response head.
+    /// `responseStarted` is set once any response head (interim or final) arrived, `bodyStarted`
+    /// once the body began to go: both decide whether a failure may be retried.
     func exchange(
         on connection: H1Connection, deadline: Deadline, responseStarted: inout Bool, bodyStarted: inout Bool
     ) async throws -> (Headers, any HTTPStream) {
@@ -120,7 +122,7 @@ extension Request {
             var send = true
             if expectsContinue {
                 head = try await Request.phase("100-continue wait") {
-                    try await waitForContinue(stream, deadline: deadline)
+                    try await waitForContinue(stream, deadline: deadline, responseStarted: &responseStarted)
                 }
                 if let final = head, final.first(":status") != "100" {
                     // RFC 9110 §10.1.1: a client that receives a final status before it sent the
@@ -174,8 +176,12 @@ extension Request {
 
     /// Waits up to `expect100Timeout` (within the deadline) for `100 Continue` or a final status;
     /// nil when the wait timed out (the body is then sent anyway: RFC 9110 §10.1.1, a client
-    /// "SHOULD NOT wait for an indefinite period before sending the content").
-    private func waitForContinue(_ stream: H1Stream, deadline: Deadline) async throws -> Headers? {
+    /// "SHOULD NOT wait for an indefinite period before sending the content"). Any head that
+    /// arrives, interim ones included, sets `responseStarted`: the connection was not stale
+    /// (`StaleConnection.wasStale`).
+    private func waitForContinue(_ stream: H1Stream, deadline: Deadline, responseStarted: inout Bool) async throws
+        -> Headers?
+    {
         let left = try deadline.remaining("100-continue wait")
         let wait = min(expect100Timeout, left ?? expect100Timeout)
         // One wait across the interim responses (103 Early Hints and the like) that may come
@@ -189,6 +195,7 @@ extension Request {
                 return nil
             }
             guard let headers else { throw HTTPStreamError.connectionClosed("before the response") }
+            responseStarted = true
             let status = headers.first(":status").flatMap { Int($0) } ?? 0
             if status == 100 || status >= 200 || status == 101 { return headers }
         }

@@ -8,7 +8,8 @@ extension Request {
     /// One exchange, retried once on a fresh connection when a reused one turns out stale; also
     /// says whether the body (if any) went out.
     ///
-    /// Stale means: the server closed or reset the connection before any response arrived, or
+    /// Stale means: the server closed or reset the connection before any response head arrived
+    /// (an interim `1xx` one, `100 Continue` included, shows it was not stale), or
     /// answered `408 Request Timeout` and ended the connection. `StaleConnection` has the rule
     /// (shared with `HTTPConnection`): only a reused connection, only an idempotent method, only
     /// once; and here only a body not sent yet or one that can be sent again (`canSendAgain`).
@@ -31,7 +32,8 @@ extension Request {
                 // A failed exchange leaves the connection mid-message: close it, or it stays open
                 // (and counted by the pool, never idle again) for good.
                 connection.close()
-                let retries = mayRetry && !responseStarted && StaleConnection.isStale(error)
+                let retries =
+                    mayRetry && StaleConnection.wasStale(failingWith: error, responseHeadArrived: responseStarted)
                 // A body read once cannot always be read again: a retry would send less of it.
                 if retries, bodyStarted, let body, await !Request.canSendAgain(body, on: reactor) {
                     throw error

@@ -3,9 +3,9 @@ import HTTPCore
 /// The rule `Request.go` (on a pooled connection) and `HTTPConnection` both follow when a
 /// connection that served an earlier exchange turns out stale: the server closed it, or timed it
 /// out, while it was idle. The request is sent once more, on a fresh connection, when it may be
-/// (`mayRetry`) and the connection turned out stale before any response (`isStale`) or with a
-/// 408 that ends it (`isTimeoutOfAnIdleConnection`), and its body, if any, can go again (each
-/// API knows its own bodies). docs/client.md gives the rule and why.
+/// (`mayRetry`) and the connection turned out stale before any response head, interim or final
+/// (`wasStale`), or with a 408 that ends it (`isTimeoutOfAnIdleConnection`), and its body, if
+/// any, can go again (each API knows its own bodies). docs/client.md gives the rule and why.
 enum StaleConnection {
     /// Methods that may be retried automatically (RFC 9110 §9.2.2: the safe methods, PUT and
     /// DELETE).
@@ -19,6 +19,23 @@ enum StaleConnection {
     /// fresh connection's attempt, whose outcome is the outcome).
     static func mayRetry(method: String, reused: Bool, retried: Bool) -> Bool {
         reused && !retried && idempotentMethods.contains(method)
+    }
+
+    /// Whether a request whose exchange failed with `error` found its connection stale: the
+    /// connection ended or was reset (`isStale`) before any response head arrived, **interim or
+    /// final** (`responseHeadArrived`).
+    ///
+    /// A `1xx` is not the response (RFC 9110 §9.2.2 lets an idempotent request "be repeated
+    /// automatically if a communication failure occurs before the client is able to read the
+    /// server's response"), but it is the server's answer on this connection: RFC 9110 §15.2, a
+    /// 1xx communicates "connection status or request progress prior to completing the requested
+    /// action". The server had the request and was at work on it (after `100 Continue`, on its
+    /// body too), so the connection was not stale, and a failure after it is the server's own,
+    /// which a fresh connection's attempt would not be retried for either (`mayRetry`: only a
+    /// reused one). curl draws the same line: it retries on a reused connection only while no
+    /// header octet (an interim head's included) came.
+    static func wasStale(failingWith error: any Error, responseHeadArrived: Bool) -> Bool {
+        !responseHeadArrived && isStale(error)
     }
 
     /// Whether `error` is what a connection the server closed gives: its end (`connectionClosed`
