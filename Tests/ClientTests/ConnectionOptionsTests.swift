@@ -2,8 +2,9 @@ import Foundation
 import Stepwise
 import XCTest
 
-/// `ConnectionPool.http1` and `HTTPConnection.http1`: the HTTP/1 settings of the connections they
-/// open (`ClientOptions.http1`), which `Request.go` and `HTTPConnection` gave no way to set.
+/// `ConnectionPool.http1`, `HTTPConnection.http1` and `Request.http1`: the HTTP/1 settings of the
+/// connections they open (`ClientOptions.http1`), which `Request.go` and `HTTPConnection` gave no
+/// way to set.
 final class ConnectionOptionsTests: XCTestCase {
     /// The pool's `bodyLimit` is the default of `fetch` on its connections.
     func testAPoolsConnectionsTakeItsSettings() throws {
@@ -39,5 +40,40 @@ final class ConnectionOptionsTests: XCTestCase {
         conn.http1.bodyLimit = 4000
         try conn.request("GET", "/length/2000")
         XCTAssertEqual(try conn.getResponse().body.count, 2000)
+    }
+
+    /// A request without a pool opens its connection with its own settings: a lower
+    /// `maxHeaderBlockSize` refuses a response head the default takes. Through a pool the pool's
+    /// settings apply, and the request's are not used.
+    func testARequestsOwnConnectionsTakeItsSettings() throws {
+        let server = try OneShotServer(serve: Self.answerWithALargeHead)
+        defer { server.stop() }
+        let reactor = try Reactor()
+        XCTAssertEqual(try server.request().fetch(on: reactor, timeout: 5).text, "ok")
+
+        let limited = try server.request()
+        limited.http1.limits.maxHeaderBlockSize = 1024
+        XCTAssertThrowsError(try limited.fetch(on: reactor, timeout: 5)) { error in
+            XCTAssertEqual(error as? HTTPStreamError, .protocolViolation(.headerBlockTooLarge(limit: 1024)))
+        }
+        XCTAssertEqual(limited.clone().http1.limits.maxHeaderBlockSize, 1024)
+
+        let pool = ConnectionPool(reactor: reactor)
+        limited.pool = pool
+        XCTAssertEqual(try limited.fetch(on: reactor, timeout: 5).text, "ok")
+        pool.http1.limits.maxHeaderBlockSize = 1024
+        pool.closeIdle()
+        limited.http1 = H1ConnectionOptions()
+        XCTAssertThrowsError(try limited.fetch(on: reactor, timeout: 5)) { error in
+            XCTAssertEqual(error as? HTTPStreamError, .protocolViolation(.headerBlockTooLarge(limit: 1024)))
+        }
+    }
+
+    /// Answers every request `ok` with a 3,000-octet field in the head.
+    @Sendable private static func answerWithALargeHead(_ client: Int32) {
+        let head = "HTTP/1.1 200 OK\r\nx-large: \(String(repeating: "a", count: 3000))\r\ncontent-length: 2\r\n\r\n"
+        while OneShotServer.readRequest(client) {
+            guard RawPeer.send(head + "ok", to: client) else { return }
+        }
     }
 }

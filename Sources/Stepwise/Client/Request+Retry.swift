@@ -63,7 +63,8 @@ extension Request {
         }
     }
 
-    /// A connection: from the pool, or a fresh one that closes once its response was read.
+    /// A connection: from the pool (with the pool's HTTP/1 settings), or a fresh one with
+    /// `http1` that closes once its response was read.
     private func connect(on reactor: Reactor, fresh: Bool, deadline: Deadline) async throws
         -> (H1Connection, reused: Bool)
     {
@@ -71,7 +72,9 @@ extension Request {
             precondition(pool.reactor === reactor, "Request.pool belongs to another reactor")
             return try await pool.checkout(for: self, fresh: fresh, deadline: deadline)
         }
-        let connection = try await Client.connect(clientOptions, on: reactor, timeout: deadline.remaining("connect"))
+        var options = clientOptions
+        options.http1 = http1
+        let connection = try await Client.connect(options, on: reactor, timeout: deadline.remaining("connect"))
         connection.onIdle = { $0.close() }
         return (connection, false)
     }

@@ -1,3 +1,4 @@
+public import HTTPCore
 public import Logging
 
 /// A request the high-level client can send: lua-http's `http.request` with Swift names.
@@ -57,6 +58,11 @@ public final class Request: @unchecked Sendable {
     /// The keep-alive connections `go()` uses; nil (the default) opens a fresh connection and
     /// closes it after the response, as lua-http does.
     public var pool: ConnectionPool?
+    /// The HTTP/1 settings (the parser's limits, buffering, `bodyLimit`: `ClientOptions.http1`)
+    /// of the connections `go()` opens itself, without a `pool`. A pooled connection is shared
+    /// between requests, so it has the pool's settings (`ConnectionPool.http1`) and this is not
+    /// used. Default: `H1ConnectionOptions()`.
+    public var http1 = H1ConnectionOptions()
     /// Where `go()` logs, at debug level: each request sent, redirects followed, a stale pooled
     /// connection retried, and (through `ClientOptions.logger`) the connections it opens. Default
     /// label `stepwise.client`.
@@ -144,6 +150,7 @@ public final class Request: @unchecked Sendable {
         copy.expect100Timeout = expect100Timeout
         copy.decodeContent = decodeContent
         copy.pool = pool
+        copy.http1 = http1
         copy.logger = logger
         copy.body = body
         return copy
