@@ -17,7 +17,7 @@ final class ClosedConnectionReleaseTests: XCTestCase {
         weak var weakStream: H1Stream?
         do {
             let connection = H1Connection(socket: StreamSocket(adopting: fd, on: reactor), type: .client)
-            connection.start()
+            try connection.start()
             let stream = try XCTUnwrap(connection.newStream())
             var request = Headers()
             request.append(":method", "GET")
@@ -43,7 +43,7 @@ final class ClosedConnectionReleaseTests: XCTestCase {
         do {
             let connection = H1Connection(socket: StreamSocket(adopting: fd, on: reactor), type: .server)
             connection.onStream = { weakStream = $0 }
-            connection.start()
+            try connection.start()
             Self.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n", from: peer)
             try Self.step(reactor) { weakStream != nil }
             XCTAssertNotNil(weakStream, "the request never arrived")
@@ -63,7 +63,7 @@ final class ClosedConnectionReleaseTests: XCTestCase {
         weak var weakConnection: H1Connection?
         do {
             let connection = H1Connection(socket: StreamSocket(adopting: fd, on: reactor), type: .server)
-            connection.start()
+            try connection.start()
             Self.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n", from: peer)
             // The connection reads and parses in the same step: once nothing is left to read, the
             // request's stream waits for `nextIncomingStream`.
@@ -91,7 +91,7 @@ final class ClosedConnectionReleaseTests: XCTestCase {
             let connection = H1Connection(socket: StreamSocket(adopting: fd, on: reactor), type: .server)
             var served: H1Stream?
             connection.onStream = { served = $0 }
-            connection.start()
+            try connection.start()
             Self.send("GET / HTTP/1.1\r\nHost: t\r\nConnection: upgrade\r\nUpgrade: shout\r\n\r\n", from: peer)
             try Self.step(reactor) { served != nil }
             let stream = try XCTUnwrap(served, "the request never arrived")

@@ -251,7 +251,7 @@ final class H1ClientConnectionTests: XCTestCase {
     private static func readCloseDelimitedBody(
         _ client: H1Connection, from peer: StreamSocket, closingWithCloseNotify: Bool
     ) async throws -> String {
-        client.start()
+        try client.start()
         let stream = try XCTUnwrap(client.newStream())
         try stream.writeHeaders(request("GET", "/"), endStream: true)
         // Neither a length nor chunked: the body ends with the connection (RFC 9112 §6.3).
@@ -285,7 +285,7 @@ final class H1ClientConnectionTests: XCTestCase {
         let socket = try await StreamSocket.connect(host: "127.0.0.1", port: listener.port, on: reactor, timeout: 5)
         let client = H1Connection(socket: socket, type: .client)
         defer { client.close() }
-        client.start()
+        try client.start()
         let peer = try listener.accept()
         let stream = try XCTUnwrap(client.newStream())
         do {

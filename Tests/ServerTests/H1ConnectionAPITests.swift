@@ -44,7 +44,7 @@ final class H1ConnectionAPITests: XCTestCase {
 
     func testNextIncomingStreamHandsOutRequestsInOrderThenNil() throws {
         try withServerConnection { server, client, reactor in
-            server.start()
+            try server.start()
             let early = await thrownError { try await server.nextIncomingStream(timeout: 0.05) }
             XCTAssertEqual(early as? ReactorError, .timedOut("nextIncomingStream"))
 
@@ -71,7 +71,7 @@ final class H1ConnectionAPITests: XCTestCase {
         }
         // A caller waiting when the connection closes gets nil.
         try withServerConnection { server, _, reactor in
-            server.start()
+            try server.start()
             let waiting = reactor.spawn { try await server.nextIncomingStream(timeout: 2) }
             try await reactor.sleep(seconds: 0.01)
             server.close()
@@ -87,7 +87,7 @@ final class H1ConnectionAPITests: XCTestCase {
                 XCTAssertTrue(connection === server)
                 idles.withLock { $0 += 1 }
             }
-            server.start()
+            try server.start()
             XCTAssertEqual(idles.withLock { $0 }, 1, "idle from the start")
 
             // Part of a head: not idle (the header-read timer runs instead).
@@ -116,7 +116,7 @@ final class H1ConnectionAPITests: XCTestCase {
 
     func testFlushWaitsUntilTheKernelTookEverything() throws {
         try withServerConnection { server, client, reactor in
-            server.start()
+            try server.start()
             try await client.write(Self.bytes("GET /big HTTP/1.1\r\nHost: t\r\n\r\n"), timeout: 1)
             let stream = try await server.nextIncomingStream(timeout: 1)
             let size = 8 << 20

@@ -16,7 +16,7 @@ final class H1ConnectionLifetimeTests: XCTestCase {
         Glibc.close(fds[1])
         do {
             let connection = H1Connection(socket: socket, type: .server)
-            connection.start()
+            try connection.start()
             // Queued for the end of the step: the reactor keeps the socket until the flush runs.
             socket.write(Array("HTTP/1.1 200 OK\r\n\r\n".utf8))
         }

@@ -260,7 +260,7 @@ final class H1LowLevelTests: XCTestCase {
             let value = try await first.value?.value
             XCTAssertEqual(value, "b")
 
-            client.start()
+            try client.start()
             let started = await thrownError { try client.writeRequestLine(method: "GET", target: "/") }
             guard case .invalidState? = started as? HTTPStreamError else {
                 return XCTFail("\(String(describing: started))")
@@ -323,6 +323,39 @@ final class H1LowLevelTests: XCTestCase {
             // Nothing of the refused stream's head followed.
             let more = await thrownError { try await server.readRequestLine(timeout: 0.2) }
             XCTAssertEqual(more as? ReactorError, .timedOut("readRequestLine"))
+        }
+    }
+
+    /// A server connection runs streams or the low-level calls, never both, as a client does:
+    /// `start()` after a low-level read would have its parser take up the input inside the
+    /// request (here after its request line, so its fields would read as a request line), and
+    /// after a low-level write its streams' responses would follow what that framed. It throws,
+    /// and changes nothing: no stream is handed out, and the low-level calls go on where they
+    /// were.
+    func testAServerThatUsedTheLowLevelCallsRefusesToStart() throws {
+        try withPair { client, server, _ in
+            try client.writeRequestLine(method: "GET", target: "/low")
+            try client.writeHeader(name: "Host", value: "t")
+            try await client.writeHeadersDone()
+            let line = try await server.readRequestLine(timeout: 1)
+            XCTAssertEqual(line?.target, "/low")
+            let start = await thrownError { try server.start() }
+            XCTAssertEqual(
+                start as? HTTPStreamError,
+                .invalidState("start(): the low-level calls were used on this connection; it cannot run streams"))
+            let stream = await thrownError { try await server.nextIncomingStream(timeout: 0.05) }
+            XCTAssertEqual(stream as? ReactorError, .timedOut("nextIncomingStream"))
+            let host = try await server.readHeader(timeout: 1)
+            XCTAssertEqual(host?.name, "Host")
+            let ended = try await server.readHeadersDone(timeout: 1)
+            XCTAssertTrue(ended)
+        }
+        // A write alone is enough.
+        try withPair { _, server, _ in
+            try server.writeStatusLine(status: 200, reason: "OK")
+            XCTAssertThrowsError(try server.start()) { error in
+                guard case .invalidState? = error as? HTTPStreamError else { return XCTFail("\(error)") }
+            }
         }
     }
 

@@ -81,7 +81,7 @@ final class ServerAPITests: XCTestCase {
         let connection = H1Connection(
             socket: StreamSocket(adopting: fds[1], on: reactor), type: .server, options: connectionOptions)
         connection.onStream = { [server] stream in server.addStream(stream) }
-        connection.start()
+        try connection.start()
         let client = StreamSocket(adopting: fds[0], on: reactor)
         defer {
             connection.close()

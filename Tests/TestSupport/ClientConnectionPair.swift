@@ -23,7 +23,7 @@ public func withClientConnection<T: Sendable>(
         client.close()
         close(peer)
     }
-    client.start()
+    try client.start()
     return try reactor.run(timeout: 10) { try await body(client, peer, reactor) }
 }
 

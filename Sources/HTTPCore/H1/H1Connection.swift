@@ -126,7 +126,7 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     @exclusivity(unchecked) var started = false
     /// Client: a stream wrote a request head (started or not): the low-level calls refuse to run.
     @exclusivity(unchecked) var streamsWrote = false
-    /// A low-level call ran: the client's streams refuse to write.
+    /// A low-level call ran: the client's streams refuse to write, a server refuses `start()`.
     @exclusivity(unchecked) var usedLowLevel = false
     /// This connection is its socket's `reader` (from `start()` until `takeSocket()`).
     @exclusivity(unchecked) private var readsSocket = false
@@ -210,7 +210,12 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     private static func isFresh(_ parser: inout HTTP1Parser) -> Bool { parser.isFresh }
 
     /// Starts reading (server: waiting for the first request).
-    public func start() {
+    ///
+    /// - Throws: `HTTPStreamError.invalidState` on a server connection whose low-level calls
+    ///   ran (`lowLevelStartRefusal`): a connection runs streams or the low-level calls, never
+    ///   both. Nothing changes then: the low-level calls can go on.
+    public func start() throws(HTTPStreamError) {
+        if let refusal = lowLevelStartRefusal { throw refusal }
         started = true
         socket.reader = self
         readsSocket = true

@@ -61,7 +61,7 @@ public enum Client {
             let connection = H1Connection(
                 socket: socket, type: .client, version: options.version == .http10 ? .http10 : .http11,
                 options: options.http1)
-            connection.start()
+            try connection.start()
             return connection
         } catch {
             socket.close()

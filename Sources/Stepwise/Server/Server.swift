@@ -249,7 +249,12 @@ public final class Server: Pollable, @unchecked Sendable {
         live[ObjectIdentifier(connection)] = connection
         // One delegate for every connection (not three closures each).
         connection.delegate = connectionEvents
-        connection.start()
+        do {
+            try connection.start()
+        } catch {
+            // Only a connection whose low-level calls ran refuses, and this one is new.
+            preconditionFailure("a new server connection refused to start: \(error)")
+        }
         if isClosing { connection.shutdown() }
     }
 
