@@ -55,6 +55,25 @@ final class ServeCommandTests: XCTestCase {
             self.port = port
         }
 
+        /// What `waitForLog` read of stderr; `stop()` returns it with the rest.
+        private var logRead = Data()
+
+        /// Reads stderr as it comes until it holds `text` (true) or `seconds` pass (false).
+        func waitForLog(containing text: String, within seconds: Double = 10) -> Bool {
+            let fd = stderr.fileHandleForReading.fileDescriptor
+            let deadline = MonotonicClock.seconds() + seconds
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while !String(decoding: logRead, as: UTF8.self).contains(text) {
+                let left = deadline - MonotonicClock.seconds()
+                var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard left > 0, poll(&pfd, 1, Int32(left * 1000) + 1) == 1 else { return false }
+                let got = read(fd, &buffer, buffer.count)
+                guard got > 0 else { return false }
+                logRead.append(contentsOf: buffer[..<got])
+            }
+            return true
+        }
+
         /// Stops the server and returns what it wrote to stderr (the request log), read while it
         /// exits (it writes out its queued log lines first).
         func stop() -> String {
@@ -69,7 +88,7 @@ final class ServeCommandTests: XCTestCase {
             process.terminate()
             process.waitUntilExit()
             _ = read.wait(timeout: .now() + 10)
-            return String(decoding: log.withLock { $0 }, as: UTF8.self)
+            return String(decoding: logRead + log.withLock { $0 }, as: UTF8.self)
         }
     }
 
