@@ -29,7 +29,10 @@ struct FileStatus: Equatable {
     var size: UInt64
     /// The modification time, whole seconds since the epoch.
     var modificationSeconds: Int
-    /// The modification time, nanoseconds since the epoch.
+    /// The modification time, nanoseconds since the epoch, wrapped to 64 bits: `Int64` counts
+    /// nanoseconds only to 2262 (and from 1677), and a file system with 64-bit times stores any
+    /// date `touch -d` is given. Only the entity tag uses it, which needs a value that changes
+    /// with the time, not one that orders: two times 2^64 ns (584 years) apart give the same.
     var modificationNanoseconds: Int64
 }
 
@@ -134,6 +137,6 @@ extension FileStatus {
             inode: UInt64(info.st_ino),
             size: UInt64(info.st_size),
             modificationSeconds: info.st_mtim.tv_sec,
-            modificationNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+            modificationNanoseconds: Int64(info.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(info.st_mtim.tv_nsec))
     }
 }

@@ -151,4 +151,25 @@ final class PlannerFileTests: PlannerTestCase {
         let ranged = self.plan("/hello.txt", [("range", "bytes=0-4"), ("if-range", fileDate)])
         XCTAssertEqual(ranged.status, 200, "if-range with the file's own date: \(ranged)")
     }
+
+    /// A modification time more than 2^63 ns (292 years) from the epoch, which `utimensat` and
+    /// file systems with 64-bit times accept (`touch -d 2300-01-01`): the tag's nanosecond count
+    /// overflowed `Int64`, which trapped and took the whole server down, for the file and for a
+    /// directory listed (the planner looks at the directory's status too). The file is served, and
+    /// its tag still changes with the time.
+    func testModificationTimesBeyond2262AreServed() throws {
+        let year2300 = 10_413_792_000
+        try tree.setModificationTime("root/hello.txt", seconds: year2300)
+        try tree.setModificationTime("root/sub", seconds: year2300)
+        try tree.setModificationTime("root", seconds: -year2300)
+        let first = plan("/hello.txt")
+        XCTAssertEqual(first.status, 200, "\(first)")
+        XCTAssertEqual(plan("/sub/").status, 200)
+        XCTAssertEqual(plan("/").status, 200)
+        try tree.setModificationTime("root/hello.txt", seconds: year2300 + 1)
+        let second = plan("/hello.txt")
+        XCTAssertEqual(second.status, 200, "\(second)")
+        XCTAssertNotNil(first.headers.first("etag"))
+        XCTAssertNotEqual(second.headers.first("etag"), first.headers.first("etag"))
+    }
 }

@@ -96,6 +96,14 @@ final class TemporaryTree {
         guard utimensat(AT_FDCWD, path(relative), times, 0) == 0 else { throw TreeError("utimensat", relative) }
     }
 
+    /// Sets the access and modification times of `relative` to `seconds` since the epoch, for
+    /// times too far from it for `setModificationTime(_:nanoseconds:)` (beyond 2262).
+    func setModificationTime(_ relative: String, seconds: Int) throws {
+        let time = timespec(tv_sec: seconds, tv_nsec: 0)
+        let times = [time, time]
+        guard utimensat(AT_FDCWD, path(relative), times, 0) == 0 else { throw TreeError("utimensat", relative) }
+    }
+
     /// The inode of `relative` (following links).
     func inode(_ relative: String) throws -> UInt64 {
         var info = stat()
