@@ -7,6 +7,8 @@ final class DemoSite: Sendable {
     let root: String
     let files: StaticFilePlanner
     let maxBody: Int
+    /// How long sending a file may wait for the client to read what is queued (`FileBodySender`).
+    let sendTimeout: Double
     let log: RequestLog?
     /// `/hello`'s body and response head, built once: `Headers` is a copy-on-write value, so
     /// every response shares it (and the server prepares its octets once). Stored in the site,
@@ -14,10 +16,11 @@ final class DemoSite: Sendable {
     let hello = Array("Hello, World!".utf8)
     let helloHeaders: Headers
 
-    init(root: String, maxBody: Int, log: RequestLog?) {
+    init(root: String, maxBody: Int, sendTimeout: Double, log: RequestLog?) {
         self.root = root
         self.files = StaticFilePlanner(root: root)
         self.maxBody = maxBody
+        self.sendTimeout = sendTimeout
         self.log = log
         self.helloHeaders = Self.responseHeaders(status: 200, bodyCount: hello.count)
     }
@@ -105,11 +108,13 @@ final class DemoSite: Sendable {
                 started: started)
         case .file(let file, let status, let headers, let offset, let length):
             let isHead = head.method == "HEAD"
+            let sendTimeout = self.sendTimeout
             stream.reactor.spawn {
                 do {
-                    try await stream.writeHeaders(headers, endStream: isHead || length == 0, timeout: 30)
+                    try await stream.writeHeaders(headers, endStream: isHead || length == 0, timeout: sendTimeout)
                     if !isHead && length > 0 {
-                        try await stream.writeBody(from: file.handle, offset: offset, count: length, timeout: 300)
+                        try await FileBodySender.send(
+                            file.handle, offset: offset, count: length, on: stream, stallTimeout: sendTimeout)
                     }
                 } catch {
                     stream.shutdown()

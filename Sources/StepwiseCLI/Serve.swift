@@ -18,6 +18,8 @@ struct Serve: ParsableCommand {
     @Option(help: "PEM private key for --cert.") var key: String?
     @Option(help: "Largest request body /echo accepts, in bytes.") var maxBody = 16 << 20
     @Option(help: "Seconds an idle keep-alive connection is kept.") var idleTimeout: Double = 10
+    @Option(help: "Seconds sending a file may wait for the client to read what is queued for it.")
+    var sendTimeout: Double = 30
     @Flag(help: "No request log.") var quiet = false
 
     func validate() throws {
@@ -39,7 +41,7 @@ struct Serve: ParsableCommand {
                 certificateChainFile: cert, privateKeyFile: key, alpn: ["http/1.1"])
         }
         let log = quiet ? nil : RequestLog()
-        let site = DemoSite(root: root ?? currentDirectory(), maxBody: maxBody, log: log)
+        let site = DemoSite(root: root ?? currentDirectory(), maxBody: maxBody, sendTimeout: sendTimeout, log: log)
         let server = try Server(options: options, handler: .callback { stream in site.handle(stream) })
         if let log {
             // A request the server rejects (400, 408, 414, 431, …) gets its request-log line too;
