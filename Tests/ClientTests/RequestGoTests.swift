@@ -224,6 +224,26 @@ final class RequestGoTests: XCTestCase {
         XCTAssertEqual(response.text, "too big")
     }
 
+    /// The same with the body sent from a file (by sendfile(2) on a plain connection): the
+    /// failed send must not lose the answer that came.
+    func testAnAnswerBeforeAFileBodyEndedIsTheOutcome() throws {
+        let server = try TestServer { stream, _ in
+            try await reply(stream, status: 413, "too big", extra: [("connection", "close")])
+        }
+        defer { server.stop() }
+        let path = NSTemporaryDirectory() + "/stepwise-early-answer-\(getpid()).bin"
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(count: 16 << 20)))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let reactor = try Reactor()
+        let request = try Request(uri: "http://127.0.0.1:\(server.port)/up")
+        try request.headers.upsert(":method", "POST")
+        try request.setBody(filePath: path)
+        request.headers.delete("expect")
+        let response = try request.fetch(on: reactor, timeout: 5)
+        XCTAssertEqual(response.status, 413)
+        XCTAssertEqual(response.text, "too big")
+    }
+
     func testGzipIsDecoded() throws {
         let text = String(repeating: "compress me ", count: 1000)
         let server = try TestServer { stream, _ in

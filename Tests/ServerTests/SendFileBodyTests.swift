@@ -79,7 +79,9 @@ final class SendFileBodyTests: XCTestCase {
         XCTAssertEqual(response.body.count, size)
         XCTAssertTrue(matchesPattern(response.body, at: 0))
         XCTAssertEqual(routes.lastFailure(), "")
-        XCTAssertEqual(routes.refusals(), ["a file is being sent as the body: wait for it to end"])
+        XCTAssertEqual(
+            routes.refusals(),
+            ["a file is being sent as the body (or its sending failed): nothing else may be written until it is out"])
     }
 
     func testAResponseToHEADSendsNoneOfTheFile() throws {

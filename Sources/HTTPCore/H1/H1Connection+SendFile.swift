@@ -13,8 +13,9 @@ extension H1Connection {
     /// Frames and sends `count` octets of `file` from `offset` as `stream`'s next body octets,
     /// ending the body when `endStream`. Until they are out, the stream refuses other writes and
     /// the connection does not move on to the next exchange. A failure once octets may have gone
-    /// out (a timeout, a short file, a socket error) closes the connection: the message cannot
-    /// be completed truthfully.
+    /// out (a timeout, a short file, a socket error) leaves the message unfinished for good, as
+    /// a failed `writeChunk` does: the stream's `shutdown` then closes the connection, and what
+    /// the peer sent meanwhile (a client's early answer) stays readable.
     func sendFileBody(
         _ file: some FileDescriptorOwner, offset: UInt64, count: UInt64, endStream: Bool, for stream: H1Stream,
         timeout: Double?
@@ -44,10 +45,8 @@ extension H1Connection {
             stream.outbound.holdForRegion()
             do {
                 try await socket.sendFile(file, offset: offset, count: count, timeout: timeout)
-            } catch {
-                abort()
-                if let error = error as? SocketError { throw HTTPStreamError.socket(error) }
-                throw error
+            } catch let error as SocketError {
+                throw HTTPStreamError.socket(error)
             }
         }
         // (No octets to send: none were asked for, or the response is to HEAD; the framing alone.)

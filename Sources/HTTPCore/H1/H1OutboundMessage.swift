@@ -499,7 +499,10 @@ struct H1OutboundMessage {
             if state == .ended && count == 0 { return }
             switch state {
             case .ended: throw .invalidState("the body was already ended")
-            case .regionInFlight: throw .invalidState("a file is being sent as the body: wait for it to end")
+            case .regionInFlight:
+                throw .invalidState(
+                    "a file is being sent as the body (or its sending failed): nothing else may be written until it is out"
+                )
             default: throw .invalidState("a body before the headers")
             }
         }
