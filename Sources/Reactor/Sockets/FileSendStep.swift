@@ -23,9 +23,11 @@ struct FileSendStep: Sendable {
     enum Outcome: Sendable, Equatable {
         /// All of the prefix and of the file octets asked for were sent.
         case done
-        /// The socket's buffer is full (or the step sent its share): wait until it is writable
-        /// and run another step for the rest.
+        /// The socket's buffer is full: wait until it is writable and run another step for the
+        /// rest.
         case wouldBlock
+        /// The step sent its share (`maximumOctets`) and more is left: run another at once.
+        case more
         /// The file ended before the octets asked for.
         case fileEnded
         case failed(operation: String, errno: Int32)
@@ -105,7 +107,7 @@ struct FileSendStep: Sendable {
                 return progress
             }
         }
-        progress.outcome = progress.fileSent < fileOctets ? .wouldBlock : .done
+        progress.outcome = progress.fileSent < fileOctets ? .more : .done
         return progress
     }
 }

@@ -47,13 +47,14 @@ extension StreamSocket {
         sendingFile = true
         while true {
             let progress = try await runFileSendStep(step, file: file, deadline: deadline)
-            fileSendState.fileOctetsSent += progress.fileSent
             step.advance(by: progress)
             guard fd >= 0 else { throw SocketError.closed }
             switch progress.outcome {
             case .done:
                 fileSendEnded()
                 return
+            case .more:
+                continue
             case .wouldBlock:
                 do {
                     try await waitUntilWritable(deadline)
@@ -65,8 +66,8 @@ extension StreamSocket {
                 fileSendEnded()
                 throw SocketError.fileEnded(missing: step.fileOctets)
             case .failed(let operation, let number):
+                // As a failed write: sticky, and the reader hears of it.
                 let error = SocketError.system(operation: operation, errno: number)
-                sendingFile = false
                 fileSendFailed(error)
                 throw error
             }
@@ -88,10 +89,16 @@ extension StreamSocket {
             defer { Glibc.close(socketCopy) }
             return step.run(socket: socketCopy, file: file.fd)
         }
+        // Runs before the waiting task goes on; after it stopped waiting, it ends the send.
+        let abandoned = AbandonedWait()
+        job.onResult { [self] result in
+            if case .success(let progress) = result { fileSendState.fileOctetsSent += progress.fileSent }
+            if abandoned.value { fileSendEnded() }
+        }
         do {
             return try await job.value(timeout: deadline.remaining("sendFile"))
         } catch {
-            job.onResult { [self] _ in fileSendEnded() }
+            abandoned.value = true
             throw error
         }
     }
@@ -133,6 +140,11 @@ extension StreamSocket {
         fileSendState.writableWaiters = []
         for waiter in waiters { waiter.resume(throwing: SocketError.closed) }
     }
+}
+
+/// Whether `sendFile` stopped waiting for a stretch that still runs.
+private final class AbandonedWait {
+    var value = false
 }
 
 extension FileSendStep {

@@ -408,6 +408,8 @@ public final class StreamSocket: @unchecked Sendable {
     var awaitsWritable: Bool { seldom.map { !$0.writableWaiters.isEmpty } ?? false }
     func fileSendFailed(_ error: SocketError) {
         sticky = error
+        sendingFile = false
+        flushNow()
         notifyReadable()
     }
 
