@@ -52,6 +52,14 @@ final class FileBodyTests: XCTestCase {
         XCTAssertTrue(short.isClosed)
     }
 
+    func testAPipeAsABodyFileIsReadUntilItEnds() throws {
+        let server = try startServer(handler: FileRoutes(path: directory + "/unused").handler)
+        let client = try TestClient(port: server.port)
+        let response = try client.exchange(get("/from-pipe"))
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(response.text, "piped octets")
+    }
+
     func testSaveBodyToPathAndGetBodyAsFileKeepEveryOctet() throws {
         let path = directory + "/saved.bin"
         let server = try startServer(handler: FileRoutes(path: path).handler)
@@ -171,6 +179,17 @@ private final class FileRoutes: Sendable {
             headers.append("content-length", String(count ?? size - offset))
             try await stream.writeHeaders(headers, endStream: false, timeout: 10)
             try await stream.writeBody(fromPath: path, offset: offset, count: count, timeout: 10)
+        case "/from-pipe":
+            // An open pipe as a BodyFile: not a regular file, so read until it ends.
+            var ends: [Int32] = [0, 0]
+            guard pipe(&ends) == 0 else { throw TestError("pipe failed") }
+            let text = Array("piped octets".utf8)
+            _ = text.withUnsafeBytes { Glibc.write(ends[1], $0.baseAddress, $0.count) }
+            Glibc.close(ends[1])
+            var headers = Headers()
+            headers.append(":status", "200")
+            try await stream.writeHeaders(headers, endStream: false, timeout: 10)
+            try await stream.writeBody(from: BodyFile(adopting: ends[0]), timeout: 10)
         case "/from-fifo":
             var headers = Headers()
             headers.append(":status", "200")

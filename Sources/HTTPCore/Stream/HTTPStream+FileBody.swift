@@ -47,8 +47,11 @@ extension HTTPStream {
             length = size.map { $0 > offset ? $0 - offset : 0 }
         }
         guard let length else {
-            // A pipe, a device: read from `offset` until it ends.
-            guard lseek(file.fd, start, SEEK_SET) >= 0 else { throw SystemError("lseek") }
+            // A pipe, a device: read from `offset` until it ends (a pipe has no offset to seek
+            // to, and is read from where it is when `offset` is 0).
+            if lseek(file.fd, start, SEEK_SET) < 0 && !(errno == ESPIPE && offset == 0) {
+                throw SystemError("lseek")
+            }
             return try await writeBody(fromFile: file.fd, timeout: deadline.remaining("writeBody"))
         }
         try await writeChunk(
