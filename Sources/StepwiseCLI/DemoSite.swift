@@ -31,8 +31,8 @@ final class DemoSite: Sendable {
             stream.shutdown()
             return
         }
-        // The clock is read only for the log.
-        let started = log == nil ? 0 : MonotonicClock.nanoseconds()
+        // The peer and the clock, only for the log; the peer now, while the connection is open.
+        let arrival = log?.arrival(of: stream) ?? .unlogged
         let target = head.path ?? "/"
         let isHello = target == "/hello"
         // RFC 9112 §3.2.2: "A server MUST accept the absolute-form in requests even though most
@@ -46,14 +46,14 @@ final class DemoSite: Sendable {
         case "/hello":
             guard method == "GET" || method == "HEAD" else {
                 respond(
-                    stream, head, status: 405, body: "only GET and HEAD\n", extra: [("allow", "GET, HEAD")], started)
+                    stream, head, status: 405, body: "only GET and HEAD\n", extra: [("allow", "GET, HEAD")], arrival)
                 return
             }
-            respond(stream, head, status: 200, headers: helloHeaders, body: hello, started)
+            respond(stream, head, status: 200, headers: helloHeaders, body: hello, arrival)
         case "/echo":
-            stream.reactor.spawn { await self.echo(stream, head, started) }
+            stream.reactor.spawn { await self.echo(stream, head, arrival) }
         case "/discard":
-            stream.reactor.spawn { await self.discard(stream, head, started) }
+            stream.reactor.spawn { await self.discard(stream, head, arrival) }
         default:
             // The planner looks at the file system (realpath, open, fstat, readdir), which may
             // block: it runs on a blocking-work thread, never on the reactor's.
@@ -63,8 +63,8 @@ final class DemoSite: Sendable {
                 files.plan(method: method, path: path, headers: headers)
             } completion: { result in
                 switch result {
-                case .success(let plan): self.serveFile(stream, head, plan, started)
-                case .failure: self.respond(stream, head, status: 500, body: "internal error\n", started)
+                case .success(let plan): self.serveFile(stream, head, plan, arrival)
+                case .failure: self.respond(stream, head, status: 500, body: "internal error\n", arrival)
                 }
             }
         }
@@ -94,34 +94,30 @@ final class DemoSite: Sendable {
     }
 
     private func serveFile(
-        _ stream: any HTTPStream, _ head: HTTP1MessageHead, _ plan: StaticFilePlan, _ started: UInt64
+        _ stream: any HTTPStream, _ head: HTTP1MessageHead, _ plan: StaticFilePlan, _ arrival: RequestLog.Arrival
     ) {
         switch plan {
         case .bytes(let status, let headers, let body):
-            do {
-                try stream.writeMessage(headers, body: body)
-            } catch {
-                stream.shutdown()
-            }
-            log?.record(
-                peer: stream.peername(), head: head, status: status, bytes: Self.bodyBytesSent(head, body.count),
-                started: started)
+            respond(stream, head, status: status, headers: headers, body: body, arrival)
         case .file(let file, let status, let headers, let offset, let length):
             let isHead = head.method == "HEAD"
             let sendTimeout = self.sendTimeout
             stream.reactor.spawn {
+                // The body octets that went out: all of them, unless sending failed part-way.
+                var sent: UInt64 = 0
+                var failure: (any Error)?
                 do {
                     try await stream.writeHeaders(headers, endStream: isHead || length == 0, timeout: sendTimeout)
                     if !isHead && length > 0 {
                         try await FileBodySender.send(
-                            file.handle, offset: offset, count: length, on: stream, stallTimeout: sendTimeout)
+                            file.handle, offset: offset, count: length, on: stream, stallTimeout: sendTimeout,
+                            sent: &sent)
                     }
                 } catch {
+                    failure = error
                     stream.shutdown()
                 }
-                self.log?.record(
-                    peer: stream.peername(), head: head, status: status, bytes: Self.bodyBytesSent(head, Int(length)),
-                    started: started)
+                self.log?.record(arrival, head: head, status: status, bytes: Int(sent), cutShort: failure)
             }
         }
     }
@@ -130,50 +126,50 @@ final class DemoSite: Sendable {
     /// with the error: at once when its `content-length` says so (`getBodyAsBytes` reads none of
     /// it, and a client waiting on `Expect: 100-continue` is not invited to send it), else once
     /// `maxBody` octets came.
-    private func echo(_ stream: any HTTPStream, _ head: HTTP1MessageHead, _ started: UInt64) async {
+    private func echo(_ stream: any HTTPStream, _ head: HTTP1MessageHead, _ arrival: RequestLog.Arrival) async {
         do {
             let body = try await stream.getBodyAsBytes(limit: maxBody, timeout: 30)
             let type = head.headers.first("content-type") ?? "application/octet-stream"
-            respond(stream, head, status: 200, body: body, extra: [("content-type", type)], started)
+            respond(stream, head, status: 200, body: body, extra: [("content-type", type)], arrival)
         } catch let error as HTTPStreamError {
-            respond(stream, head, status: error.status ?? 400, body: "\(error)\n", started)
+            respond(stream, head, status: error.status ?? 400, body: "\(error)\n", arrival)
         } catch {
-            respond(stream, head, status: 408, body: "\(error)\n", started)
+            respond(stream, head, status: 408, body: "\(error)\n", arrival)
         }
         stream.shutdown()
     }
 
     /// Reads the request body to its end, chunk by chunk, keeps none of it, and answers 204 with
     /// the count in `x-discarded` (an upload sink, of any size: Benchmarks/bodies.sh).
-    private func discard(_ stream: any HTTPStream, _ head: HTTP1MessageHead, _ started: UInt64) async {
+    private func discard(_ stream: any HTTPStream, _ head: HTTP1MessageHead, _ arrival: RequestLog.Arrival) async {
         var count = 0
         do {
             while let chunk = try await stream.getNextChunk(timeout: 30) { count += chunk.count }
             var headers = Headers(capacity: 2)
             headers.append(":status", "204")
             headers.append("x-discarded", String(count))
-            respond(stream, head, status: 204, headers: headers, body: [], started)
+            respond(stream, head, status: 204, headers: headers, body: [], arrival)
         } catch let error as HTTPStreamError {
-            respond(stream, head, status: error.status ?? 400, body: "\(error)\n", started)
+            respond(stream, head, status: error.status ?? 400, body: "\(error)\n", arrival)
         } catch {
-            respond(stream, head, status: 408, body: "\(error)\n", started)
+            respond(stream, head, status: 408, body: "\(error)\n", arrival)
         }
         stream.shutdown()
     }
 
     func respond(
         _ stream: any HTTPStream, _ head: HTTP1MessageHead, status: Int, body: String,
-        extra: [(String, String)] = [], _ started: UInt64
+        extra: [(String, String)] = [], _ arrival: RequestLog.Arrival
     ) {
-        respond(stream, head, status: status, body: Array(body.utf8), extra: extra, started)
+        respond(stream, head, status: status, body: Array(body.utf8), extra: extra, arrival)
     }
 
     func respond(
         _ stream: any HTTPStream, _ head: HTTP1MessageHead, status: Int, body: [UInt8],
-        extra: [(String, String)] = [], _ started: UInt64
+        extra: [(String, String)] = [], _ arrival: RequestLog.Arrival
     ) {
         let headers = Self.responseHeaders(status: status, bodyCount: body.count, extra: extra)
-        respond(stream, head, status: status, headers: headers, body: body, started)
+        respond(stream, head, status: status, headers: headers, body: body, arrival)
     }
 
     /// `:status`, a text/plain `content-type` unless `extra` has one, `extra`, `content-length`.
@@ -190,16 +186,17 @@ final class DemoSite: Sendable {
 
     func respond(
         _ stream: any HTTPStream, _ head: HTTP1MessageHead, status: Int, headers: Headers, body: [UInt8],
-        _ started: UInt64
+        _ arrival: RequestLog.Arrival
     ) {
         do {
             try stream.writeMessage(headers, body: body)
         } catch {
+            // Refused before any of it was queued (the stream or its connection was closed).
             stream.shutdown()
+            log?.record(arrival, head: head, status: status, bytes: 0, cutShort: error)
+            return
         }
-        log?.record(
-            peer: stream.peername(), head: head, status: status, bytes: Self.bodyBytesSent(head, body.count),
-            started: started)
+        log?.record(arrival, head: head, status: status, bytes: Self.bodyBytesSent(head, body.count))
     }
 
     /// The body octets a response with a body of `count` octets sends to the request `head`: none

@@ -18,8 +18,12 @@ enum FileBodySender {
     /// stream. Each slice may take `stallTimeout` seconds (nil: no limit). Throws when one takes
     /// longer, when writing fails, and when the file ends before `count` octets (it was
     /// truncated after the response head promised them). The file's own offset is not used.
+    ///
+    /// Adds each slice's octets to `sent` once the slice went out (its `writeChunk` returned):
+    /// after a failure, `sent` counts the slices sent whole, none of the one that failed.
     static func send(
-        _ file: BodyFile, offset: UInt64, count: UInt64, on stream: any HTTPStream, stallTimeout: Double?
+        _ file: BodyFile, offset: UInt64, count: UInt64, on stream: any HTTPStream, stallTimeout: Double?,
+        sent: inout UInt64
     ) async throws {
         precondition(count > 0, "FileBodySender.send: nothing to send")
         let end = offset + count
@@ -30,6 +34,7 @@ enum FileBodySender {
                 fromFile: file, offset: position, count: slice, endStream: position + slice == end,
                 timeout: stallTimeout)
             position += slice
+            sent += slice
         }
     }
 }

@@ -9,13 +9,16 @@ import XCTest
 final class ServeSendTimeoutTests: XCTestCase {
     private static let fileSize = 16 << 20
 
-    private func serveLargeFile() throws -> ServeCommandTests.Demo {
+    /// The demo serving a 16 MiB file, with `arguments` (by default quiet, 1.5 s).
+    private func serveLargeFile(
+        _ arguments: [String] = ["--quiet", "--send-timeout", "1.5"]
+    ) throws -> ServeCommandTests.Demo {
         let root = NSTemporaryDirectory() + "stepwise-send-timeout-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
         let content = (0..<Self.fileSize).map { UInt8(truncatingIfNeeded: $0 % 251) }
         try Data(content).write(to: URL(fileURLWithPath: root + "/large.bin"))
-        return try ServeCommandTests.Demo(["--quiet", "--root", root, "--send-timeout", "1.5"])
+        return try ServeCommandTests.Demo(["--root", root] + arguments)
     }
 
     /// A connection to the demo with a small receive buffer, so that what the server has sent
@@ -82,5 +85,63 @@ final class ServeSendTimeoutTests: XCTestCase {
         let (octets, closed) = read(fd, limit: Self.fileSize + 200, pause: 0)
         XCTAssertTrue(closed, "not closed after \(octets) octets")
         XCTAssertLessThan(octets, Self.fileSize, "the whole file came")
+    }
+
+    /// The client's own address as the server sees it, as the request log writes it.
+    private func localName(_ fd: Int32) -> String {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return "127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
+    }
+
+    /// The request log's line for `GET /large.bin` (once the server wrote it), and its byte count.
+    private func logLine(_ demo: ServeCommandTests.Demo) -> (line: String, bytes: Int?) {
+        XCTAssertTrue(demo.waitForLog(containing: "\"GET /large.bin HTTP/1.1\""), "no log line")
+        let log = demo.stop()
+        let line = log.split(separator: "\n").first { $0.contains("\"GET /large.bin HTTP/1.1\"") } ?? ""
+        // `peer "GET /large.bin HTTP/1.1" status bytes milliseconds ms …`
+        let fields = line.split(separator: "\"").last?.split(separator: " ") ?? []
+        return (String(line), fields.count > 1 ? Int(fields[1]) : nil)
+    }
+
+    /// A client that stops reading is dropped after the timeout, and the request log says so:
+    /// the body octets that went out (not the file's length), a note that the response was cut
+    /// short, and the client's address (read before the connection was closed; read after, it
+    /// was "unspecified").
+    func testTheLogOfADroppedClientSaysWhatWasSent() throws {
+        let demo = try serveLargeFile(["--send-timeout", "1"])
+        defer { if demo.process.isRunning { _ = demo.stop() } }
+        let fd = try requestLargeFile(demo)
+        defer { close(fd) }
+        let peer = localName(fd)
+        usleep(2_500_000)  // the server's writes wait; after 1 s it gives up and closes
+        let (octets, closed) = read(fd, limit: Self.fileSize + 200, pause: 0)
+        XCTAssertTrue(closed, "not closed after \(octets) octets")
+        let (line, bytes) = logLine(demo)
+        XCTAssertTrue(line.hasPrefix(peer + " \"GET /large.bin HTTP/1.1\" 200 "), line)
+        XCTAssertTrue(line.contains(" ms (cut short: "), line)
+        let sent = try XCTUnwrap(bytes, line)
+        // What the log counts went out: the client got it (and the head), and not the whole file.
+        XCTAssertLessThan(sent, Self.fileSize, line)
+        XCTAssertLessThan(sent, octets, "\(line); the client got \(octets) octets")
+    }
+
+    /// A client that goes away in the middle of the download (closes with unread octets, which
+    /// resets the connection): the log line has its address and says the response was cut short.
+    func testTheLogOfAClientThatWentAwayHasItsAddress() throws {
+        let demo = try serveLargeFile(["--send-timeout", "10"])
+        defer { if demo.process.isRunning { _ = demo.stop() } }
+        let fd = try requestLargeFile(demo)
+        let peer = localName(fd)
+        let (octets, closed) = read(fd, limit: 64 * 1024, pause: 0)
+        XCTAssertFalse(closed, "closed after \(octets) octets")
+        close(fd)
+        let (line, bytes) = logLine(demo)
+        XCTAssertTrue(line.hasPrefix(peer + " \"GET /large.bin HTTP/1.1\" 200 "), line)
+        XCTAssertTrue(line.contains(" ms (cut short: "), line)
+        XCTAssertLessThan(try XCTUnwrap(bytes, line), Self.fileSize, line)
     }
 }
