@@ -249,6 +249,12 @@ final class H1LowLevelTests: XCTestCase {
         }
     }
 
+    /// A connection runs streams or the low-level calls, never both: once a low-level call ran,
+    /// `start()` throws and changes nothing, on a client as on a server
+    /// (`testAServerThatUsedTheLowLevelCallsRefusesToStart`). A client started after its
+    /// low-level calls wrote a request could not read the response (its low-level reads
+    /// refused, and the response reached a parser with no stream waiting: the connection
+    /// closed). Once started, the low-level calls throw.
     func testOnlyForConnectionsThatDoNotRunStreams() throws {
         try withPair { client, server, reactor in
             // Reads may not overlap.
@@ -260,6 +266,20 @@ final class H1LowLevelTests: XCTestCase {
             let value = try await first.value?.value
             XCTAssertEqual(value, "b")
 
+            let start = await thrownError { try client.start() }
+            XCTAssertEqual(
+                start as? HTTPStreamError,
+                .invalidState("start(): the low-level calls were used on this connection; it cannot run streams"))
+            // Nothing changed: the client's low-level calls go on, and read what comes back.
+            try await client.writeBodyPlain(Self.bytes("\r\n"))
+            let ended = try await server.readHeadersDone(timeout: 1)
+            XCTAssertTrue(ended)
+            try server.writeStatusLine(status: 204, reason: "No Content")
+            try await server.writeHeadersDone()
+            let status = try await client.readStatusLine(timeout: 1)
+            XCTAssertEqual(status?.status, 204)
+        }
+        try withPair { client, server, reactor in
             try client.start()
             let started = await thrownError { try client.writeRequestLine(method: "GET", target: "/") }
             guard case .invalidState? = started as? HTTPStreamError else {

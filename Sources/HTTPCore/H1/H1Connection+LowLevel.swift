@@ -8,8 +8,8 @@ import Reactor
 // once started the connection's parser consumes the socket's input, and on a client only while
 // no stream wrote a request (started or not: its framing and its response would mix with
 // theirs). After either each throws `HTTPStreamError.invalidState`, and once one ran, a client
-// stream's request head throws it too, as does a server's `start()`; after `close()` or
-// `takeSocket()`, `connectionClosed`.
+// stream's request head throws it too, as does `start()` (client and server); after `close()`
+// or `takeSocket()`, `connectionClosed`.
 //
 // Reads parse `socket.input` in place with the sans-IO `HTTP1LineReader` (the codec's own
 // validation and limits, `options.limits`) and consume only a complete element: a timeout
@@ -202,14 +202,16 @@ extension H1Connection {
         return nil
     }
 
-    /// Server: why `start()` may not run, if it may not: a low-level call ran. The parser would
-    /// take up the input where the low-level reads left it (inside a message, as likely as not:
-    /// a request line read, its fields not), and the streams' responses would go after whatever
-    /// the low-level writes framed (a status line, half a header section), so requests and
-    /// responses would be split and joined wrongly on the wire. A client's `start()` only begins
-    /// reading; its streams refuse to write instead (`writeRequestHead`).
+    /// Why `start()` may not run, if it may not: a low-level call ran. The parser would take up
+    /// the input where the low-level reads left it (inside a message, as likely as not: a
+    /// request line read, its fields not). On a server, the streams' responses would go after
+    /// whatever the low-level writes framed (a status line, half a header section), so requests
+    /// and responses would be split and joined wrongly on the wire. On a client, whose streams
+    /// refuse to write after a low-level call (`writeRequestHead`), the response to a request
+    /// the low-level writes framed would reach a parser with no stream waiting for it (and the
+    /// connection close), while the low-level reads that could take it refuse once started.
     var lowLevelStartRefusal: HTTPStreamError? {
-        guard type == .server, usedLowLevel else { return nil }
+        guard usedLowLevel else { return nil }
         return .invalidState(
             "start(): the low-level calls were used on this connection; it cannot run streams")
     }

@@ -126,7 +126,7 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     @exclusivity(unchecked) var started = false
     /// Client: a stream wrote a request head (started or not): the low-level calls refuse to run.
     @exclusivity(unchecked) var streamsWrote = false
-    /// A low-level call ran: the client's streams refuse to write, a server refuses `start()`.
+    /// A low-level call ran: `start()` refuses, and so do the client's streams' writes.
     @exclusivity(unchecked) var usedLowLevel = false
     /// This connection is its socket's `reader` (from `start()` until `takeSocket()`).
     @exclusivity(unchecked) private var readsSocket = false
@@ -211,9 +211,9 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
 
     /// Starts reading (server: waiting for the first request).
     ///
-    /// - Throws: `HTTPStreamError.invalidState` on a server connection whose low-level calls
-    ///   ran (`lowLevelStartRefusal`): a connection runs streams or the low-level calls, never
-    ///   both. Nothing changes then: the low-level calls can go on.
+    /// - Throws: `HTTPStreamError.invalidState` on a connection (client or server) whose
+    ///   low-level calls ran (`lowLevelStartRefusal`): a connection runs streams or the
+    ///   low-level calls, never both. Nothing changes then: the low-level calls can go on.
     public func start() throws(HTTPStreamError) {
         if let refusal = lowLevelStartRefusal { throw refusal }
         started = true
