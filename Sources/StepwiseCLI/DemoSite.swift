@@ -32,7 +32,7 @@ final class DemoSite: Sendable {
             return
         }
         // The peer and the clock, only for the log; the peer now, while the connection is open.
-        let arrival = log?.arrival(of: stream) ?? .unlogged
+        let arrival = log?.arrival(of: stream)
         let target = head.path ?? "/"
         let isHello = target == "/hello"
         // RFC 9112 §3.2.2: "A server MUST accept the absolute-form in requests even though most
@@ -94,7 +94,7 @@ final class DemoSite: Sendable {
     }
 
     private func serveFile(
-        _ stream: any HTTPStream, _ head: HTTP1MessageHead, _ plan: StaticFilePlan, _ arrival: RequestLog.Arrival
+        _ stream: any HTTPStream, _ head: HTTP1MessageHead, _ plan: StaticFilePlan, _ arrival: RequestLog.Arrival?
     ) {
         switch plan {
         case .bytes(let status, let headers, let body):
@@ -117,7 +117,7 @@ final class DemoSite: Sendable {
                     failure = error
                     stream.shutdown()
                 }
-                self.log?.record(arrival, head: head, status: status, bytes: Int(sent), cutShort: failure)
+                arrival?.record(head: head, status: status, bytes: Int(sent), cutShort: failure)
             }
         }
     }
@@ -126,7 +126,7 @@ final class DemoSite: Sendable {
     /// with the error: at once when its `content-length` says so (`getBodyAsBytes` reads none of
     /// it, and a client waiting on `Expect: 100-continue` is not invited to send it), else once
     /// `maxBody` octets came.
-    private func echo(_ stream: any HTTPStream, _ head: HTTP1MessageHead, _ arrival: RequestLog.Arrival) async {
+    private func echo(_ stream: any HTTPStream, _ head: HTTP1MessageHead, _ arrival: RequestLog.Arrival?) async {
         do {
             let body = try await stream.getBodyAsBytes(limit: maxBody, timeout: 30)
             let type = head.headers.first("content-type") ?? "application/octet-stream"
@@ -141,7 +141,7 @@ final class DemoSite: Sendable {
 
     /// Reads the request body to its end, chunk by chunk, keeps none of it, and answers 204 with
     /// the count in `x-discarded` (an upload sink, of any size: Benchmarks/bodies.sh).
-    private func discard(_ stream: any HTTPStream, _ head: HTTP1MessageHead, _ arrival: RequestLog.Arrival) async {
+    private func discard(_ stream: any HTTPStream, _ head: HTTP1MessageHead, _ arrival: RequestLog.Arrival?) async {
         var count = 0
         do {
             while let chunk = try await stream.getNextChunk(timeout: 30) { count += chunk.count }
@@ -159,14 +159,14 @@ final class DemoSite: Sendable {
 
     func respond(
         _ stream: any HTTPStream, _ head: HTTP1MessageHead, status: Int, body: String,
-        extra: [(String, String)] = [], _ arrival: RequestLog.Arrival
+        extra: [(String, String)] = [], _ arrival: RequestLog.Arrival?
     ) {
         respond(stream, head, status: status, body: Array(body.utf8), extra: extra, arrival)
     }
 
     func respond(
         _ stream: any HTTPStream, _ head: HTTP1MessageHead, status: Int, body: [UInt8],
-        extra: [(String, String)] = [], _ arrival: RequestLog.Arrival
+        extra: [(String, String)] = [], _ arrival: RequestLog.Arrival?
     ) {
         let headers = Self.responseHeaders(status: status, bodyCount: body.count, extra: extra)
         respond(stream, head, status: status, headers: headers, body: body, arrival)
@@ -186,17 +186,17 @@ final class DemoSite: Sendable {
 
     func respond(
         _ stream: any HTTPStream, _ head: HTTP1MessageHead, status: Int, headers: Headers, body: [UInt8],
-        _ arrival: RequestLog.Arrival
+        _ arrival: RequestLog.Arrival?
     ) {
         do {
             try stream.writeMessage(headers, body: body)
         } catch {
             // Refused before any of it was queued (the stream or its connection was closed).
             stream.shutdown()
-            log?.record(arrival, head: head, status: status, bytes: 0, cutShort: error)
+            arrival?.record(head: head, status: status, bytes: 0, cutShort: error)
             return
         }
-        log?.record(arrival, head: head, status: status, bytes: Self.bodyBytesSent(head, body.count))
+        arrival?.record(head: head, status: status, bytes: Self.bodyBytesSent(head, body.count))
     }
 
     /// The body octets a response with a body of `count` octets sends to the request `head`: none

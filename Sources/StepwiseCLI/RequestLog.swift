@@ -8,24 +8,34 @@ import Stepwise
 final class RequestLog: Sendable {
     private var writer: LineWriter { StandardError.writer }
 
-    /// What a request's log line needs from when it came: the peer and the clock. The peer is
-    /// read then, before anything can close the connection: `getpeername(2)` answers nothing
-    /// once the connection was shut down (as a response that fails is) or the client reset it,
-    /// and the line said "unspecified".
-    struct Arrival: Sendable {
+    /// A request's line in the making: what it needs from when the request came, the peer and
+    /// the clock. The peer is read then, before anything can close the connection:
+    /// `getpeername(2)` answers nothing once the connection was shut down (as a response that
+    /// fails is) or the client reset it, and the line said "unspecified". A class, made only
+    /// when there is a log: a site without one passes nil, and `/hello` pays nothing for it.
+    final class Arrival: Sendable {
+        let log: RequestLog
         let peer: SocketName
         let started: UInt64
 
-        /// For a site that keeps no log: no system call, no clock.
-        static let unlogged = Arrival(peer: .unspecified, started: 0)
+        init(log: RequestLog, peer: SocketName, started: UInt64) {
+            self.log = log
+            self.peer = peer
+            self.started = started
+        }
+
+        /// Writes the line: `bytes` is the body octets sent; with `cutShort`, why the rest of
+        /// the response was not.
+        func record(head: HTTP1MessageHead, status: Int, bytes: Int, cutShort: (any Error)? = nil) {
+            log.record(self, head: head, status: status, bytes: bytes, cutShort: cutShort)
+        }
     }
 
     func arrival(of stream: any HTTPStream) -> Arrival {
-        Arrival(peer: stream.peername(), started: MonotonicClock.nanoseconds())
+        Arrival(log: self, peer: stream.peername(), started: MonotonicClock.nanoseconds())
     }
 
-    /// `bytes` is the body octets sent; with `cutShort`, why the rest of the response was not.
-    func record(_ arrival: Arrival, head: HTTP1MessageHead, status: Int, bytes: Int, cutShort: (any Error)? = nil) {
+    private func record(_ arrival: Arrival, head: HTTP1MessageHead, status: Int, bytes: Int, cutShort: (any Error)?) {
         let milliseconds = Double(MonotonicClock.nanoseconds() - arrival.started) / 1e6
         let rounded = (milliseconds * 10).rounded() / 10
         let note = cutShort.map { " (cut short: \($0))" } ?? ""
