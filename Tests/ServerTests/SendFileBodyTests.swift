@@ -94,6 +94,21 @@ final class SendFileBodyTests: XCTestCase {
         XCTAssertEqual(routes.sentByFile(), [0])
     }
 
+    /// A response to HEAD frames the file's octets and reads none of them, over TLS too (where the
+    /// file would otherwise be read): here the "file" is a directory, which `read` refuses, and
+    /// the connection stays usable.
+    func testAResponseToHEADReadsNoneOfTheFileOverTLSEither() throws {
+        let routes = SendFileRoutes(path: path, directory: NSTemporaryDirectory())
+        let server = try startServer(handler: routes.handler)
+        for client in [try TestClient(port: server.port), try TestClient(tlsPort: server.port)] {
+            let head = try client.exchange("HEAD /directory HTTP/1.1\r\nHost: test\r\n\r\n", head: true)
+            XCTAssertEqual(head.status, 200)
+            XCTAssertEqual(head.header("content-length"), "10")
+            XCTAssertEqual(try client.exchange(get("/hello")).text, "hello")
+        }
+        XCTAssertEqual(routes.failures(), 0, routes.lastFailure())
+    }
+
     func testOverTLSAndWithTheOptionOffTheFileIsReadInstead() throws {
         let routes = SendFileRoutes(path: path)
         let server = try startServer(handler: routes.handler)
@@ -133,13 +148,15 @@ final class SendFileBodyTests: XCTestCase {
 /// a `content-length` when the query has `length`, else chunked; `/hello` answers "hello".
 private final class SendFileRoutes: Sendable {
     let path: String
+    let directory: String
     let timeout: Double
     private let sent = Locked<[UInt64]>([])
     private let failed = Locked<[String]>([])
     private let refused = Locked<[String]>([])
 
-    init(path: String, timeout: Double = 20) {
+    init(path: String, directory: String = "/", timeout: Double = 20) {
         self.path = path
+        self.directory = directory
         self.timeout = timeout
     }
 
@@ -167,6 +184,16 @@ private final class SendFileRoutes: Sendable {
         func number(_ name: String) -> UInt64? { query.first { $0.name == name }?.value.flatMap { UInt64($0) } }
         var headers = Headers()
         headers.append(":status", "200")
+        if target == "/directory" {
+            // Ten octets of a directory: `read` fails with EISDIR.
+            let file = try await stream.reactor.runBlocking("opening the directory") { [directory] in
+                BodyFile(adopting: open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+            }
+            headers.append("content-length", "10")
+            try await stream.writeHeaders(headers, endStream: false, timeout: timeout)
+            try await stream.writeBody(from: file, offset: 0, count: 10, timeout: timeout)
+            return
+        }
         guard target.hasPrefix("/file") else {
             try stream.writeMessage(headers, body: "hello")
             return

@@ -470,6 +470,10 @@ struct H1OutboundMessage {
         return gzip == nil
     }
 
+    /// The head promised a body that is not sent (a response to HEAD, RFC 9110 §9.3.2): body
+    /// octets are counted, never sent, so a file need not even be read.
+    var discardsBody: Bool { state == .body(.discarded) }
+
     /// Frames `count` body octets that the caller sends itself where the sink is told `.data`
     /// (a file's octets, by `sendfile(2)`), as `writeBody` frames octets it is given: the same
     /// checks, the same framing octets around them. Refused when the gzip transfer coding is

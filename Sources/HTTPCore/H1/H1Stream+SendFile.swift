@@ -4,11 +4,14 @@ import Reactor
 extension H1Stream {
     /// `HTTPStream.writeChunk(fromFile:offset:count:endStream:timeout:)`: with `sendfile(2)` for
     /// a regular file (`BodyFile.isRegularFile`) on a plain connection
-    /// (`H1Connection.canSendFileBody`), else by reading the file (`writeChunkReadingFile`).
+    /// (`H1Connection.canSendFileBody`), else by reading the file (`writeChunkReadingFile`). A
+    /// response to HEAD reads none of it, on any connection: reading a large file only to drop
+    /// it would make each cheap HEAD cost the server the whole file from disk.
     public func writeChunk(
         fromFile file: BodyFile, offset: UInt64, count: UInt64, endStream: Bool, timeout: Double?
     ) async throws {
-        guard file.isRegularFile, connection.canSendFileBody(for: self) else {
+        let framedOnly = outbound.discardsBody && connection.phase != .closed
+        guard framedOnly || file.isRegularFile && connection.canSendFileBody(for: self) else {
             return try await writeChunkReadingFile(
                 file, offset: offset, count: count, endStream: endStream, timeout: timeout)
         }
