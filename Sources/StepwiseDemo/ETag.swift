@@ -18,13 +18,23 @@ public struct EntityTag: Equatable, Sendable {
         self.isWeak = isWeak
     }
 
-    /// The strong tag of a file: `"inode-size-mtime"`, each in lower-case hex, the modification
-    /// time in nanoseconds since the epoch. Any change to the file's content changes its size or
-    /// its modification time (RFC 9110 §8.8.3.1 asks a strong validator to change with the
+    /// The tag of a file: `"inode-size-mtime"`, each in lower-case hex, the modification time in
+    /// nanoseconds since the epoch. Any change to the file's content changes its size or its
+    /// modification time (RFC 9110 §8.8.3.1 asks a strong validator to change with the
     /// representation data); replacing the file by another changes the inode.
-    public static func forFile(inode: UInt64, size: UInt64, modificationNanoseconds: Int64) -> EntityTag {
+    ///
+    /// Except within one tick of the clock that stamps files (a few milliseconds): two writes of
+    /// the same size in it leave size and time alone. So a file changed in the current second
+    /// (`changedThisSecond`) gets a weak tag, as Apache gives it, and as its `Last-Modified` is
+    /// weak then (RFC 9110 §8.8.2.2): a cache may still revalidate with it, but `If-Range` never
+    /// joins a range of it to a range of the previous content (strong comparison only).
+    public static func forFile(
+        inode: UInt64, size: UInt64, modificationNanoseconds: Int64, changedThisSecond: Bool = false
+    ) -> EntityTag {
         let mtime = String(UInt64(bitPattern: modificationNanoseconds), radix: 16)
-        return EntityTag(opaqueTag: String(inode, radix: 16) + "-" + String(size, radix: 16) + "-" + mtime)
+        return EntityTag(
+            opaqueTag: String(inode, radix: 16) + "-" + String(size, radix: 16) + "-" + mtime,
+            isWeak: changedThisSecond)
     }
 
     /// The tag as a field value: `"x"` or `W/"x"`.

@@ -111,11 +111,13 @@ public struct StaticFilePlanner: Sendable {
             path: found.path, handle: try FileSystem.openForReading(found.handle, isRegularFile: status.isRegularFile),
             status: status)
         let messageDate = Int(time(nil))
+        let settled = status.modificationSeconds < messageDate
         let validators = Validators(
             entityTag: .forFile(
-                inode: status.inode, size: status.size, modificationNanoseconds: status.modificationNanoseconds),
+                inode: status.inode, size: status.size, modificationNanoseconds: status.modificationNanoseconds,
+                changedThisSecond: !settled),
             lastModified: Self.lastModified(status.modificationSeconds, messageDate: messageDate),
-            lastModifiedIsStrong: status.modificationSeconds < messageDate)
+            lastModifiedIsStrong: settled)
         switch ConditionalRequest.evaluate(method: method, headers: headers, validators: validators) {
         case .notModified: return .notModified(validators.entityTag)
         case .preconditionFailed: return .text(412)

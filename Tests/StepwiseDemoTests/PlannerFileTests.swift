@@ -89,6 +89,30 @@ final class PlannerFileTests: PlannerTestCase {
         XCTAssertNotEqual(plan("/hello.txt").headers.first("etag"), second)
     }
 
+    /// A file changed in the current second may change again within the same tick of the file
+    /// clock, with size and time unchanged: its tag is weak, so `If-Range` cannot join a range of
+    /// the new content to one of the old, while `If-None-Match` still revalidates.
+    func testAFileChangedThisSecondHasAWeakTag() throws {
+        try tree.write("root/fresh.txt", "fresh content\n")
+        // A second ahead of the planner's clock (`time(2)`), so that it cannot move past it while
+        // the test runs: "changed this second" for the next second or two.
+        let now = Int64(time(nil))
+        try tree.setModificationTime("root/fresh.txt", nanoseconds: (now + 1) * 1_000_000_000 + 500)
+        let tag = try XCTUnwrap(plan("/fresh.txt").headers.first("etag"))
+        XCTAssertTrue(tag.hasPrefix("W/\""), tag)
+        guard case .file(_, 200, _, 0, 14) = plan("/fresh.txt", [("range", "bytes=0-4"), ("if-range", tag)]) else {
+            return XCTFail("If-Range with a weak tag must give the whole file")
+        }
+        XCTAssertEqual(plan("/fresh.txt", [("if-none-match", tag)]).status, 304)
+        // Settled (changed in an earlier second): strong, and If-Range gives the range.
+        try tree.setModificationTime("root/fresh.txt", nanoseconds: (now - 2) * 1_000_000_000)
+        let settled = try XCTUnwrap(plan("/fresh.txt").headers.first("etag"))
+        XCTAssertFalse(settled.hasPrefix("W/"), settled)
+        guard case .file(_, 206, _, 0, 5) = plan("/fresh.txt", [("range", "bytes=0-4"), ("if-range", settled)]) else {
+            return XCTFail("If-Range with the strong tag must give the range")
+        }
+    }
+
     func testIfNoneMatchGives304WithETagOnly() throws {
         let etag = try helloEntityTag()
         assertBytes(plan("/hello.txt", [("if-none-match", etag)]), 304, [":status: 304", "etag: \(etag)"], "")
