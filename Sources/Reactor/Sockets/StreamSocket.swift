@@ -476,7 +476,9 @@ public final class StreamSocket: @unchecked Sendable {
         if let seldom, !seldom.drainWaiters.isEmpty {
             for waiter in takeDrainWaiters() { waiter.resume(returning: ()) }
         }
-        if shutdownWriteWhenDrained && failure == nil {
+        // During `sendFile` the queue is empty but the file is not out: the FIN waits for it
+        // (`fileSendEnded` flushes again), or the peer would get a truncated body.
+        if shutdownWriteWhenDrained && failure == nil && !sendingFile {
             if !transportShutDown {
                 // TLS: close_notify goes out after the data and before the FIN.
                 transportShutDown = true
@@ -617,7 +619,11 @@ public final class StreamSocket: @unchecked Sendable {
             let remaining = try deadline.remaining("flush")
             try await reactor.suspend("flush", timeout: remaining) { (suspension: Suspension<Void>) in
                 self.ensureSeldom().drainWaiters.append(suspension)
-                self.scheduleFlush()
+                // During `sendFile` the queue is lent to the send: its end flushes and tells the
+                // waiters (`fileSendEnded`). A flush meanwhile found the queue empty, said it
+                // drained, and woke this wait for another at once: the reactor spun until the
+                // file's end, and a half-close asked for meanwhile went out in its middle.
+                if !self.sendingFile { self.scheduleFlush() }
                 return { [weak self] in self?.seldom?.drainWaiters.removeAll { $0 === suspension } }
             }
         }
