@@ -386,6 +386,10 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
                 outboundComplete(stream)
                 return
             }
+            // A head after the final one is refused by `writeResponseHead`, inside the socket's
+            // write; while a file goes out by sendfile the socket's output is lent to it, and a
+            // write would trap (debug builds) before the head could be refused: refused here.
+            if stream.outbound.state == .regionInFlight { throw H1OutboundMessage.refusalWhileRegionInFlight }
             try socket.write { (out: inout [UInt8]) throws(HTTPStreamError) in
                 try stream.outbound.writeResponseHead(
                     headers, fields: fields, prepared: prepared?.bytes, endStream: endStream, body: body,

@@ -485,6 +485,10 @@ struct H1OutboundMessage {
         try frameBody(count: count, data: nil, endStream: endStream, trailers: nil, pieces: sink)
     }
 
+    /// What every write is refused with while a region is out (`regionInFlight`).
+    static let refusalWhileRegionInFlight = HTTPStreamError.invalidState(
+        "a file is being sent as the body (or its sending failed): nothing else may be written until it is out")
+
     /// Refuses every write until the region framed on a copy of this message is out (the
     /// copy then replaces it).
     mutating func holdForRegion() {
@@ -503,10 +507,7 @@ struct H1OutboundMessage {
             if state == .ended && count == 0 { return }
             switch state {
             case .ended: throw .invalidState("the body was already ended")
-            case .regionInFlight:
-                throw .invalidState(
-                    "a file is being sent as the body (or its sending failed): nothing else may be written until it is out"
-                )
+            case .regionInFlight: throw Self.refusalWhileRegionInFlight
             default: throw .invalidState("a body before the headers")
             }
         }

@@ -1,0 +1,70 @@
+import Foundation
+import Stepwise
+import XCTest
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What else happens to an HTTP/1 connection while a file goes out by sendfile(2): writes the
+/// handler tries meanwhile are refused with an error (the socket's output is lent to the send,
+/// and a write to it would trap in a debug build or land inside the file's octets).
+final class SendFileWhileInFlightTests: XCTestCase {
+    private var path = ""
+    private let size = 24 << 20
+
+    override func setUpWithError() throws {
+        path = NSTemporaryDirectory() + "/stepwise-inflight-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).bin"
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(pattern(0, size))))
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// A head (trailers, an interim response, a whole message) written while the file is sent
+    /// is refused as a body write is, and the response goes out whole.
+    func testAHeadWrittenWhileTheFileIsSentIsRefused() throws {
+        let refusals = Locked<[String]>([])
+        let server = try startServer(
+            handler: .task { [path] stream in
+                _ = try await stream.getHeaders(timeout: 10)
+                let file = try await stream.reactor.runBlocking("opening") { try BodyFile(reading: path) }
+                var headers = Headers()
+                headers.append(":status", "200")
+                try await stream.writeHeaders(headers, endStream: false, timeout: 20)
+                let socket = (stream as! H1Stream).connection.socket
+                async let sending: Void = stream.writeBody(from: file, timeout: 20)
+                while socket.canSendFile { await Task.yield() }
+                var trailers = Headers()
+                trailers.append("x-checksum", "none")
+                var interim = Headers()
+                interim.append(":status", "103")
+                for attempt in [
+                    { try stream.writeHeaders(trailers, endStream: true) },
+                    { try stream.writeHeaders(interim, endStream: false) },
+                    { try stream.writeMessage(headers, body: Array("x".utf8)) },
+                ] {
+                    do {
+                        try attempt()
+                        refusals.withLock { $0.append("written") }
+                    } catch {
+                        refusals.withLock { $0.append("\(error)") }
+                    }
+                }
+                try await sending
+            })
+        let client = try TestClient(port: server.port)
+        client.timeout = 20
+        let response = try client.exchange(get("/file"))
+        XCTAssertEqual(response.header("transfer-encoding"), "chunked")
+        XCTAssertEqual(response.body.count, size)
+        XCTAssertTrue(matchesPattern(response.body, at: 0))
+        XCTAssertEqual(try client.exchange(get("/file")).body.count, size)
+        let seen = refusals.withLock { $0 }
+        XCTAssertEqual(seen.count, 6)
+        for refusal in seen {
+            XCTAssertTrue(refusal.contains("a file is being sent as the body"), refusal)
+        }
+    }
+}
