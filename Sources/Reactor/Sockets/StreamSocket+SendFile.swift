@@ -99,6 +99,10 @@ extension StreamSocket {
             return try await job.value(timeout: deadline.remaining("sendFile"))
         } catch {
             abandoned.value = true
+            // The stretch's result may have been delivered already, between the wait's end and
+            // this task going on (both wait in the reactor's inbox, the result first): then no
+            // handler is left to end the send, and the output would stay lent for good.
+            if job.isFinished { fileSendEnded() }
             throw error
         }
     }
