@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "StepwiseCodecBench", dependencies: ["HTTPCore"], path: "Benchmarks/CodecBench"),
 
-        .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CLibev"]),
+        .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CLibev", "TestSupport"]),
         // What several test targets share (a seeded generator, sample data); not a test target.
         .target(name: "TestSupport", dependencies: ["HTTPCore", "Reactor"], path: "Tests/TestSupport"),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore", "TestSupport"]),

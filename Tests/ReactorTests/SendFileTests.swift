@@ -1,4 +1,5 @@
 import Glibc
+import TestSupport
 import XCTest
 
 @testable import Reactor
@@ -178,6 +179,59 @@ final class SendFileTests: XCTestCase {
         XCTAssertEqual(error, .system(operation: "sendfile", errno: EPIPE))
         XCTAssertEqual(sender.failure, .system(operation: "sendfile", errno: EPIPE))
         XCTAssertTrue(sender.hasFailed)
+    }
+
+    /// Out of descriptors, the send's own duplicate of the socket cannot be made: it is refused
+    /// up front, with the queue as it was, so that the caller can write the octets itself.
+    func testOutOfDescriptorsItIsRefusedBeforeAnythingIsTaken() throws {
+        let reactor = try Reactor()
+        let file = try TestFile(size: 1000)
+        let (sender, receiver) = try connectedPair(on: reactor)
+        defer { sender.close(); receiver.close() }
+        let (error, pending) = try reactor.run(timeout: 5) { () async throws -> (String, Int) in
+            sender.write(Array("queued".utf8))
+            let fillers = DescriptorFillers()
+            defer { fillers.release() }
+            do {
+                try await sender.sendFile(file, offset: 0, count: 1000)
+                return ("sent", 0)
+            } catch {
+                return ("\(error)", sender.pendingOutputBytes)
+            }
+        }
+        XCTAssertTrue(error.hasPrefix("not supported: sendfile without a descriptor to spare"), error)
+        XCTAssertEqual(pending, 6)
+        XCTAssertTrue(sender.canSendFile)
+    }
+
+    /// A peer that answers and goes away while the file goes out: the send fails, and what the
+    /// peer sent first is in `input` even on a socket nobody asked to read (once failed, a
+    /// socket reads no more).
+    func testWhatThePeerSentBeforeItWentAwayIsRead() throws {
+        let reactor = try Reactor()
+        let file = try TestFile(size: 4 << 20)
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds), 0)
+        let sender = StreamSocket(adopting: fds[0], on: reactor)
+        let peer = fds[1]
+        defer { sender.close(); close(peer) }
+        let error = try reactor.run(timeout: 10) { () async throws -> SocketError? in
+            async let sending = { () async -> SocketError? in
+                do {
+                    try await sender.sendFile(file, offset: 0, count: 4 << 20)
+                    return nil
+                } catch {
+                    return error as? SocketError
+                }
+            }()
+            while !sender.awaitsWritable { try await Task.sleep(nanoseconds: 1_000_000) }
+            let answer = Array("an early answer".utf8)
+            XCTAssertEqual(answer.withUnsafeBytes { send(peer, $0.baseAddress, $0.count, 0) }, answer.count)
+            shutdown(peer, Int32(SHUT_RDWR))
+            return await sending
+        }
+        XCTAssertEqual(error, .system(operation: "sendfile", errno: EPIPE))
+        XCTAssertEqual(sender.withUnsafeReadableInput { Array($0) }, Array("an early answer".utf8))
     }
 
     func testARangePastTheLargestOffsetIsRefusedBeforeAnythingIsSent() throws {

@@ -7,9 +7,6 @@ import XCTest
     import Glibc
 #endif
 
-/// `RLIMIT_NOFILE` as `getrlimit`/`setrlimit` take it (Glibc imports it as an enum case).
-private let fileLimitResource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-
 /// A server out of file descriptors (a client opening connections until `accept` fails with
 /// EMFILE): the listener stays readable, and the server must neither spin on it nor stop
 /// serving the connections it has; once descriptors are free again it accepts the waiting ones.
@@ -26,23 +23,8 @@ final class OutOfDescriptorsTests: XCTestCase {
 
         // The descriptors run out: a soft limit just above the lowest free one, the few below it
         // taken.
-        var saved = rlimit()
-        XCTAssertEqual(getrlimit(fileLimitResource, &saved), 0)
-        let lowestFree = dup(0)
-        close(lowestFree)
-        var lowered = saved
-        lowered.rlim_cur = rlim_t(lowestFree + 4)
-        XCTAssertEqual(setrlimit(fileLimitResource, &lowered), 0)
-        var fillers: [Int32] = []
-        while case let fd = dup(0), fd >= 0 { fillers.append(fd) }
-        var restored = false
-        func restore() {
-            guard !restored else { return }
-            restored = true
-            fillers.forEach { close($0) }
-            var limit = saved
-            setrlimit(fileLimitResource, &limit)
-        }
+        let fillers = DescriptorFillers()
+        func restore() { fillers.release() }
         defer { restore() }
 
         try server.onServer { $0.resume() }

@@ -1,5 +1,6 @@
 import Foundation
 import Stepwise
+import TestSupport
 import XCTest
 
 #if canImport(Glibc)
@@ -109,6 +110,25 @@ final class SendFileBodyTests: XCTestCase {
         XCTAssertEqual(routes.failures(), 0, routes.lastFailure())
     }
 
+    /// Out of descriptors, the socket cannot make the send's own duplicate of itself: the file
+    /// is read and written instead, and the response is whole.
+    func testOutOfDescriptorsTheFileIsReadInstead() throws {
+        let file = try BodyFile(reading: path)
+        let routes = SendFileRoutes(path: path, file: file)
+        let server = try startServer(handler: routes.handler)
+        let client = try TestClient(port: server.port)
+        client.timeout = 20
+        XCTAssertEqual(try client.exchange(get("/hello")).text, "hello")
+        let fillers = DescriptorFillers()
+        defer { fillers.release() }
+        let response = try client.exchange(get("/file?length"))
+        fillers.release()
+        XCTAssertEqual(response.body.count, size)
+        XCTAssertTrue(matchesPattern(response.body, at: 0))
+        XCTAssertEqual(routes.sentByFile(), [0])
+        XCTAssertEqual(routes.failures(), 0, routes.lastFailure())
+    }
+
     func testOverTLSAndWithTheOptionOffTheFileIsReadInstead() throws {
         let routes = SendFileRoutes(path: path)
         let server = try startServer(handler: routes.handler)
@@ -148,14 +168,17 @@ final class SendFileBodyTests: XCTestCase {
 /// a `content-length` when the query has `length`, else chunked; `/hello` answers "hello".
 private final class SendFileRoutes: Sendable {
     let path: String
+    /// The file every `/file` route sends, opened beforehand; nil: opened per request.
+    let file: BodyFile?
     let directory: String
     let timeout: Double
     private let sent = Locked<[UInt64]>([])
     private let failed = Locked<[String]>([])
     private let refused = Locked<[String]>([])
 
-    init(path: String, directory: String = "/", timeout: Double = 20) {
+    init(path: String, file: BodyFile? = nil, directory: String = "/", timeout: Double = 20) {
         self.path = path
+        self.file = file
         self.directory = directory
         self.timeout = timeout
     }
@@ -198,8 +221,12 @@ private final class SendFileRoutes: Sendable {
             try stream.writeMessage(headers, body: "hello")
             return
         }
-        let file = try await stream.reactor.runBlocking("opening the test file") { [path] in
-            try BodyFile(reading: path)
+        let file: BodyFile
+        if let preopened = self.file {
+            file = preopened
+        } else {
+            file = try await stream.reactor.runBlocking("opening the test file") { [path] in try BodyFile(reading: path)
+            }
         }
         let offset = number("offset") ?? 0
         if query.contains(where: { $0.name == "length" }) {

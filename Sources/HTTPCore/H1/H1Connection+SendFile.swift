@@ -16,10 +16,14 @@ extension H1Connection {
     /// out (a timeout, a short file, a socket error) leaves the message unfinished for good, as
     /// a failed `writeChunk` does: the stream's `shutdown` then closes the connection, and what
     /// the peer sent meanwhile (a client's early answer) stays readable.
+    ///
+    /// Returns false, having written and changed nothing, when the socket refused the send up
+    /// front (`SocketError.unsupported`: no descriptor to spare for it): the caller writes the
+    /// octets itself then, as a server out of descriptors goes on serving what it has.
     func sendFileBody(
         _ file: some FileDescriptorOwner, offset: UInt64, count: UInt64, endStream: Bool, for stream: H1Stream,
         timeout: Double?
-    ) async throws {
+    ) async throws -> Bool {
         var planned = stream.outbound
         var before: [UInt8] = []
         var after: [UInt8] = []
@@ -40,18 +44,24 @@ extension H1Connection {
             if planned.closeAfter && !wasComplete { abort() }
             throw error
         }
-        if !before.isEmpty { socket.write(before) }
         if regionSeen {
+            let unsent = stream.outbound
             stream.outbound.holdForRegion()
             do {
-                try await socket.sendFile(file, offset: offset, count: count, timeout: timeout)
+                try await socket.sendFile(file, offset: offset, count: count, prefix: before, timeout: timeout)
+            } catch SocketError.unsupported {
+                stream.outbound = unsent
+                return false
             } catch let error as SocketError {
                 throw HTTPStreamError.socket(error)
             }
+        } else if !before.isEmpty {
+            // No octets to send (none were asked for, or the response is to HEAD): the framing alone.
+            socket.write(before)
         }
-        // (No octets to send: none were asked for, or the response is to HEAD; the framing alone.)
         stream.outbound = planned
         if !after.isEmpty { socket.write(after) }
         if stream.outbound.isComplete { outboundComplete(stream) }
+        return true
     }
 }

@@ -20,7 +20,14 @@ extension H1Stream {
             throw HTTPStreamError.invalidState(
                 "writeChunk: \(count) octets at offset \(offset) end past the largest file offset, \(off_t.max)")
         }
-        try await connection.sendFileBody(
-            file, offset: offset, count: count, endStream: endStream, for: self, timeout: timeout)
+        let deadline = Deadline(timeout)
+        let sent = try await connection.sendFileBody(
+            file, offset: offset, count: count, endStream: endStream, for: self,
+            timeout: deadline.remaining("writeChunk"))
+        if !sent {
+            // The socket had no descriptor to spare for the send: the octets go by reading.
+            try await writeChunkReadingFile(
+                file, offset: offset, count: count, endStream: endStream, timeout: deadline.remaining("writeChunk"))
+        }
     }
 }

@@ -18,20 +18,23 @@ extension StreamSocket {
     /// The file octets this socket sent with `sendFile`.
     public var fileOctetsSent: UInt64 { fileOctetsSentSoFar }
 
-    /// Sends what is queued, then `count` octets of `file` from `offset` (the file's own offset
-    /// does not move), and returns once all of it is with the kernel. Until it returns, the
-    /// output is lent to the send: write nothing to the socket meanwhile. A `shutdownWrite()`
-    /// meanwhile sends its FIN after the file.
+    /// Sends what is queued, then `prefix`, then `count` octets of `file` from `offset` (the
+    /// file's own offset does not move), and returns once all of it is with the kernel. Until it
+    /// returns, the output is lent to the send: write nothing to the socket meanwhile. A
+    /// `shutdownWrite()` meanwhile sends its FIN after the file.
     ///
-    /// Throws the socket's failure, `SocketError.closed` when it is closed meanwhile,
-    /// `fileEnded(missing:)` when the file has fewer octets than `count`, `unsupported` when
-    /// `canSendFile` is false or the range ends past the largest file offset, and
+    /// Throws `unsupported`, having taken and sent nothing, when `canSendFile` is false, the
+    /// range ends past the largest file offset, or no descriptor is left for the send's own
+    /// duplicate of the socket (EMFILE: the caller may still write the file's octets itself).
+    /// Once it started: the socket's failure, `SocketError.closed` when it is closed meanwhile,
+    /// `fileEnded(missing:)` when the file has fewer octets than `count`, and
     /// `ReactorError.timedOut` after `timeout` seconds (nil: none). Some of the file may be sent
     /// by then: the stream cannot go on as if nothing was, so the caller should close the
     /// socket. The file stays open (`file` is held) until the kernel is done with it.
-    public func sendFile(_ file: some FileDescriptorOwner, offset: UInt64, count: UInt64, timeout: Double? = nil)
-        async throws
-    {
+    public func sendFile(
+        _ file: some FileDescriptorOwner, offset: UInt64, count: UInt64, prefix: [UInt8] = [],
+        timeout: Double? = nil
+    ) async throws {
         if let failure { throw failure }
         guard fd >= 0 else { throw SocketError.closed }
         guard transport == nil else { throw SocketError.unsupported("sendfile on a TLS socket") }
@@ -42,11 +45,18 @@ extension StreamSocket {
             throw SocketError.unsupported(
                 "sendfile of \(count) octets at offset \(offset): past the largest file offset")
         }
+        // The stretches send through a duplicate of their own, made once, before anything is
+        // taken: a close meanwhile cannot make them write to whatever the fd number names next.
+        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        guard copy >= 0 else {
+            throw SocketError.unsupported("sendfile without a descriptor to spare: \(String(cString: strerror(errno)))")
+        }
+        let socketCopy = SocketCopy(fd: copy)
         let deadline = Deadline(timeout)
-        var step = FileSendStep(prefix: takeQueuedOutput(), fileOffset: offset, fileOctets: count)
+        var step = FileSendStep(prefix: takeQueuedOutput() + prefix, fileOffset: offset, fileOctets: count)
         sendingFile = true
         while true {
-            let progress = try await runFileSendStep(step, file: file, deadline: deadline)
+            let progress = try await runFileSendStep(step, file: file, through: socketCopy, deadline: deadline)
             step.advance(by: progress)
             guard fd >= 0 else { throw SocketError.closed }
             switch progress.outcome {
@@ -74,20 +84,14 @@ extension StreamSocket {
         }
     }
 
-    /// Runs one stretch on a blocking-work thread, through a descriptor of its own. If the wait
-    /// ends first (a timeout, a cancellation), the output stays lent until the stretch ends.
+    /// Runs one stretch on a blocking-work thread, through the send's duplicate of the socket
+    /// (held by the job until it ends). If the wait ends first (a timeout, a cancellation), the
+    /// output stays lent until the stretch ends.
     private func runFileSendStep(
-        _ step: FileSendStep, file: some FileDescriptorOwner, deadline: Deadline
+        _ step: FileSendStep, file: some FileDescriptorOwner, through socketCopy: SocketCopy, deadline: Deadline
     ) async throws -> FileSendStep.Progress {
-        let socketCopy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
-        guard socketCopy >= 0 else {
-            let error = SocketError.last("dup of a socket for sendfile")
-            fileSendEnded()
-            throw error
-        }
         let job = reactor.startBlocking("sending a file") {
-            defer { Glibc.close(socketCopy) }
-            return step.run(socket: socketCopy, file: file.fd)
+            step.run(socket: socketCopy.fd, file: file.fd)
         }
         // Runs before the waiting task goes on; after it stopped waiting, it ends the send.
         let abandoned = AbandonedWait()
@@ -144,6 +148,14 @@ extension StreamSocket {
         fileSendState.writableWaiters = []
         for waiter in waiters { waiter.resume(throwing: SocketError.closed) }
     }
+}
+
+/// The duplicate of a socket `sendFile`'s stretches send through, closed when the last of
+/// them (and the send) let it go.
+private final class SocketCopy: Sendable {
+    let fd: Int32
+    init(fd: Int32) { self.fd = fd }
+    deinit { Glibc.close(fd) }
 }
 
 /// Whether `sendFile` stopped waiting for a stretch that still runs.

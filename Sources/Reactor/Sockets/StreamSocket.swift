@@ -407,6 +407,9 @@ public final class StreamSocket: @unchecked Sendable {
     /// A `sendFile` waits for room in the socket's buffer.
     var awaitsWritable: Bool { seldom.map { !$0.writableWaiters.isEmpty } ?? false }
     func fileSendFailed(_ error: SocketError) {
+        // What the peer sent before it went away (a server's early answer to a request whose
+        // body was going out) is read first: once the socket has failed it reads no more.
+        receiveAvailable()
         sticky = error
         sendingFile = false
         flushNow()
