@@ -7,30 +7,6 @@ import XCTest
 /// (empty, lent) queue meanwhile, which would tell the socket it drained and send a half-close
 /// asked for during the send in the middle of the file.
 final class SendFileFlushTests: XCTestCase {
-    private final class TestFile: FileDescriptorOwner, @unchecked Sendable {
-        let fd: Int32
-        init(size: Int) throws {
-            var template = Array("/tmp/stepwise-sendfile-flush-XXXXXX".utf8CString)
-            fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            guard fd >= 0 else { throw SocketError.last("mkstemp") }
-            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-            XCTAssertEqual(ftruncate(fd, off_t(size)), 0)
-        }
-        deinit { close(fd) }
-    }
-
-    private func connectedPair(on reactor: Reactor) throws -> (sender: StreamSocket, receiver: StreamSocket) {
-        let listener = try Listener.listen(ListenOptions(host: "127.0.0.1"), on: reactor)
-        let port = listener.localname().port!
-        return try reactor.run(timeout: 5) { () async throws -> (StreamSocket, StreamSocket) in
-            async let accepted = listener.accept(timeout: 5)
-            let client = try await StreamSocket.connect(host: "127.0.0.1", port: port, on: reactor, timeout: 5)
-            let server = try await accepted
-            Socket.setOption(server.fd, SOL_SOCKET, SO_SNDBUF, 64 * 1024)
-            return (server, client)
-        }
-    }
-
     func testAFlushDuringTheSendWaitsForTheFileAndTheHalfCloseFollowsIt() throws {
         let reactor = try Reactor()
         let count = 12 << 20

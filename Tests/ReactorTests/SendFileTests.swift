@@ -8,37 +8,6 @@ import XCTest
 /// asked for meanwhile after them; a socket whose buffer fills waits for room; a short file, a
 /// close, a peer gone and a timeout each end it clearly.
 final class SendFileTests: XCTestCase {
-    /// A temporary file of `size` octets, each 4 KiB block marked with its number.
-    private final class TestFile: FileDescriptorOwner, @unchecked Sendable {
-        let fd: Int32
-        let contents: [UInt8]
-        init(size: Int) throws {
-            var template = Array("/tmp/stepwise-sendfile-XXXXXX".utf8CString)
-            fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            guard fd >= 0 else { throw SocketError.last("mkstemp") }
-            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-            var bytes = [UInt8](repeating: 0x2E, count: size)
-            for i in stride(from: 0, to: size, by: 4096) { bytes[i] = UInt8(truncatingIfNeeded: i >> 12) }
-            contents = bytes
-            XCTAssertEqual(bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }, size)
-        }
-        deinit { close(fd) }
-    }
-
-    /// A connected pair over loopback TCP: the sender with a small send buffer, so that a large
-    /// file cannot go out in one stretch.
-    private func connectedPair(on reactor: Reactor) throws -> (sender: StreamSocket, receiver: StreamSocket) {
-        let listener = try Listener.listen(ListenOptions(host: "127.0.0.1"), on: reactor)
-        let port = listener.localname().port!
-        return try reactor.run(timeout: 5) { () async throws -> (StreamSocket, StreamSocket) in
-            async let accepted = listener.accept(timeout: 5)
-            let client = try await StreamSocket.connect(host: "127.0.0.1", port: port, on: reactor, timeout: 5)
-            let server = try await accepted
-            Socket.setOption(server.fd, SOL_SOCKET, SO_SNDBUF, 64 * 1024)
-            return (server, client)
-        }
-    }
-
     /// The process's open sockets (a timer's descriptor may be made meanwhile).
     private var openSockets: Int {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []

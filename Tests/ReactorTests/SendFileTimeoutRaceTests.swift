@@ -7,33 +7,10 @@ import XCTest
 /// the stretch's result, posted first, is delivered before the waiting task hears of its
 /// timeout. The output must still come back to the socket, once, whichever comes first.
 final class SendFileTimeoutRaceTests: XCTestCase {
-    private final class TestFile: FileDescriptorOwner, @unchecked Sendable {
-        let fd: Int32
-        init(size: Int) throws {
-            var template = Array("/tmp/stepwise-sendfile-race-XXXXXX".utf8CString)
-            fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            guard fd >= 0 else { throw SocketError.last("mkstemp") }
-            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-            XCTAssertEqual(ftruncate(fd, off_t(size)), 0)
-        }
-        deinit { close(fd) }
-    }
-
-    private func connectedPair(on reactor: Reactor) throws -> (sender: StreamSocket, receiver: StreamSocket) {
-        let listener = try Listener.listen(ListenOptions(host: "127.0.0.1"), on: reactor)
-        let port = listener.localname().port!
-        return try reactor.run(timeout: 5) { () async throws -> (StreamSocket, StreamSocket) in
-            async let accepted = listener.accept(timeout: 5)
-            let client = try await StreamSocket.connect(host: "127.0.0.1", port: port, on: reactor, timeout: 5)
-            let server = try await accepted
-            return (server, client)
-        }
-    }
-
     func testATimeoutDeliveredAfterTheStretchsResultGivesTheOutputBack() throws {
         let reactor = try Reactor()
         let file = try TestFile(size: 1000)
-        let (sender, receiver) = try connectedPair(on: reactor)
+        let (sender, receiver) = try connectedPair(on: reactor, sendBuffer: nil)
         defer { sender.close(); receiver.close() }
         let (error, received) = try reactor.run(timeout: 10) { () async throws -> (String, Int) in
             async let sending: String = {

@@ -75,15 +75,9 @@ struct FileSendStep: Sendable {
                 progress.prefixSent += sent
                 continue
             }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK:
-                progress.outcome = .wouldBlock
-                return progress
-            default:
-                progress.outcome = .failed(operation: "send", errno: errno)
-                return progress
-            }
+            guard let stop = Self.outcome(ofFailed: "send") else { continue }
+            progress.outcome = stop
+            return progress
         }
         var offset = off_t(fileOffset)
         while progress.fileSent < budget {
@@ -97,17 +91,20 @@ struct FileSendStep: Sendable {
                 progress.outcome = .fileEnded
                 return progress
             }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK:
-                progress.outcome = .wouldBlock
-                return progress
-            default:
-                progress.outcome = .failed(operation: "sendfile", errno: errno)
-                return progress
-            }
+            guard let stop = Self.outcome(ofFailed: "sendfile") else { continue }
+            progress.outcome = stop
+            return progress
         }
         progress.outcome = progress.fileSent < fileOctets ? .more : .done
         return progress
+    }
+
+    /// What a call that returned -1 means, from `errno`: nil to call it again (EINTR).
+    private static func outcome(ofFailed operation: String) -> Outcome? {
+        switch errno {
+        case EINTR: return nil
+        case EAGAIN, EWOULDBLOCK: return .wouldBlock
+        default: return .failed(operation: operation, errno: errno)
+        }
     }
 }
