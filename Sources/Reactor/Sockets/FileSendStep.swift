@@ -4,9 +4,9 @@ import Glibc
 /// read the file from disk inside `sendfile(2)`): the output queued before the file, then the
 /// file's octets, until all is sent, the socket's buffer is full, or `maximumOctets` went out.
 ///
-/// The socket descriptor is the step's own duplicate (`socket`), closed when it ends: the
-/// socket may be closed meanwhile on the reactor's thread, and its number reused, without this
-/// step writing to whatever the number names next.
+/// The socket descriptor is the send's own duplicate (`socket`), open until its last step
+/// ended: the socket may be closed meanwhile on the reactor's thread, and its number reused,
+/// without this step writing to whatever the number names next.
 struct FileSendStep: Sendable {
     /// Output queued before the file (a response head, a chunk-size line), not sent yet.
     var prefix: [UInt8]
