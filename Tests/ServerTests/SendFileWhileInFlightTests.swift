@@ -23,8 +23,8 @@ final class SendFileWhileInFlightTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: path)
     }
 
-    /// A head (trailers, an interim response, a whole message) written while the file is sent
-    /// is refused as a body write is, and the response goes out whole.
+    /// A head (trailers, an interim response, a whole message) or another file's octets written
+    /// while the file is sent are refused as a body write is, and the response goes out whole.
     func testAHeadWrittenWhileTheFileIsSentIsRefused() throws {
         let refusals = Locked<[String]>([])
         let server = try startServer(
@@ -53,6 +53,17 @@ final class SendFileWhileInFlightTests: XCTestCase {
                         refusals.withLock { $0.append("\(error)") }
                     }
                 }
+                // Another file's octets: refused before any of that file is read (here a
+                // directory, whose read would fail with an error of its own).
+                let directory = try await stream.reactor.runBlocking("opening a directory") {
+                    BodyFile(adopting: open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+                }
+                do {
+                    try await stream.writeChunk(fromFile: directory, offset: 0, count: 10, endStream: false, timeout: 5)
+                    refusals.withLock { $0.append("written") }
+                } catch {
+                    refusals.withLock { $0.append("\(error)") }
+                }
                 try await sending
             })
         let client = try TestClient(port: server.port)
@@ -63,7 +74,7 @@ final class SendFileWhileInFlightTests: XCTestCase {
         XCTAssertTrue(matchesPattern(response.body, at: 0))
         XCTAssertEqual(try client.exchange(get("/file")).body.count, size)
         let seen = refusals.withLock { $0 }
-        XCTAssertEqual(seen.count, 6)
+        XCTAssertEqual(seen.count, 8)
         for refusal in seen {
             XCTAssertTrue(refusal.contains("a file is being sent as the body"), refusal)
         }

@@ -10,6 +10,8 @@ extension H1Stream {
     public func writeChunk(
         fromFile file: BodyFile, offset: UInt64, count: UInt64, endStream: Bool, timeout: Double?
     ) async throws {
+        // While a region is out, refused before any of this file is read.
+        if outbound.state == .regionInFlight { throw H1OutboundMessage.refusalWhileRegionInFlight }
         let framedOnly = outbound.discardsBody && connection.phase != .closed
         guard framedOnly || file.isRegularFile && connection.canSendFileBody(for: self) else {
             return try await writeChunkReadingFile(
