@@ -14,14 +14,7 @@ final class SendFileFlushTests: XCTestCase {
         let (sender, receiver) = try connectedPair(on: reactor)
         defer { sender.close(); receiver.close() }
         let (sent, flushed, received) = try reactor.run(timeout: 30) { () async throws -> (String, String, Int) in
-            async let sending: String = {
-                do {
-                    try await sender.sendFile(file, offset: 0, count: UInt64(count))
-                    return "sent"
-                } catch {
-                    return "\(error)"
-                }
-            }()
+            async let sending = outcome("sent") { try await sender.sendFile(file, offset: 0, count: UInt64(count)) }
             while !sender.sendingFile { await Task.yield() }
             sender.shutdownWrite()
             async let flushing: String = {
@@ -51,14 +44,7 @@ final class SendFileFlushTests: XCTestCase {
         let (sender, receiver) = try connectedPair(on: reactor)
         defer { sender.close(); receiver.close() }
         let (sent, received) = try reactor.run(timeout: 30) { () async throws -> (String, Int) in
-            async let sending: String = {
-                do {
-                    try await sender.sendFile(file, offset: 0, count: UInt64(count))
-                    return "sent"
-                } catch {
-                    return "\(error)"
-                }
-            }()
+            async let sending = outcome("sent") { try await sender.sendFile(file, offset: 0, count: UInt64(count)) }
             while !sender.sendingFile { await Task.yield() }
             sender.shutdownWrite()
             sender.flushNow()

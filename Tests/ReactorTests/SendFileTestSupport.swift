@@ -40,3 +40,13 @@ extension XCTestCase {
         }
     }
 }
+
+/// `success` when `body` returns, else the description of what it threw.
+func outcome(_ success: String, of body: () async throws -> Void) async -> String {
+    do {
+        try await body()
+        return success
+    } catch {
+        return "\(error)"
+    }
+}
