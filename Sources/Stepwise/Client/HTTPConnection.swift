@@ -178,11 +178,17 @@ public final class HTTPConnection: @unchecked Sendable {
             try await stream.writeHeaders(fields, endStream: !hasBody, timeout: write)
         }
         guard hasBody else { return }
-        if expectContinue, try await !waitForContinue(stream) {
-            // RFC 9110 §10.1.1: answered before the body went, the request stays incomplete, so
-            // this connection carries no other; the next request opens a new one.
-            connection.shutdown()
-            return
+        if expectContinue {
+            // Up to the read timeout, if shorter: once it passed, the body goes, as it does after
+            // `expect100Timeout` (the response's read has a read timeout of its own).
+            var wait = ContinueWait(patience: min(expect100Timeout, timeouts.read ?? expect100Timeout))
+            defer { if wait.responseHeadArrived { sent?.responseStarted = true } }
+            if case .answeredFirst(let final) = try await wait.run(on: stream) {
+                // Answered without the body, which is not sent: the response is for `response()`,
+                // and the next request opens a new connection (`ContinueWait`).
+                stream.prefetched = final
+                return
+            }
         }
         do {
             try await during("request body write", seconds: write) {
@@ -215,31 +221,6 @@ public final class HTTPConnection: @unchecked Sendable {
         } catch ReactorError.timedOut {
             let target = HTTPUtil.authority(host: host, port: Int(port), scheme: nil)
             throw SocketError.timedOut(target: target, phase: phase, seconds: seconds ?? 0)
-        }
-    }
-
-    /// Waits for `100 Continue` (true) or a final response (false: the body is not sent; the
-    /// response stays for `response()`). Without an answer within `expect100Timeout` (or the
-    /// read timeout, if shorter) the body is sent anyway (RFC 9110 §10.1.1: a client "SHOULD NOT
-    /// wait for an indefinite period before sending the content"; not every server sends a 100).
-    private func waitForContinue(_ stream: H1Stream) async throws -> Bool {
-        // One wait across the interim responses that may come first.
-        let waitEnds = Deadline(min(expect100Timeout, timeouts.read ?? expect100Timeout))
-        do {
-            while true {
-                guard let headers = try await stream.getHeaders(timeout: waitEnds.remaining("100-continue wait"))
-                else { return false }
-                sent?.responseStarted = true
-                let status = headers.first(":status").flatMap { Int($0) } ?? 0
-                if status == 100 { return true }
-                // RFC 9110 §15.2: "A client MUST be able to parse one or more 1xx responses
-                // received prior to a final response": 103 Early Hints is not the go-ahead.
-                if status < 200 && status != 101 { continue }
-                stream.prefetched = headers
-                return false
-            }
-        } catch ReactorError.timedOut {
-            return true
         }
     }
 

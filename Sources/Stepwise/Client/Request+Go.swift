@@ -121,18 +121,12 @@ extension Request {
         if let body {
             var send = true
             if expectsContinue {
-                head = try await Request.phase("100-continue wait") {
-                    try await waitForContinue(stream, deadline: deadline, responseStarted: &responseStarted)
-                }
-                if let final = head, final.first(":status") != "100" {
-                    // RFC 9110 §10.1.1: a client that receives a final status before it sent the
-                    // content "… SHOULD NOT send the content"; the request stays incomplete, so
-                    // the connection cannot carry another one.
-                    responseStarted = true
+                var wait = ContinueWait(patience: expect100Timeout, deadline: deadline)
+                defer { if wait.responseHeadArrived { responseStarted = true } }
+                if case .answeredFirst(let final) = try await wait.run(on: stream) {
+                    // Answered without the body: the connection was shut down (`ContinueWait`).
                     send = false
-                    connection.shutdown()
-                } else {
-                    head = nil
+                    head = final
                 }
             }
             if send {
@@ -171,33 +165,6 @@ extension Request {
                 continue
             }
             return (headers, stream)
-        }
-    }
-
-    /// Waits up to `expect100Timeout` (within the deadline) for `100 Continue` or a final status;
-    /// nil when the wait timed out (the body is then sent anyway: RFC 9110 §10.1.1, a client
-    /// "SHOULD NOT wait for an indefinite period before sending the content"). Any head that
-    /// arrives, interim ones included, sets `responseStarted`: the connection was not stale
-    /// (`StaleConnection.wasStale`).
-    private func waitForContinue(_ stream: H1Stream, deadline: Deadline, responseStarted: inout Bool) async throws
-        -> Headers?
-    {
-        let left = try deadline.remaining("100-continue wait")
-        let wait = min(expect100Timeout, left ?? expect100Timeout)
-        // One wait across the interim responses (103 Early Hints and the like) that may come
-        // first: each must not start it again.
-        let waitEnds = Deadline(wait)
-        while true {
-            let headers: Headers?
-            do {
-                headers = try await stream.getHeaders(timeout: waitEnds.remaining("100-continue wait"))
-            } catch ReactorError.timedOut where wait < (left ?? .infinity) {
-                return nil
-            }
-            guard let headers else { throw HTTPStreamError.connectionClosed("before the response") }
-            responseStarted = true
-            let status = headers.first(":status").flatMap { Int($0) } ?? 0
-            if status == 100 || status >= 200 || status == 101 { return headers }
         }
     }
 

@@ -1,0 +1,110 @@
+import HTTPCore
+import Reactor
+
+/// A client's wait for `100 Continue` between a request head that carried `expect: 100-continue`
+/// and the request's content: the one `Request.go` and `HTTPConnection` share.
+///
+/// RFC 9110 §10.1.1: the expectation "allows the client to wait for an indication that it is
+/// worthwhile to send the content before actually doing so". The wait ends with:
+/// - `100 Continue`: the content goes (`sendContent`);
+/// - no answer within `patience`: the content goes unasked. "A client that sends a 100-continue
+///   expectation is not required to wait for any specific length of time; such a client MAY
+///   proceed to send the content even if it has not yet received a response. Furthermore, since
+///   100 (Continue) responses cannot be sent through an HTTP/1.0 intermediary, such a client
+///   SHOULD NOT wait for an indefinite period before sending the content.";
+/// - a final response (or a `101`) first: the content is not sent, and that is the response
+///   (`answeredFirst`). The request stays incomplete, so the connection carries no other: it is
+///   shut down, and closes once that response was read;
+/// - `deadline` passing first (the caller's limit over its whole exchange, not just this wait):
+///   `ReactorError.timedOut("100-continue wait")`;
+/// - the connection's end, a reset or a cancellation: that error.
+///
+/// Interim responses other than `100` and `101` (`103 Early Hints`) are skipped within the one
+/// wait, which they do not start again. Any head that arrives, interim ones included, sets
+/// `responseHeadArrived`, also when the wait then fails: the server was there to answer, so the
+/// connection was not stale (`StaleConnection.wasStale`).
+struct ContinueWait {
+    /// How the wait ended.
+    enum Outcome: Equatable {
+        /// Send the content: `100 Continue` came, or nothing within `patience`.
+        case sendContent
+        /// A final response (or a `101`) came first: the content is not sent, this is the
+        /// response, and the connection was shut down.
+        case answeredFirst(Headers)
+    }
+
+    /// What one response head means to the wait.
+    enum Verdict: Equatable {
+        /// An interim response other than `100` and `101`: wait on.
+        case keepWaiting
+        /// `100 Continue`: the go-ahead.
+        case sendContent
+        /// A final response or a `101`: the server answered without the content.
+        case answered
+    }
+
+    /// The phase a timeout of the wait names.
+    static let phase = "100-continue wait"
+
+    /// Seconds to wait for an answer before sending the content unasked.
+    let patience: Double
+    /// The caller's limit over its whole exchange (none by default): when it, not `patience`,
+    /// ends the wait, the wait fails with a timeout rather than sending the content, since the
+    /// exchange cannot finish within it anyway.
+    let deadline: Deadline
+    /// Whether any response head, interim or final, arrived during the wait.
+    private(set) var responseHeadArrived = false
+
+    init(patience: Double, deadline: Deadline = Deadline(nil)) {
+        self.patience = patience
+        self.deadline = deadline
+    }
+
+    /// What `head` means to a client waiting for `100 Continue`.
+    static func verdict(on head: Headers) throws -> Verdict {
+        guard let status = head.first(":status").flatMap({ Int($0) }) else {
+            throw HTTPStreamError.invalidHeaders("response without :status")
+        }
+        if status == 100 { return .sendContent }
+        // RFC 9110 §15.2: "A client MUST be able to parse one or more 1xx responses received
+        // prior to a final response, even if the client does not expect one." 103 Early Hints is
+        // not the go-ahead; a 101 is the response (the connection is the new protocol's).
+        if status < 200 && status != 101 { return .keepWaiting }
+        return .answered
+    }
+
+    /// Waits on `stream`, whose request head went with `expect: 100-continue` and whose content
+    /// is still to come.
+    mutating func run(on stream: H1Stream) async throws -> Outcome {
+        let left = try deadline.remaining(Self.phase)
+        let wait = min(patience, left ?? patience)
+        // One wait across the interim responses that may come first: each must not start it
+        // again.
+        let waitEnds = Deadline(wait)
+        while true {
+            let head: Headers?
+            do {
+                head = try await stream.getHeaders(timeout: waitEnds.remaining(Self.phase))
+            } catch ReactorError.timedOut {
+                guard wait < (left ?? .infinity) else { throw ReactorError.timedOut(Self.phase) }
+                return .sendContent
+            }
+            guard let head else { throw HTTPStreamError.connectionClosed("before the response") }
+            responseHeadArrived = true
+            switch try Self.verdict(on: head) {
+            case .keepWaiting:
+                continue
+            case .sendContent:
+                return .sendContent
+            case .answered:
+                // RFC 9110 §10.1.1: "A server that responds with a final status code before
+                // reading the entire request content SHOULD indicate whether it intends to close
+                // the connection [...] or continue reading the request content." Without the
+                // content the request never ends on the wire, so where a next request would
+                // start is a guess: the connection carries none.
+                stream.connection.shutdown()
+                return .answeredFirst(head)
+            }
+        }
+    }
+}
