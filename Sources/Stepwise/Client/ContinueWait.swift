@@ -5,7 +5,9 @@ import Reactor
 /// and the request's content: the one `Request.go` and `HTTPConnection` share.
 ///
 /// RFC 9110 §10.1.1: the expectation "allows the client to wait for an indication that it is
-/// worthwhile to send the content before actually doing so". The wait ends with:
+/// worthwhile to send the content before actually doing so". There is no wait when the head went
+/// without the expectation (`isExpected`: a request without content, whose head the codec
+/// strips of it). Else the wait ends with:
 /// - `100 Continue`: the content goes (`sendContent`);
 /// - no answer within `patience`: the content goes unasked. "A client that sends a 100-continue
 ///   expectation is not required to wait for any specific length of time; such a client MAY
@@ -73,9 +75,23 @@ struct ContinueWait {
         return .answered
     }
 
-    /// Waits on `stream`, whose request head went with `expect: 100-continue` and whose content
-    /// is still to come.
-    mutating func run(on stream: H1Stream) async throws -> Outcome {
+    /// Whether the request head `head`, written on `stream`, went with the `100-continue`
+    /// expectation: it has the element and content follows. RFC 9110 §10.1.1: "A client MUST NOT
+    /// generate a 100-continue expectation in a request that does not include content", so the
+    /// codec drops it from a head that ends the request (an empty body's `content-length: 0`) or
+    /// is a CONNECT's (§9.3.6: "A CONNECT request message does not have content"). No server
+    /// sends `100 Continue` to such a head, and its final response is no refusal of content.
+    static func isExpected(after head: Headers, on stream: H1Stream) -> Bool {
+        // A client stream's outbound message is its request: complete once the head ended it.
+        head.hasToken("expect", "100-continue") && !stream.isResponseComplete && head.first(":method") != "CONNECT"
+    }
+
+    /// Waits on `stream`, whose request head `head` was just written and whose content is still
+    /// to come; sends the content at once when the head went without the expectation
+    /// (`isExpected`): "A client that will wait for a 100 (Continue) response before sending the
+    /// request content MUST send an Expect header field containing a 100-continue expectation."
+    mutating func run(on stream: H1Stream, after head: Headers) async throws -> Outcome {
+        guard Self.isExpected(after: head, on: stream) else { return .sendContent }
         let left = try deadline.remaining(Self.phase)
         let wait = min(patience, left ?? patience)
         // One wait across the interim responses that may come first: each must not start it

@@ -126,6 +126,8 @@ public final class HTTPConnection: @unchecked Sendable {
     /// - Parameters:
     ///   - expectContinue: send `expect: 100-continue` and wait (up to `expect100Timeout`) for
     ///     the server's go-ahead before a non-empty body; a final status instead skips the body.
+    ///     A `bodyStream` with a `bodyLength` of 0 is no content: it goes without the expectation
+    ///     and does not wait.
     ///   - bodyStream: produces the body piece by piece (nil: the end); with `bodyLength` it is
     ///     sent with that content-length (and must produce exactly that much), else chunked.
     ///     Kept, with the other arguments, until the response was read: a request on a reused
@@ -183,7 +185,7 @@ public final class HTTPConnection: @unchecked Sendable {
             // `expect100Timeout` (the response's read has a read timeout of its own).
             var wait = ContinueWait(patience: min(expect100Timeout, timeouts.read ?? expect100Timeout))
             defer { if wait.responseHeadArrived { sent?.responseStarted = true } }
-            if case .answeredFirst(let final) = try await wait.run(on: stream) {
+            if case .answeredFirst(let final) = try await wait.run(on: stream, after: fields) {
                 // Answered without the body, which is not sent: the response is for `response()`,
                 // and the next request opens a new connection (`ContinueWait`).
                 stream.prefetched = final

@@ -31,7 +31,8 @@ extension Request {
     ///   left encoded (its range is of the encoded data; join the parts, then decode).
     /// - With `expectsContinue`, the body waits for `100 Continue` up to `expect100Timeout`; a
     ///   final status arriving first means the body is not sent (RFC 9110 §10.1.1) and the
-    ///   connection is not reused.
+    ///   connection is not reused. An empty body (`content-length: 0`) goes without the
+    ///   expectation and does not wait (`ContinueWait`).
     /// - A final response that arrives while the body is still being written, from a server that
     ///   then closes the connection, is returned rather than the failed write (RFC 9112 §9.5).
     /// - A `host` field in `headers` replaces `:authority` (`self` is not changed): it names the
@@ -123,7 +124,7 @@ extension Request {
             if expectsContinue {
                 var wait = ContinueWait(patience: expect100Timeout, deadline: deadline)
                 defer { if wait.responseHeadArrived { responseStarted = true } }
-                if case .answeredFirst(let final) = try await wait.run(on: stream) {
+                if case .answeredFirst(let final) = try await wait.run(on: stream, after: fields) {
                     // Answered without the body: the connection was shut down (`ContinueWait`).
                     send = false
                     head = final
