@@ -92,6 +92,41 @@ final class HTTPConnectionTests: XCTestCase {
         XCTAssertLessThan(elapsed, 2)
     }
 
+    /// `expectContinue` with an `expect` field of the caller's: the `100-continue` element goes
+    /// beside it, so a server that honours it says `100 Continue` and the body goes at once,
+    /// invited. (It was left out: `request` waited the whole `expect100Timeout` for a go-ahead no
+    /// server had been asked for, and since `ContinueWait` looks at the head it sent the body
+    /// unasked, not waiting as asked. RFC 9110 §10.1.1: "A client that will wait for a 100
+    /// (Continue) response before sending the request content MUST send an Expect header field
+    /// containing a 100-continue expectation.")
+    func testExpectContinueGoesBesideAnotherExpectation() throws {
+        let expectations = Locked<[String]>([])
+        let server = try OneShotServer { client in
+            guard let head = Self.readHead(client) else { return }
+            let expect = head.split(separator: "\r\n").filter { $0.lowercased().hasPrefix("expect:") }
+            expectations.withLock {
+                $0 = expect.map { String($0.dropFirst("expect:".count)).trimmingCharacters(in: .whitespaces) }
+            }
+            // The go-ahead only when it was asked for, as a server does (RFC 9110 §10.1.1).
+            if expect.contains(where: { $0.lowercased().contains("100-continue") }) {
+                RawPeer.send("HTTP/1.1 100 Continue\r\n\r\n", to: client)
+            }
+            var body = [UInt8](repeating: 0, count: 5)
+            guard recv(client, &body, body.count, Int32(MSG_WAITALL)) == body.count else { return }
+            RawPeer.send(
+                "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n" + String(decoding: body, as: UTF8.self), to: client)
+        }
+        defer { server.stop() }
+        let conn = try HTTPConnection(host: "127.0.0.1", port: server.port, timeout: 5)
+        defer { conn.close() }
+        let started = MonotonicClock.seconds()
+        try conn.request(
+            "PUT", "/", headers: [("expect", "x-checked")], body: Array("hello".utf8), expectContinue: true)
+        XCTAssertEqual(try conn.getResponse().text, "hello")
+        XCTAssertLessThan(MonotonicClock.seconds() - started, 0.9, "waited for the 100-continue timeout")
+        XCTAssertEqual(expectations.withLock { $0 }, ["x-checked", "100-continue"])
+    }
+
     func testExpectContinueRefusedSkipsTheBody() throws {
         let server = try TestServer { stream, _ in
             try await reply(stream, status: 413, "too big")

@@ -124,10 +124,10 @@ public final class HTTPConnection: @unchecked Sendable {
     /// Sends a request. Adds `host` and, for a known body length, `content-length` when absent;
     /// a `host` in `headers` is sent first, in place of the generated one.
     /// - Parameters:
-    ///   - expectContinue: send `expect: 100-continue` and wait (up to `expect100Timeout`) for
-    ///     the server's go-ahead before a non-empty body; a final status instead skips the body.
-    ///     A `bodyStream` with a `bodyLength` of 0 is no content: it goes without the expectation
-    ///     and does not wait.
+    ///   - expectContinue: send `expect: 100-continue` (beside an `expect` field in `headers`
+    ///     that lacks it) and wait (up to `expect100Timeout`) for the server's go-ahead before a
+    ///     non-empty body; a final status instead skips the body. A `bodyStream` with a
+    ///     `bodyLength` of 0 is no content: it goes without the expectation and does not wait.
     ///   - bodyStream: produces the body piece by piece (nil: the end); with `bodyLength` it is
     ///     sent with that content-length (and must produce exactly that much), else chunked.
     ///     Kept, with the other arguments, until the response was read: a request on a reused
@@ -174,7 +174,12 @@ public final class HTTPConnection: @unchecked Sendable {
                 fields.append("content-length", String(bodyLength))
             }
         }
-        if expectContinue && hasBody && !fields.has("expect") { fields.append("expect", "100-continue") }
+        // Added beside an `expect` field of the caller's that lacks it: a wait for a go-ahead
+        // nobody was asked for would last its whole `expect100Timeout` (`ContinueWait.isExpected`
+        // sends the body at once instead, but the caller asked for the wait).
+        if expectContinue && hasBody && !fields.hasToken("expect", "100-continue") {
+            fields.append("expect", "100-continue")
+        }
         let write = timeouts.write
         try await during("request head write", seconds: write) {
             try await stream.writeHeaders(fields, endStream: !hasBody, timeout: write)
