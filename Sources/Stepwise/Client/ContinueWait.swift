@@ -75,23 +75,24 @@ struct ContinueWait {
         return .answered
     }
 
-    /// Whether the request head `head`, written on `stream`, went with the `100-continue`
+    /// Whether the request head `requestHead`, written on `stream`, went with the `100-continue`
     /// expectation: it has the element and content follows. RFC 9110 §10.1.1: "A client MUST NOT
     /// generate a 100-continue expectation in a request that does not include content", so the
     /// codec drops it from a head that ends the request (an empty body's `content-length: 0`) or
     /// is a CONNECT's (§9.3.6: "A CONNECT request message does not have content"). No server
     /// sends `100 Continue` to such a head, and its final response is no refusal of content.
-    static func isExpected(after head: Headers, on stream: H1Stream) -> Bool {
+    static func isExpected(after requestHead: Headers, on stream: H1Stream) -> Bool {
         // A client stream's outbound message is its request: complete once the head ended it.
-        head.hasToken("expect", "100-continue") && !stream.isResponseComplete && head.first(":method") != "CONNECT"
+        requestHead.hasToken("expect", "100-continue") && !stream.isResponseComplete
+            && requestHead.first(":method") != "CONNECT"
     }
 
-    /// Waits on `stream`, whose request head `head` was just written and whose content is still
-    /// to come; sends the content at once when the head went without the expectation
+    /// Waits on `stream`, whose request head `requestHead` was just written and whose content is
+    /// still to come; sends the content at once when the head went without the expectation
     /// (`isExpected`): "A client that will wait for a 100 (Continue) response before sending the
     /// request content MUST send an Expect header field containing a 100-continue expectation."
-    mutating func run(on stream: H1Stream, after head: Headers) async throws -> Outcome {
-        guard Self.isExpected(after: head, on: stream) else { return .sendContent }
+    mutating func run(on stream: H1Stream, after requestHead: Headers) async throws -> Outcome {
+        guard Self.isExpected(after: requestHead, on: stream) else { return .sendContent }
         let left = try deadline.remaining(Self.phase)
         let wait = min(patience, left ?? patience)
         // One wait across the interim responses that may come first: each must not start it
