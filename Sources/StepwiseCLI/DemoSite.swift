@@ -16,9 +16,9 @@ final class DemoSite: Sendable {
     let hello = Array("Hello, World!".utf8)
     let helloHeaders: Headers
 
-    init(root: String, maxBody: Int, sendTimeout: Double, log: RequestLog?) {
+    init(root: String, dotfiles: StaticFilePlanner.Dotfiles, maxBody: Int, sendTimeout: Double, log: RequestLog?) {
         self.root = root
-        self.files = StaticFilePlanner(root: root)
+        self.files = StaticFilePlanner(root: root, dotfiles: dotfiles)
         self.maxBody = maxBody
         self.sendTimeout = sendTimeout
         self.log = log

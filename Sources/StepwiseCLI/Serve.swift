@@ -20,7 +20,22 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds an idle keep-alive connection is kept.") var idleTimeout: Double = 10
     @Option(help: "Seconds sending a file may wait for the client to read what is queued for it.")
     var sendTimeout: Double = 30
+    @Option(
+        help: ArgumentHelp(
+            "Names starting with '.' below --root: deny or allow.",
+            discussion: """
+                deny: a path with a segment that starts with '.' (percent-encoded or not, also where \
+                a symbolic link leads) is answered 404, and directory listings leave such names \
+                out, so that a root such as a checkout does not give away .git/config or .env; \
+                /.well-known/ is served. allow: such files are served and listed like any other.
+                """))
+    var dotfiles: Dotfiles = .deny
     @Flag(help: "No request log.") var quiet = false
+
+    /// `--dotfiles`.
+    enum Dotfiles: String, CaseIterable, ExpressibleByArgument {
+        case deny, allow
+    }
 
     func validate() throws {
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
@@ -41,7 +56,9 @@ struct Serve: ParsableCommand {
                 certificateChainFile: cert, privateKeyFile: key, alpn: ["http/1.1"])
         }
         let log = quiet ? nil : RequestLog()
-        let site = DemoSite(root: root ?? currentDirectory(), maxBody: maxBody, sendTimeout: sendTimeout, log: log)
+        let site = DemoSite(
+            root: root ?? currentDirectory(), dotfiles: dotfiles == .allow ? .allow : .deny, maxBody: maxBody,
+            sendTimeout: sendTimeout, log: log)
         let server = try Server(options: options, handler: .callback { stream in site.handle(stream) })
         if let log {
             // A request the server rejects (400, 408, 414, 431, …) gets its request-log line too;

@@ -9,19 +9,25 @@ import HTTPCore
 /// 1. Methods other than GET and HEAD: 405 with `allow: GET, HEAD` (RFC 9110 §15.5.6).
 /// 2. A path that is not a safe file name: 400 (see `RequestTarget.parse`: no NUL, no `..`
 ///    segment even percent-encoded, UTF-8, starting with `/`).
-/// 3. The path is opened (`O_PATH`, following symbolic links) and the kernel's canonical path of
+/// 3. With `dotfiles` `.deny` (the default), a path with a segment starting with `.` once
+///    decoded and normalised (`/.git/config`, `/%2egit/config`, `/x/.hidden/y`, `/.env`): 404,
+///    before the file system is looked at, so the answer is the same whether the file exists or
+///    not. A first segment `.well-known` is allowed (RFC 8615's `/.well-known/` URIs).
+/// 4. The path is opened (`O_PATH`, following symbolic links) and the kernel's canonical path of
 ///    the file opened is checked: a file outside the root (a symbolic link leading out) is
-///    answered 404, as if it did not exist. The plan sends from that descriptor, so a name
-///    changed after the check changes nothing. File system errors: 404 for a missing
-///    name, 403 for permission denied, 500 for the rest.
-/// 4. A directory requested without a literal trailing slash (`/sub`, but also `/sub%2F` or
+///    answered 404, as if it did not exist; so is one whose canonical path below the root has a
+///    segment starting with `.` under rule 3 (a symbolic link leading to a dotfile). The plan
+///    sends from that descriptor, so a name changed after the check changes nothing. File system
+///    errors: 404 for a missing name, 403 for permission denied, 500 for the rest.
+/// 5. A directory requested without a literal trailing slash (`/sub`, but also `/sub%2F` or
 ///    `/sub/.`, whose last character is not `/` for the browser resolving relative links): 301 to
 ///    the same path with `/` appended, query kept, so that relative links in its page resolve
 ///    inside it.
-/// 5. A directory with an `index.html` (a regular file inside the root): that file; without one,
-///    an HTML listing (`DirectoryIndex`), after its preconditions (it has no validators: see
+/// 6. A directory with an `index.html` (a regular file inside the root, not a dotfile under rule
+///    4): that file; without one, an HTML listing (`DirectoryIndex`; with `.deny`, entries whose
+///    name starts with `.` are left out), after its preconditions (it has no validators: see
 ///    `ConditionalRequest.evaluate`). A file requested with a trailing slash: 404.
-/// 6. A regular file: its `Last-Modified` (never later than now, see `lastModified`), then
+/// 7. A regular file: its `Last-Modified` (never later than now, see `lastModified`), then
 ///    preconditions (`ConditionalRequest`: 304, 412), then `Range`
 ///    (`ByteRangeRequest`: 206, 416, or 200 with the whole file; an empty file asked for a
 ///    suffix such as `bytes=-1` gets 200, as that range is satisfiable but selects nothing).
@@ -31,11 +37,25 @@ import HTTPCore
 public struct StaticFilePlanner: Sendable {
     /// The directory served, as given.
     public let root: String
+    /// Whether files and directories whose name starts with `.` are served and listed.
+    public let dotfiles: Dotfiles
+
+    /// Whether a path below the root may have a segment that starts with `.`.
+    public enum Dotfiles: Sendable {
+        /// Such a path is answered 404 (except a first segment `.well-known`), and a listing
+        /// leaves such names out: a root that is a checkout does not give away `.git/config` or
+        /// `.env`.
+        case deny
+        /// Such a path is served like any other, and listed.
+        case allow
+    }
 
     /// A planner serving the files below `root`. The root is resolved (`realpath`) on each request,
     /// so it may be created or replaced later; while it cannot be resolved every request gets 500.
-    public init(root: String) {
+    /// The root's own path may have dot segments (`~/.local/www`): `dotfiles` applies below it.
+    public init(root: String, dotfiles: Dotfiles = .deny) {
         self.root = root
+        self.dotfiles = dotfiles
     }
 
     /// The plan for a request with method `method`, raw `:path` `path` (query and all, still
@@ -45,6 +65,7 @@ public struct StaticFilePlanner: Sendable {
             return .text(405, [("allow", "GET, HEAD")])
         }
         guard let target = RequestTarget.parse(path) else { return .text(400) }
+        if dotfiles == .deny && Self.hasDotSegment(target.segments) { return .text(404) }
         do throws(FileSystemError) {
             return try planTarget(target, method: method, headers: headers)
         } catch {
@@ -63,7 +84,7 @@ public struct StaticFilePlanner: Sendable {
             return .text(500)  // a root that is missing or unreadable is the server's fault
         }
         let requested = target.segments.isEmpty ? rootPath : rootPath + "/" + target.relativePath
-        guard let found = try Located(requested, root: rootPath) else { return .text(404) }
+        guard let found = try Located(requested, root: rootPath, dotfiles: dotfiles) else { return .text(404) }
         if found.status.isDirectory {
             guard target.endsInLiteralSlash else {
                 return .text(301, [("location", target.locationWithTrailingSlash)])
@@ -82,7 +103,9 @@ public struct StaticFilePlanner: Sendable {
     ) throws(FileSystemError) -> StaticFilePlan {
         let indexName = DirectoryIndex.indexFileName
         do throws(FileSystemError) {
-            if let index = try Located(directory.path + "/" + indexName, root: rootPath), index.status.isRegularFile {
+            if let index = try Located(directory.path + "/" + indexName, root: rootPath, dotfiles: dotfiles),
+                index.status.isRegularFile
+            {
                 return try planFile(index, name: indexName, method: method, headers: headers)
             }
         } catch  where error.isMissing {
@@ -96,7 +119,8 @@ public struct StaticFilePlanner: Sendable {
         case .preconditionFailed: return .text(412)
         case .proceed: break
         }
-        let entries = try FileSystem.directoryEntries(of: directory.handle)
+        var entries = try FileSystem.directoryEntries(of: directory.handle)
+        if dotfiles == .deny { entries.removeAll { $0.name.utf8.first == UInt8(ascii: ".") } }
         let page = DirectoryIndex.html(urlPath: target.decodedPath, entries: entries)
         return .withBody(200, [], contentType: ContentType.forExtension("html"), body: Array(page.utf8))
     }
@@ -161,6 +185,23 @@ public struct StaticFilePlanner: Sendable {
         if root == "/" { return true }
         return path == root || path.hasPrefix(root + "/")
     }
+
+    /// Whether a segment of the path below the root starts with `.`, other than a first
+    /// `.well-known` (RFC 8615: "/.well-known/" is the path prefix of well-known URIs).
+    static func hasDotSegment(_ segments: some Sequence<some StringProtocol>) -> Bool {
+        for (position, segment) in segments.enumerated() where segment.utf8.first == UInt8(ascii: ".") {
+            if position == 0 && segment == ".well-known" { continue }
+            return true
+        }
+        return false
+    }
+
+    /// Whether the canonical path `path`, inside the canonical `root`, has a segment below the
+    /// root that `hasDotSegment` refuses.
+    static func hasDotSegment(_ path: String, below root: String) -> Bool {
+        let below = path.utf8.dropFirst(root == "/" ? 1 : root.utf8.count + 1)
+        return hasDotSegment(below.split(separator: UInt8(ascii: "/")).map { Substring($0) })
+    }
 }
 
 /// A file or directory found for a request: a handle on it (`O_PATH`), its canonical path as
@@ -170,13 +211,15 @@ private struct Located {
     let path: String
     let status: FileStatus
 
-    /// What `path` leads to, or nil when that is outside `root` (canonical). The check is made on
-    /// the file opened, not on the name: a name changed between a check and an open could lead
-    /// anywhere.
-    init?(_ path: String, root: String) throws(FileSystemError) {
+    /// What `path` leads to, or nil when that is outside `root` (canonical), or, with `dotfiles`
+    /// `.deny`, has a segment below it that starts with `.` (a symbolic link leading to a
+    /// dotfile). The check is made on the file opened, not on the name: a name changed between a
+    /// check and an open could lead anywhere.
+    init?(_ path: String, root: String, dotfiles: StaticFilePlanner.Dotfiles) throws(FileSystemError) {
         handle = try FileSystem.locate(path)
         self.path = try FileSystem.canonicalPath(of: handle)
         guard StaticFilePlanner.isInside(self.path, root: root) else { return nil }
+        if dotfiles == .deny && StaticFilePlanner.hasDotSegment(self.path, below: root) { return nil }
         status = try FileSystem.status(of: handle)
     }
 }
