@@ -3,6 +3,10 @@ import StepwiseDemo
 
 /// The demo's routes: `/hello`, `/echo`, `/discard`, and (with the static-file planner, on a
 /// blocking-work thread) files under `root`.
+///
+/// Methods (`AllowedMethods`): `/hello` and files perform GET and HEAD, `/echo` and `/discard`
+/// POST and PUT; every route answers OPTIONS with 204 and `allow`, another method RFC 9110 names
+/// (or PATCH) with 405 and `allow`, and any other method with 501.
 final class DemoSite: Sendable {
     let root: String
     let files: StaticFilePlanner
@@ -15,6 +19,8 @@ final class DemoSite: Sendable {
     /// not as statics, which are looked up through `swift_once` at every use.
     let hello = Array("Hello, World!".utf8)
     let helloHeaders: Headers
+    /// What `/echo` and `/discard` perform: the methods that send a body to be stored.
+    let uploadMethods = AllowedMethods(["POST", "PUT"])
 
     init(root: String, dotfiles: StaticFilePlanner.Dotfiles, maxBody: Int, sendTimeout: Double, log: RequestLog?) {
         self.root = root
@@ -45,14 +51,22 @@ final class DemoSite: Sendable {
         switch isHello ? "/hello" : Self.route(path) {
         case "/hello":
             guard method == "GET" || method == "HEAD" else {
-                respond(
-                    stream, head, status: 405, body: "only GET and HEAD\n", extra: [("allow", "GET, HEAD")], arrival)
+                // OPTIONS, 405 or 501 (never nil here: GET and HEAD are all /hello performs).
+                if let answer = AllowedMethods.getAndHead.answer(to: method) { serve(stream, head, answer, arrival) }
                 return
             }
             respond(stream, head, status: 200, headers: helloHeaders, body: hello, arrival)
         case "/echo":
+            if let answer = uploadMethods.answer(to: method) {
+                serve(stream, head, answer, arrival)
+                return
+            }
             stream.reactor.spawn { await self.echo(stream, head, arrival) }
         case "/discard":
+            if let answer = uploadMethods.answer(to: method) {
+                serve(stream, head, answer, arrival)
+                return
+            }
             stream.reactor.spawn { await self.discard(stream, head, arrival) }
         default:
             // The planner looks at the file system (realpath, open, fstat, readdir), which may
@@ -63,7 +77,7 @@ final class DemoSite: Sendable {
                 files.plan(method: method, path: path, headers: headers)
             } completion: { result in
                 switch result {
-                case .success(let plan): self.serveFile(stream, head, plan, arrival)
+                case .success(let plan): self.serve(stream, head, plan, arrival)
                 case .failure: self.respond(stream, head, status: 500, body: "internal error\n", arrival)
                 }
             }
@@ -93,7 +107,8 @@ final class DemoSite: Sendable {
         return Substring(utf8.prefix(queryOffset))
     }
 
-    private func serveFile(
+    /// Carries out `plan`: a response from memory, or a file's.
+    private func serve(
         _ stream: any HTTPStream, _ head: HTTP1MessageHead, _ plan: StaticFilePlan, _ arrival: RequestLog.Arrival?
     ) {
         switch plan {

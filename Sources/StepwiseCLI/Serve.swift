@@ -6,7 +6,14 @@ import Stepwise
 /// `stepwise serve`: static files from `--root`, `GET /hello`, `/echo`, `/discard`, one log line per request.
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve files, /hello, /echo and /discard over HTTP/1.1 (plain, TLS, or both on one port).")
+        abstract: "Serve files, /hello, /echo and /discard over HTTP/1.1 (plain, TLS, or both on one port).",
+        discussion: """
+            Files under --root and /hello answer GET and HEAD; /echo (the request body back) and \
+            /discard (the body read and dropped, 204) answer POST and PUT. Every route answers \
+            OPTIONS (and OPTIONS *) with 204 and Allow, a standard method it does not perform \
+            (GET, HEAD, POST, PUT, DELETE, PATCH, CONNECT, TRACE) with 405 and Allow, and any \
+            other method with 501.
+            """)
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "TCP port (0: any free port).") var port: UInt16 = 8080

@@ -10,9 +10,9 @@ public enum StaticFilePlan: Equatable, Sendable {
     /// with one range. `headers` has `content-type`, `content-length`, `last-modified`, `etag`,
     /// `accept-ranges: bytes`, and `content-range` on 206.
     case file(OpenedFile, status: Int, headers: Headers, offset: UInt64, length: UInt64)
-    /// Send `body` as it is: errors, redirects, 304, 412, 416 and directory listings. `headers` has
-    /// `content-type` and `content-length` except on 304, which has neither and no body (RFC 9110
-    /// §15.4.5).
+    /// Send `body` as it is: errors, redirects, 204 to OPTIONS, 304, 412, 416 and directory
+    /// listings. `headers` has `content-type` and `content-length` except on 204 and 304, which
+    /// have neither and no body (RFC 9110 §8.6, §15.4.5).
     case bytes(status: Int, headers: Headers, body: [UInt8])
 
     /// The response status.

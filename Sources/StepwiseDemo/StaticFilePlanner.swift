@@ -6,13 +6,18 @@ import HTTPCore
 /// a `StaticFilePlan` that the server carries out.
 ///
 /// The rules, in the order they apply:
-/// 1. Methods other than GET and HEAD: 405 with `allow: GET, HEAD` (RFC 9110 §15.5.6).
+/// 1. Methods other than GET, HEAD and OPTIONS (`AllowedMethods.getAndHead`), whatever the
+///    path: 405 with `allow: GET, HEAD, OPTIONS` for one the demo recognizes (POST, PUT, DELETE,
+///    PATCH, CONNECT, TRACE; RFC 9110 §15.5.6), 501 for any other (RFC 9110 §9.1). `OPTIONS *`
+///    (RFC 9112 §3.2.4): 204 with the same `allow`.
 /// 2. A path that is not a safe file name: 400 (see `RequestTarget.parse`: no NUL, no `..`
 ///    segment even percent-encoded, UTF-8, starting with `/`).
 /// 3. With `dotfiles` `.deny` (the default), a path with a segment starting with `.` once
 ///    decoded and normalised (`/.git/config`, `/%2egit/config`, `/x/.hidden/y`, `/.env`): 404,
 ///    before the file system is looked at, so the answer is the same whether the file exists or
 ///    not. A first segment `.well-known` is allowed (RFC 8615's `/.well-known/` URIs).
+///    Then OPTIONS: 204 with `allow: GET, HEAD, OPTIONS`, the methods of every static path,
+///    without looking at the file system.
 /// 4. The path is opened (`O_PATH`, following symbolic links) and the kernel's canonical path of
 ///    the file opened is checked: a file outside the root (a symbolic link leading out) is
 ///    answered 404, as if it did not exist; so is one whose canonical path below the root has a
@@ -61,11 +66,15 @@ public struct StaticFilePlanner: Sendable {
     /// The plan for a request with method `method`, raw `:path` `path` (query and all, still
     /// percent-encoded) and request header fields `headers`.
     public func plan(method: String, path: String, headers: Headers) -> StaticFilePlan {
-        guard method == "GET" || method == "HEAD" else {
-            return .text(405, [("allow", "GET, HEAD")])
-        }
+        let methods = AllowedMethods.getAndHead
+        let isOptions = method == "OPTIONS"
+        if !isOptions, let refusal = methods.answer(to: method) { return refusal }
+        // RFC 9112 §3.2.4: the asterisk-form "is only used for a server-wide OPTIONS request";
+        // with GET or HEAD it is refused below, as not a path.
+        if isOptions && path == "*" { return methods.options }
         guard let target = RequestTarget.parse(path) else { return .text(400) }
         if dotfiles == .deny && Self.hasDotSegment(target.segments) { return .text(404) }
+        if isOptions { return methods.options }
         do throws(FileSystemError) {
             return try planTarget(target, method: method, headers: headers)
         } catch {

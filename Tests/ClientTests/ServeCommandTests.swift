@@ -126,7 +126,7 @@ final class ServeCommandTests: XCTestCase {
 
         let post = try fetch(demo, "/hello", method: "POST", body: "x", reactor: reactor)
         XCTAssertEqual(post.status, 405)
-        XCTAssertEqual(post.headers.first("allow"), "GET, HEAD")
+        XCTAssertEqual(post.headers.first("allow"), "GET, HEAD, OPTIONS")
 
         let echoed = try fetch(demo, "/echo?q", method: "PUT", body: "some body", reactor: reactor)
         XCTAssertEqual(echoed.status, 200)

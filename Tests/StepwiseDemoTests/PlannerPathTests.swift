@@ -8,10 +8,30 @@ import XCTest
 /// Methods, path checks, symbolic links, redirects and file system errors through
 /// `StaticFilePlanner`.
 final class PlannerPathTests: PlannerTestCase {
-    func testOtherMethodsGive405() {
-        for method in ["POST", "PUT", "DELETE", "OPTIONS", "get"] {
-            assertText(plan("/hello.txt", method: method), 405, "Method Not Allowed", ["allow: GET, HEAD"])
+    /// RFC 9110 §9.1: a method the demo knows but does not perform on files gets 405 with
+    /// `allow`, whatever the path; any other method (they are case-sensitive) 501.
+    func testOtherMethodsGive405Or501() {
+        for method in ["POST", "PUT", "DELETE", "PATCH", "CONNECT", "TRACE"] {
+            for path in ["/hello.txt", "/missing", "/.env", "/../x", "*"] {
+                assertText(plan(path, method: method), 405, "Method Not Allowed", ["allow: GET, HEAD, OPTIONS"])
+            }
         }
+        for method in ["get", "PROPFIND", "BREW", "X"] {
+            assertText(plan("/hello.txt", method: method), 501, "Not Implemented")
+        }
+    }
+
+    /// OPTIONS on a path, or `*`, gets 204 with `allow` and nothing else, the file system
+    /// unasked; a path refused for GET is refused for OPTIONS too.
+    func testOptions() {
+        for path in ["/hello.txt", "/sub/", "/missing", "*", "/?q"] {
+            assertBytes(plan(path, method: "OPTIONS"), 204, [":status: 204", "allow: GET, HEAD, OPTIONS"], "")
+        }
+        assertText(plan("/../x", method: "OPTIONS"), 400, "Bad Request")
+        assertText(plan("/.env", method: "OPTIONS"), 404, "Not Found")
+        // The asterisk-form is for OPTIONS only (RFC 9112 §3.2.4).
+        assertText(plan("*"), 400, "Bad Request")
+        assertText(plan("*", method: "HEAD"), 400, "Bad Request")
     }
 
     func testTraversalAttemptsGive400() {
