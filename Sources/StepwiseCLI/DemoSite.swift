@@ -93,18 +93,21 @@ final class DemoSite: Sendable {
         return uri.originForm
     }
 
-    /// The path without its query, found over the path's UTF-8 in place (`String.UTF8View`'s
-    /// generic `firstIndex(of:)` costs a few hundred instructions on every request).
+    /// The path without its query or fragment (which a client should not send, but some do, and
+    /// the static files' `RequestTarget` drops too), found over the path's UTF-8 in place
+    /// (`String.UTF8View`'s generic `firstIndex(of:)` costs a few hundred instructions on every
+    /// request).
     static func route(_ path: String) -> Substring {
         let utf8 = path.utf8
-        let queryOffset: Int?
-        if let inPlace = utf8.withContiguousStorageIfAvailable({ $0.firstIndex(of: UInt8(ascii: "?")) }) {
-            queryOffset = inPlace
+        let isRouteEnd = { (byte: UInt8) in byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#") }
+        let endOffset: Int?
+        if let inPlace = utf8.withContiguousStorageIfAvailable({ $0.firstIndex(where: isRouteEnd) }) {
+            endOffset = inPlace
         } else {
-            queryOffset = utf8.firstIndex(of: UInt8(ascii: "?")).map { utf8.distance(from: utf8.startIndex, to: $0) }
+            endOffset = utf8.firstIndex(where: isRouteEnd).map { utf8.distance(from: utf8.startIndex, to: $0) }
         }
-        guard let queryOffset else { return Substring(path) }
-        return Substring(utf8.prefix(queryOffset))
+        guard let endOffset else { return Substring(path) }
+        return Substring(utf8.prefix(endOffset))
     }
 
     /// Carries out `plan`: a response from memory, or a file's.

@@ -169,6 +169,25 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertEqual(try fetch(demo, "/hellox?a", reactor: reactor).status, 404)
     }
 
+    /// A fragment should not be sent (no request-target form has one), but the parser lets it
+    /// through as llhttp and nginx do: every route is found by what comes before it, as files are.
+    func testAFragmentDoesNotChangeTheRoute() throws {
+        let root = NSTemporaryDirectory() + "stepwise-fragment-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try "a\n".write(toFile: root + "/a.txt", atomically: false, encoding: .utf8)
+        let demo = try Demo(["--quiet", "--root", root])
+        defer { _ = demo.stop() }
+        for target in ["/hello#x", "/hello?a#x", "/hello#?", "/hello#"] {
+            let response = try demo.exchange("GET", target)
+            XCTAssertEqual(response.status, 200, target)
+            XCTAssertEqual(response.body, "Hello, World!", target)
+        }
+        XCTAssertEqual(try demo.exchange("GET", "/a.txt#x").body, "a\n")
+        XCTAssertEqual(try demo.exchange("POST", "/discard#x").status, 204)
+        XCTAssertEqual(try demo.exchange("OPTIONS", "/echo#x").first("allow"), "POST, PUT, OPTIONS")
+    }
+
     /// stderr is a pipe nobody reads while 3,000 requests are logged (about 200 KB, three times
     /// what the pipe holds): the server goes on answering, and every line is there once stderr
     /// is read. (Written on the reactor's thread, the log would stall it at the 64 KiB mark.)

@@ -33,6 +33,9 @@
 /// - The request-target may hold any visible US-ASCII octet (0x21–0x7E). That is wider than the
 ///   URI grammar (`"`, `{`, `|` … occur in the wild and are harmless to framing) and stricter than
 ///   some parsers (no CTL, DEL, whitespace other than the delimiting SP, or non-ASCII octets).
+///   That includes `#`: no request-target form has a fragment (§3.2), but llhttp's test corpus and
+///   nginx take one, so `:path` keeps it as received and routing is left to the handler
+///   (`stepwise serve` routes on what comes before it).
 /// - The status line needs the SP after the status code even with an empty reason phrase
 ///   (`status-line = HTTP-version SP status-code SP [ reason-phrase ]`, §4).
 struct HTTP1HeadScanner: Sendable, Equatable {
