@@ -122,7 +122,7 @@ final class H1ClientConnectionTests: XCTestCase {
                 try await client.flush(timeout: 1)
                 XCTAssertEqual(
                     Self.received(peer), "POST /upload \(line)\r\nhost: t\r\n\(kept)content-length: 5\r\n\r\nhello")
-                XCTAssertTrue(upload.isResponseComplete)
+                XCTAssertTrue(upload.isOutboundComplete)
                 Self.send(peer, "HTTP/1.1 204 No Content\r\n\r\n")
                 _ = try await upload.getHeaders(timeout: 1)
                 XCTAssertTrue(client.isIdle)

@@ -353,7 +353,13 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
         try connection.writeBody(bytes, heldIn: array, endStream: endStream, trailers: trailers, for: self)
     }
 
-    public var isResponseComplete: Bool { outbound.isComplete }
+    /// Whether this side's message was written to its end: a server's response, a client's
+    /// request.
+    public var isOutboundComplete: Bool { outbound.isComplete }
+
+    /// A client stream's outbound message is its request, so the old name said the opposite.
+    @available(*, deprecated, renamed: "isOutboundComplete")
+    public var isResponseComplete: Bool { isOutboundComplete }
 
     // MARK: - Common API
 

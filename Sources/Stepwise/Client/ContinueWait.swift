@@ -83,7 +83,7 @@ struct ContinueWait {
     /// sends `100 Continue` to such a head, and its final response is no refusal of content.
     static func isExpected(after requestHead: Headers, on stream: H1Stream) -> Bool {
         // A client stream's outbound message is its request: complete once the head ended it.
-        requestHead.hasToken("expect", "100-continue") && !stream.isResponseComplete
+        requestHead.hasToken("expect", "100-continue") && !stream.isOutboundComplete
             && requestHead.first(":method") != "CONNECT"
     }
 
