@@ -101,6 +101,27 @@ public final class BodyFile: FileDescriptorOwner, @unchecked Sendable {
         }
     }
 
+    /// `read(upTo:at:)` for a file that may not seek. A file that `pread` refuses (`ESPIPE`: a
+    /// pipe, a socket, a terminal) has no offsets: at `offset` 0 it is read with `read(2)` from
+    /// where it is (`inOrder`: read the rest of it with `read(upTo:)`, each read taking the
+    /// octets after the last), and any other offset is refused (`unseekable(offset:)`).
+    public func read(upTo count: Int, atOffsetOrInOrder offset: UInt64) throws -> (octets: [UInt8], inOrder: Bool) {
+        do {
+            return (try read(upTo: count, at: offset), false)
+        } catch let error as SystemError where error.errno == ESPIPE {
+            guard offset == 0 else { throw Self.unseekable(offset: offset) }
+            return (try read(upTo: count), true)
+        }
+    }
+
+    /// The error for `offset` in a file that cannot seek: the body helpers read such a file from
+    /// where it is, which only offset 0 means.
+    public static func unseekable(offset: UInt64) -> HTTPStreamError {
+        .invalidState(
+            "offset \(offset) in a file that cannot seek (a pipe, a socket, a terminal): "
+                + "only 0, which reads it from where it is")
+    }
+
     /// Everything from the current offset to the end.
     public func readAll() throws -> [UInt8] {
         var result: [UInt8] = []

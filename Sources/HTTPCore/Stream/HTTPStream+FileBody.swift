@@ -27,8 +27,12 @@ extension HTTPStream {
     /// (`BodyFile.isRegularFile`) is sent to the end its size says now (`fstat`, on a
     /// blocking-work thread: a file that grows meanwhile is sent as it was, and one whose size
     /// says nothing of its contents, as in most of `/proc`, as empty, as nginx sends it); any
-    /// other file is read until it ends. Throws `invalidState` for an offset past the largest
-    /// file offset (`off_t.max`) and for a file that ends before `count` octets.
+    /// other file is read until it ends. A file that cannot seek (a pipe, a socket, a terminal)
+    /// is read in order from where it is, with or without `count`, on the blocking-work threads;
+    /// its only offset is 0. Throws `invalidState` for an offset past the largest file offset
+    /// (`off_t.max`), for a non-zero offset in a file that cannot seek
+    /// (`BodyFile.unseekable(offset:)`), and for a file that ends before `count` octets (a pipe
+    /// whose writer closed early: the body is left unfinished, its framing promised `count`).
     public func writeBody(from file: BodyFile, offset: UInt64 = 0, count: UInt64? = nil, timeout: Double? = nil)
         async throws
     {
@@ -47,10 +51,11 @@ extension HTTPStream {
             length = size.map { $0 > offset ? $0 - offset : 0 }
         }
         guard let length else {
-            // A pipe, a device: read from `offset` until it ends (a pipe has no offset to seek
-            // to, and is read from where it is when `offset` is 0).
-            if lseek(file.fd, start, SEEK_SET) < 0 && !(errno == ESPIPE && offset == 0) {
-                throw SystemError("lseek")
+            // A pipe, a device: read from `offset` until it ends. A file that cannot seek (a
+            // pipe) has no offsets: it is read from where it is, which only offset 0 means.
+            if lseek(file.fd, start, SEEK_SET) < 0 {
+                guard errno == ESPIPE else { throw SystemError("lseek") }
+                guard offset == 0 else { throw BodyFile.unseekable(offset: offset) }
             }
             return try await writeBody(fromFile: file.fd, timeout: deadline.remaining("writeBody"))
         }
@@ -61,9 +66,14 @@ extension HTTPStream {
     }
 
     /// What `writeChunk(fromFile:offset:count:endStream:timeout:)` does for a stream without a
-    /// faster way: the region is read (`pread`, so the file's own offset is left alone) on the
-    /// blocking-work threads, 512 KiB at a time, each piece while the one before is written;
-    /// `timeout` is one deadline over all of it.
+    /// faster way: the region is read on the blocking-work threads, 512 KiB at a time, each piece
+    /// while the one before is written; `timeout` is one deadline over all of it. A file that can
+    /// seek is read with `pread`, so its own offset is left alone. One that cannot (a pipe, a
+    /// socket, a terminal: `pread` says `ESPIPE`) is read in order with `read(2)`, from where it
+    /// is, which only `offset` 0 means (any other is refused before anything is read or
+    /// written), and the octets sent are gone from it. A file that ends before `count` octets (a
+    /// pipe whose writer closed) throws `invalidState` and leaves the body unfinished, as a
+    /// regular file cut short does: its framing promised `count` octets.
     public func writeChunkReadingFile(
         _ file: BodyFile, offset: UInt64, count: UInt64, endStream: Bool, timeout: Double?
     ) async throws {
@@ -74,16 +84,31 @@ extension HTTPStream {
                 "writeChunk: \(count) octets at offset \(offset) end past the largest file offset, \(off_t.max)")
         }
         var position = offset
-        func startReading() -> BlockingJob<[UInt8]> {
+        // Whether the file is read in order (it cannot seek): nil until the first read found out,
+        // unless it is known to be a regular file.
+        var inOrder: Bool? = file.isRegularFile ? false : nil
+        func startReading() -> BlockingJob<(octets: [UInt8], inOrder: Bool)> {
             let at = position
             let want = Int(Swift.min(UInt64(BodyFile.readChunkSize), end - at))
-            return reactor.startBlocking("reading \(want) octets of a file at \(at)") {
-                try file.read(upTo: want, at: at)
+            switch inOrder {
+            case true?:
+                return reactor.startBlocking("reading \(want) octets of a file in order") {
+                    (try file.read(upTo: want), true)
+                }
+            case false?:
+                return reactor.startBlocking("reading \(want) octets of a file at \(at)") {
+                    (try file.read(upTo: want, at: at), false)
+                }
+            case nil:
+                return reactor.startBlocking("reading \(want) octets of a file at \(at)") {
+                    try file.read(upTo: want, atOffsetOrInOrder: at)
+                }
             }
         }
         var reading = count > 0 ? startReading() : nil
         while let job = reading {
-            let chunk = try await job.value(timeout: deadline.remaining("writeChunk"))
+            let (chunk, readInOrder) = try await job.value(timeout: deadline.remaining("writeChunk"))
+            inOrder = readInOrder
             guard !chunk.isEmpty else {
                 throw HTTPStreamError.invalidState("file ended \(end - position) octets before the count given")
             }

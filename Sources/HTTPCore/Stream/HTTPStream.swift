@@ -46,6 +46,11 @@ public protocol HTTPStream: AnyObject, Sendable {
     /// may send a large file in slices, each with its own timeout. The default reads the file
     /// (`writeChunkReadingFile`); a stream with a faster way implements it (HTTP/1 on a plain
     /// connection: `sendfile(2)`).
+    ///
+    /// A file that cannot seek (a pipe, a socket, a terminal) has no offsets: it is read in
+    /// order from where it is, which only `offset` 0 means (any other throws `invalidState`
+    /// before anything is read or written; slices of a pipe each pass 0), and the octets sent
+    /// are gone from it.
     func writeChunk(fromFile file: BodyFile, offset: UInt64, count: UInt64, endStream: Bool, timeout: Double?)
         async throws
 
