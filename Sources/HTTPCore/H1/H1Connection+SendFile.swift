@@ -47,6 +47,11 @@ extension H1Connection {
         if regionSeen {
             let unsent = stream.outbound
             stream.outbound.holdForRegion()
+            // The file octets the kernel took, whether the send ends well or not
+            // (`H1Stream.fileBodyOctetsSent`): the socket counts them as each stretch ends. A
+            // stretch still running when a timeout ends the wait is not counted here.
+            let sentBefore = socket.fileOctetsSent
+            defer { stream.countFileBodyOctets(socket.fileOctetsSent - sentBefore) }
             do {
                 try await socket.sendFile(file, offset: offset, count: count, prefix: before, timeout: timeout)
             } catch SocketError.unsupported {

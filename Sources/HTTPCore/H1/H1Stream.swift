@@ -44,6 +44,7 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
         @exclusivity(unchecked) var switchedProtocols = false
         @exclusivity(unchecked) var transferDecoder: TransferDecoding?
         @exclusivity(unchecked) var responseFraming: HTTP1BodyFraming?
+        @exclusivity(unchecked) var fileBodyOctetsSent: UInt64 = 0
     }
     @exclusivity(unchecked) private var seldom: Seldom?
     private func ensureSeldom() -> Seldom {
@@ -89,6 +90,15 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
     var responseFraming: HTTP1BodyFraming? {
         get { seldom?.responseFraming }
         set { if newValue != nil || seldom != nil { ensureSeldom().responseFraming = newValue } }
+    }
+
+    /// The file octets of this stream's body that went to the kernel (see `HTTPStream`): counted
+    /// by `writeChunk(fromFile:…)` alone, in the stream's rarely used box, so that no other write
+    /// pays for it.
+    public var fileBodyOctetsSent: UInt64? { seldom?.fileBodyOctetsSent ?? 0 }
+    func countFileBodyOctets(_ octets: UInt64) {
+        guard octets > 0 else { return }
+        ensureSeldom().fileBodyOctetsSent += octets
     }
 
     init(connection: H1Connection, requestHead: HTTP1MessageHead?) {

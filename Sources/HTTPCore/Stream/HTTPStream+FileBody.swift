@@ -77,6 +77,18 @@ extension HTTPStream {
     public func writeChunkReadingFile(
         _ file: BodyFile, offset: UInt64, count: UInt64, endStream: Bool, timeout: Double?
     ) async throws {
+        try await readFileRegion(file, offset: offset, count: count, endStream: endStream, timeout: timeout) {
+            chunk, last, remaining in
+            try await writeChunk(chunk, endStream: last, timeout: remaining)
+        }
+    }
+
+    /// `writeChunkReadingFile`'s work, each piece written by `write` (with whether it ends the
+    /// stream, and the seconds left): a stream may count what it wrote (`H1Stream`).
+    func readFileRegion(
+        _ file: BodyFile, offset: UInt64, count: UInt64, endStream: Bool, timeout: Double?,
+        write: (_ chunk: [UInt8], _ endStream: Bool, _ timeout: Double?) async throws -> Void
+    ) async throws {
         let deadline = Deadline(timeout)
         let (end, overflow) = offset.addingReportingOverflow(count)
         guard !overflow, off_t(exactly: end) != nil else {
@@ -114,11 +126,10 @@ extension HTTPStream {
             }
             position += UInt64(chunk.count)
             reading = position < end ? startReading() : nil
-            try await writeChunk(
-                chunk, endStream: endStream && reading == nil, timeout: deadline.remaining("writeChunk"))
+            try await write(chunk, endStream && reading == nil, deadline.remaining("writeChunk"))
         }
         if count == 0 && endStream {
-            try await writeChunk([], endStream: true, timeout: deadline.remaining("writeChunk"))
+            try await write([], true, deadline.remaining("writeChunk"))
         }
     }
 }

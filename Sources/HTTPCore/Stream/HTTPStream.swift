@@ -53,6 +53,12 @@ public protocol HTTPStream: AnyObject, Sendable {
     /// are gone from it.
     func writeChunk(fromFile file: BodyFile, offset: UInt64, count: UInt64, endStream: Bool, timeout: Double?)
         async throws
+    /// How many octets of the file regions this stream wrote (`writeChunk(fromFile:…)`) went to
+    /// the kernel: all of a call that returned, and of one that failed part-way (a timeout, a
+    /// peer gone), those the kernel took before it failed. That is the octets the kernel
+    /// accepted into the socket's buffer, not those the peer received. nil when the stream
+    /// does not count them (the default); an HTTP/1 stream does (`H1Stream`).
+    var fileBodyOctetsSent: UInt64? { get }
 
     /// Ends the exchange: see the conforming type for what happens to an unanswered request and
     /// an unread body.
@@ -97,6 +103,7 @@ extension HTTPStream {
     public var bodyLimit: Int { Self.defaultBodyLimit }
     public var declaredBodyLength: UInt64? { nil }
     public var declaredBodyLengthLeft: UInt64? { nil }
+    public var fileBodyOctetsSent: UInt64? { nil }
 
     public func getHeaders() async throws -> Headers? { try await getHeaders(timeout: nil) }
     public func getNextChunk() async throws -> [UInt8]? { try await getNextChunk(timeout: nil) }
