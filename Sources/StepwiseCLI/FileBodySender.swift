@@ -19,8 +19,11 @@ enum FileBodySender {
     /// longer, when writing fails, and when the file ends before `count` octets (it was
     /// truncated after the response head promised them). The file's own offset is not used.
     ///
-    /// Adds each slice's octets to `sent` once the slice went out (its `writeChunk` returned):
-    /// after a failure, `sent` counts the slices sent whole, none of the one that failed.
+    /// Adds to `sent` the file octets that went out: each slice's once it went out (its
+    /// `writeChunk` returned), and after a failure those of the slice that failed that the kernel
+    /// took before it did, as the stream counts them (`HTTPStream.fileBodyOctetsSent`; without
+    /// that count, none of them). Those are the octets the kernel accepted into the socket's
+    /// buffer: a peer that went away did not receive them all.
     static func send(
         _ file: BodyFile, offset: UInt64, count: UInt64, on stream: any HTTPStream, stallTimeout: Double?,
         sent: inout UInt64
@@ -28,11 +31,22 @@ enum FileBodySender {
         precondition(count > 0, "FileBodySender.send: nothing to send")
         let end = offset + count
         var position = offset
+        let countedBefore = stream.fileBodyOctetsSent
         while position < end {
             let slice = min(sliceSize, end - position)
-            try await stream.writeChunk(
-                fromFile: file, offset: position, count: slice, endStream: position + slice == end,
-                timeout: stallTimeout)
+            do {
+                try await stream.writeChunk(
+                    fromFile: file, offset: position, count: slice, endStream: position + slice == end,
+                    timeout: stallTimeout)
+            } catch {
+                // The stream's count since the first slice, less the slices sent whole.
+                if let countedBefore, let counted = stream.fileBodyOctetsSent {
+                    let sinceFirst = counted - countedBefore
+                    let whole = position - offset
+                    sent += min(sinceFirst > whole ? sinceFirst - whole : 0, slice)
+                }
+                throw error
+            }
             position += slice
             sent += slice
         }

@@ -2,7 +2,8 @@ import Glibc
 import Stepwise
 
 /// One line per request on stderr: peer, request line, status, body bytes, milliseconds, and
-/// for a response cut short (`(cut short: why)`) the body octets that went out before it was.
+/// for a response cut short (`(cut short: why)`) the body octets that went out before it was (of
+/// a file, those the kernel took into the socket's buffer: `FileBodySender`).
 /// The lines go through `StandardError.writer`, so a stderr that does not keep up never stalls
 /// the server.
 final class RequestLog: Sendable {

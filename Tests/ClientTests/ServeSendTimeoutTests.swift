@@ -61,6 +61,26 @@ final class ServeSendTimeoutTests: XCTestCase {
         return (total, false)
     }
 
+    /// Reads until the server closes or `limit` octets came; returns the response head's length,
+    /// the body octets that followed it, and whether the server closed.
+    private func readBody(_ fd: Int32, limit: Int) -> (head: Int, body: Int, closed: Bool) {
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var start: [UInt8] = []
+        var head: Int?
+        var total = 0
+        while total < limit {
+            let got = recv(fd, &buffer, min(buffer.count, limit - total), 0)
+            if got <= 0 { return (head ?? 0, total - (head ?? total), got == 0 || errno == ECONNRESET) }
+            total += got
+            if head == nil {
+                start += buffer[..<got]
+                head = (0..<max(0, start.count - 3)).first { start[$0..<($0 + 4)].elementsEqual([13, 10, 13, 10]) }
+                    .map { $0 + 4 }
+            }
+        }
+        return (head ?? 0, total - (head ?? total), false)
+    }
+
     func testADownloadLongerThanTheTimeoutThatNeverStallsCompletes() throws {
         let demo = try serveLargeFile()
         defer { _ = demo.stop() }
@@ -127,6 +147,44 @@ final class ServeSendTimeoutTests: XCTestCase {
         // What the log counts went out: the client got it (and the head), and not the whole file.
         XCTAssertLessThan(sent, Self.fileSize, line)
         XCTAssertLessThan(sent, octets, "\(line); the client got \(octets) octets")
+    }
+
+    /// A client that stops reading, then reads what the server had sent once it gave up: the
+    /// log counts exactly the body octets the client got, the file octets the kernel took (by
+    /// `sendfile(2)`), not only the 2 MiB slices sent whole (`FileBodySender`), which counted up
+    /// to a slice less.
+    func testTheLogOfADroppedClientCountsTheOctetsOfTheSliceCutShort() throws {
+        let demo = try serveLargeFile(["--send-timeout", "1"])
+        defer { if demo.process.isRunning { _ = demo.stop() } }
+        let fd = try requestLargeFile(demo)
+        defer { close(fd) }
+        usleep(2_500_000)  // the server's writes wait; after 1 s it gives up and closes
+        let (head, body, closed) = readBody(fd, limit: Self.fileSize + 200)
+        XCTAssertTrue(closed, "not closed after \(body) octets of body")
+        XCTAssertGreaterThan(head, 0)
+        let (line, bytes) = logLine(demo)
+        XCTAssertTrue(line.contains(" ms (cut short: "), line)
+        XCTAssertEqual(bytes, body, "\(line); the client got \(body) octets of body")
+    }
+
+    /// A client that reads part of the download (over 3 MiB: more than one slice) and goes away:
+    /// the log counts at least the body octets it got (those the kernel took, with what it held
+    /// in its buffers then), and fewer than the file's. A count of the slices sent whole is a
+    /// multiple of 2 MiB; the kernel's lands on one only by chance.
+    func testTheLogOfAClientThatWentAwayCountsMoreThanTheWholeSlices() throws {
+        let demo = try serveLargeFile(["--send-timeout", "10"])
+        defer { if demo.process.isRunning { _ = demo.stop() } }
+        let fd = try requestLargeFile(demo)
+        let (_, body, closed) = readBody(fd, limit: (3 << 20) + 12_345)
+        XCTAssertFalse(closed, "closed after \(body) octets of body")
+        usleep(200_000)  // the server fills its socket's buffer again
+        close(fd)
+        let (line, bytes) = logLine(demo)
+        XCTAssertTrue(line.contains(" ms (cut short: "), line)
+        let sent = try XCTUnwrap(bytes, line)
+        XCTAssertGreaterThanOrEqual(sent, body, line)
+        XCTAssertLessThan(sent, Self.fileSize, line)
+        XCTAssertNotEqual(sent % (2 << 20), 0, "\(line): only whole slices counted")
     }
 
     /// A client that goes away in the middle of the download (closes with unread octets, which
