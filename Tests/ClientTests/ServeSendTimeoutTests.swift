@@ -167,11 +167,12 @@ final class ServeSendTimeoutTests: XCTestCase {
         XCTAssertEqual(bytes, body, "\(line); the client got \(body) octets of body")
     }
 
-    /// A client that reads part of the download (over 3 MiB: more than one slice) and goes away:
-    /// the log counts at least the body octets it got (those the kernel took, with what it held
-    /// in its buffers then), and fewer than the file's. A count of the slices sent whole is a
-    /// multiple of 2 MiB; the kernel's lands on one only by chance.
-    func testTheLogOfAClientThatWentAwayCountsMoreThanTheWholeSlices() throws {
+    /// A client that reads part of the download (over 3 MiB: more than one slice) and goes away,
+    /// resetting the connection: the log counts at least the body octets it got (those the
+    /// kernel took, with what it held in its buffers then), and fewer than the file's. (Exactly
+    /// what went out is checked by the test above; a count of whole slices only, a multiple of
+    /// 2 MiB, would land on the kernel's by chance, so that is not asserted here.)
+    func testTheLogOfAClientThatWentAwayCountsWhatItGotAndLessThanTheFile() throws {
         let demo = try serveLargeFile(["--send-timeout", "10"])
         defer { if demo.process.isRunning { _ = demo.stop() } }
         let fd = try requestLargeFile(demo)
@@ -184,7 +185,6 @@ final class ServeSendTimeoutTests: XCTestCase {
         let sent = try XCTUnwrap(bytes, line)
         XCTAssertGreaterThanOrEqual(sent, body, line)
         XCTAssertLessThan(sent, Self.fileSize, line)
-        XCTAssertNotEqual(sent % (2 << 20), 0, "\(line): only whole slices counted")
     }
 
     /// A client that goes away in the middle of the download (closes with unread octets, which
