@@ -133,6 +133,26 @@ final class RequestBodyTests: XCTestCase {
         XCTAssertTrue(request.expectsContinue)
     }
 
+    /// The `100-continue` element among others in the `expect` list is the expectation, as the
+    /// codec and servers read it (RFC 9110 §10.1.1: `Expect = #expectation`); only the exact
+    /// value was, so such a request went without the wait its head announced.
+    func testExpectsContinueFindsTheElementInAList() throws {
+        let request = try Request(uri: "http://h/")
+        request.setBody(producer: { nil })
+        for value in ["100-continue, x-other", "x-other,100-Continue", " 100-continue "] {
+            request.headers.delete("expect")
+            request.headers.append("expect", value)
+            XCTAssertTrue(request.expectsContinue, value)
+        }
+        request.headers.delete("expect")
+        request.headers.append("expect", "x-other")
+        request.headers.append("expect", "100-continue")
+        XCTAssertTrue(request.expectsContinue, "in a second field")
+        request.headers.delete("expect")
+        request.headers.append("expect", "x-100-continue, 100-continuex")
+        XCTAssertFalse(request.expectsContinue)
+    }
+
     func testRemoveBodyRemovesTheFieldsThatDescribeIt() throws {
         let request = try Request(uri: "http://h/")
         request.headers.append("content-type", "text/plain")

@@ -18,10 +18,17 @@ extension Request {
     }
 
     /// Whether `go()` should wait (up to `expect100Timeout`) for `100 Continue` before sending the
-    /// body: there is a body and an `expect: 100-continue` field (which `setBody` adds by
-    /// `shouldExpectContinue(bodyLength:)`, and which you may add or delete afterwards).
+    /// body: there is a body and an `expect` field with the `100-continue` element (which
+    /// `setBody` adds by `shouldExpectContinue(bodyLength:)`, and which you may add or delete
+    /// afterwards).
+    ///
+    /// The element is a token of the field's list, in any case and among others: `expect:
+    /// 100-Continue, x-other` waits too, as the codec (which drops the element from a request
+    /// without content) and servers read it. RFC 9110 §10.1.1: `Expect = #expectation` (a list),
+    /// "The Expect field value is case-insensitive", and "The only expectation defined by this
+    /// specification is "100-continue" (with no defined parameters)".
     public var expectsContinue: Bool {
-        body != nil && headers.values(for: "expect").contains { $0.lowercased() == "100-continue" }
+        body != nil && headers.hasToken("expect", "100-continue")
     }
 
     /// Sends `text` (UTF-8) as the body.
