@@ -135,11 +135,13 @@ final class RequestGoTests: XCTestCase {
         XCTAssertLessThan(MonotonicClock.seconds() - started, 0.9, "waited for the 100-continue timeout")
     }
 
+    /// A final status before the body (not a 417, which is repeated without the expectation:
+    /// `ExpectationFailedRepeatTests`) is the response, and the body does not go.
     func testExpectContinueRefusedSkipsTheBody() throws {
         let received = Locked(-1)
         let handled = DispatchSemaphore(value: 0)
         let server = try TestServer { stream, _ in
-            try await reply(stream, status: 417, "no")
+            try await reply(stream, status: 413, "no")
             let body = try? await stream.getBodyAsBytes(timeout: 0.5)
             received.withLock { $0 = body?.count ?? 0 }
             handled.signal()
@@ -150,7 +152,7 @@ final class RequestGoTests: XCTestCase {
         try request.headers.upsert(":method", "PUT")
         request.setBody(bytes: [UInt8](repeating: 0x61, count: 2 << 20))
         let response = try request.fetch(on: reactor, timeout: 5)
-        XCTAssertEqual(response.status, 417)
+        XCTAssertEqual(response.status, 413)
         XCTAssertEqual(response.text, "no")
         // The handler's read ends within its 0.5 s (at once should the connection close).
         XCTAssertEqual(handled.wait(timeout: .now() + 5), .success, "the handler's read of the body did not end")

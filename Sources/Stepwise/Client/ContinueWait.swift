@@ -16,7 +16,9 @@ import Reactor
 ///   SHOULD NOT wait for an indefinite period before sending the content.";
 /// - a final response (or a `101`) first: the content is not sent, and that is the response
 ///   (`answeredFirst`). The request stays incomplete, so the connection carries no other: it is
-///   shut down, and closes once that response was read;
+///   shut down, and closes once that response was read. A `417 Expectation Failed` among them
+///   (`isExpectationFailed`) is no answer to the request but to the expectation: each caller
+///   repeats the request once without it (`droppingExpectation`), on another connection;
 /// - `deadline` passing first (the caller's limit over its whole exchange, not just this wait):
 ///   `ReactorError.timedOut("100-continue wait")`;
 /// - the connection's end, a reset or a cancellation: that error.
@@ -73,6 +75,51 @@ struct ContinueWait {
         // not the go-ahead; a 101 is the response (the connection is the new protocol's).
         if status < 200 && status != 101 { return .keepWaiting }
         return .answered
+    }
+
+    /// Whether `response`, which answered a request head with the `100-continue` expectation
+    /// before its content went (`Outcome.answeredFirst`), is a `417 Expectation Failed`: not the
+    /// server's answer to the request, but word that something on the way does not take the
+    /// expectation. RFC 9110 §10.1.1: "A client that receives a 417 (Expectation Failed) status
+    /// code in response to a request containing a 100-continue expectation SHOULD repeat that
+    /// request without a 100-continue expectation, since the 417 response merely indicates that
+    /// the response chain does not support expectations (e.g., it is passed through an HTTP/1.0
+    /// server)." The content did not go, so any body can go with the repeat; a 417 after the
+    /// content started, or to the repeat (which has no expectation), is the response.
+    static func isExpectationFailed(_ response: Headers) -> Bool {
+        response.first(":status") == "417"
+    }
+
+    /// `headers` without the `100-continue` expectation, for the repeat after a 417: the element
+    /// goes from each `expect` field (found as `Headers.hasToken` finds it: in any case, with or
+    /// without parameters), the other elements stay, and a field left with none goes.
+    static func droppingExpectation(from headers: Headers) -> Headers {
+        var kept = Headers(capacity: headers.count)
+        for field in headers {
+            guard field.name == "expect" else {
+                kept.append(field.name, field.value, neverIndex: field.neverIndex)
+                continue
+            }
+            var others: [String] = []
+            for element in field.value.split(separator: ",") {
+                let trimmed = trimmingBlanks(element)
+                guard !trimmed.isEmpty else { continue }
+                let name = trimmingBlanks(trimmed.prefix { $0 != ";" })
+                if name.lowercased() != "100-continue" { others.append(String(trimmed)) }
+            }
+            if !others.isEmpty {
+                kept.append(field.name, others.joined(separator: ", "), neverIndex: field.neverIndex)
+            }
+        }
+        return kept
+    }
+
+    /// `text` without the spaces and tabs around it (OWS).
+    private static func trimmingBlanks(_ text: Substring) -> Substring {
+        var text = text
+        while text.first == " " || text.first == "\t" { text.removeFirst() }
+        while text.last == " " || text.last == "\t" { text.removeLast() }
+        return text
     }
 
     /// Whether the request head `requestHead`, written on `stream`, went with the `100-continue`

@@ -33,6 +33,14 @@ extension Request {
     ///   final status arriving first means the body is not sent (RFC 9110 §10.1.1) and the
     ///   connection is not reused. An empty body (`content-length: 0`) goes without the
     ///   expectation and does not wait (`ContinueWait`).
+    /// - A `417 Expectation Failed` arriving first is not the response: something on the way
+    ///   does not take the expectation (RFC 9110 §10.1.1: the client "SHOULD repeat that request
+    ///   without a 100-continue expectation"). The request is repeated once, under the same
+    ///   `timeout`, on another connection (from `pool` if set) and without the `100-continue`
+    ///   element of `expect` (the field goes if nothing else is left), with the body, which had
+    ///   not gone: bytes, a file, a pipe or a producer alike. A 417 after the body started, or to
+    ///   the repeat, is the response. (`self` is not changed: a redirect after the repeat asks
+    ///   the next server with the expectation again.)
     /// - A final response that arrives while the body is still being written, from a server that
     ///   then closes the connection, is returned rather than the failed write (RFC 9112 §9.5).
     /// - A `host` field in `headers` replaces `:authority` (`self` is not changed): it names the
@@ -104,7 +112,9 @@ extension Request {
 
     /// Writes the request on a new stream of `connection` and reads the final response head.
     /// `responseStarted` is set once any response head (interim or final) arrived, `bodyStarted`
-    /// once the body began to go: both decide whether a failure may be retried.
+    /// once the body began to go: both decide whether a failure may be retried. A body that did
+    /// not start when this returns was not sent because the response came first, in the
+    /// 100-continue wait (`ContinueWait.Outcome.answeredFirst`).
     func exchange(
         on connection: H1Connection, deadline: Deadline, responseStarted: inout Bool, bodyStarted: inout Bool
     ) async throws -> (Headers, any HTTPStream) {

@@ -13,11 +13,17 @@ extension Request {
     /// answered `408 Request Timeout` and ended the connection. `StaleConnection` has the rule
     /// (shared with `HTTPConnection`): only a reused connection, only an idempotent method, only
     /// once; and here only a body not sent yet or one that can be sent again (`canSendAgain`).
+    ///
+    /// Also repeats the request once without its `100-continue` expectation when a `417
+    /// Expectation Failed` answered it before the body went (`ContinueWait.isExpectationFailed`),
+    /// on another connection (the pool's, with one), with the body.
     func sendWithRetry(on reactor: Reactor, deadline: Deadline) async throws
         -> (Headers, any HTTPStream, bodySent: Bool)
     {
         let method = headers.first(":method") ?? "GET"
         var fresh = false
+        // This request, or once a 417 refused its expectation, the same without it.
+        var attempt = self
         while true {
             let (connection, reused) = try await connect(on: reactor, fresh: fresh, deadline: deadline)
             let mayRetry = StaleConnection.mayRetry(method: method, reused: reused, retried: fresh)
@@ -26,7 +32,7 @@ extension Request {
             let headers: Headers
             let stream: any HTTPStream
             do {
-                (headers, stream) = try await exchange(
+                (headers, stream) = try await attempt.exchange(
                     on: connection, deadline: deadline, responseStarted: &responseStarted, bodyStarted: &bodyStarted)
             } catch {
                 // A failed exchange leaves the connection mid-message: close it, or it stays open
@@ -45,6 +51,17 @@ extension Request {
                 }
                 throw error
             }
+            // A body that did not start in an exchange that returned was answered first
+            // (`exchange`): the body is still whole, whatever its kind (a producer not called, a
+            // file or pipe not opened), so it can go with the repeat. The repeat has no
+            // expectation, so it does not come here again.
+            if attempt === self, body != nil, !bodyStarted, ContinueWait.isExpectationFailed(headers) {
+                // The 417's body is not read: the connection, shut down by the wait, ends here.
+                connection.close()
+                logger.debug("417 to the 100-continue expectation from \(host):\(port): repeating without it")
+                attempt = withoutContinueExpectation()
+                continue
+            }
             if mayRetry, StaleConnection.isTimeoutOfAnIdleConnection(headers, stream: stream, on: connection) {
                 // As above, a body that went and cannot go again makes the 408 the answer.
                 var sendsAgain = true
@@ -61,6 +78,14 @@ extension Request {
             }
             return (headers, stream, bodyStarted)
         }
+    }
+
+    /// A copy of this request whose head goes without the `100-continue` expectation
+    /// (`ContinueWait.droppingExpectation`): the repeat after a 417.
+    private func withoutContinueExpectation() -> Request {
+        let copy = clone()
+        copy.headers = ContinueWait.droppingExpectation(from: headers)
+        return copy
     }
 
     /// A connection: from the pool (with the pool's HTTP/1 settings), or a fresh one with

@@ -13,6 +13,7 @@ public enum RequestBody: Sendable {
     /// HTTP/1.1 sends it chunked. A producer cannot be rewound: once its chunks went out, a
     /// 307 or 308 redirect fails with `RequestError.bodyNotResendable` and a stale pooled
     /// connection is not retried (a redirect answered before the body went, as with
-    /// `expect: 100-continue`, is followed).
+    /// `expect: 100-continue`, is followed, and a `417` to that expectation is repeated without
+    /// it: the producer was not called yet).
     case stream(@Sendable () throws -> [UInt8]?)
 }
