@@ -10,9 +10,9 @@ import XCTest
 /// RFC 9110 §10.1.1, "A client that receives a 417 (Expectation Failed) status code in response
 /// to a request containing a 100-continue expectation SHOULD repeat that request without a
 /// 100-continue expectation, since the 417 response merely indicates that the response chain
-/// does not support expectations (e.g., it is passed through an HTTP/1.0 server)." `Request.go`
-/// repeats it once, without the expectation and with the body, on another connection; a 417
-/// after the body started, or to the repeat, is the response. (It returned the first 417.)
+/// does not support expectations (e.g., it is passed through an HTTP/1.0 server)." Both APIs
+/// repeat it once, without the expectation and with the body, on another connection; a 417 after
+/// the body started, or to the repeat, is the response. (Both returned the first 417.)
 final class ExpectationFailedRepeatTests: XCTestCase {
     /// What the server saw of one request: its `expect` field values and its body (nil when it
     /// was refused at its head, unread).
@@ -125,6 +125,67 @@ final class ExpectationFailedRepeatTests: XCTestCase {
         }
         XCTAssertEqual(
             seen.withLock { $0 }, [Seen(expect: ["100-continue"], body: nil), Seen(expect: [], body: "hello")])
+    }
+
+    // MARK: - HTTPConnection
+
+    /// `request` repeats it on a new connection: the `100-continue` field goes, the caller's
+    /// other expectation stays, and `bodyStream` (not called before the 417) gives the body.
+    func testHTTPConnectionRepeatsA417dRequestWithoutTheExpectation() throws {
+        let seen = Locked<[Seen]>([])
+        let server = try OneShotServer(serve: Self.refusingExpectations(seen))
+        defer { server.stop() }
+        let conn = try HTTPConnection(host: "127.0.0.1", port: server.port, timeout: 5)
+        defer { conn.close() }
+        var pieces = [Array("hello ".utf8), Array("world".utf8)]
+        var calls = 0
+        try conn.request(
+            "POST", "/upload", headers: [("expect", "x-checked")], expectContinue: true,
+            bodyStream: {
+                calls += 1
+                return pieces.isEmpty ? nil : pieces.removeFirst()
+            })
+        let response = try conn.getResponse()
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(response.text, "got hello world")
+        XCTAssertEqual(
+            seen.withLock { $0 },
+            [Seen(expect: ["x-checked", "100-continue"], body: nil), Seen(expect: ["x-checked"], body: "hello world")])
+        XCTAssertEqual(calls, 3, "bodyStream was called before the repeat")
+        XCTAssertEqual(server.connections, 2)
+    }
+
+    /// A 417 to the repeat is the response; an `expect: 100-continue` of the caller's own goes
+    /// from the repeat too.
+    func testHTTPConnectionReturnsA417ToTheRepeat() throws {
+        let seen = Locked<[Seen]>([])
+        let server = try OneShotServer(serve: Self.refusingExpectations(seen, refusingAll: true))
+        defer { server.stop() }
+        let conn = try HTTPConnection(host: "127.0.0.1", port: server.port, timeout: 5)
+        defer { conn.close() }
+        try conn.request(
+            "PUT", "/upload", headers: [("Expect", "100-continue")], body: Array("hello".utf8), expectContinue: true)
+        let response = try conn.getResponse()
+        XCTAssertEqual(response.status, 417)
+        XCTAssertEqual(response.text, "refused hello")
+        XCTAssertEqual(
+            seen.withLock { $0 }, [Seen(expect: ["100-continue"], body: nil), Seen(expect: [], body: "hello")])
+        XCTAssertEqual(server.connections, 2)
+    }
+
+    /// A 417 after `100 Continue` and the body is the response.
+    func testHTTPConnectionReturnsA417AfterTheBody() throws {
+        let seen = Locked<[Seen]>([])
+        let server = try OneShotServer(serve: Self.refusingAfterTheBody(seen))
+        defer { server.stop() }
+        let conn = try HTTPConnection(host: "127.0.0.1", port: server.port, timeout: 5)
+        defer { conn.close() }
+        try conn.request("PUT", "/upload", body: Array("hello".utf8), expectContinue: true)
+        let response = try conn.getResponse()
+        XCTAssertEqual(response.status, 417)
+        XCTAssertEqual(response.text, "refused hello")
+        XCTAssertEqual(seen.withLock { $0 }, [Seen(expect: ["100-continue"], body: "hello")])
+        XCTAssertEqual(server.connections, 1)
     }
 
     // MARK: - Servers

@@ -26,6 +26,9 @@ extension HTTPConnection {
         /// A response head (interim or final) arrived: the server was there to answer, so the
         /// connection was not stale (`StaleConnection.wasStale`).
         var responseStarted = false
+        /// This is the repeat after a `417 Expectation Failed`: it goes without the
+        /// `100-continue` expectation (`withoutExpectation`).
+        var expectationFailed = false
 
         /// Whether it may be sent again should its connection turn out stale:
         /// `StaleConnection.mayRetry` (reused, idempotent, once), and a body that can go again
@@ -42,11 +45,23 @@ extension HTTPConnection {
             copy.responseStarted = false
             return copy
         }
+
+        /// The same request without the `100-continue` expectation, and so without the wait:
+        /// its repeat after a 417 to it.
+        var withoutExpectation: SentRequest {
+            var copy = self
+            copy.expectContinue = false
+            copy.expectationFailed = true
+            copy.responseStarted = false
+            return copy
+        }
     }
 
     /// Sends `request` on the open connection (opening one if needed), and once more on a fresh
     /// connection when the reused one turns out stale while the request goes (a write into a
-    /// closed socket, the end or a reset while waiting for `100 Continue`) and it may go again.
+    /// closed socket, the end or a reset while waiting for `100 Continue`) and it may go again;
+    /// or when a `417 Expectation Failed` answered its `100-continue` expectation before the body
+    /// went, without the expectation (`ContinueWait.isExpectationFailed`).
     func start(_ request: SentRequest) async throws {
         var request = request
         while true {
@@ -55,8 +70,19 @@ extension HTTPConnection {
                 let (connection, stream) = try await newStream()
                 request.reused = connectionServed
                 sent = request
-                try await send(request, on: connection, stream: stream)
-                return
+                switch try await send(request, on: connection, stream: stream) {
+                case .sent:
+                    return
+                case .expectationFailed:
+                    // The 417's body is not read: the connection, shut down by the wait, ends
+                    // here, and the repeat opens a new one. It has no expectation, so no wait
+                    // and no second 417 before its body.
+                    logger.debug(
+                        "417 to the 100-continue expectation of \(request.method) \(request.path) from \(host):\(port): repeating without it"
+                    )
+                    close()
+                    request = request.withoutExpectation
+                }
             } catch {
                 // The request is cut short: the connection cannot carry another (the server could
                 // not find where it ends), nor its response be read. The next request opens a new

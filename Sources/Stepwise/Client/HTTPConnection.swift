@@ -18,7 +18,9 @@ public import Reactor
 /// timeout, a reset: the exchange cut short leaves it unusable, so it is closed). A request on a
 /// reused connection that the server turns out to have closed or timed out meanwhile is sent once
 /// more on a fresh one, as `Request.go` does with a pooled connection, when its method is
-/// idempotent and its body can go again (`StaleConnection`; docs/client.md). Each call
+/// idempotent and its body can go again (`StaleConnection`; docs/client.md). A `417 Expectation
+/// Failed` to `expectContinue`'s expectation, before the body went, is followed by the same
+/// request without it, once, on a new connection (see `request`). Each call
 /// exists twice: blocking (runs the connection's reactor until done; for scripts, not from inside
 /// a reactor callback) and async (for tasks on the reactor), with the same names.
 public final class HTTPConnection: @unchecked Sendable {
@@ -128,6 +130,13 @@ public final class HTTPConnection: @unchecked Sendable {
     ///     that lacks it) and wait (up to `expect100Timeout`) for the server's go-ahead before a
     ///     non-empty body; a final status instead skips the body. A `bodyStream` with a
     ///     `bodyLength` of 0 is no content: it goes without the expectation and does not wait.
+    ///     A `417 Expectation Failed` instead is no answer to the request: something on the way
+    ///     does not take the expectation (RFC 9110 §10.1.1: the client "SHOULD repeat that
+    ///     request without a 100-continue expectation"). `request` repeats it once on a new
+    ///     connection, without the `100-continue` element (in `headers` too; an `expect` field
+    ///     left empty goes) and with the body, which had not gone (`bodyStream` was not called
+    ///     yet), under the same per-phase timeouts; `response()` reads the repeat's answer. A
+    ///     417 after the body started, or to the repeat, is the response.
     ///   - bodyStream: produces the body piece by piece (nil: the end); with `bodyLength` it is
     ///     sent with that content-length (and must produce exactly that much), else chunked.
     ///     Kept, with the other arguments, until the response was read: a request on a reused
@@ -150,9 +159,19 @@ public final class HTTPConnection: @unchecked Sendable {
                 bodyStream: bodyStream, bodyLength: bodyLength))
     }
 
+    /// What `send` came to.
+    enum SendOutcome {
+        /// The request went (or was answered while it went): `response()` reads the answer.
+        case sent
+        /// A `417 Expectation Failed` answered the expectation before the body went
+        /// (`ContinueWait.isExpectationFailed`): the caller repeats the request without it, on a
+        /// new connection (this one was shut down by the wait).
+        case expectationFailed
+    }
+
     /// Sends `request` on the open connection (the caller opened it and made `stream`). A failure
     /// leaves the request cut short: the caller closes the connection.
-    func send(_ request: SentRequest, on connection: H1Connection, stream: H1Stream) async throws {
+    func send(_ request: SentRequest, on connection: H1Connection, stream: H1Stream) async throws -> SendOutcome {
         let (method, path, headers) = (request.method, request.path, request.headers)
         let (body, bodyStream, bodyLength) = (request.body, request.bodyStream, request.bodyLength)
         let expectContinue = request.expectContinue
@@ -180,21 +199,26 @@ public final class HTTPConnection: @unchecked Sendable {
         if expectContinue && hasBody && !fields.hasToken("expect", "100-continue") {
             fields.append("expect", "100-continue")
         }
+        // The repeat after a 417 goes without the expectation, an `expect` field of the caller's
+        // included (`expectContinue` is off for it, so it does not wait either).
+        if request.expectationFailed { fields = ContinueWait.droppingExpectation(from: fields) }
         let write = timeouts.write
         try await during("request head write", seconds: write) {
             try await stream.writeHeaders(fields, endStream: !hasBody, timeout: write)
         }
-        guard hasBody else { return }
+        guard hasBody else { return .sent }
         if expectContinue {
             // Up to the read timeout, if shorter: once it passed, the body goes, as it does after
             // `expect100Timeout` (the response's read has a read timeout of its own).
             var wait = ContinueWait(patience: min(expect100Timeout, timeouts.read ?? expect100Timeout))
             defer { if wait.responseHeadArrived { sent?.responseStarted = true } }
             if case .answeredFirst(let final) = try await wait.run(on: stream, after: fields) {
+                // Before the body: `bodyStream` was not called, so the repeat can send it whole.
+                if ContinueWait.isExpectationFailed(final) { return .expectationFailed }
                 // Answered without the body, which is not sent: the response is for `response()`,
                 // and the next request opens a new connection (`ContinueWait`).
                 stream.prefetched = final
-                return
+                return .sent
             }
         }
         do {
@@ -217,6 +241,7 @@ public final class HTTPConnection: @unchecked Sendable {
             connection.shutdown()
             stream.prefetched = early
         }
+        return .sent
     }
 
     /// Runs one phase; a timeout in it says this connection's target, the phase and its limit
