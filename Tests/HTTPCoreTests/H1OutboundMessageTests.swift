@@ -932,6 +932,15 @@ final class H1OutboundMessageTests: XCTestCase {
                 [(":method", "CONNECT"), (":authority", "a:443"), expect], false,
                 "CONNECT a:443 HTTP/1.1\r\nhost: a:443\r\n\r\n"
             ),
+            // Found as `hasToken` finds it: with parameters, among others, which stay.
+            (
+                [(":method", "GET"), (":path", "/"), (":authority", "h"), ("expect", "x-a ,100-continue;x=1, x-b")],
+                true, "GET / HTTP/1.1\r\nhost: h\r\nexpect: x-a, x-b\r\n\r\n"
+            ),
+            (
+                [(":method", "GET"), (":path", "/"), (":authority", "h"), ("expect", " 100-CONTINUE ; y")], true,
+                "GET / HTTP/1.1\r\nhost: h\r\n\r\n"
+            ),
         ]
         for (pairs, endStream, expected) in cases {
             var message = Message()

@@ -485,4 +485,22 @@ final class HeadersTests: XCTestCase {
         XCTAssertTrue(sawIndex, "the run never reached the index threshold")
         XCTAssertTrue(sawNoIndexAfterIndex, "the run never dropped the index again")
     }
+
+    /// `removingToken` drops the element `hasToken` finds (any case, parameters and whitespace
+    /// around it), keeps the other elements, other fields and their order and never-index flags,
+    /// and drops a field left with no element.
+    func testRemovingATokenKeepsEverythingElse() {
+        var headers = Headers()
+        headers.append("a", "1")
+        headers.append("expect", " 100-Continue;x=1 , x-other ,, ")
+        headers.append("b", "2", neverIndex: true)
+        headers.append("expect", "100-continue")
+        headers.append("expect", "x-100-continue, 100-continuex")
+        let kept = headers.removingToken("100-continue", from: "expect")
+        XCTAssertEqual(kept.map { $0.name }, ["a", "expect", "b", "expect"])
+        XCTAssertEqual(kept.map { $0.value }, ["1", "x-other", "2", "x-100-continue, 100-continuex"])
+        XCTAssertEqual(kept.map { $0.neverIndex }, [false, false, true, false])
+        XCTAssertFalse(kept.hasToken("expect", "100-continue"))
+        XCTAssertTrue(headers.hasToken("expect", "100-continue"), "the original is left alone")
+    }
 }

@@ -401,7 +401,7 @@ struct H1OutboundMessage {
         // that does not include content." The request is fine without it (nothing to wait for),
         // so the expectation is dropped rather than the request refused.
         if !hasContent && headers.hasToken("expect", "100-continue") {
-            headers = Self.droppingContinueExpectation(from: headers)
+            headers = headers.removingToken("100-continue", from: "expect")
         }
         do {
             try HTTP1Serializer.writeRequestHead(headers, version: version, appending: additional, into: &out)
@@ -416,23 +416,6 @@ struct H1OutboundMessage {
             closeAfter || headers.hasToken("connection", "close")
             || version == .http10 && !headers.hasToken("connection", "keep-alive")
         state = endStream || framing == .none ? .ended : .body(framing)
-    }
-
-    /// `headers` without the `100-continue` expectation: the element goes from each `expect`
-    /// field (RFC 9110 §10.1.1; the only expectation defined), and a field left empty goes.
-    private static func droppingContinueExpectation(from headers: Headers) -> Headers {
-        var kept = Headers(capacity: headers.count)
-        for field in headers {
-            guard field.name == "expect" else {
-                kept.append(field.name, field.value, neverIndex: field.neverIndex)
-                continue
-            }
-            let others = field.value.split(separator: ",").map { $0.trimmingWhitespace() }.filter {
-                !$0.isEmpty && $0.lowercased() != "100-continue"
-            }
-            if !others.isEmpty { kept.append(field.name, others.joined(separator: ", "), neverIndex: field.neverIndex) }
-        }
-        return kept
     }
 
     // MARK: - Body

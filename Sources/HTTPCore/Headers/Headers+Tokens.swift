@@ -20,6 +20,32 @@ extension Headers {
 }
 
 extension Headers {
+    /// These headers without the `token` element of each `name` field, found as `hasToken` finds
+    /// it (in any case, with or without parameters): the other elements stay, in order and
+    /// trimmed of the whitespace around them, and a field left with none goes. The client drops
+    /// the `100-continue` expectation with it, from a request without content (RFC 9110
+    /// §10.1.1) and from the repeat after a 417.
+    public func removingToken(_ token: String, from name: String) -> Headers {
+        var kept = Headers(capacity: count)
+        for field in fields {
+            guard Headers.sameName(field.name, name) else {
+                kept.append(field.name, field.value, neverIndex: field.neverIndex)
+                continue
+            }
+            var others: [Substring] = []
+            for element in field.value.split(separator: ",") {
+                let trimmed = element.trimmingWhitespace()
+                guard !trimmed.isEmpty else { continue }
+                let elementToken = trimmed.prefix { $0 != ";" }.trimmingWhitespace()
+                if elementToken.lowercased() != token.lowercased() { others.append(trimmed) }
+            }
+            if !others.isEmpty { kept.append(field.name, others.joined(separator: ", "), neverIndex: field.neverIndex) }
+        }
+        return kept
+    }
+}
+
+extension Headers {
     /// Whether the `name` field (`te`, `accept-encoding`) accepts `coding`: listed with a weight
     /// above zero (RFC 9110 §12.4.2: "a value of 0 means not acceptable"), e.g. `gzip` or
     /// `gzip;q=0.5`, but not `gzip;q=0`. A weight that is not a `qvalue` (`q=abc`, `q=nan`,

@@ -94,32 +94,7 @@ struct ContinueWait {
     /// goes from each `expect` field (found as `Headers.hasToken` finds it: in any case, with or
     /// without parameters), the other elements stay, and a field left with none goes.
     static func droppingExpectation(from headers: Headers) -> Headers {
-        var kept = Headers(capacity: headers.count)
-        for field in headers {
-            guard field.name == "expect" else {
-                kept.append(field.name, field.value, neverIndex: field.neverIndex)
-                continue
-            }
-            var others: [String] = []
-            for element in field.value.split(separator: ",") {
-                let trimmed = trimmingBlanks(element)
-                guard !trimmed.isEmpty else { continue }
-                let name = trimmingBlanks(trimmed.prefix { $0 != ";" })
-                if name.lowercased() != "100-continue" { others.append(String(trimmed)) }
-            }
-            if !others.isEmpty {
-                kept.append(field.name, others.joined(separator: ", "), neverIndex: field.neverIndex)
-            }
-        }
-        return kept
-    }
-
-    /// `text` without the spaces and tabs around it (OWS).
-    private static func trimmingBlanks(_ text: Substring) -> Substring {
-        var text = text
-        while text.first == " " || text.first == "\t" { text.removeFirst() }
-        while text.last == " " || text.last == "\t" { text.removeLast() }
-        return text
+        headers.removingToken("100-continue", from: "expect")
     }
 
     /// Whether the request head `requestHead`, written on `stream`, went with the `100-continue`
