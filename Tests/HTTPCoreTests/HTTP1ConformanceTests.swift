@@ -58,7 +58,9 @@ final class HTTP1ConformanceTests: XCTestCase {
             let startLine: String
             if isRequest {
                 let isConnect = message.method == "CONNECT"
-                let authority = isConnect ? message.url : hosts.first
+                // RFC 9112 §3.2.2: the authority of an absolute-form target, not Host, is the
+                // request's (llhttp reports the URL as it is).
+                let authority = isConnect ? message.url : absoluteFormAuthority(message.url) ?? hosts.first
                 startLine =
                     "\(message.method) \(isConnect ? "" : message.url) HTTP/\(message.version) @\(authority ?? "-")"
             } else {
@@ -96,6 +98,13 @@ final class HTTP1ConformanceTests: XCTestCase {
         default: break
         }
         return transcript
+    }
+
+    /// The authority of an `http` or `https` absolute-form target; nil for any other.
+    static func absoluteFormAuthority(_ url: String) -> String? {
+        let lowered = url.lowercased()
+        guard let scheme = ["http://", "https://"].first(where: { lowered.hasPrefix($0) }) else { return nil }
+        return String(url.dropFirst(scheme.count).prefix { $0 != "/" && $0 != "?" && $0 != "#" })
     }
 
     static func transcript(of events: [HTTP1TestEvent]) -> Transcript {
@@ -149,6 +158,11 @@ final class HTTP1ConformanceTests: XCTestCase {
             "any token is a method (RFC 9110 §9.1); llhttp's method table knows ANNOUNCE only for RTSP. "
                 + "Answering unknown methods (501) is the application's business",
             .accepted(method: "ANNOUNCE")
+        ),
+        "request/uri.md|`host:port` and basic auth": (
+            "userinfo in an http URI: RFC 9110 §4.2.4, a recipient \"SHOULD parse for userinfo and treat its "
+                + "presence as an error\"; and the target's authority is the request's (RFC 9112 §3.2.2)",
+            .rejected(.invalidRequestTarget("http://a%12:b!&*$@hypnotoad.org:1234/toto"))
         ),
         "request/invalid.md|Invalid method": (
             "MKCOLA is a token, hence a syntactically valid method (RFC 9110 §9.1)",

@@ -751,6 +751,47 @@ final class HTTP1ParserTests: XCTestCase {
         XCTAssertEqual(absolute?.path, "http://example.com/x")
     }
 
+    /// RFC 9112 §3.2.2: "When an origin server receives a request with an absolute-form of
+    /// request-target, the origin server MUST ignore the received Host header field (if any) and
+    /// instead use the host information of the request-target." `:path` keeps the target as sent.
+    func testAnAbsoluteFormTargetsAuthorityIsTheRequests() {
+        let cases = [
+            ("GET http://example.com/x HTTP/1.1\r\nHost: other.example\r\n\r\n", "example.com"),
+            ("GET HTTPS://Ex.example:8443?q=1 HTTP/1.1\r\nHost: h\r\n\r\n", "Ex.example:8443"),
+            ("GET http://[::1]:81#f HTTP/1.1\r\nHost: h\r\n\r\n", "[::1]:81"),
+            ("GET http://a.example HTTP/1.0\r\n\r\n", "a.example"),
+            // Another scheme is the handler's to make sense of: Host stays the authority.
+            ("GET ftp://f.example/ HTTP/1.1\r\nHost: h\r\n\r\n", "h"),
+        ]
+        for (text, authority) in cases {
+            let head = firstHead(parseBothWays(text))
+            XCTAssertEqual(head?.authority, authority, text)
+            XCTAssertEqual(head?.headers.pairs.filter { $0.hasPrefix(":authority") }.count, 1, text)
+        }
+        // A refilled head takes each request's own: absolute-form after origin-form and back.
+        let events = parseBothWays(
+            "GET http://a.example/ HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"
+                + "GET http://a.example/ HTTP/1.1\r\nHost: h\r\n\r\nGET http://b.example/ HTTP/1.1\r\nHost: h\r\n\r\n")
+        let authorities = events.compactMap { event -> String? in
+            if case .head(let head) = event { return head.authority ?? "-" } else { return nil }
+        }
+        XCTAssertEqual(authorities, ["a.example", "h", "a.example", "b.example"])
+    }
+
+    /// An http(s) target without a host (RFC 9110 §4.2.1: "MUST reject it as invalid") or with
+    /// userinfo (§4.2.4: "treat its presence as an error") is a 400; so is an invalid Host beside
+    /// it (RFC 9112 §3.2), which is ignored but must still be valid.
+    func testAnAbsoluteFormTargetWithoutAHostOrWithUserinfoIsRefused() {
+        for target in ["http:///x", "http://", "https://?q", "http://user:pw@a.example/", "http://:80/"] {
+            XCTAssertEqual(
+                parseBothWays("GET \(target) HTTP/1.1\r\nHost: h\r\n\r\n"), [.error(.invalidRequestTarget(target))],
+                target)
+        }
+        XCTAssertEqual(
+            parseBothWays("GET http://a.example/ HTTP/1.1\r\nHost: a b\r\n\r\n"), [.error(.invalidHost("a b"))])
+        XCTAssertEqual(parseBothWays("GET http://a.example/ HTTP/1.1\r\n\r\n"), [.error(.missingHost)])
+    }
+
     func testConnectAndUpgradeRequests() {
         let connect = parseBothWays(
             "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nContent-Length: 3\r\n\r\nTLS")

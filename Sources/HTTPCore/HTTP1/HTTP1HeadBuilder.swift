@@ -223,7 +223,18 @@ extension HTTP1Parser {
             // A kept `:authority` was checked when it was made (from octets the same as these), so
             // only a new one is. Nothing before this point can fail for a request that is not
             // CONNECT: the Host value's error still comes first.
-            if let hostValue, !refill.keep(":authority", spelledBy: hostValue) {
+            if target.first != UInt8(ascii: "/"), let targetAuthority = try Self.absoluteFormAuthority(target) {
+                // RFC 9112 §3.2.2: "When an origin server receives a request with an
+                // absolute-form of request-target, the origin server MUST ignore the received
+                // Host header field (if any) and instead use the host information of the
+                // request-target." The Host field must still be there and valid (§3.2).
+                if let hostValue { try Self.checkHost(hostValue) }
+                if !refill.keep(":authority", spelledBy: targetAuthority) {
+                    authority = .set(refill.putNew(":authority", HTTP1Syntax.string(targetAuthority)))
+                } else {
+                    authority = .kept
+                }
+            } else if let hostValue, !refill.keep(":authority", spelledBy: hostValue) {
                 try Self.checkHost(hostValue)
                 authority = .set(refill.putNew(":authority", HTTP1Syntax.string(hostValue)))
             } else if hostValue != nil {
@@ -279,6 +290,41 @@ extension HTTP1Parser {
         keepAlive = persists
         enterBody(framing)
         return head
+    }
+
+    /// The authority of an `http` or `https` absolute-form target (`http://host:port/path?query`,
+    /// RFC 9112 §3.2.2), checked as a Host value is; nil for any other target (origin-form,
+    /// asterisk-form, another scheme: left to the handler). Throws for an http(s) target without a
+    /// host (RFC 9110 §4.2.1: "A recipient that processes such a URI reference MUST reject it as
+    /// invalid") or with userinfo (§4.2.4: a recipient "SHOULD parse for userinfo and treat its
+    /// presence as an error"), which `isHostValue` refuses with its `@`.
+    static func absoluteFormAuthority(_ target: UnsafeRawBufferPointer) throws(HTTP1ParseError)
+        -> UnsafeRawBufferPointer?
+    {
+        let schemeLength: Int
+        func starts(with scheme: StaticString) -> Bool {
+            target.count >= scheme.utf8CodeUnitCount
+                && HTTP1Syntax.equalsLowercased(
+                    UnsafeRawBufferPointer(rebasing: target[0..<scheme.utf8CodeUnitCount]), scheme)
+        }
+        if starts(with: "http://") {
+            schemeLength = 7
+        } else if starts(with: "https://") {
+            schemeLength = 8
+        } else {
+            return nil
+        }
+        var end = schemeLength
+        while end < target.count, target[end] != UInt8(ascii: "/"), target[end] != UInt8(ascii: "?"),
+            target[end] != UInt8(ascii: "#")
+        {
+            end += 1
+        }
+        let authority = UnsafeRawBufferPointer(rebasing: target[schemeLength..<end])
+        guard !authority.isEmpty, authority.first != UInt8(ascii: ":"), isHostValue(authority) else {
+            throw .invalidRequestTarget(HTTP1Syntax.excerpt(target))
+        }
+        return authority
     }
 
     /// RFC 9112 §3.2: a Host field value must be `uri-host [ ":" port ]` (checked octet by octet).
