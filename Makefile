@@ -26,7 +26,7 @@ SWIFT_FLAGS := -Xswiftc -warnings-as-errors
 
 # ---- What gets installed (the one place to change it) -------------------------------------------
 # Debian packages to build and run.
-BUILD_PACKAGES := libev-dev libssl-dev zlib1g-dev openssl pkg-config libglib2.0-dev
+BUILD_PACKAGES := libev-dev libssl-dev zlib1g-dev openssl pkg-config libglib2.0-dev libuv1-dev
 # Extra Debian packages for the tests: peer tools (curl, nghttp2's h2load/nghttp/nghttpd, nginx
 # as a real server for the client tests, run unprivileged from a temporary prefix) and what the
 # Python peer venv needs.

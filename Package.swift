@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "example-poll-host", targets: ["ExamplePollHost"]),
         .executable(name: "example-game-loop", targets: ["ExampleGameLoop"]),
         .executable(name: "example-glib-host", targets: ["ExampleGLibHost"]),
+        .executable(name: "example-libuv-host", targets: ["ExampleLibuvHost"]),
         // Benchmarks/client.sh's load program (`make bench`).
         .executable(name: "stepwise-client-bench", targets: ["StepwiseClientBench"]),
         // The HTTP/1 codec's per-request work, for callgrind (Benchmarks/README.md).
@@ -30,6 +31,8 @@ let package = Package(
         .systemLibrary(
             name: "CGLib", path: "Examples/CGLib", pkgConfig: "glib-2.0",
             providers: [.apt(["libglib2.0-dev"])]),
+        .systemLibrary(
+            name: "CLibuv", path: "Examples/CLibuv", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
 
         .target(name: "Reactor", dependencies: ["CLibev", "COpenSSL"]),
         .target(name: "HTTPCore", dependencies: ["Reactor", "CZlib"]),
@@ -49,6 +52,8 @@ let package = Package(
         .executableTarget(name: "ExampleGameLoop", dependencies: ["Stepwise"], path: "Examples/GameLoop"),
         .executableTarget(
             name: "ExampleGLibHost", dependencies: ["Stepwise", "CGLib"], path: "Examples/GLibHost"),
+        .executableTarget(
+            name: "ExampleLibuvHost", dependencies: ["Stepwise", "CLibuv"], path: "Examples/LibuvHost"),
         .executableTarget(
             name: "StepwiseClientBench", dependencies: ["Stepwise"], path: "Benchmarks/ClientBench"),
         .executableTarget(

@@ -29,9 +29,21 @@ final class ExamplesTests: XCTestCase {
         XCTAssertTrue(run.output.contains("pollfd re-registered"), run.output)
     }
 
+    /// libuv drives a reactor serving HTTP (a Stepwise client on the loop and curl, which `make
+    /// test` installs), in both of the recipe's modes; the example checks timers, wake-ups and
+    /// the uv_poll's re-creation after an epoll rebuild itself.
+    func testLibuvHostSelfTest() throws {
+        let run = try runExample("example-libuv-host", ["--self-test"])
+        try assertPassed(run, summary: "libuv-host self-test ok:")
+        for part in ["recipe (uv_poll, uv_timer, uv_prepare): 4 requests", "fd-only (uv_poll alone): 4 requests"] {
+            XCTAssertTrue(run.output.contains(part), "expected \"\(part)\" (curl served too):\n\(run.output)")
+        }
+        XCTAssertTrue(run.output.contains("pollfd re-registered"), run.output)
+    }
+
     /// The non-interactive `--seconds` mode ends by itself, on time.
     func testTimedRunsEndOnTime() throws {
-        for example in ["example-poll-host", "example-game-loop", "example-glib-host"] {
+        for example in ["example-poll-host", "example-game-loop", "example-glib-host", "example-libuv-host"] {
             let started = Date()
             let run = try runExample(example, ["--seconds", "0.3"])
             let elapsed = Date().timeIntervalSince(started)
@@ -43,7 +55,7 @@ final class ExamplesTests: XCTestCase {
 
     /// A bad option is refused with exit status 2 and the usage line, not silently ignored.
     func testBadOptionsAreRefused() throws {
-        for example in ["example-poll-host", "example-game-loop", "example-glib-host"] {
+        for example in ["example-poll-host", "example-game-loop", "example-glib-host", "example-libuv-host"] {
             let run = try runExample(example, ["--no-such-option"])
             XCTAssertEqual(run.status, 2, "\(example):\n\(run.output)")
             XCTAssertTrue(run.output.contains("usage: \(example)"), "\(example):\n\(run.output)")
