@@ -62,7 +62,60 @@ final class ExamplesTests: XCTestCase {
         }
     }
 
+    /// docs/foreign-loop-hosts.md shows tested code: each of its Swift blocks is a copy of lines
+    /// of an example or of the recipe tests (`Tests/ReactorTests/HostRecipeTests.swift`), at
+    /// most indented as a whole. A change to the tested code that the document misses fails here.
+    func testHostRecipesInTheDocsAreCopiesOfTestedCode() throws {
+        let root = Self.packageRoot
+        let doc = try String(
+            contentsOf: root.appendingPathComponent("docs/foreign-loop-hosts.md"), encoding: .utf8)
+        let examples = root.appendingPathComponent("Examples")
+        let exampleFiles = try XCTUnwrap(FileManager.default.enumerator(atPath: examples.path))
+            .compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") }
+            .map { examples.appendingPathComponent($0) }
+        let sources = try (exampleFiles + [root.appendingPathComponent("Tests/ReactorTests/HostRecipeTests.swift")])
+            .map { try String(contentsOf: $0, encoding: .utf8).components(separatedBy: "\n") }
+        let blocks = Self.swiftBlocks(in: doc)
+        // epoll (setup and loop), libuv, libev.
+        XCTAssertGreaterThanOrEqual(blocks.count, 4, "the document's Swift blocks went missing")
+        for block in blocks where !sources.contains(where: { Self.source($0, contains: block) }) {
+            XCTFail(
+                "docs/foreign-loop-hosts.md shows code that no example or recipe test runs as written:\n"
+                    + block.joined(separator: "\n"))
+        }
+    }
+
     // MARK: Helpers
+
+    /// The lines of each ```swift block of a Markdown text.
+    static func swiftBlocks(in markdown: String) -> [[String]] {
+        var blocks: [[String]] = []
+        var current: [String]?
+        for line in markdown.components(separatedBy: "\n") {
+            if current == nil {
+                if line == "```swift" { current = [] }
+            } else if line == "```" {
+                blocks.append(current!)
+                current = nil
+            } else {
+                current!.append(line)
+            }
+        }
+        return blocks
+    }
+
+    /// Whether `block` appears in `source` as consecutive lines, all indented by the same spaces.
+    static func source(_ source: [String], contains block: [String]) -> Bool {
+        guard let first = block.first, !first.isEmpty else { return false }
+        for (index, line) in source.enumerated() where line.hasSuffix(first) && index + block.count <= source.count {
+            let indent = line.dropLast(first.count)
+            guard indent.allSatisfy({ $0 == " " }) else { continue }
+            if zip(block, source[index...]).allSatisfy({ $0.isEmpty ? $1.isEmpty : $1 == indent + $0 }) {
+                return true
+            }
+        }
+        return false
+    }
 
     struct Run {
         var status: Int32
@@ -127,10 +180,14 @@ final class ExamplesTests: XCTestCase {
         if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
             directories.append(URL(fileURLWithPath: executable).deletingLastPathComponent())
         }
-        let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         directories.append(packageRoot.appendingPathComponent(".build/debug"))
         return directories
+    }
+
+    /// The package this file belongs to.
+    static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
     static func locate(_ name: String) -> URL? {
