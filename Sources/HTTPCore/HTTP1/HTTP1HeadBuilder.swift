@@ -220,24 +220,19 @@ extension HTTP1Parser {
             if !refill.keep(":path", spelledBy: target) {
                 path = .set(refill.putNew(":path", HTTP1Syntax.string(target)))
             }
+            // RFC 9112 §3.2.2: "When an origin server receives a request with an absolute-form
+            // of request-target, the origin server MUST ignore the received Host header field (if
+            // any) and instead use the host information of the request-target."
+            let authorityValue =
+                target.first == UInt8(ascii: "/")
+                ? hostValue : try Self.absoluteFormAuthority(target, host: hostValue) ?? hostValue
             // A kept `:authority` was checked when it was made (from octets the same as these), so
             // only a new one is. Nothing before this point can fail for a request that is not
             // CONNECT: the Host value's error still comes first.
-            if target.first != UInt8(ascii: "/"), let targetAuthority = try Self.absoluteFormAuthority(target) {
-                // RFC 9112 §3.2.2: "When an origin server receives a request with an
-                // absolute-form of request-target, the origin server MUST ignore the received
-                // Host header field (if any) and instead use the host information of the
-                // request-target." The Host field must still be there and valid (§3.2).
-                if let hostValue { try Self.checkHost(hostValue) }
-                if !refill.keep(":authority", spelledBy: targetAuthority) {
-                    authority = .set(refill.putNew(":authority", HTTP1Syntax.string(targetAuthority)))
-                } else {
-                    authority = .kept
-                }
-            } else if let hostValue, !refill.keep(":authority", spelledBy: hostValue) {
-                try Self.checkHost(hostValue)
-                authority = .set(refill.putNew(":authority", HTTP1Syntax.string(hostValue)))
-            } else if hostValue != nil {
+            if let authorityValue, !refill.keep(":authority", spelledBy: authorityValue) {
+                try Self.checkHost(authorityValue)
+                authority = .set(refill.putNew(":authority", HTTP1Syntax.string(authorityValue)))
+            } else if authorityValue != nil {
                 authority = .kept
             }
         }
@@ -297,9 +292,12 @@ extension HTTP1Parser {
     /// asterisk-form, another scheme: left to the handler). Throws for an http(s) target without a
     /// host (RFC 9110 §4.2.1: "A recipient that processes such a URI reference MUST reject it as
     /// invalid") or with userinfo (§4.2.4: a recipient "SHOULD parse for userinfo and treat its
-    /// presence as an error"), which `isHostValue` refuses with its `@`.
-    static func absoluteFormAuthority(_ target: UnsafeRawBufferPointer) throws(HTTP1ParseError)
-        -> UnsafeRawBufferPointer?
+    /// presence as an error"), which `isHostValue` refuses with its `@`; and, for such a target,
+    /// for an invalid `host` value, which it replaces but which must still be valid (RFC 9112
+    /// §3.2). Out of line: most targets are origin-form.
+    @inline(never)
+    static func absoluteFormAuthority(_ target: UnsafeRawBufferPointer, host: UnsafeRawBufferPointer?)
+        throws(HTTP1ParseError) -> UnsafeRawBufferPointer?
     {
         let schemeLength: Int
         func starts(with scheme: StaticString) -> Bool {
@@ -321,6 +319,7 @@ extension HTTP1Parser {
             end += 1
         }
         let authority = UnsafeRawBufferPointer(rebasing: target[schemeLength..<end])
+        if let host { try checkHost(host) }
         guard !authority.isEmpty, authority.first != UInt8(ascii: ":"), isHostValue(authority) else {
             throw .invalidRequestTarget(HTTP1Syntax.excerpt(target))
         }
