@@ -155,6 +155,31 @@ final class SendFileTests: XCTestCase {
         XCTAssertTrue(sender.hasFailed)
     }
 
+    /// A file that `sendfile(2)` cannot read (here a directory: EINVAL, "an mmap(2)-like
+    /// operation is not available for in_fd") fails the send with an error that names the file,
+    /// not the connection; the socket fails with it, its stream cut short.
+    func testAFileThatCannotBeReadIsNamedInTheError() throws {
+        final class Directory: FileDescriptorOwner, @unchecked Sendable {
+            let fd = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            deinit { close(fd) }
+        }
+        let directory = Directory()
+        XCTAssertGreaterThanOrEqual(directory.fd, 0)
+        let reactor = try Reactor()
+        let (sender, receiver) = try connectedPair(on: reactor)
+        defer { sender.close(); receiver.close() }
+        let error = try reactor.run(timeout: 10) { () async throws -> SocketError? in
+            do {
+                try await sender.sendFile(directory, offset: 0, count: 100)
+                return nil
+            } catch {
+                return error as? SocketError
+            }
+        }
+        XCTAssertEqual(error, .system(operation: "sendfile, reading the file", errno: EINVAL))
+        XCTAssertTrue(sender.hasFailed)
+    }
+
     /// Out of descriptors, the send's own duplicate of the socket cannot be made: it is refused
     /// up front, with the queue as it was, so that the caller can write the octets itself.
     func testOutOfDescriptorsItIsRefusedBeforeAnythingIsTaken() throws {

@@ -91,12 +91,27 @@ struct FileSendStep: Sendable {
                 progress.outcome = .fileEnded
                 return progress
             }
-            guard let stop = Self.outcome(ofFailed: "sendfile") else { continue }
+            guard let stop = Self.outcome(ofFailed: Self.isFileSide(errno) ? Self.readingTheFile : "sendfile") else {
+                continue
+            }
             progress.outcome = stop
             return progress
         }
         progress.outcome = progress.fileSent < fileOctets ? .more : .done
         return progress
+    }
+
+    /// The operation a failed `sendfile` names when the file, not the socket, failed.
+    static let readingTheFile = "sendfile, reading the file"
+
+    /// Whether `sendfile(2)` failing with `number` is the input file's doing (its man page):
+    /// "EIO Unspecified error while reading from in_fd", "ENOMEM Insufficient memory to read from
+    /// in_fd", EOVERFLOW, ESPIPE (an offset in a file that cannot seek) and EINVAL ("an
+    /// mmap(2)-like operation is not available for in_fd": a directory, most of `/proc`). The
+    /// send fails all the same (part of the file may have gone), but its error says so rather
+    /// than blaming the connection.
+    static func isFileSide(_ number: Int32) -> Bool {
+        number == EIO || number == ENOMEM || number == EOVERFLOW || number == ESPIPE || number == EINVAL
     }
 
     /// What a call that returned -1 means, from `errno`: nil to call it again (EINTR).

@@ -26,7 +26,9 @@ extension StreamSocket {
     /// Throws `unsupported`, having taken and sent nothing, when `canSendFile` is false, the
     /// range ends past the largest file offset, or no descriptor is left for the send's own
     /// duplicate of the socket (EMFILE: the caller may still write the file's octets itself).
-    /// Once it started: the socket's failure, `SocketError.closed` when it is closed meanwhile,
+    /// Once it started: the socket's failure (or the file's, as `SocketError.system` with the
+    /// operation `sendfile, reading the file`: EIO and the like; the socket fails with it all the
+    /// same, its stream cut short), `SocketError.closed` when it is closed meanwhile,
     /// `fileEnded(missing:)` when the file has fewer octets than `count`, and
     /// `ReactorError.timedOut` after `timeout` seconds (nil: none). Some of the file may be sent
     /// by then: the stream cannot go on as if nothing was, so the caller should close the
