@@ -48,6 +48,18 @@ public final class BlockingJob<T: Sendable>: @unchecked Sendable {
         }
     }
 
+    /// Waits until the work has ended, with no deadline and whatever the task's cancellation:
+    /// for a caller that must not return while the work may still act (a write into a file it
+    /// hands back). Returns at once when the result is here or the reactor is gone. Uses the
+    /// job's one result handler (`onResult`); not with a task waiting in `value(timeout:)`.
+    public func waitUntilFinished() async {
+        guard lifeline.isAlive, outcome == nil else { return }
+        reactor.assertOnReactorThread()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            onResult { _ in continuation.resume() }
+        }
+    }
+
     /// Runs `handler` on the reactor's thread with the result, at once if it is here already.
     /// One handler per job.
     public func onResult(_ handler: @escaping (Result<T, any Error>) -> Void) {

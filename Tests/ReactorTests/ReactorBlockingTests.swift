@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+import Synchronization
 import XCTest
 
 @testable import Reactor
@@ -155,6 +156,28 @@ final class ReactorBlockingTests: XCTestCase {
         try reactor.loop(timeout: 5)
         XCTAssertTrue(job.isFinished)
         XCTAssertEqual(try reactor.run(timeout: 1) { try await job.value() }, "done")
+    }
+
+    /// `waitUntilFinished` outlasts a timed-out `value` and the task's cancellation: it returns
+    /// once the work ended, and at once for a job already finished.
+    func testWaitUntilFinishedWaitsForTheWorkWhateverTheTask() throws {
+        let reactor = try Reactor()
+        let release = DispatchSemaphore(value: 0)
+        let ended = Atomic<Bool>(false)
+        let job = reactor.startBlocking("a slow job") { () -> Int in
+            _ = release.wait(timeout: .now() + 5)
+            ended.store(true, ordering: .sequentiallyConsistent)
+            return 1
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { release.signal() }
+        let sawEnd = try reactor.run(timeout: 5) { () async -> Bool in
+            _ = try? await job.value(timeout: 0.01)
+            withUnsafeCurrentTask { $0?.cancel() }
+            await job.waitUntilFinished()
+            return ended.load(ordering: .sequentiallyConsistent) && job.isFinished
+        }
+        XCTAssertTrue(sawEnd)
+        try reactor.run(timeout: 1) { await job.waitUntilFinished() }
     }
 
     /// The callback form, driven by a host loop blocked on the reactor's fd: the result wakes it.

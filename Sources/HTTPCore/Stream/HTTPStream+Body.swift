@@ -194,20 +194,31 @@ extension HTTPStream {
     /// The writes run on the reactor's blocking-work threads (`Reactor.startBlocking`), each
     /// chunk's while the next one is received, through a descriptor of their own: `fd` may be
     /// closed as soon as this returns or throws.
+    ///
+    /// Nothing is written to the file once this returned or threw: when it fails (a timeout, the
+    /// peer gone, a cancellation) while a chunk's write is under way, it waits for that write to
+    /// end before it throws, past `timeout` if need be (one chunk, as long as the file takes).
+    /// A write that ended later would land wherever the file's offset, which `fd` shares, was
+    /// by then, among what the caller wrote next.
     @discardableResult
     public func saveBody(to fd: Int32, timeout: Double? = nil) async throws -> UInt64 {
         let deadline = Deadline(timeout)
         let sink = try BodyFile(duplicating: fd)
         var total: UInt64 = 0
         var writing: BlockingJob<Void>? = nil
-        while let chunk = try await getNextChunk(timeout: deadline.remainingOrZero) {
-            try await writing?.value(timeout: deadline.remainingOrZero)
-            writing = reactor.startBlocking("writing the body to fd \(fd)") {
-                try BodyFile.writeAll(chunk, to: sink.fd)
+        do {
+            while let chunk = try await getNextChunk(timeout: deadline.remainingOrZero) {
+                try await writing?.value(timeout: deadline.remainingOrZero)
+                writing = reactor.startBlocking("writing the body to fd \(fd)") {
+                    try BodyFile.writeAll(chunk, to: sink.fd)
+                }
+                total += UInt64(chunk.count)
             }
-            total += UInt64(chunk.count)
+            try await writing?.value(timeout: deadline.remainingOrZero)
+        } catch {
+            await writing?.waitUntilFinished()
+            throw error
         }
-        try await writing?.value(timeout: deadline.remainingOrZero)
         return total
     }
 
