@@ -272,9 +272,14 @@ public final class Reactor: @unchecked Sendable {
         let deadline = timeout.map {
             MonotonicClock.deadline(after: $0, from: MonotonicClock.nanoseconds())
         }
-        stopRequested.store(false, ordering: .relaxed)
         var clock: UInt64? = nil
-        while !isDone() && !stopRequested.load(ordering: .relaxed) {
+        while !isDone() {
+            // Taken by the loop it ends: one asked for while no loop ran (from another thread,
+            // just before this one started) ends this one before its first step, as libuv's
+            // `uv_stop` before `uv_run` does, rather than being lost.
+            if stopRequested.load(ordering: .relaxed) && stopRequested.exchange(false, ordering: .relaxed) {
+                return
+            }
             var wait: Double? = nil
             if let deadline {
                 let now = clock ?? MonotonicClock.nanoseconds()
@@ -285,7 +290,8 @@ public final class Reactor: @unchecked Sendable {
         }
     }
 
-    /// Makes a running `loop()` return after the current step. Safe from any thread.
+    /// Makes a running `loop()` return after the current step; with none running, the next
+    /// `loop()` returns before its first step. Each call ends one loop. Safe from any thread.
     public func stopLoop() {
         stopRequested.store(true, ordering: .relaxed)
         wake()

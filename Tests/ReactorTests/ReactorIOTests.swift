@@ -130,6 +130,23 @@ final class ReactorIOTests: XCTestCase {
         XCTAssertTrue(reactor.empty())
     }
 
+    /// A `stopLoop()` from another thread that lands before the loop starts is not lost: the
+    /// loop returns before its first step, and the next one runs (each call ends one loop).
+    func testAStopBeforeTheLoopStartsEndsIt() throws {
+        let reactor = try Reactor()
+        let ticks = Flag()
+        let timer = reactor.schedule(after: 0.01, repeating: 0.01) { _ in ticks.value = true }
+        defer { timer.cancel() }
+        let thread = try TestThread { reactor.stopLoop() }
+        thread.join()
+        let start = MonotonicClock.seconds()
+        try reactor.loop(timeout: 5)  // the repeating timer never lets it be empty
+        XCTAssertLessThan(MonotonicClock.seconds() - start, 1, "the stop was lost")
+        XCTAssertFalse(ticks.value, "the loop stepped")
+        try reactor.loop(timeout: 0.1)
+        XCTAssertTrue(ticks.value, "the second loop did not run")
+    }
+
     func testReentrantStepIsAnError() throws {
         let reactor = try Reactor()
         var caught: Error?
