@@ -21,6 +21,18 @@ final class ExpectationFailedRepeatTests: XCTestCase {
         var body: String?
     }
 
+    /// The response (`status`, `text`) was `expected`, the server saw `seenExpected`, and it took
+    /// `connectionsExpected` connections.
+    private func assertAnswered(
+        _ status: Int, _ text: String, is expected: (Int, String), seen: [Seen], _ seenExpected: [Seen],
+        connections: Int, _ connectionsExpected: Int, file: StaticString = #filePath, line: UInt = #line
+    ) {
+        XCTAssertEqual(status, expected.0, file: file, line: line)
+        XCTAssertEqual(text, expected.1, file: file, line: line)
+        XCTAssertEqual(seen, seenExpected, file: file, line: line)
+        XCTAssertEqual(connections, connectionsExpected, file: file, line: line)
+    }
+
     // MARK: - Request.go
 
     /// The pool's one slot is freed by the 417's connection for the repeat, which sends the
@@ -37,11 +49,10 @@ final class ExpectationFailedRepeatTests: XCTestCase {
         request.setBody("hello")
         request.headers.append("expect", "100-continue")
         let response = try request.fetch(on: reactor, timeout: 5)
-        XCTAssertEqual(response.status, 200)
-        XCTAssertEqual(response.text, "got hello")
-        XCTAssertEqual(
-            seen.withLock { $0 }, [Seen(expect: ["100-continue"], body: nil), Seen(expect: [], body: "hello")])
-        XCTAssertEqual(server.connections, 2)
+        assertAnswered(
+            response.status, response.text, is: (200, "got hello"), seen: seen.withLock { $0 },
+            [Seen(expect: ["100-continue"], body: nil), Seen(expect: [], body: "hello")],
+            connections: server.connections, 2)
         // The caller's request is not changed: its next `go` asks again.
         XCTAssertEqual(request.headers.values(for: "expect"), ["100-continue"])
     }
@@ -84,11 +95,10 @@ final class ExpectationFailedRepeatTests: XCTestCase {
         request.setBody("hello")
         request.headers.append("expect", "100-continue")
         let response = try request.fetch(on: reactor, timeout: 5)
-        XCTAssertEqual(response.status, 417)
-        XCTAssertEqual(response.text, "refused hello")
-        XCTAssertEqual(
-            seen.withLock { $0 }, [Seen(expect: ["100-continue"], body: nil), Seen(expect: [], body: "hello")])
-        XCTAssertEqual(server.connections, 2)
+        assertAnswered(
+            response.status, response.text, is: (417, "refused hello"), seen: seen.withLock { $0 },
+            [Seen(expect: ["100-continue"], body: nil), Seen(expect: [], body: "hello")],
+            connections: server.connections, 2)
     }
 
     /// A 417 after `100 Continue` and the body is the server's answer to the request: it is the
@@ -166,11 +176,10 @@ final class ExpectationFailedRepeatTests: XCTestCase {
         try conn.request(
             "PUT", "/upload", headers: [("Expect", "100-continue")], body: Array("hello".utf8), expectContinue: true)
         let response = try conn.getResponse()
-        XCTAssertEqual(response.status, 417)
-        XCTAssertEqual(response.text, "refused hello")
-        XCTAssertEqual(
-            seen.withLock { $0 }, [Seen(expect: ["100-continue"], body: nil), Seen(expect: [], body: "hello")])
-        XCTAssertEqual(server.connections, 2)
+        assertAnswered(
+            response.status, response.text, is: (417, "refused hello"), seen: seen.withLock { $0 },
+            [Seen(expect: ["100-continue"], body: nil), Seen(expect: [], body: "hello")],
+            connections: server.connections, 2)
     }
 
     /// A 417 after `100 Continue` and the body is the response.

@@ -198,17 +198,6 @@ private final class TestPipe: @unchecked Sendable {
 
     /// Reads `count` octets (fewer if the pipe ends), waiting at most `seconds` in all.
     func read(count: Int, within seconds: Double) throws -> [UInt8] {
-        let deadline = MonotonicClock.seconds() + seconds
-        var result: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while result.count < count {
-            var pfd = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
-            let left = deadline - MonotonicClock.seconds()
-            guard left > 0, poll(&pfd, 1, Int32(left * 1000)) == 1 else { throw TestError("the pipe stayed empty") }
-            let got = Glibc.read(readEnd, &buffer, min(buffer.count, count - result.count))
-            guard got > 0 else { break }
-            result += buffer[..<got]
-        }
-        return result
+        try readPipe(readEnd, count: count, within: seconds, what: "pipe")
     }
 }

@@ -352,3 +352,20 @@ func endTLS(_ peer: StreamSocket, withCloseNotify: Bool) {
         Glibc.shutdown(peer.fd, Int32(SHUT_RDWR))
     }
 }
+
+/// Reads `count` octets from the pipe or FIFO `fd` (fewer if it ends), waiting at most `seconds`
+/// in all; `what` names it in the error when nothing comes in time.
+func readPipe(_ fd: Int32, count: Int, within seconds: Double, what: String) throws -> [UInt8] {
+    let deadline = MonotonicClock.seconds() + seconds
+    var result: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    while result.count < count {
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let left = deadline - MonotonicClock.seconds()
+        guard left > 0, poll(&pfd, 1, Int32(left * 1000)) == 1 else { throw TestError("the \(what) stayed empty") }
+        let got = Glibc.read(fd, &buffer, min(buffer.count, count - result.count))
+        guard got > 0 else { break }
+        result += buffer[..<got]
+    }
+    return result
+}
