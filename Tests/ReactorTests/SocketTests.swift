@@ -324,6 +324,25 @@ final class SocketTests: XCTestCase {
         XCTAssertLessThan(gaps.max() ?? 0, 0.100, "a tick waited for the lookup")
     }
 
+    /// Asked for one family, a resolver answers that family only, whatever its `lookUp` gives.
+    func testAFamilyAskedForGetsOnlyItsAddresses() throws {
+        let reactor = try Reactor()
+        let v6 = SocketAddress.ipv6(address: "2001:db8::1", port: 80, scopeID: 0)
+        let v4 = SocketAddress.ipv4(address: "192.0.2.1", port: 80)
+        let both = Resolver { _, _, _ in .success([v6, v4]) }
+        let only4 = Resolver { _, _, _ in .success([v4]) }
+        XCTAssertEqual(
+            try reactor.run { try await both.resolve(host: "x.test", port: 80, family: AF_INET6, on: reactor) }, [v6])
+        XCTAssertEqual(
+            try reactor.run { try await both.resolve(host: "x.test", port: 80, family: AF_INET, on: reactor) }, [v4])
+        XCTAssertEqual(try reactor.run { try await both.resolve(host: "x.test", port: 80, on: reactor) }, [v6, v4])
+        XCTAssertThrowsError(
+            try reactor.run { try await only4.resolve(host: "x.test", port: 80, family: AF_INET6, on: reactor) }
+        ) { error in
+            XCTAssertEqual(error as? SocketError, .noAddresses(host: "x.test"))
+        }
+    }
+
     func testUnknownHostGivesAClearError() throws {
         let reactor = try Reactor()
         XCTAssertThrowsError(

@@ -23,7 +23,8 @@ public final class Resolver: @unchecked Sendable {
     /// A resolver asking `lookUp` instead of `getaddrinfo`: a way to plug in another name
     /// service, such as a static hosts map, a DNS-over-HTTPS client or a test's slow lookup.
     /// `lookUp` runs on one of `threads` worker threads, so it may block; IP literals never reach
-    /// it. Give it to a client with `ClientOptions.resolver` or `Request.resolver`.
+    /// it. Addresses of another family than the one asked for are dropped, so a `lookUp` may
+    /// ignore `family`. Give it to a client with `ClientOptions.resolver` or `Request.resolver`.
     ///
     /// ```swift
     /// let hosts = ["app.test": "127.0.0.1"]
@@ -41,8 +42,9 @@ public final class Resolver: @unchecked Sendable {
     deinit { pool.retire() }
 
     /// Resolves `host` to stream-socket addresses (`family`: `AF_UNSPEC`, `AF_INET` or
-    /// `AF_INET6`), in the order `getaddrinfo` prefers, without duplicates. `completion` runs
-    /// on the reactor's thread, unless the returned lookup is cancelled first.
+    /// `AF_INET6`), in the order `getaddrinfo` prefers, without duplicates. `AF_INET` or
+    /// `AF_INET6` answers only addresses of that family, or `.noAddresses`. `completion` runs on
+    /// the reactor's thread, unless the returned lookup is cancelled first.
     @discardableResult
     public func resolve(
         host: String, port: UInt16, family: Int32 = AF_UNSPEC, on reactor: Reactor,
@@ -62,8 +64,15 @@ public final class Resolver: @unchecked Sendable {
         // keeps no dropped reactor alive; a result for a reactor gone goes away with its inbox.
         let inbox = reactor.inbox
         pool.submit {
-            let result = lookUp(host, port, family)
-            inbox.post(.closure({ delivery.value.deliver(result) }), wake: true)
+            var result = lookUp(host, port, family)
+            if family != AF_UNSPEC, case .success(let found) = result {
+                // A custom `lookUp` may answer every family alike: an AAAA query answers IPv6
+                // addresses only (and an A query IPv4 ones), as the literal above does.
+                let matching = found.filter { $0.family == family }
+                result = matching.isEmpty ? .failure(.noAddresses(host: host)) : .success(matching)
+            }
+            let answer = result
+            inbox.post(.closure({ delivery.value.deliver(answer) }), wake: true)
         }
         return lookup
     }
