@@ -33,8 +33,8 @@ final class DNSPhaseTests: XCTestCase {
         let server = try TestServer { stream, head in try await reply(stream, "\(head.authority ?? "-")") }
         defer { server.stop() }
         let lookups = Locked<[String]>([])
-        let hosts = Resolver { host, port, _ in
-            lookups.withLock { $0.append(host) }
+        let hosts = Resolver { host, port, family in
+            lookups.withLock { $0.append("\(host) \(family == AF_INET6 ? "AAAA" : family == AF_INET ? "A" : "any")") }
             guard host == "app.test" else { return .failure(.noAddresses(host: host)) }
             return .success([.ipv4(address: "127.0.0.1", port: port)])
         }
@@ -49,7 +49,9 @@ final class DNSPhaseTests: XCTestCase {
         XCTAssertThrowsError(try reactor.run { try await Client.connect(options, on: reactor, timeout: 5) }) { error in
             XCTAssertEqual("\(error)", "DNS lookup of other.test found no usable address")
         }
-        XCTAssertEqual(lookups.withLock { $0 }, ["app.test", "other.test"])
+        // One lookup per family for each connect (RFC 8305 §3), side by side on two threads.
+        XCTAssertEqual(
+            lookups.withLock { $0 }.sorted(), ["app.test A", "app.test AAAA", "other.test A", "other.test AAAA"])
     }
 
     func testHTTPConnectionLooksUpThroughItsResolver() throws {
@@ -57,8 +59,8 @@ final class DNSPhaseTests: XCTestCase {
         defer { server.stop() }
         let lookups = Locked(0)
         let conn = try HTTPConnection(host: "app.test", port: server.port, timeout: 5)
-        conn.resolver = Resolver { host, port, _ in
-            lookups.withLock { $0 += 1 }
+        conn.resolver = Resolver { host, port, family in
+            if family == AF_INET { lookups.withLock { $0 += 1 } }
             return .success([.ipv4(address: "127.0.0.1", port: port)])
         }
         try conn.request("GET", "/")

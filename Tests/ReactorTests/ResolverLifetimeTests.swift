@@ -46,8 +46,10 @@ final class ResolverLifetimeTests: XCTestCase {
     func testAReactorDroppedAfterAConnectTimedOutInDNSIsFreedOnceTheLookupEnds() throws {
         let release = DispatchSemaphore(value: 0)
         let ended = DispatchSemaphore(value: 0)
+        // A connect asks once per family: the first lookup to end lets the other end too.
         let stalled = Resolver(threads: 1) { host, _, _ in
             release.wait()
+            release.signal()
             ended.signal()
             return .failure(.noAddresses(host: host))
         }
@@ -64,6 +66,7 @@ final class ResolverLifetimeTests: XCTestCase {
         }
         reactor = nil
         release.signal()
+        XCTAssertEqual(ended.wait(timeout: .now() + 5), .success)
         XCTAssertEqual(ended.wait(timeout: .now() + 5), .success)
         // The result is posted right after the lookup returns: give the worker a moment.
         let until = MonotonicClock.seconds() + 1

@@ -4,6 +4,11 @@ import Glibc
 /// `nsswitch.conf` and DNS) runs on a small pool of worker threads, and each result comes back
 /// to the reactor's thread through `Reactor.execute`, so timers keep firing on time while a
 /// lookup runs. IP literals are answered at once, without a thread.
+///
+/// `StreamSocket.connect` to a host name with `AF_UNSPEC` asks twice, once per family (`AF_INET6`,
+/// then `AF_INET`), so that the two answers run side by side on two threads and the connect can
+/// start on the first (RFC 8305 §3, `Connector`). `resolve(host:port:family:on:)` asked for
+/// `AF_UNSPEC` stays one lookup with one combined answer.
 public final class Resolver: @unchecked Sendable {
     /// The process-wide resolver: two worker threads, started on first use.
     public static let shared = Resolver(threads: 2)
@@ -11,7 +16,8 @@ public final class Resolver: @unchecked Sendable {
     /// Where the lookups run (internal for tests).
     let pool: WorkerPool
     /// A blocking lookup of a host name: `(host, port, family)` to stream-socket addresses, or
-    /// the error to report (`SocketError.resolutionFailed`, `.noAddresses`).
+    /// the error to report (`SocketError.resolutionFailed`, `.noAddresses`). `family` is
+    /// `AF_UNSPEC`, `AF_INET` or `AF_INET6`; a connect asks once with each of the last two.
     public typealias LookUp = @Sendable (String, UInt16, Int32) -> Result<[SocketAddress], SocketError>
     private let lookUp: LookUp
 
@@ -23,8 +29,11 @@ public final class Resolver: @unchecked Sendable {
     /// A resolver asking `lookUp` instead of `getaddrinfo`: a way to plug in another name
     /// service, such as a static hosts map, a DNS-over-HTTPS client or a test's slow lookup.
     /// `lookUp` runs on one of `threads` worker threads, so it may block; IP literals never reach
-    /// it. Addresses of another family than the one asked for are dropped, so a `lookUp` may
-    /// ignore `family`. Give it to a client with `ClientOptions.resolver` or `Request.resolver`.
+    /// it. A connect asks it twice, for `AF_INET6` and `AF_INET`: with one thread the two take
+    /// turns (the AAAA lookup first), so a slow one holds the other up; the default of two runs
+    /// them side by side. Addresses of another family than the one asked for are dropped, so a
+    /// `lookUp` may ignore `family`. Give it to a client with `ClientOptions.resolver` or
+    /// `Request.resolver`.
     ///
     /// ```swift
     /// let hosts = ["app.test": "127.0.0.1"]
@@ -33,7 +42,7 @@ public final class Resolver: @unchecked Sendable {
     ///     return .success([.ipv4(address: address, port: port)])
     /// }
     /// ```
-    public init(threads: Int = 1, lookUp: @escaping LookUp) {
+    public init(threads: Int = 2, lookUp: @escaping LookUp) {
         pool = WorkerPool(threads: Swift.max(1, threads))
         self.lookUp = lookUp
     }
@@ -42,9 +51,11 @@ public final class Resolver: @unchecked Sendable {
     deinit { pool.retire() }
 
     /// Resolves `host` to stream-socket addresses (`family`: `AF_UNSPEC`, `AF_INET` or
-    /// `AF_INET6`), in the order `getaddrinfo` prefers, without duplicates. `AF_INET` or
-    /// `AF_INET6` answers only addresses of that family, or `.noAddresses`. `completion` runs on
-    /// the reactor's thread, unless the returned lookup is cancelled first.
+    /// `AF_INET6`), in the order `getaddrinfo` prefers, without duplicates. `AF_UNSPEC` is one
+    /// lookup answering both families at once (a connect asks per family instead, see the type's
+    /// summary); `AF_INET` or `AF_INET6` answers only addresses of that family, or
+    /// `.noAddresses`. `completion` runs on the reactor's thread, unless the returned lookup is
+    /// cancelled first.
     @discardableResult
     public func resolve(
         host: String, port: UInt16, family: Int32 = AF_UNSPEC, on reactor: Reactor,
