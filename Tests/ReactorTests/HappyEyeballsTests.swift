@@ -386,7 +386,9 @@ final class HappyEyeballsResolutionTests: XCTestCase {
         guard outcomes.count == 1, case .failure(.timedOut(_, "DNS", _)) = outcomes[0] else {
             return XCTFail("not one timeout during DNS: \(outcomes)")
         }
-        XCTAssertEqual(dns.asked, [AF_INET, AF_INET, AF_INET6, AF_INET6])
+        // The first connect's two lookups ran; the second's, queued behind them and given up
+        // on before a thread was free, were not made.
+        XCTAssertEqual(dns.asked, [AF_INET, AF_INET6])
         XCTAssertEqual(accepts, 0, "an answer after the connect ended started an attempt")
         XCTAssertEqual(openFileDescriptors().subtracting(openBefore), [])
     }

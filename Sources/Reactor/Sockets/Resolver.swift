@@ -75,6 +75,8 @@ public final class Resolver: @unchecked Sendable {
         // keeps no dropped reactor alive; a result for a reactor gone goes away with its inbox.
         let inbox = reactor.inbox
         pool.submit {
+            // Given up on while it waited for a thread: no lookup, and nothing to deliver.
+            if delivery.value.isCancelled { return }
             var result = lookUp(host, port, family)
             if family != AF_UNSPEC, case .success(let found) = result {
                 // A custom `lookUp` may answer every family alike: an AAAA query answers IPv6
