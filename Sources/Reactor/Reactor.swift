@@ -272,11 +272,15 @@ public final class Reactor: @unchecked Sendable {
         let deadline = timeout.map {
             MonotonicClock.deadline(after: $0, from: MonotonicClock.nanoseconds())
         }
+        // A stop asked for while this loop runs is this loop's, even when it ends for another
+        // reason (done after the step that asked): libuv's `uv_run` clears `uv_stop`'s flag
+        // when it returns too.
+        defer { stopRequested.store(false, ordering: .relaxed) }
         var clock: UInt64? = nil
         while !isDone() {
-            // Taken by the loop it ends: one asked for while no loop ran (from another thread,
-            // just before this one started) ends this one before its first step, as libuv's
-            // `uv_stop` before `uv_run` does, rather than being lost.
+            // One asked for while no loop ran (from another thread, just before this one
+            // started) ends this one before its first step, as libuv's `uv_stop` before `uv_run`
+            // does, rather than being lost.
             if stopRequested.load(ordering: .relaxed) && stopRequested.exchange(false, ordering: .relaxed) {
                 return
             }
@@ -291,7 +295,8 @@ public final class Reactor: @unchecked Sendable {
     }
 
     /// Makes a running `loop()` return after the current step; with none running, the next
-    /// `loop()` returns before its first step. Each call ends one loop. Safe from any thread.
+    /// `loop()` returns before its first step. A loop that returns takes every stop asked for
+    /// until then. Safe from any thread.
     public func stopLoop() {
         stopRequested.store(true, ordering: .relaxed)
         wake()

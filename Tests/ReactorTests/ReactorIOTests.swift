@@ -145,6 +145,20 @@ final class ReactorIOTests: XCTestCase {
         XCTAssertFalse(ticks.value, "the loop stepped")
         try reactor.loop(timeout: 0.1)
         XCTAssertTrue(ticks.value, "the second loop did not run")
+
+        // A stop asked for in the step after which a loop is done is that loop's: the next one
+        // runs.
+        timer.cancel()
+        var fired = 0
+        reactor.schedule(after: 0.01) { _ in
+            fired += 1
+            reactor.stopLoop()
+        }
+        try reactor.loop(timeout: 5)
+        XCTAssertEqual(fired, 1)
+        reactor.schedule(after: 0.01) { _ in fired += 1 }
+        try reactor.loop(timeout: 5)
+        XCTAssertEqual(fired, 2, "a stop the first loop ended without was left for the second")
     }
 
     func testReentrantStepIsAnError() throws {
