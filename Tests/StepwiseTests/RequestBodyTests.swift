@@ -153,6 +153,21 @@ final class RequestBodyTests: XCTestCase {
         XCTAssertFalse(request.expectsContinue)
     }
 
+    /// `setBody` adds or drops the `100-continue` element by the body's size, and leaves the
+    /// caller's other expectations (it deleted every `expect` field).
+    func testSetBodyKeepsOtherExpectations() throws {
+        let request = try Request(uri: "http://h/")
+        request.headers.append("expect", "x-checked")
+        request.setBody(bytes: [UInt8](repeating: 0, count: mebibyte))
+        XCTAssertEqual(request.headers.values(for: "expect"), ["x-checked", "100-continue"])
+        request.setBody("small")
+        XCTAssertEqual(request.headers.values(for: "expect"), ["x-checked"])
+        request.headers.delete("expect")
+        request.headers.append("expect", "100-Continue;a=b, x-checked")
+        request.setBody("small")
+        XCTAssertEqual(request.headers.values(for: "expect"), ["x-checked"])
+    }
+
     func testRemoveBodyRemovesTheFieldsThatDescribeIt() throws {
         let request = try Request(uri: "http://h/")
         request.headers.append("content-type", "text/plain")

@@ -36,8 +36,13 @@ extension Headers {
             for element in field.value.split(separator: ",") {
                 let trimmed = element.trimmingWhitespace()
                 guard !trimmed.isEmpty else { continue }
-                let elementToken = trimmed.prefix { $0 != ";" }.trimmingWhitespace()
-                if elementToken.lowercased() != token.lowercased() { others.append(trimmed) }
+                // Compared as `hasToken` compares: ASCII case only (a Unicode lower-casing could
+                // make a non-ASCII element equal to the token).
+                let elementToken = trimmed.prefix { $0 != ";" }.trimmingWhitespace().utf8
+                let isToken =
+                    elementToken.count == token.utf8.count
+                    && zip(elementToken, token.utf8).allSatisfy { lowerASCII($0) == lowerASCII($1) }
+                if !isToken { others.append(trimmed) }
             }
             if !others.isEmpty { kept.append(field.name, others.joined(separator: ", "), neverIndex: field.neverIndex) }
         }

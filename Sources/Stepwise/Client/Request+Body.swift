@@ -66,7 +66,8 @@ extension Request {
     }
 
     /// Sets the body; sets `content-length` when the length is known (RFC 9110 §8.6) and removes
-    /// it otherwise; sets or removes `expect: 100-continue` by `shouldExpectContinue`.
+    /// it otherwise; adds or removes the `100-continue` element of `expect` by
+    /// `shouldExpectContinue` (the field's other expectations stay).
     private func install(_ newBody: RequestBody, length: Int?) {
         body = newBody
         if let length {
@@ -74,7 +75,9 @@ extension Request {
         } else {
             headers.delete("content-length")
         }
-        headers.delete("expect")
+        if headers.hasToken("expect", "100-continue") {
+            headers = headers.removingToken("100-continue", from: "expect")
+        }
         if Request.shouldExpectContinue(bodyLength: length) { headers.append("expect", "100-continue") }
     }
 
