@@ -283,7 +283,7 @@ final class HTTP1ConformanceTests: XCTestCase {
             var trickled = HTTP1Parser(role: role, requireHost: false)
             configure(&whole)
             configure(&trickled)
-            let headEnds = HeadEndRecorder()
+            let headEnds = OffsetRecorder()
             let events = drive(
                 &whole, testCase.input, endInput: testCase.isFinish, stopAtProtocolSwitch: true,
                 headEnds: headEnds)

@@ -13,43 +13,30 @@ final class HTTP1FramingDisagreementTests: XCTestCase {
     /// "METHOD target [body] @end" per message, then how the input ended ("error" with the error).
     static func transcript(pieces: [[UInt8]]) -> (String, HTTP1ParseError?) {
         var parser = HTTP1Parser(role: .server)
+        let messageEnds = OffsetRecorder()
+        let events = drive(&parser, pieces: pieces, stopAtProtocolSwitch: true, messageEnds: messageEnds)
         var parts: [String] = []
         var current = ""
         var body: [UInt8] = []
-        var buffer: [UInt8] = []
-        var consumed = 0
         var switches = false
-        for piece in pieces {
-            buffer += piece
-            while true {
-                let result = buffer.withUnsafeBytes { parser.parse($0) }
-                guard let event = result.event else {
-                    buffer.removeFirst(result.consumed)
-                    consumed += result.consumed
-                    break
-                }
-                switch event {
-                case .head(let head):
-                    current = "\(head.method ?? "?") \(head.path ?? head.authority ?? "?")"
-                    switches = head.requestsProtocolSwitch
-                    body = []
-                case .body(let range):
-                    body += buffer[range]
-                case .trailers(let trailers):
-                    current += " trailers(\(trailers.fields.map { "\($0.name): \($0.value)" }.joined(separator: ", ")))"
-                case .messageEnd:
-                    let text = body.isEmpty ? "" : " [\(String(decoding: body, as: UTF8.self))]"
-                    parts.append("\(current)\(text) @\(consumed + result.consumed)")
-                case .switchedProtocols:
-                    return ((parts + ["switched"]).joined(separator: " | "), nil)
-                case .error(let error):
-                    return ((parts + ["error"]).joined(separator: " | "), error)
-                }
-                buffer.removeFirst(result.consumed)
-                consumed += result.consumed
-                if case .messageEnd = event, switches {
-                    return ((parts + ["switch requested"]).joined(separator: " | "), nil)
-                }
+        for event in events {
+            switch event {
+            case .head(let head):
+                current = "\(head.method ?? "?") \(head.path ?? head.authority ?? "?")"
+                switches = head.requestsProtocolSwitch
+                body = []
+            case .body(let bytes):
+                body += bytes
+            case .trailers(let trailers):
+                current += " trailers(\(trailers.fields.map { "\($0.name): \($0.value)" }.joined(separator: ", ")))"
+            case .end:
+                let text = body.isEmpty ? "" : " [\(String(decoding: body, as: UTF8.self))]"
+                parts.append("\(current)\(text) @\(messageEnds.offsets[parts.count])")
+                if switches { return ((parts + ["switch requested"]).joined(separator: " | "), nil) }
+            case .switched:
+                return ((parts + ["switched"]).joined(separator: " | "), nil)
+            case .error(let error):
+                return ((parts + ["error"]).joined(separator: " | "), error)
             }
         }
         return ((parts + [parser.isIdle ? "idle" : "incomplete"]).joined(separator: " | "), nil)

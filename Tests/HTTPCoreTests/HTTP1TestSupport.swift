@@ -28,8 +28,9 @@ enum HTTP1TestEvent: Equatable, CustomStringConvertible {
     }
 }
 
-/// Collects the absolute input offset just past each head `drive` reports.
-final class HeadEndRecorder {
+/// Collects absolute input offsets `drive` reports: just past each head (`headEnds`), or just
+/// past each message (`messageEnds`).
+final class OffsetRecorder {
     var offsets: [Int] = []
 }
 
@@ -40,7 +41,7 @@ final class HeadEndRecorder {
 /// (where llhttp pauses).
 func drive(
     _ parser: inout HTTP1Parser, _ input: [UInt8], pieceSize: Int = .max, endInput: Bool = false,
-    stopAtProtocolSwitch: Bool = false, headEnds: HeadEndRecorder? = nil,
+    stopAtProtocolSwitch: Bool = false, headEnds: OffsetRecorder? = nil,
     file: StaticString = #filePath, line: UInt = #line
 ) -> [HTTP1TestEvent] {
     var pieces: [[UInt8]] = []
@@ -60,7 +61,8 @@ func drive(
 func drive(
     _ parser: inout HTTP1Parser, pieces: [[UInt8]], endInput: Bool = false,
     stopAtProtocolSwitch: Bool = false,
-    headEnds: HeadEndRecorder? = nil, file: StaticString = #filePath, line: UInt = #line
+    headEnds: OffsetRecorder? = nil, messageEnds: OffsetRecorder? = nil, file: StaticString = #filePath,
+    line: UInt = #line
 ) -> [HTTP1TestEvent] {
     var events: [HTTP1TestEvent] = []
     var consumedTotal = 0
@@ -103,7 +105,9 @@ func drive(
                     file: file, line: line)
                 record(.body(Array(buffer[range])))
             case .trailers(let trailers): record(.trailers(trailers))
-            case .messageEnd: record(.end)
+            case .messageEnd:
+                messageEnds?.offsets.append(consumedTotal + result.consumed)
+                record(.end)
             case .switchedProtocols: record(.switched)
             case .error(let error): record(.error(error))
             }
