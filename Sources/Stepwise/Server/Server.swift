@@ -58,6 +58,9 @@ public final class Server: Pollable, @unchecked Sendable {
     private var tlsContext: TLSContext?
     private var setups: [ObjectIdentifier: ConnectionSetup] = [:]
     private var live: [ObjectIdentifier: H1Connection] = [:]
+    /// `.task` handlers started and not returned yet: the server is not `empty()` while one runs
+    /// (lua-http's `server:empty()` is its cqueue's, which holds the handlers' coroutines).
+    private var runningHandlers = 0
     private var isPaused = false
     private var isClosing = false
     /// `step` and `loop` call `listen()` first, as lua-http's do, unless the server already
@@ -178,8 +181,11 @@ public final class Server: Pollable, @unchecked Sendable {
     /// The number of client connections open now (including those still in TLS setup).
     public func connections() -> Int { setups.count + live.count }
 
-    /// True once the server is closed and every connection is gone.
-    public func empty() -> Bool { listener == nil && setups.isEmpty && live.isEmpty }
+    /// True once the server is closed, every connection is gone and every `.task` handler has
+    /// returned. A handler still at work (its connection closed by `close(timeout:)`'s deadline,
+    /// or a stream from `addStream`) keeps `loop()` stepping: a host that stopped then would
+    /// leave it suspended for good, half done.
+    public func empty() -> Bool { listener == nil && setups.isEmpty && live.isEmpty && runningHandlers == 0 }
 
     /// Serves a connection obtained elsewhere (inetd, `SCM_RIGHTS`, another listener).
     public func addSocket(_ socket: StreamSocket) {
@@ -293,7 +299,9 @@ public final class Server: Pollable, @unchecked Sendable {
                 stream.shutdown(after: error)
             }
         case .task(let body):
+            runningHandlers += 1
             reactor.spawn {
+                defer { self.runningHandlers -= 1 }
                 do {
                     try await body(stream)
                     stream.shutdown()
