@@ -143,6 +143,37 @@ final class H1ConnectionAPITests: XCTestCase {
         }
     }
 
+    func testTakeSocketEndsAWaitForTheNextIncomingStream() throws {
+        try withServerConnection { server, client, reactor in
+            try server.start()
+            try await client.write(
+                Self.bytes("GET / HTTP/1.1\r\nHost: t\r\nConnection: upgrade\r\nUpgrade: shout\r\n\r\n"), timeout: 1)
+            let incoming = try await server.nextIncomingStream(timeout: 2)
+            let stream = try XCTUnwrap(incoming)
+            // The connection's accept loop asks for the next request while this one switches.
+            let heard = Locked<String?>(nil)
+            reactor.spawn {
+                do {
+                    let next = try await server.nextIncomingStream()
+                    heard.withLock { $0 = next == nil ? "nil" : "a stream" }
+                } catch {
+                    heard.withLock { $0 = "\(error)" }
+                }
+            }
+            try await reactor.sleep(seconds: 0.01)
+            var headers = Headers()
+            headers.append(":status", "101")
+            headers.append("connection", "upgrade")
+            headers.append("upgrade", "shout")
+            try await stream.writeHeaders(headers, endStream: false, timeout: 1)
+            server.takeSocket().close()
+            // The waiter is resumed now (its task runs in this step's next round), as `close()`
+            // resumes it: before, it stayed suspended for good and the reactor never emptied.
+            try await reactor.sleep(seconds: 0.01)
+            XCTAssertEqual(heard.withLock { $0 }, "nil")
+        }
+    }
+
     func testTakeSocketAfter101LeavesTheSocketAndUnparsedInputToTheHandler() throws {
         let server = try startServer(
             handler: .task { stream in

@@ -308,6 +308,13 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         socket.reader = nil
         readsSocket = false
         socket.readInterest = false
+        // As `close()` does: no request arrives over HTTP/1 any more, so a task waiting in
+        // `nextIncomingStream` hears the end (it stayed suspended for good, and the reactor was
+        // never `empty()` again), and a stream never taken is let go.
+        incoming.removeAll()
+        let waiters = incomingWaiters
+        incomingWaiters.removeAll()
+        for waiter in waiters { waiter.resume(returning: nil) }
         let onClose = self.onClose
         self.onClose = nil
         delegate?.connectionDidClose(self)
