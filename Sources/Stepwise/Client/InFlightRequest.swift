@@ -87,11 +87,15 @@ public final class InFlightRequest: Pollable, @unchecked Sendable {
 
     // MARK: - Pollable: the reactor's face (the exchange's sockets, timers and tasks live there)
 
+    // Finished or not, these are the reactor's: `result` is set inside a step (or by `cancel()`,
+    // which the host itself called), so a host checks `isFinished` after stepping and needs no
+    // early wake-up for it. A finished handle that said `timeout() == 0` made a host reading the
+    // body through it (or one that kept it registered) spin until it let go.
+
     public func pollfd() -> Int32 { reactor.pollfd() }
     public func events() -> PollEvents { reactor.events() }
-    /// `0` once finished (there is nothing to wait for), else the reactor's next deadline.
-    public func timeout() -> Double? { result != nil ? 0 : reactor.timeout() }
-    public func step(timeout: Double?) throws { try reactor.step(timeout: result != nil ? 0 : timeout) }
+    public func timeout() -> Double? { reactor.timeout() }
+    public func step(timeout: Double?) throws { try reactor.step(timeout: timeout) }
 }
 
 extension Request {
