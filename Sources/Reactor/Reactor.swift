@@ -60,6 +60,9 @@ public final class Reactor: @unchecked Sendable {
     @exclusivity(unchecked) var liveTasks = 0
     /// Blocking jobs (`startBlocking`) whose result has not come back yet.
     @exclusivity(unchecked) var blockingJobsInFlight = 0
+    /// Name lookups (`Resolver.resolve`) on a worker thread whose result has not come back yet
+    /// and which nobody cancelled.
+    @exclusivity(unchecked) var lookupsInFlight = 0
 
     /// The `pthread_t` of the thread that first stepped the reactor; 0 (`unclaimed`) until then.
     private let owner: Atomic<UInt>
@@ -201,11 +204,11 @@ public final class Reactor: @unchecked Sendable {
         return deadline > now ? Double(deadline - now) / 1e9 : 0
     }
 
-    /// True when nothing is left to do: no user IO watchers, timers, deferred calls, tasks or
-    /// blocking jobs.
+    /// True when nothing is left to do: no user IO watchers, timers, deferred calls, tasks,
+    /// blocking jobs or name lookups.
     public func empty() -> Bool {
         userWatcherCount == 0 && timers.isEmpty && deferred.isEmpty && flushes.isEmpty && liveTasks == 0
-            && inbox.isEmpty && blockingJobsInFlight == 0
+            && inbox.isEmpty && blockingJobsInFlight == 0 && lookupsInFlight == 0
     }
 
     private var hasWorkNow: Bool {

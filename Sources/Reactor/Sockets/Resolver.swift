@@ -55,7 +55,7 @@ public final class Resolver: @unchecked Sendable {
     /// lookup answering both families at once (a connect asks per family instead, see the type's
     /// summary); `AF_INET` or `AF_INET6` answers only addresses of that family, or
     /// `.noAddresses`. `completion` runs on the reactor's thread, unless the returned lookup is
-    /// cancelled first.
+    /// cancelled first; until then the reactor is not `empty()`, so its `loop()` waits for it.
     @discardableResult
     public func resolve(
         host: String, port: UInt16, family: Int32 = AF_UNSPEC, on reactor: Reactor,
@@ -69,6 +69,7 @@ public final class Resolver: @unchecked Sendable {
             }
             return lookup
         }
+        lookup.holdLoop(of: reactor)
         let delivery = UncheckedBox(lookup)
         let lookUp = self.lookUp
         // The worker holds the reactor's inbox, not the reactor (as `startBlocking` does), so it

@@ -15,8 +15,29 @@ public final class ResolverLookup: @unchecked Sendable {
     private let cancelled = Atomic<Bool>(false)
     var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
 
+    /// The reactor whose `empty()` this lookup keeps false until its result is delivered or it
+    /// is cancelled (`Reactor.lookupsInFlight`), as a blocking job does: a `loop()` that
+    /// returned meanwhile would never deliver it. Held unowned, valid while `lifeline.isAlive`
+    /// (the worker and the inbox hold the lookup, and must not keep the reactor alive).
+    private unowned(unsafe) var heldReactor: Reactor?
+    private var lifeline: ReactorLifeline?
+
     init(_ completion: @escaping (Result<[SocketAddress], SocketError>) -> Void) {
         self.completion = completion
+    }
+
+    /// Counts the lookup in `reactor.empty()` until it ends (a worker thread runs it).
+    func holdLoop(of reactor: Reactor) {
+        reactor.lookupsInFlight += 1
+        heldReactor = reactor
+        lifeline = reactor.lifeline
+    }
+
+    private func releaseLoop() {
+        guard let lifeline else { return }
+        self.lifeline = nil
+        if lifeline.isAlive, let heldReactor { heldReactor.lookupsInFlight -= 1 }
+        heldReactor = nil
     }
 
     /// Drops the completion, which then never runs. A lookup not started yet is not made; one
@@ -24,12 +45,15 @@ public final class ResolverLookup: @unchecked Sendable {
     public func cancel() {
         completion = nil
         cancelled.store(true, ordering: .relaxed)
+        // Nothing is left to deliver: the reactor's loop need not wait for the thread.
+        releaseLoop()
     }
 
     /// Runs the completion, unless cancelled.
     func deliver(_ result: Result<[SocketAddress], SocketError>) {
         guard let completion else { return }
         self.completion = nil
+        releaseLoop()
         completion(result)
     }
 }
