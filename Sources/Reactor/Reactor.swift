@@ -272,6 +272,10 @@ public final class Reactor: @unchecked Sendable {
     /// Steps until `isDone()`, `stopLoop()`, or `timeout` seconds have passed (`Server.loop`
     /// runs until the server is closed and empty). `isDone` runs between steps, on this thread.
     public func loop(timeout: Double? = nil, until isDone: () -> Bool) throws {
+        // Refused before anything else, as `step` refuses: a loop inside a step would otherwise
+        // return at once when done, or take the running loop's stop (the `defer` below, and the
+        // check before the first step), and that loop would go on past it.
+        guard !isStepping else { throw ReactorError.reentrantStep }
         let deadline = timeout.map {
             MonotonicClock.deadline(after: $0, from: MonotonicClock.nanoseconds())
         }

@@ -171,6 +171,25 @@ final class ReactorIOTests: XCTestCase {
         XCTAssertEqual(caught as? ReactorError, .reentrantStep)
     }
 
+    /// `loop` from inside a step is refused as `step` is, before it looks at `stopLoop()`: it
+    /// returned at once without an error, having taken the running loop's stop (which then went
+    /// on to its timeout).
+    func testReentrantLoopIsAnErrorAndLeavesTheRunningLoopsStop() throws {
+        let reactor = try Reactor()
+        var caught: [String] = []
+        reactor.soon {
+            reactor.stopLoop()
+            do { try reactor.loop(timeout: 1) } catch { caught.append("\(error)") }
+            do { try reactor.loop(timeout: 1) { true } } catch { caught.append("\(error)") }
+        }
+        // Fires only if the running loop missed its stop.
+        var ranOn = false
+        reactor.schedule(after: 1) { _ in ranOn = true }
+        try reactor.loop(timeout: 3)
+        XCTAssertEqual(caught, ["\(ReactorError.reentrantStep)", "\(ReactorError.reentrantStep)"])
+        XCTAssertFalse(ranOn, "the loop went on past the stop asked for inside it")
+    }
+
     func testPollfdChangeIsReportedAfterFork() throws {
         let reactor = try Reactor()
         var reported: Int32?
