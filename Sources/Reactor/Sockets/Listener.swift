@@ -52,6 +52,9 @@ public final class Listener: @unchecked Sendable {
     /// Out of descriptors was reported, and no connection was accepted since: the back-off
     /// retries every 30 ms, and reporting each retry would flood the log.
     private var outOfDescriptorsReported = false
+    /// Why the socket can accept no more (it was shut down, or is not a listening socket any
+    /// more): reported once, then the listener stops watching it and `accept()` throws this.
+    private var unusable: SocketError?
     /// Whether accepted connections are TCP (they get `TCP_NODELAY`), not Unix-domain.
     private let acceptsTCP: Bool
 
@@ -61,6 +64,8 @@ public final class Listener: @unchecked Sendable {
     }
     /// Called when accepting failed (the listener keeps going). Out of descriptors (EMFILE,
     /// ENFILE, ENOBUFS, ENOMEM), it retries every 30 ms and reports once until it accepts again.
+    /// A socket that cannot accept at all any more (EINVAL: it was shut down, by this process or
+    /// another holding it; EBADF, ENOTSOCK) is reported once, and the listener stops accepting.
     public var onError: ((SocketError) -> Void)?
 
     /// Listens on an IP literal (or all addresses) or a Unix path, now.
@@ -197,6 +202,7 @@ public final class Listener: @unchecked Sendable {
     /// Waits for the next connection.
     public func accept(timeout: Double? = nil) async throws -> StreamSocket {
         guard fd >= 0 else { throw SocketError.closed }
+        if let unusable { throw unusable }
         return try await reactor.suspend("accept", timeout: timeout) {
             (suspension: Suspension<StreamSocket>) in
             self.acceptWaiters.append(suspension)
@@ -209,14 +215,25 @@ public final class Listener: @unchecked Sendable {
     }
 
     private func updateInterest() {
-        let wanted = !paused && emfileBackoff == nil && (onAccept != nil || !acceptWaiters.isEmpty)
+        let wanted =
+            !paused && emfileBackoff == nil && unusable == nil && (onAccept != nil || !acceptWaiters.isEmpty)
         watcher?.events = wanted ? .read : []
+    }
+
+    /// The socket can accept no more: no more watching, waiting `accept` calls fail.
+    private func stopAccepting(_ error: SocketError) {
+        unusable = error
+        updateInterest()
+        let waiters = acceptWaiters
+        acceptWaiters.removeAll()
+        for waiter in waiters { waiter.resume(throwing: error) }
+        onError?(error)
     }
 
     /// Accepts what the kernel queued, up to 64 connections per wake-up.
     private func acceptReady() {
         for _ in 0..<64 {
-            guard fd >= 0, !paused, onAccept != nil || !acceptWaiters.isEmpty else { return }
+            guard fd >= 0, !paused, unusable == nil, onAccept != nil || !acceptWaiters.isEmpty else { return }
             let client = evshim_accept4(fd, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
             if client < 0 {
                 switch errno {
@@ -235,6 +252,13 @@ public final class Listener: @unchecked Sendable {
                         self?.updateInterest()
                     }
                     updateInterest()
+                    return
+                case EINVAL, EBADF, ENOTSOCK:
+                    // accept(2): EINVAL "Socket is not listening for connections". A listening
+                    // socket that was shut down (`shutdown(2)`, here or by another process that
+                    // holds it, as after socket activation) stays readable for good (its poll
+                    // says EPOLLHUP), so retrying would spin: stop, and say so once.
+                    stopAccepting(SocketError.last("accept"))
                     return
                 default:
                     onError?(.last("accept"))
