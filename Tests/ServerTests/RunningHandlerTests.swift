@@ -51,6 +51,46 @@ final class RunningHandlerTests: XCTestCase {
         XCTAssertTrue(reactor.empty())
     }
 
+    /// A graceful close's deadline timer goes once nothing is left, as it went when the last
+    /// connection closed: a handler that outlives its connection (it aborted its response, and
+    /// works on) is part of that now, so its end must take the timer away too (it stayed in the
+    /// reactor's heap for the whole timeout: the reactor not `empty()`, its host woken for it).
+    func testTheCloseTimerGoesWhenTheLastHandlerEnds() throws {
+        let reactor = try Reactor()
+        let started = Locked(false)
+        let aborted = Locked(false)
+        var options = ServerOptions()
+        options.tls = false
+        let server = try Server(
+            options: options, on: reactor,
+            handler: .task { stream in
+                _ = try await stream.getHeaders(timeout: 5)
+                started.withLock { $0 = true }
+                try await stream.reactor.sleep(seconds: 0.05)
+                var headers = Headers()
+                headers.append(":status", "200")
+                // No length: a response cut short now cannot be completed, and closes its connection.
+                try await stream.writeHeaders(headers, endStream: false, timeout: 5)
+                stream.shutdown()
+                aborted.withLock { $0 = true }
+                _ = try await stream.reactor.runBlocking("the handler's own work") { usleep(50_000) }
+            })
+        let (client, accepted) = try socketPair()
+        defer { close(client) }
+        server.addSocket(StreamSocket(adopting: accepted, on: reactor))
+        send(get("/"), to: client)
+        try foreignLoop(server, for: 5) { started.withLock { $0 } }
+        server.close(timeout: 30)
+        try foreignLoop(server, for: 5) { aborted.withLock { $0 } }
+        XCTAssertEqual(server.connections(), 0)
+        XCTAssertFalse(server.empty(), "the handler still runs")
+
+        try server.loop(timeout: 5)
+        XCTAssertTrue(server.empty())
+        XCTAssertTrue(reactor.empty(), "the close timer outlived the server's last work")
+        XCTAssertNil(reactor.timeout())
+    }
+
     func testLoopRunsTheHandlerOfAStreamFromAddStream() throws {
         let reactor = try Reactor()
         let finished = Locked(false)

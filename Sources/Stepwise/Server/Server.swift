@@ -301,7 +301,7 @@ public final class Server: Pollable, @unchecked Sendable {
         case .task(let body):
             runningHandlers += 1
             reactor.spawn {
-                defer { self.runningHandlers -= 1 }
+                defer { self.handlerEnded() }
                 do {
                     try await body(stream)
                     stream.shutdown()
@@ -311,6 +311,13 @@ public final class Server: Pollable, @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// A `.task` handler returned. The last one of a closing server, its connections gone,
+    /// ends the close: its deadline timer goes, as when the last connection closes.
+    private func handlerEnded() {
+        runningHandlers -= 1
+        if isClosing && empty() { closeTimer?.cancel() }
     }
 
     private func report(_ error: any Error, on stream: any HTTPStream) {
