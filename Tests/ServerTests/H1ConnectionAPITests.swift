@@ -174,6 +174,44 @@ final class H1ConnectionAPITests: XCTestCase {
         }
     }
 
+    /// Once the last response is out and the connection lingers (RFC 9112 §9.6), no request will
+    /// come: a task already waiting for one hears nil then, as a caller asking now does. It
+    /// waited for the linger's end (the peer's EOF, or `lingerTimeout`) instead.
+    func testAWaitForTheNextStreamEndsWhenTheConnectionStartsLingering() throws {
+        let reactor = try Reactor()
+        var fds: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw TestError("socketpair") }
+        let peer = fds[0]
+        defer { Glibc.close(peer) }
+        var options = H1ConnectionOptions()
+        options.lingerTimeout = 30
+        let server = H1Connection(socket: StreamSocket(adopting: fds[1], on: reactor), type: .server, options: options)
+        defer { server.close() }
+        let heard = Locked<String?>(nil)
+        try server.start()
+        let request = Self.bytes("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        XCTAssertEqual(Glibc.send(peer, request, request.count, 0), request.count)
+        let incoming = try reactor.run(timeout: 2) { try await server.nextIncomingStream(timeout: 2) }
+        let stream = try XCTUnwrap(incoming)
+        reactor.spawn {
+            do {
+                let next = try await server.nextIncomingStream(timeout: 10)
+                heard.withLock { $0 = next == nil ? "nil" : "a stream" }
+            } catch {
+                heard.withLock { $0 = "\(error)" }
+            }
+        }
+        try reactor.step(timeout: 0)
+        try Self.answer(stream, "last")
+        // The client neither reads nor closes: the connection lingers, up to 30 s.
+        let deadline = MonotonicClock.seconds() + 1
+        while heard.withLock({ $0 }) == nil && MonotonicClock.seconds() < deadline { try reactor.step(timeout: 0.05) }
+        XCTAssertFalse(server.isClosed, "still lingering")
+        XCTAssertEqual(heard.withLock { $0 }, "nil")
+        let late = try reactor.run(timeout: 1) { try await server.nextIncomingStream(timeout: 1) }
+        XCTAssertNil(late)
+    }
+
     func testTakeSocketAfter101LeavesTheSocketAndUnparsedInputToTheHandler() throws {
         let server = try startServer(
             handler: .task { stream in

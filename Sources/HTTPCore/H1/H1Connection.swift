@@ -284,9 +284,7 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         incoming.removeAll()
         requestBeingWritten = nil
         for stream in inProgress { stream.failReading(error) }
-        let waiters = incomingWaiters
-        incomingWaiters.removeAll()
-        for waiter in waiters { waiter.resume(returning: nil) }
+        endIncomingWaits()
         let onClose = self.onClose
         self.onClose = nil
         onStream = nil
@@ -312,14 +310,20 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         // `nextIncomingStream` hears the end (it stayed suspended for good, and the reactor was
         // never `empty()` again), and a stream never taken is let go.
         incoming.removeAll()
-        let waiters = incomingWaiters
-        incomingWaiters.removeAll()
-        for waiter in waiters { waiter.resume(returning: nil) }
+        endIncomingWaits()
         let onClose = self.onClose
         self.onClose = nil
         delegate?.connectionDidClose(self)
         onClose?(self)
         return socket
+    }
+
+    /// No request will come any more: the tasks waiting in `nextIncomingStream` get nil, as a
+    /// caller asking from now on does.
+    private func endIncomingWaits() {
+        let waiters = incomingWaiters
+        incomingWaiters.removeAll()
+        for waiter in waiters { waiter.resume(returning: nil) }
     }
 
     // MARK: - Pollable (the reactor's face: all of the connection's work happens in its steps)
@@ -625,6 +629,9 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         // A handler still reading the request gets no more of it (what arrived stays readable).
         if let current, !current.requestComplete { current.failReading(.connectionClosed("after the response")) }
         current = nil
+        // Nor will another request be read: a task waiting for one hears so now, not when the
+        // linger ends (the peer's EOF, or `lingerTimeout`).
+        endIncomingWaits()
         socket.shutdownWrite()
         socket.onDrained = { [weak self] in self?.lingerOnceDrained() }
         if socket.pendingOutputBytes > 0 {
