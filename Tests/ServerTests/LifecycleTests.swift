@@ -38,6 +38,32 @@ final class LifecycleTests: XCTestCase {
         try server.loop(timeout: 2)
     }
 
+    /// A server that will listen on its first step is not empty yet: a host loop that steps it
+    /// while it is not (`while !server.empty()`) serves. It was empty, and such a loop ended at
+    /// once, before the server ever listened.
+    func testAServerThatListensOnItsFirstStepIsNotEmptyBeforeIt() throws {
+        let server = try Server(options: ServerOptions(host: "127.0.0.1", port: 0), handler: TestRoutes().handler)
+        XCTAssertFalse(server.empty(), "it listens on its first step")
+        let status = Locked<Int?>(nil)
+        var clientStarted = false
+        let deadline = MonotonicClock.seconds() + 10
+        while !server.empty() && MonotonicClock.seconds() < deadline {
+            var ready = pollfd(fd: server.pollfd(), events: server.events().rawValue, revents: 0)
+            _ = poll(&ready, 1, min(server.timeoutMilliseconds(), 50))
+            try server.step(timeout: 0)
+            if !clientStarted, let port = server.localname().port {
+                clientStarted = true
+                Thread {
+                    let response = try? TestClient(port: port).exchange(get("/hello"))
+                    status.withLock { $0 = response?.status ?? -1 }
+                }.start()
+            }
+            if status.withLock({ $0 }) != nil { server.close(timeout: 0) }
+        }
+        XCTAssertEqual(status.withLock { $0 }, 200)
+        XCTAssertTrue(server.empty())
+    }
+
     func testPausedServerServesNewConnectionsOnlyAfterResume() throws {
         let server = try startServer()
         let earlier = try TestClient(port: server.port)

@@ -185,7 +185,11 @@ public final class Server: Pollable, @unchecked Sendable {
     /// returned. A handler still at work (its connection closed by `close(timeout:)`'s deadline,
     /// or a stream from `addStream`) keeps `loop()` stepping: a host that stopped then would
     /// leave it suspended for good, half done.
-    public func empty() -> Bool { listener == nil && setups.isEmpty && live.isEmpty && runningHandlers == 0 }
+    /// A server that listens on its first step (made with `init(options:)`, not stepped yet) is
+    /// not empty: a host that steps it while it is not, as lua-http's hosts do, would never start.
+    public func empty() -> Bool {
+        !listensOnFirstStep && listener == nil && setups.isEmpty && live.isEmpty && runningHandlers == 0
+    }
 
     /// Serves a connection obtained elsewhere (inetd, `SCM_RIGHTS`, another listener).
     public func addSocket(_ socket: StreamSocket) {
