@@ -184,9 +184,9 @@ public final class Server: Pollable, @unchecked Sendable {
     /// True once the server is closed, every connection is gone and every `.task` handler has
     /// returned. A handler still at work (its connection closed by `close(timeout:)`'s deadline,
     /// or a stream from `addStream`) keeps `loop()` stepping: a host that stopped then would
-    /// leave it suspended for good, half done.
-    /// A server that listens on its first step (made with `init(options:)`, not stepped yet) is
-    /// not empty: a host that steps it while it is not, as lua-http's hosts do, would never start.
+    /// leave it suspended for good, half done. A server that listens on its first step (made
+    /// with `init(options:)`, not stepped yet) is not empty either: a host that steps it while
+    /// it is not would never start it.
     public func empty() -> Bool {
         !listensOnFirstStep && listener == nil && setups.isEmpty && live.isEmpty && runningHandlers == 0
     }
