@@ -115,13 +115,26 @@ public final class HTTPConnection: @unchecked Sendable {
         options.resolver = resolver
         options.logger = logger
         options.http1 = http1
-        if scheme == "https" {
-            options.tlsContext = try TLSContext.client(
-                verify: verify, trustedCertificatesPEM: trustedCertificatesPEM, alpn: ["http/1.1"])
-        }
+        if scheme == "https" { options.tlsContext = try clientContext() }
         connection = try await Client.connect(options, on: reactor, timeout: timeouts.connect)
         connectionServed = false
     }
+
+    /// The TLS context of the next connection. Made once, not per connection: a verifying
+    /// context loads the system's CA store (some 25 ms of reading and parsing, on the reactor's
+    /// thread, inside a step), so each reconnect held every other connection and timer of the
+    /// reactor that long. One that trusts no extra certificates is `Client`'s shared one.
+    func clientContext() throws -> TLSContext {
+        if verify && trustedCertificatesPEM.isEmpty { return try Client.defaultContext() }
+        if let madeContext, madeContext.pems == trustedCertificatesPEM { return madeContext.context }
+        let context = try TLSContext.client(
+            verify: verify, trustedCertificatesPEM: trustedCertificatesPEM, alpn: ["http/1.1"])
+        madeContext = (trustedCertificatesPEM, context)
+        return context
+    }
+
+    /// The context `clientContext` made, and the extra trust anchors it was made with.
+    private var madeContext: (pems: [String], context: TLSContext)?
 
     /// Sends a request. Adds `host` and, for a known body length, `content-length` when absent;
     /// a `host` in `headers` is sent first, in place of the generated one.
