@@ -64,6 +64,21 @@ final class LifecycleTests: XCTestCase {
         XCTAssertTrue(server.empty())
     }
 
+    /// `step` and `loop` from inside a step are refused (`ReactorError.reentrantStep`) before
+    /// the first step's `listen()`: the refused call used to bind the server's port first.
+    func testAStepRefusedInsideAStepDoesNotListen() throws {
+        let server = try Server(options: ServerOptions(host: "127.0.0.1", port: 0), handler: TestRoutes().handler)
+        var refusals: [String] = []
+        server.reactor.soon {
+            do { try server.step(timeout: 0) } catch { refusals.append("\(error)") }
+            do { try server.loop(timeout: 0) } catch { refusals.append("\(error)") }
+        }
+        try server.reactor.step(timeout: 0)
+        XCTAssertEqual(refusals, ["\(ReactorError.reentrantStep)", "\(ReactorError.reentrantStep)"])
+        XCTAssertNil(server.localname().port, "a refused step listened")
+        server.close(timeout: 0)
+    }
+
     func testPausedServerServesNewConnectionsOnlyAfterResume() throws {
         let server = try startServer()
         let earlier = try TestClient(port: server.port)

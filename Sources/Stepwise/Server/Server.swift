@@ -238,6 +238,8 @@ public final class Server: Pollable, @unchecked Sendable {
     /// 0 while a `listen()` is due (the first step makes it).
     public func timeout() -> Double? { listensOnFirstStep ? 0 : reactor.timeout() }
     public func step(timeout: Double?) throws {
+        // Refused before the first step's listen: a refused call must change nothing.
+        guard !reactor.isInsideStep else { throw ReactorError.reentrantStep }
         if listensOnFirstStep { try listen() }
         try reactor.step(timeout: timeout)
     }
@@ -245,6 +247,7 @@ public final class Server: Pollable, @unchecked Sendable {
     /// Steps until the server is closed and empty, `reactor.stopLoop()`, or `timeout` seconds
     /// passed (nil: no limit).
     public func loop(timeout: Double? = nil) throws {
+        guard !reactor.isInsideStep else { throw ReactorError.reentrantStep }
         if listensOnFirstStep { try listen() }
         try reactor.loop(timeout: timeout) { self.empty() }
     }
