@@ -494,8 +494,16 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         }
     }
 
-    /// The current exchange cannot be completed cleanly: close now.
+    /// The current exchange cannot be completed cleanly: close now. A server's response whose
+    /// body ends with the connection is cut by a reset, not an orderly close: RFC 9112 §8, a
+    /// response that "has neither chunked transfer coding nor Content-Length is terminated by
+    /// closure of the connection and, thus, is considered complete regardless of the number of
+    /// message body octets received", so a FIN (or TLS's close_notify) would pass the cut body
+    /// off as the whole one.
     func abort() {
+        if type == .server, let current, current.outbound.bodyEndsWithClose, !current.outbound.isComplete {
+            socket.closeWithReset()
+        }
         close()
     }
 

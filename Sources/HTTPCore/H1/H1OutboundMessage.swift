@@ -80,6 +80,9 @@ struct H1OutboundMessage {
     private(set) var closeAfter = false
     /// The response was 101 or a 2xx to CONNECT: the connection leaves HTTP/1 after the head.
     private(set) var switchedProtocols = false
+    /// The response's body is delimited by the connection's close (it stays so while a file
+    /// region of it is out).
+    private(set) var bodyEndsWithClose = false
     /// The status of the final response written, if any.
     private(set) var status: Int?
     private var gzip: Deflater?
@@ -204,6 +207,7 @@ struct H1OutboundMessage {
             // RFC 9112 §6.3 item 8: an HTTP/1.0 client reads a body of unknown length until close.
             closeAfter = true
             framing = .untilClose
+            bodyEndsWithClose = true
         }
 
         if closeAfter {

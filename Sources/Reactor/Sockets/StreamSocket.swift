@@ -533,6 +533,18 @@ public final class StreamSocket: @unchecked Sendable {
         for waiter in waiters { waiter.resume(throwing: SocketError.closed) }
     }
 
+    /// Closes as `close()` does, but as an abort: a TCP reset (`SO_LINGER` 0) instead of a FIN,
+    /// and no TLS close_notify, so that the peer cannot take it for an orderly end (of a body
+    /// delimited by the close, say). Queued output is dropped, and so is what the kernel did not
+    /// send yet.
+    public func closeWithReset() {
+        guard fd >= 0 else { return }
+        var option = linger(l_onoff: 1, l_linger: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+        transportShutDown = true
+        close()
+    }
+
     // MARK: Names
 
     public func localname() -> SocketName { fd >= 0 ? Socket.localName(fd) : .unspecified }
