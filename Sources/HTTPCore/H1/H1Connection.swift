@@ -617,8 +617,15 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
             // message within the time that it was prepared to wait".
             rejectRequest(status: 408, reason: "request head not received in time")
         case .unreadOutput:
-            // A client that reads, however slowly, gets another intra-stream timeout.
-            if socket.pendingOutputBytes < unreadOutputAtArming { armUnreadOutputTimer() } else { close() }
+            // A client that reads, however slowly, gets another intra-stream timeout. One that
+            // read nothing loses what is queued: a reset tells it the response was cut (an
+            // orderly close would pass a body that ends with the close off as whole, RFC 9112 §8).
+            if socket.pendingOutputBytes < unreadOutputAtArming {
+                armUnreadOutputTimer()
+            } else {
+                if socket.pendingOutputBytes > 0 { socket.closeWithReset() }
+                close()
+            }
         }
     }
 
