@@ -105,6 +105,30 @@ final class CloseDelimitedAbortTests: XCTestCase {
         XCTAssertEqual(end, .reset, "a close-delimited body cut short must not end like a whole one")
     }
 
+    func testABodyCutByTheServersCloseDeadlineEndsWithAReset() throws {
+        let server = try startServer(
+            handler: .task { stream in
+                _ = try await stream.getHeaders(timeout: 5)
+                var headers = Headers()
+                headers.append(":status", "200")
+                try stream.writeHeaders(headers, endStream: false)
+                try stream.writeChunk(Array(repeating: UInt8(ascii: "a"), count: 32 << 20), endStream: true)
+            })
+        let socket = try SoakSocket(port: server.port)
+        XCTAssertTrue(socket.send(ArraySlice("GET /file HTTP/1.0\r\n\r\n".utf8), until: MonotonicClock.seconds() + 2))
+        XCTAssertTrue(try server.waitOnServer { _ in true })
+        usleep(100_000)
+        _ = try server.onServer { server in
+            server.close(timeout: 0.1)
+            return true
+        }
+        XCTAssertTrue(try server.waitOnServer { $0.connections() == 0 })
+        var output: [UInt8] = []
+        let end = socket.readAll(until: MonotonicClock.seconds() + 5, into: &output)
+        XCTAssertLessThan(output.count, 32 << 20)
+        XCTAssertEqual(end, .reset, "a close-delimited body cut short must not end like a whole one")
+    }
+
     func testACompleteCloseDelimitedBodyStillEndsWithAnOrderlyClose() throws {
         let server = try startServer(
             handler: .task { stream in

@@ -270,8 +270,13 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     /// The connection lets go of those streams: each holds it, so a stream kept here after the
     /// close (a response awaited, a request being served or waiting for `nextIncomingStream`)
     /// held the two of them, the socket and the reactor in a cycle once their owners dropped them.
+    ///
+    /// A server connection whose close cuts a response (output still queued, or a body that
+    /// ends with the close not ended) is reset rather than closed in order, so that the client
+    /// cannot take the cut response for a whole one.
     public func close() {
         guard phase != .closed else { return }
+        if closingCutsAResponse { socket.closeWithReset() }
         phase = .closed
         timer?.cancel()
         timer = nil
@@ -494,17 +499,23 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         }
     }
 
-    /// The current exchange cannot be completed cleanly: close now. A server's response whose
-    /// body ends with the connection is cut by a reset, not an orderly close: RFC 9112 §8, a
-    /// response that "has neither chunked transfer coding nor Content-Length is terminated by
-    /// closure of the connection and, thus, is considered complete regardless of the number of
-    /// message body octets received", so a FIN (or TLS's close_notify) would pass the cut body
-    /// off as the whole one.
+    /// The current exchange cannot be completed cleanly: close now (with a reset, when that cuts
+    /// a response: `closingCutsAResponse`).
     func abort() {
-        if type == .server, let current, current.outbound.bodyEndsWithClose, !current.outbound.isComplete {
-            socket.closeWithReset()
-        }
         close()
+    }
+
+    /// Server: closing now cuts a response: output is still queued, or the current response's
+    /// body ends with the close and was not ended. RFC 9112 §8: a response that "has neither
+    /// chunked transfer coding nor Content-Length is terminated by closure of the connection and,
+    /// thus, is considered complete regardless of the number of message body octets received",
+    /// so an orderly close (a FIN, TLS's close_notify) would pass the cut body off as the whole
+    /// one: the connection is reset instead.
+    private var closingCutsAResponse: Bool {
+        guard type == .server else { return false }
+        if socket.pendingOutputBytes > 0 { return true }
+        guard let current else { return false }
+        return current.outbound.bodyEndsWithClose && !current.outbound.isComplete
     }
 
     // MARK: - Reading
@@ -618,14 +629,8 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
             rejectRequest(status: 408, reason: "request head not received in time")
         case .unreadOutput:
             // A client that reads, however slowly, gets another intra-stream timeout. One that
-            // read nothing loses what is queued: a reset tells it the response was cut (an
-            // orderly close would pass a body that ends with the close off as whole, RFC 9112 §8).
-            if socket.pendingOutputBytes < unreadOutputAtArming {
-                armUnreadOutputTimer()
-            } else {
-                if socket.pendingOutputBytes > 0 { socket.closeWithReset() }
-                close()
-            }
+            // read nothing loses what is queued (`close` resets: `closingCutsAResponse`).
+            if socket.pendingOutputBytes < unreadOutputAtArming { armUnreadOutputTimer() } else { close() }
         }
     }
 
