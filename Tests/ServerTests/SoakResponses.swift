@@ -6,6 +6,10 @@ struct SoakResponse {
     var status: Int
     var headers: [(String, String)]
     var body: [UInt8]
+    /// The status line's version.
+    var version = "HTTP/1.1"
+    /// How many 1xx responses came before this one.
+    var interimBefore = 0
     func header(_ name: String) -> String? { headers.first { $0.0 == name }?.1 }
 }
 
@@ -23,6 +27,7 @@ enum SoakResponses {
     ) {
         var responses: [SoakResponse] = []
         var index = 0
+        var interim = 0
         while index < bytes.count {
             guard let headEnd = find([13, 10, 13, 10], in: bytes, from: index) else { break }
             let head = String(decoding: bytes[index..<headEnd], as: UTF8.self)
@@ -44,11 +49,14 @@ enum SoakResponses {
                     ))
             }
             var cursor = headEnd + 4
-            var response = SoakResponse(status: status, headers: headers, body: [])
+            var response = SoakResponse(status: status, headers: headers, body: [], version: String(parts[0]))
             if status < 200 {
+                interim += 1
                 index = cursor
                 continue
             }
+            response.interimBefore = interim
+            interim = 0
             if status == 204 || status == 304 || heads.contains(responses.count) {
                 // no body
             } else if let length = response.header("content-length") {
