@@ -18,7 +18,9 @@ public import Reactor
 /// version and resolver identity. A connection goes back to the pool when its response has been
 /// read to the end (the connection's `onIdle`), and an idle one is closed after `idleTimeout` by
 /// the connection's own reactor timer. At most `maxConnectionsPerHost` connections are open per
-/// target; further requests wait (under their deadline) for one to become idle or to close.
+/// target; further requests wait (under their deadline) for one to become idle or to close, and
+/// get it in the order they came: a connection that becomes idle, or the place of one that
+/// closed, goes to the request that waited longest, not to one that asks for it later.
 public final class ConnectionPool: @unchecked Sendable {
     /// What makes two requests able to share a connection.
     struct Key: Hashable {
@@ -52,7 +54,14 @@ public final class ConnectionPool: @unchecked Sendable {
 
     private var idle: [Key: [H1Connection]] = [:]
     private var openCount: [Key: Int] = [:]
-    private var waiters: [Key: [Suspension<Void>]] = [:]
+    private var waiters: [Key: [Suspension<HandOff>]] = [:]
+
+    /// What a waiting request is handed: a connection that became idle, or the place (already
+    /// counted in `openCount`) of one that closed, to open a new one in.
+    enum HandOff: @unchecked Sendable {
+        case idle(H1Connection)
+        case place
+    }
 
     public init(reactor: Reactor) {
         self.reactor = reactor
@@ -81,34 +90,60 @@ public final class ConnectionPool: @unchecked Sendable {
             if !fresh, let connection = takeIdle(key) { return (connection, true) }
             if openCount[key, default: 0] < maxConnectionsPerHost {
                 openCount[key, default: 0] += 1
-                let connection: H1Connection
-                do {
-                    var options = request.clientOptions
-                    options.http1 = http1
-                    options.http1.idleTimeout = idleTimeout
-                    connection = try await Client.connect(
-                        options, on: reactor, timeout: deadline.remaining("connect"))
-                } catch {
-                    released(key)
-                    throw error
-                }
-                track(connection, key)
-                return (connection, false)
+                return try await open(key, for: request, deadline: deadline)
             }
             if fresh, let connection = takeIdle(key) {
                 // At the cap: make room for the fresh connection by closing an idle one.
                 connection.close()
                 continue
             }
-            try await reactor.suspend("wait for a pooled connection", timeout: deadline.remaining("connect")) {
-                (suspension: Suspension<Void>) in
+            // A connection that frees up now is handed to the longest waiting request, here in
+            // the suspension: were it only put back, the task whose exchange freed it would, run
+            // on first, take it again for its next request, and a waiting one could wait until
+            // its deadline while connections were freed many times over.
+            let handOff = try await reactor.suspend(
+                "wait for a pooled connection", timeout: deadline.remaining("connect")
+            ) { (suspension: Suspension<HandOff>) in
                 self.waiters[key, default: []].append(suspension)
                 return { [weak self] in
                     guard let self else { return }
                     Self.update(&self.waiters, key) { $0.removeAll { $0 === suspension } }
                 }
             }
+            switch handOff {
+            case .place:
+                return try await open(key, for: request, deadline: deadline)
+            case .idle(let connection):
+                if fresh {
+                    // Its place goes on to the next waiter, or back to the count.
+                    connection.close()
+                    continue
+                }
+                // It may have closed since it was handed over (its place then went on).
+                connection.noticeCloseWhileIdle()
+                if !connection.isClosed && connection.newStreamPossible && connection.isIdle {
+                    return (connection, true)
+                }
+            }
         }
+    }
+
+    /// Opens a connection in a place already counted in `openCount`.
+    private func open(_ key: Key, for request: Request, deadline: Deadline) async throws
+        -> (H1Connection, reused: Bool)
+    {
+        let connection: H1Connection
+        do {
+            var options = request.clientOptions
+            options.http1 = http1
+            options.http1.idleTimeout = idleTimeout
+            connection = try await Client.connect(options, on: reactor, timeout: deadline.remaining("connect"))
+        } catch {
+            released(key)
+            throw error
+        }
+        track(connection, key)
+        return (connection, false)
     }
 
     private func takeIdle(_ key: Key) -> H1Connection? {
@@ -126,8 +161,11 @@ public final class ConnectionPool: @unchecked Sendable {
     private func track(_ connection: H1Connection, _ key: Key) {
         connection.onIdle = { [weak self] connection in
             guard let self, connection.newStreamPossible else { return }
-            self.idle[key, default: []].append(connection)
-            self.wakeWaiter(key)
+            if let waiter = self.nextWaiter(key) {
+                waiter.resume(returning: .idle(connection))
+            } else {
+                self.idle[key, default: []].append(connection)
+            }
         }
         connection.onClose = { [weak self] connection in
             guard let self else { return }
@@ -136,15 +174,24 @@ public final class ConnectionPool: @unchecked Sendable {
         }
     }
 
+    /// A connection's place is free: it goes to the longest waiting request, or back to the count.
     private func released(_ key: Key) {
+        if let waiter = nextWaiter(key) {
+            waiter.resume(returning: .place)
+            return
+        }
         openCount[key, default: 1] -= 1
         if openCount[key] == 0 { openCount[key] = nil }
-        wakeWaiter(key)
     }
 
-    private func wakeWaiter(_ key: Key) {
-        guard let waiter = Self.update(&waiters, key, { $0.isEmpty ? nil : $0.removeFirst() }) else { return }
-        waiter.resume(returning: ())
+    /// The request that has waited longest for a connection to `key`, taken off the list. (A
+    /// suspension that ended, by its deadline or its task's cancellation, has left the list
+    /// already: its cleanup runs as it ends, on this thread.)
+    private func nextWaiter(_ key: Key) -> Suspension<HandOff>? {
+        while let waiter = Self.update(&waiters, key, { $0.isEmpty ? nil : $0.removeFirst() }) {
+            if !waiter.isFinished { return waiter }
+        }
+        return nil
     }
 
     /// Changes the list of `key` in `lists`, and drops it once empty: a target without idle
