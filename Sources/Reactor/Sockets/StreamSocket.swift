@@ -456,6 +456,11 @@ public final class StreamSocket: @unchecked Sendable {
             switch outcome {
             case .done, .wouldBlock: break
             case .failed(let error):
+                // What the peer sent before it went away (a server's answer to a request whose
+                // body was still going out, which it then reset) is read first, as
+                // `fileSendFailed` does: once the socket has failed it reads no more, and the
+                // kernel still holds those octets.
+                receiveAvailable()
                 sticky = error
                 notifyReadable()
             }
