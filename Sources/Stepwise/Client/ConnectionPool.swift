@@ -124,6 +124,8 @@ public final class ConnectionPool: @unchecked Sendable {
                 if !connection.isClosed && connection.newStreamPossible && connection.isIdle {
                     return (connection, true)
                 }
+                // Unusable and still open: closed, so that its place goes on.
+                connection.close()
             }
         }
     }
