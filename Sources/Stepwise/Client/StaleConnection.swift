@@ -34,8 +34,21 @@ enum StaleConnection {
     /// which a fresh connection's attempt would not be retried for either (`mayRetry`: only a
     /// reused one). curl draws the same line: it retries on a reused connection only while no
     /// header octet (an interim head's included) came.
+    ///
+    /// A timeout is not staleness, though `isStale` takes it for the end of a body write (a server
+    /// that answered and stopped reading): a server slow to answer has the request and may be at
+    /// work on it, and sending it again would have it twice, after the caller's whole limit.
     static func wasStale(failingWith error: any Error, responseHeadArrived: Bool) -> Bool {
-        !responseHeadArrived && isStale(error)
+        !responseHeadArrived && isStale(error) && !isTimeout(error)
+    }
+
+    /// Whether `error` is a limit on time that ran out, as `HTTPConnection` (`SocketError`) or the
+    /// reactor (`ReactorError`) names it.
+    static func isTimeout(_ error: any Error) -> Bool {
+        switch error {
+        case SocketError.timedOut, ReactorError.timedOut: return true
+        default: return false
+        }
     }
 
     /// Whether `error` is what a connection the server closed gives: its end (`connectionClosed`
