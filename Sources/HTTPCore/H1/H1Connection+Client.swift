@@ -139,6 +139,17 @@ extension H1Connection {
                 stream.peerVersion = head.version
                 stream.responseFraming = head.framing
                 if !head.keepAlive { phase = phase == .open ? .closingAfterCurrent : phase }
+                if head.transferCodings.contains("chunked") {
+                    // Chunked twice, not last, or in HTTP/1.0: the parser reads such a body until
+                    // the close (RFC 9112 §6.3 item 4), but it is still chunk-framed, and chunked
+                    // is no coding to undo after the framing. Named as what it is, rather than
+                    // as an unknown coding.
+                    let value = head.headers.values(for: "transfer-encoding").joined(separator: ", ")
+                    inputStopped = true
+                    failAll(.protocolViolation(.faultyTransferEncoding(value)))
+                    close()
+                    return
+                }
                 if !head.transferCodings.isEmpty {
                     do throws(HTTP1ParseError) {
                         stream.transferDecoder = try TransferDecoding(codings: head.transferCodings)

@@ -93,6 +93,10 @@ public enum HTTP1ParseError: Error, Sendable, Hashable, CustomStringConvertible 
     case tooManyTransferCodings(limit: Int)
     /// A request in HTTP/1.0 with Transfer-Encoding (RFC 9112 §6.1: the framing is faulty).
     case transferEncodingInHTTP10
+    /// A response whose Transfer-Encoding names chunked other than once and last, or that is
+    /// HTTP/1.0 with chunked: read until the close (RFC 9112 §6.3 item 4, §6.1), its body is still
+    /// chunk-framed, which no decoding after the framing undoes.
+    case faultyTransferEncoding(String)
 
     // Chunked body (RFC 9112 §7.1).
     /// The chunk size is missing or has a non-hex byte (including whitespace without an extension).
@@ -174,6 +178,9 @@ public enum HTTP1ParseError: Error, Sendable, Hashable, CustomStringConvertible 
         case .unknownTransferCoding(let coding): return "unknown transfer coding: \"\(coding)\""
         case .tooManyTransferCodings(let limit): return "more than \(limit) transfer codings"
         case .transferEncodingInHTTP10: return "Transfer-Encoding in an HTTP/1.0 request"
+        case .faultyTransferEncoding(let value):
+            return
+                "faulty Transfer-Encoding in a response: \"\(value)\" (chunked must be the last coding, once, in HTTP/1.1)"
         case .invalidChunkSize: return "invalid chunk size"
         case .chunkSizeTooLarge: return "chunk size has more than 16 hex digits"
         case .invalidChunkExtension: return "invalid chunk extension"
