@@ -244,6 +244,12 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
     }
 
     /// Callback: runs `then` when something arrives, or `then` with the timeout error.
+    ///
+    /// Registering the waiter asks the connection to parse what its socket holds, which may end
+    /// the wait (and run `then`) before `addWaiter` returns: the timeout's timer is armed only
+    /// for a wait still open, as `Reactor.suspend` does for the async tier. Armed regardless, it
+    /// stayed in the reactor's heap until it fired, holding this stream and its connection, and
+    /// the reactor was not `empty()` until then.
     func waitForInput(
         _ what: String, _ deadline: Deadline, _ then: @escaping (ReactorError?) -> Void
     ) {
@@ -262,7 +268,7 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
             timer?.cancel()
             then(nil)
         }
-        if let remaining {
+        if let remaining, !finished {
             timer = reactor.schedule(after: remaining) { _ in
                 guard !finished else { return }
                 finished = true
