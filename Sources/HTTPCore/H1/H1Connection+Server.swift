@@ -245,7 +245,23 @@ extension H1Connection {
             closeGracefully()
         } else if !stream.outbound.hasStarted {
             // The handler did not answer: 503, or what its read error calls for (lua-http).
-            let status = stream.readFailure?.status ?? 503
+            let status: Int
+            if let failureStatus = stream.readFailure?.status {
+                status = failureStatus
+            } else if stream.timedOutReadingRequest {
+                // A read of the request body timed out and the rest never came. RFC 9110
+                // §15.5.9: 408 (Request Timeout) "indicates that the server did not receive a
+                // complete request message within the time that it was prepared to wait"; "If
+                // the current connection is not usable (e.g., as it would be in HTTP/1.1 because
+                // request delimitation is lost), a new connection will be used." Where the body
+                // ends is unknown, so this one closes after the answer (as nginx does at
+                // `client_body_timeout`), without draining a body that is not coming.
+                inputStopped = true
+                if phase == .open { phase = .closingAfterCurrent }
+                status = 408
+            } else {
+                status = 503
+            }
             var headers = Headers(capacity: 3)
             headers.append(":status", String(status))
             headers.append("content-type", "text/plain; charset=utf-8")

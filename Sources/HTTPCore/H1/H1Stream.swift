@@ -45,6 +45,7 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
         @exclusivity(unchecked) var transferDecoder: TransferDecoding?
         @exclusivity(unchecked) var responseFraming: HTTP1BodyFraming?
         @exclusivity(unchecked) var fileBodyOctetsSent: UInt64 = 0
+        @exclusivity(unchecked) var readTimedOut = false
     }
     @exclusivity(unchecked) private var seldom: Seldom?
     private func ensureSeldom() -> Seldom {
@@ -210,6 +211,19 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
         wakeReaders()
     }
 
+    /// Server: a read of the request (`getNextChunk`, `getHeaders`, a body helper built on them)
+    /// ended by its timeout while the request was not whole yet.
+    private func noteReadTimeout() {
+        guard requestHead != nil, !requestComplete else { return }
+        ensureSeldom().readTimedOut = true
+    }
+
+    /// Server: a read of the request timed out, and the request is still not whole: a handler
+    /// that ends without answering gets 408, and the connection closes (`shutdownServerStream`).
+    var timedOutReadingRequest: Bool {
+        seldom?.readTimedOut == true && !requestComplete
+    }
+
     /// The whole message arrived (or reading it failed): a transfer-coded body may still be
     /// waiting to be decoded for its reader.
     var requestComplete: Bool {
@@ -237,9 +251,14 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
 
     /// Async: suspends until something arrives for this stream or `deadline` passes.
     func waitForInput(_ what: String, _ deadline: Deadline) async throws {
-        let remaining = try deadline.remaining(what)
-        try await reactor.suspend(what, timeout: remaining) { (suspension: Suspension<Void>) in
-            self.addWaiter { suspension.resume(returning: ()) }
+        do {
+            let remaining = try deadline.remaining(what)
+            try await reactor.suspend(what, timeout: remaining) { (suspension: Suspension<Void>) in
+                self.addWaiter { suspension.resume(returning: ()) }
+            }
+        } catch ReactorError.timedOut(let what) {
+            noteReadTimeout()
+            throw ReactorError.timedOut(what)
         }
     }
 
@@ -257,6 +276,7 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
         do {
             remaining = try deadline.remaining(what)
         } catch {
+            noteReadTimeout()
             then(error as? ReactorError)
             return
         }
@@ -273,6 +293,7 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
                 guard !finished else { return }
                 finished = true
                 cancel()
+                self.noteReadTimeout()
                 then(.timedOut(what))
             }
         }
@@ -441,10 +462,11 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
     }
 
     /// Ends the stream: lua-http's `shutdown`. A server stream whose handler wrote no response
-    /// answers 503 (or the status its read error calls for: 400, 413, …) and closes the connection
-    /// after a read error; an unfinished response aborts the connection (its framing cannot be
-    /// completed); an unread request body is drained (up to the connection's drain limit) so the
-    /// connection stays usable.
+    /// answers 503 (or the status its read error calls for: 400, 413, …; 408 when a read of the
+    /// request timed out and the request is still not whole) and closes the connection after a
+    /// read error or such a timeout; an unfinished response aborts the connection (its framing
+    /// cannot be completed); an unread request body is drained (up to the connection's drain
+    /// limit) so the connection stays usable.
     public func shutdown() {
         guard !isShutDown else { return }
         connection.shutdownStream(self)

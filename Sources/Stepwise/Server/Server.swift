@@ -19,7 +19,7 @@ public import Reactor
 /// Handlers run on the reactor's thread: a `.task` handler as a task on the reactor (it may
 /// await; when it returns, the stream is shut down: an unanswered request gets 503, or, when the
 /// handler threw an `HTTPStreamError` that has a status, that status: 413 for a body over the
-/// limit), a
+/// limit; 408 and a close when a read of the request body timed out and the rest never came), a
 /// `.callback` handler as a plain call (it answers now or later with the non-blocking writes and
 /// calls `shutdown()` if it gives up). Errors go to `onError` (default: log) and never stop the
 /// server.
