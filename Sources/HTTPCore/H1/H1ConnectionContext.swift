@@ -38,6 +38,23 @@ public final class H1ConnectionContext: @unchecked Sendable {
 
     /// Response heads written more than once, serialized once (`H1ResponseHeadCache`).
     @exclusivity(unchecked) var responseHeads = H1ResponseHeadCache()
+
+    /// The tasks the callback forms of the body helpers started for these connections' streams
+    /// (`HTTPStream.spawnHelperTask`) and that have not ended: a `.callback` handler's follow-up
+    /// work, which a `Server` counts in `empty()` as it counts its `.task` handlers. They may
+    /// outlive their connection (a blocking job under way when it closed).
+    public private(set) var helperTasksRunning = 0
+    /// Called on the reactor's thread each time `helperTasksRunning` drops to 0 (a closing
+    /// `Server` ends its close then). Its owner clears it before it goes: the context may
+    /// outlive it, held by a stream a task still runs for.
+    public var onHelperTasksEnded: (() -> Void)?
+
+    func helperTaskStarted() { helperTasksRunning += 1 }
+
+    func helperTaskEnded() {
+        helperTasksRunning -= 1
+        if helperTasksRunning == 0 { onHelperTasksEnded?() }
+    }
 }
 
 /// Who hears a connection's events when a closure each per connection is too much (a server

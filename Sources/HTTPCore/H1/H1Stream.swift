@@ -486,6 +486,18 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
     /// The connection's `H1ConnectionOptions.bodyLimit`.
     public var bodyLimit: Int { connection.options.bodyLimit }
 
+    /// Spawns `work` on the reactor, counted in the connection's context
+    /// (`H1ConnectionContext.helperTasksRunning`) until it ends, so that a server knows of a
+    /// callback handler's follow-up work.
+    public func spawnHelperTask(_ work: @escaping @Sendable () async -> Void) {
+        let context = connection.context
+        context.helperTaskStarted()
+        reactor.spawn {
+            await work()
+            context.helperTaskEnded()
+        }
+    }
+
     /// The framing's length of the peer's body (the request's on a server, the final response's
     /// on a client, once its head arrived): its `content-length`, 0 for a message without a body
     /// (a request with neither `content-length` nor `transfer-encoding`; a response to HEAD, a

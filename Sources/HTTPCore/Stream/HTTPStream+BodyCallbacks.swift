@@ -100,7 +100,7 @@ extension HTTPStream {
         // Both closures stay on the reactor's thread: the task runs there.
         nonisolated(unsafe) let completion = completion
         nonisolated(unsafe) let body = body
-        reactor.spawn {
+        spawnHelperTask {
             let result: Result<T, any Error>
             do { result = .success(try await body()) } catch { result = .failure(error) }
             completion(result)

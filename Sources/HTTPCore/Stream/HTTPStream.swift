@@ -88,6 +88,12 @@ public protocol HTTPStream: AnyObject, Sendable {
     /// length left is over their limit before reading any of it.
     var declaredBodyLengthLeft: UInt64? { get }
 
+    /// Runs `work` as a task on the reactor: how the callback forms of the body helpers
+    /// (`saveBody(toPath:timeout:_:)`, `writeBody(fromPath:…_:)`, …) run their async forms. The
+    /// default spawns it (`Reactor.spawn`); an HTTP/1 stream also counts it in its connection's
+    /// `H1ConnectionContext.helperTasksRunning`, which its `Server` counts as work in `empty()`.
+    func spawnHelperTask(_ work: @escaping @Sendable () async -> Void)
+
     func checkTLS() -> TLSInfo?
     func localname() -> SocketName
     func peername() -> SocketName
@@ -104,6 +110,9 @@ extension HTTPStream {
     public var declaredBodyLength: UInt64? { nil }
     public var declaredBodyLengthLeft: UInt64? { nil }
     public var fileBodyOctetsSent: UInt64? { nil }
+    public func spawnHelperTask(_ work: @escaping @Sendable () async -> Void) {
+        reactor.spawn { await work() }
+    }
 
     public func getHeaders() async throws -> Headers? { try await getHeaders(timeout: nil) }
     public func getNextChunk() async throws -> [UInt8]? { try await getNextChunk(timeout: nil) }

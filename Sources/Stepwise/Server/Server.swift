@@ -68,8 +68,10 @@ public final class Server: Pollable, @unchecked Sendable {
     /// listener), or is closing.
     private var listensOnFirstStep = true
     private var closeTimer: ReactorTimer?
-    /// The options and date cache every HTTP/1 connection of this server shares.
-    private lazy var http1Context = H1ConnectionContext(options: options.connectionOptions)
+    /// The options and date cache every HTTP/1 connection of this server shares; it also counts
+    /// the `.callback` handlers' follow-up work (the callback forms of the body helpers), whose
+    /// end may end a close as a `.task` handler's does.
+    private let http1Context: H1ConnectionContext
     private lazy var connectionEvents = ConnectionEvents(self)
 
     /// A server that will listen as `options.listen` says: binding happens in `listen()`, or in
@@ -83,14 +85,18 @@ public final class Server: Pollable, @unchecked Sendable {
         let loggerBox = LoggerBox(options.logger)
         self.loggerBox = loggerBox
         self.handler = handler
+        http1Context = H1ConnectionContext(options: options.connectionOptions)
         // The default reads `logger` when it logs, so setting `server.logger` later takes effect.
         onError = { error in Server.log(error, to: loggerBox.logger) }
+        // Unowned: `deinit` clears it (the context may outlive the server, held by a stream).
+        http1Context.onHelperTasksEnded = { [unowned self] in self.workEnded() }
     }
 
     deinit {
         // A connection can outlive the server (a handler's task holds its stream): it must not
         // call the server's events object, which holds it unowned.
         for connection in live.values { connection.delegate = nil }
+        http1Context.onHelperTasksEnded = nil
         // A connection still in setup is the server's alone (its socket reads into the setup,
         // which goes with the server): it closes.
         for setup in setups.values { setup.abandon() }
@@ -181,14 +187,18 @@ public final class Server: Pollable, @unchecked Sendable {
     /// The number of client connections open now (including those still in TLS setup).
     public func connections() -> Int { setups.count + live.count }
 
-    /// True once the server is closed, every connection is gone and every `.task` handler has
-    /// returned. A handler still at work (its connection closed by `close(timeout:)`'s deadline,
+    /// True once the server is closed, every connection is gone, every `.task` handler has
+    /// returned and every task a `.callback` handler started through the callback forms of the
+    /// body helpers (`saveBody(toPath:_:)`, `writeBody(fromPath:_:)`, …) has ended
+    /// (`H1ConnectionContext.helperTasksRunning`; a stream from `addStream` counts in its own
+    /// connection's context, not here). A handler still at work (its connection closed by `close(timeout:)`'s deadline,
     /// or a stream from `addStream`) keeps `loop()` stepping: a host that stopped then would
     /// leave it suspended for good, half done. A server that listens on its first step (made
     /// with `init(options:)`, not stepped yet) is not empty either: a host that steps it while
     /// it is not would never start it.
     public func empty() -> Bool {
         !listensOnFirstStep && listener == nil && setups.isEmpty && live.isEmpty && runningHandlers == 0
+            && http1Context.helperTasksRunning == 0
     }
 
     /// Serves a connection obtained elsewhere (inetd, `SCM_RIGHTS`, another listener).
@@ -320,10 +330,16 @@ public final class Server: Pollable, @unchecked Sendable {
         }
     }
 
-    /// A `.task` handler returned. The last one of a closing server, its connections gone,
-    /// ends the close: its deadline timer goes, as when the last connection closes.
+    /// A `.task` handler returned.
     private func handlerEnded() {
         runningHandlers -= 1
+        workEnded()
+    }
+
+    /// A `.task` handler or a `.callback` handler's helper task ended. The last work of a
+    /// closing server, its connections gone, ends the close: its deadline timer goes, as when
+    /// the last connection closes.
+    private func workEnded() {
         if isClosing && empty() { closeTimer?.cancel() }
     }
 
