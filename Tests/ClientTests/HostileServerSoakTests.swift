@@ -14,27 +14,45 @@ import XCTest
 /// started. `STEPWISE_SOAK_SEED` and `STEPWISE_SOAK_CASES` run other seeds, longer.
 final class HostileServerSoakTests: XCTestCase {
     func testASeededMixOfHostileAnswersThroughOnePool() throws {
+        try soak(tls: false, defaultCases: 240)
+    }
+
+    /// The same over TLS (`SoakTLSCase`): the server's certificate is self-signed, and trusted
+    /// by the client. `STEPWISE_SOAK_TLS_CASES` runs more.
+    func testASeededMixOfHostileAnswersOverTLS() throws {
+        try soak(tls: true, defaultCases: 120)
+    }
+
+    private func soak(tls: Bool, defaultCases: Int) throws {
         let environment = ProcessInfo.processInfo.environment
         let seed = environment["STEPWISE_SOAK_SEED"].flatMap { UInt64($0) } ?? 20_261_122
-        let cases = environment["STEPWISE_SOAK_CASES"].flatMap { Int($0) } ?? 240
+        let cases =
+            environment[tls ? "STEPWISE_SOAK_TLS_CASES" : "STEPWISE_SOAK_CASES"].flatMap { Int($0) } ?? defaultCases
         let workers = environment["STEPWISE_SOAK_WORKERS"].flatMap { Int($0) } ?? 3
         let connectionWorkers = environment["STEPWISE_SOAK_CONNECTION_WORKERS"].flatMap { Int($0) } ?? 1
-        let all = (0..<cases).map { SoakCase.make(seed: seed, number: $0) }
-        let server = try SoakServer(cases: all)
+        let all = (0..<cases).map {
+            tls ? SoakCase.makeOverTLS(seed: seed, number: $0) : SoakCase.make(seed: seed, number: $0)
+        }
+        let serverTLS = tls ? try TLSContext.selfSigned(hostname: "127.0.0.1", alpn: ["http/1.1"]) : nil
+        let trusted = serverTLS?.certificatePEM.map { [$0] } ?? []
+        let clientTLS = tls ? try TLSContext.client(trustedCertificatesPEM: trusted, alpn: ["http/1.1"]) : nil
+        let server = try SoakServer(cases: all, tls: serverTLS)
         defer { server.stop() }
         let reactor = try Reactor()
         let pool = ConnectionPool(reactor: reactor)
         pool.maxConnectionsPerHost = 2
+        let origin = "\(tls ? "https" : "http")://127.0.0.1:\(server.port)"
         // What the process opens once, on its first use (libdispatch's epoll), is opened before
         // the count is taken.
-        let warmUp = try Request(uri: "http://127.0.0.1:\(server.port)/v/0")
+        let warmUp = try Request(uri: "\(origin)/v/0")
+        warmUp.tlsContext = clientTLS
         XCTAssertEqual(try warmUp.fetch(on: reactor, timeout: 5).text, "ok-0")
         usleep(50_000)
         let baseline = Self.openDescriptors()
         if environment["STEPWISE_SOAK_VERBOSE"] != nil { print("before: \(Self.describeDescriptors())") }
         let soak = Soak(
-            cases: all, workers: workers, connectionWorkers: connectionWorkers, port: server.port,
-            pool: pool, reactor: reactor)
+            cases: all, workers: workers, connectionWorkers: connectionWorkers, origin: origin, port: server.port,
+            tls: clientTLS, trusted: trusted, pool: pool, reactor: reactor)
         try reactor.run { try await soak.run() }
         let problems = soak.problems, errors = soak.errors
         if environment["STEPWISE_SOAK_VERBOSE"] != nil {
@@ -65,7 +83,10 @@ final class HostileServerSoakTests: XCTestCase {
 
 /// The client side of the soak: `workers` tasks on one reactor, sharing one pool.
 private final class Soak: @unchecked Sendable {
-    let cases: [SoakCase], workers: Int, connectionWorkers: Int, port: UInt16
+    let cases: [SoakCase], workers: Int, connectionWorkers: Int, origin: String, port: UInt16
+    /// Over TLS: the context of every request (one, so that the pool shares connections), and
+    /// what `HTTPConnection` trusts.
+    let tls: TLSContext?, trusted: [String]
     let cancels = ProcessInfo.processInfo.environment["STEPWISE_SOAK_CANCEL"] != nil
     let pool: ConnectionPool
     let reactor: Reactor
@@ -76,11 +97,20 @@ private final class Soak: @unchecked Sendable {
     var errors: [String: Int] { errorCounts.withLock { $0 } }
 
     init(
-        cases: [SoakCase], workers: Int, connectionWorkers: Int, port: UInt16, pool: ConnectionPool,
-        reactor: Reactor
+        cases: [SoakCase], workers: Int, connectionWorkers: Int, origin: String, port: UInt16, tls: TLSContext?,
+        trusted: [String], pool: ConnectionPool, reactor: Reactor
     ) {
         (self.cases, self.workers, self.connectionWorkers) = (cases, workers, connectionWorkers)
-        (self.port, self.pool, self.reactor) = (port, pool, reactor)
+        (self.origin, self.port, self.tls, self.trusted) = (origin, port, tls, trusted)
+        (self.pool, self.reactor) = (pool, reactor)
+    }
+
+    /// A request for `path` on the soak's server, through `pool` (nil: a connection of its own).
+    private func makeRequest(_ path: String, pool: ConnectionPool?) throws -> Request {
+        let request = try Request(uri: origin + path)
+        request.tlsContext = tls
+        request.pool = pool
+        return request
     }
 
     func run() async throws {
@@ -98,9 +128,8 @@ private final class Soak: @unchecked Sendable {
     private func work(_ worker: Int) async throws {
         for number in stride(from: worker, to: cases.count, by: workers) {
             let soak = cases[number]
-            let request = try Request(uri: "http://127.0.0.1:\(port)/s/\(number)")
             // Now and then without the pool: a connection of its own, closed after the response.
-            request.pool = number % 7 == 6 ? nil : pool
+            let request = try makeRequest("/s/\(number)", pool: number % 7 == 6 ? nil : pool)
             try request.headers.upsert(":method", soak.method)
             if let body = soak.requestBody { request.setBody(bytes: body) }
             if soak.continueStyle != nil {
@@ -143,8 +172,7 @@ private final class Soak: @unchecked Sendable {
             if !outcome.isEmpty {
                 problemList.withLock { $0.append("/s/\(number) (\(soak.label), \(soak.method)): \(outcome)") }
             }
-            let plain = try Request(uri: "http://127.0.0.1:\(port)/v/\(number)")
-            plain.pool = pool
+            let plain = try makeRequest("/v/\(number)", pool: pool)
             do {
                 let text = try await plain.fetch(on: reactor, timeout: 2).text
                 if text != "ok-\(number)" {
@@ -163,8 +191,7 @@ private final class Soak: @unchecked Sendable {
         try await reactor.sleep(seconds: Double(number % 11) * 0.0005)
         inFlight.cancel()
         if case .success((_, let stream))? = inFlight.result { stream.shutdown() }
-        let plain = try Request(uri: "http://127.0.0.1:\(port)/v/\(number)")
-        plain.pool = pool
+        let plain = try makeRequest("/v/\(number)", pool: pool)
         do {
             let text = try await plain.fetch(on: reactor, timeout: 2).text
             if text != "ok-\(number)" { problemList.withLock { $0.append("/v/\(number) after a cancel: \(text)") } }
@@ -175,7 +202,9 @@ private final class Soak: @unchecked Sendable {
 
     /// The same cases through one `HTTPConnection`, which reopens after each that ends it.
     private func workOnOneConnection(_ worker: Int) async throws {
-        let connection = try HTTPConnection(host: "127.0.0.1", port: port, timeout: timeout, on: reactor)
+        let connection = try HTTPConnection(
+            host: "127.0.0.1", port: port, timeout: timeout, scheme: tls == nil ? "http" : "https", on: reactor)
+        connection.trustedCertificatesPEM = trusted
         connection.expect100Timeout = 0.2
         defer { connection.close() }
         for number in stride(from: worker, to: cases.count, by: connectionWorkers) {

@@ -22,7 +22,10 @@ struct SoakRandom: RandomNumberGenerator {
 }
 
 struct SoakCase {
-    enum Ending { case keepOpen, close, reset }
+    /// How the server ends the connection after its writes: keeps it open for the next request,
+    /// closes it (after TLS's close_notify), resets it; over TLS also closes it without
+    /// close_notify, or sends close_notify and then `afterCloseNotify` before the close.
+    enum Ending { case keepOpen, close, reset, closeWithoutNotify, closeNotifyThenBytes }
     enum Expect: Equatable {
         /// Must succeed with exactly this status and body.
         case response(Int, [UInt8])
@@ -49,6 +52,13 @@ struct SoakCase {
     /// Whether the server answers before reading the request body.
     var answersEarly = false
     var ending = Ending.keepOpen
+    /// What `.closeNotifyThenBytes` sends after close_notify, outside any TLS record.
+    var afterCloseNotify: [UInt8] = []
+    /// Over TLS: each write's ciphertext goes in pieces of up to this many octets (nil: at once).
+    var recordPiece: Int?
+    /// Cuts the last write short: over TLS inside its last record, at this fraction of its
+    /// ciphertext (nil: the writes go whole).
+    var cutLastWrite: Double?
     /// Whether what the server sent must keep the client from sending another request on the
     /// connection (only meaningful with `.keepOpen`).
     var taints = false
@@ -64,12 +74,12 @@ struct SoakCase {
         return make(number: number, &random)
     }
 
-    private static func body(_ random: inout SoakRandom, max: Int = 3000) -> [UInt8] {
+    static func body(_ random: inout SoakRandom, max: Int = 3000) -> [UInt8] {
         let count = random.chance(0.2) ? 0 : Int.random(in: 1...max, using: &random)
         return (0..<count).map { _ in UInt8.random(in: 0x20...0x7e, using: &random) }
     }
 
-    private static func chunked(_ body: [UInt8], _ random: inout SoakRandom, trailers: Bool) -> [UInt8] {
+    static func chunked(_ body: [UInt8], _ random: inout SoakRandom, trailers: Bool) -> [UInt8] {
         var out: [UInt8] = []
         var offset = 0
         while offset < body.count {
@@ -96,7 +106,7 @@ struct SoakCase {
     }
 
     /// A valid response: content-length, chunked (with or without trailers) or close-delimited.
-    private static func valid(_ random: inout SoakRandom) -> (bytes: [UInt8], body: [UInt8], closes: Bool) {
+    static func valid(_ random: inout SoakRandom) -> (bytes: [UInt8], body: [UInt8], closes: Bool) {
         let body = body(&random)
         let pre = interims(&random)
         switch Int.random(in: 0..<3, using: &random) {
@@ -117,7 +127,7 @@ struct SoakCase {
     }
 
     /// Splits `bytes` into up to five writes with pauses of up to 2 ms.
-    private static func split(_ bytes: [UInt8], _ random: inout SoakRandom) -> [(bytes: [UInt8], pause: UInt32)] {
+    static func split(_ bytes: [UInt8], _ random: inout SoakRandom) -> [(bytes: [UInt8], pause: UInt32)] {
         guard !bytes.isEmpty, random.chance(0.6) else { return [(bytes, 0)] }
         let cuts = (0..<Int.random(in: 1...4, using: &random)).map { _ in
             Int.random(in: 0...bytes.count, using: &random)

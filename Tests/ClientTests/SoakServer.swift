@@ -5,7 +5,7 @@ import Stepwise
     import Glibc
 #endif
 
-// The raw server of the hostile-server soak: reads requests on a kept-alive connection (keeping
+// The raw server of the hostile-server soak, over plain TCP or TLS (`SoakChannel`): reads requests on a kept-alive connection (keeping
 // what follows one request for the next), answers `/s/<number>` with that `SoakCase`'s octets
 // and ending, and `/v/<number>` with a plain `ok-<number>`. It records every request that came
 // on a connection after an answer no client may read another response after (`SoakCase.taints`):
@@ -19,8 +19,12 @@ final class SoakServer: @unchecked Sendable {
     var port: UInt16 { server.port }
     var violations: [String] { violationList.withLock { $0 } }
 
-    init(cases: [SoakCase]) throws {
+    /// TLS on every connection when set (`SoakChannel`), with `tls`'s certificate.
+    let tls: TLSContext?
+
+    init(cases: [SoakCase], tls: TLSContext? = nil) throws {
         self.cases = cases
+        self.tls = tls
         server = try OneShotServer { [unowned self] client in self.serve(client) }
     }
 
@@ -29,18 +33,19 @@ final class SoakServer: @unchecked Sendable {
     private func serve(_ fd: Int32) {
         var limit = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        guard let channel = SoakChannel(fd: fd, tls: tls) else { return }
         var input: [UInt8] = []
         var tainted: String?
-        while let (method, path, length, expectsContinue) = Self.readHead(fd, &input) {
+        while let (method, path, length, expectsContinue) = Self.readHead(channel, &input) {
             if let tainted {
                 violationList.withLock { $0.append("\(method) \(path) on a connection after \(tainted)") }
             }
             let parts = path.split(separator: "/")
             guard parts.count == 2, let number = Int(parts[1]), cases.indices.contains(number) else { return }
             if parts[0] == "v" {
-                guard Self.readBody(fd, &input, length) else { return }
+                guard Self.readBody(channel, &input, length) else { return }
                 let text = "ok-\(number)"
-                RawPeer.send("HTTP/1.1 200 OK\r\ncontent-length: \(text.utf8.count)\r\n\r\n\(text)", to: fd)
+                channel.send(Array("HTTP/1.1 200 OK\r\ncontent-length: \(text.utf8.count)\r\n\r\n\(text)".utf8))
                 continue
             }
             var soak = cases[number]
@@ -54,19 +59,25 @@ final class SoakServer: @unchecked Sendable {
                     usleep(300_000)
                 }
             }
-            if !soak.answersEarly { guard Self.readBody(fd, &input, length) else { return } }
-            for write in soak.writes {
+            if !soak.answersEarly { guard Self.readBody(channel, &input, length) else { return } }
+            for (index, write) in soak.writes.enumerated() {
                 if write.pause > 0 { usleep(write.pause) }
-                guard RawPeer.send(write.bytes, to: fd) else { return }
+                if let fraction = soak.cutLastWrite, index == soak.writes.count - 1 {
+                    guard channel.sendCut(write.bytes, fraction: fraction) else { return }
+                } else {
+                    guard channel.send(write.bytes, piece: soak.recordPiece, pause: 300) else { return }
+                }
             }
             switch soak.ending {
             case .keepOpen:
                 // A client answered before it sent its body (100-continue) must not send it.
                 if soak.answersEarly && soak.continueStyle == nil {
-                    guard Self.readBody(fd, &input, length) else { return }
+                    guard Self.readBody(channel, &input, length) else { return }
                 }
                 if soak.taints { tainted = "/s/\(number) (\(soak.label))" }
-            case .close:
+            case .close, .closeWithoutNotify, .closeNotifyThenBytes:
+                if soak.ending != .closeWithoutNotify { channel.sendCloseNotify() }
+                if soak.ending == .closeNotifyThenBytes { channel.sendRaw(soak.afterCloseNotify) }
                 shutdown(fd, Int32(SHUT_WR))
                 _ = RawPeer.waitForClose(fd)
                 return
@@ -80,7 +91,7 @@ final class SoakServer: @unchecked Sendable {
 
     /// The next request head's method, path, content-length and whether it expects `100
     /// Continue`; nil once the client is gone.
-    private static func readHead(_ fd: Int32, _ input: inout [UInt8]) -> (String, String, Int, Bool)? {
+    private static func readHead(_ channel: SoakChannel, _ input: inout [UInt8]) -> (String, String, Int, Bool)? {
         let end: [UInt8] = Array("\r\n\r\n".utf8)
         while true {
             if let at = firstRange(of: end, in: input) {
@@ -98,21 +109,13 @@ final class SoakServer: @unchecked Sendable {
                 }
                 return (String(words[0]), String(words[1]), length, expects)
             }
-            guard receive(fd, &input) else { return nil }
+            guard channel.receive(&input) else { return nil }
         }
     }
 
-    private static func readBody(_ fd: Int32, _ input: inout [UInt8], _ length: Int) -> Bool {
-        while input.count < length { guard receive(fd, &input) else { return false } }
+    private static func readBody(_ channel: SoakChannel, _ input: inout [UInt8], _ length: Int) -> Bool {
+        while input.count < length { guard channel.receive(&input) else { return false } }
         input.removeFirst(length)
-        return true
-    }
-
-    private static func receive(_ fd: Int32, _ input: inout [UInt8]) -> Bool {
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        let got = recv(fd, &buffer, buffer.count, 0)
-        guard got > 0 else { return false }
-        input += buffer[..<got]
         return true
     }
 
