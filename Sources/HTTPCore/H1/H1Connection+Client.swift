@@ -129,8 +129,23 @@ extension H1Connection {
         }
     }
 
-    /// Interim (1xx) responses a stream's reader has not taken beyond which more are dropped.
+    /// Interim (1xx) responses a stream's reader has not taken beyond which more are dropped,
+    /// except a `100 Continue` when none is among them (`keepsInterim`).
     public static let maximumUnreadInterimResponses = 16
+
+    /// Whether an interim head with `status` goes into `stream`'s queue. Past
+    /// `maximumUnreadInterimResponses` unread ones, a server sending them without end is not
+    /// allowed to grow the queue (they are informational, RFC 9110 §15.2; their octets count
+    /// toward `maxHeaderBlockSize` too), so they go; but not a `100 Continue` with none unread
+    /// before it: it is the go-ahead a request's content may wait for (RFC 9110 §10.1.1), and
+    /// RFC 9110 §15.2 says "A client MUST be able to parse one or more 1xx responses received
+    /// prior to a final response, even if the client does not expect one." A `100` behind
+    /// sixteen `103 Early Hints` in one read used to be dropped with them, and the content waited
+    /// for `expect100Timeout`. One unread `100` is enough: another says nothing more.
+    private func keepsInterim(status: Int?, for stream: H1Stream) -> Bool {
+        guard stream.inbound.unreadHeaderBlocks >= Self.maximumUnreadInterimResponses else { return true }
+        return status == 100 && !stream.inbound.holdsUnreadHeaders(status: "100")
+    }
 
     private func handleResponse(_ event: HTTP1ParseEvent, body: [UInt8]?, for stream: H1Stream) {
         switch event {
@@ -161,9 +176,7 @@ extension H1Connection {
                         return
                     }
                 }
-            } else if head.status != 101 && stream.inbound.unreadHeaderBlocks >= Self.maximumUnreadInterimResponses {
-                // Interim responses are informational (RFC 9110 §15.2): past this many unread, a
-                // server sending them without end is not allowed to grow the queue; they go.
+            } else if head.status != 101 && !keepsInterim(status: head.status, for: stream) {
                 return
             }
             stream.receivedHeaders(head.headers)

@@ -31,6 +31,12 @@ struct H1InboundQueue {
         (firstHeaderBlock == nil ? 0 : 1) + headerBlocks.count - headerBlocksTaken
     }
 
+    /// Whether a header block not taken yet has this `:status` (an interim response's).
+    func holdsUnreadHeaders(status: String) -> Bool {
+        if firstHeaderBlock?.first(":status") == status { return true }
+        return headerBlocks[headerBlocksTaken...].contains { $0.first(":status") == status }
+    }
+
     mutating func appendHeaders(_ headers: Headers) {
         if firstHeaderBlock == nil && headerBlocksTaken == headerBlocks.count {
             firstHeaderBlock = headers
