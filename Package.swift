@@ -65,7 +65,10 @@ let package = Package(
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore", "TestSupport"]),
         .testTarget(
             name: "ClientTests",
-            dependencies: ["Stepwise", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+            // StepwiseCLI for its argument parsing (`@testable import`); the tests run its binary too.
+            dependencies: [
+                "Stepwise", "StepwiseCLI", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "StepwiseTests", dependencies: ["Stepwise"]),
         .testTarget(name: "StepwiseDemoTests", dependencies: ["StepwiseDemo", "HTTPCore"]),
         // curl and Python peers (h11, httpx) against an in-process Server; needs `make test`'s peers.

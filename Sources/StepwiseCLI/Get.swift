@@ -17,7 +17,9 @@ struct Get: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write the body to FILE instead of stdout.") var output: String?
     @Option(name: [.customShort("X"), .customLong("request")], help: "The method (default GET, POST with -d).")
     var method: String?
-    @Option(name: [.customShort("H"), .customLong("header")], help: "A header field 'name: value' (repeatable).")
+    @Option(
+        name: [.customShort("H"), .customLong("header")],
+        help: "A header field 'name: value' (repeatable, all sent); 'name:' removes one, 'name;' sends it empty.")
     var headers: [String] = []
     @Option(name: [.customShort("d"), .customLong("data")], help: "Send DATA as the body (form-encoded by default).")
     var data: String?
@@ -32,9 +34,7 @@ struct Get: ParsableCommand {
 
     func validate() throws {
         if data != nil && dataBinary != nil { throw ValidationError("-d and --data-binary exclude each other") }
-        for header in headers where !header.contains(":") {
-            throw ValidationError("-H '\(header)': expected 'name: value'")
-        }
+        _ = try headers.map(HeaderOption.init(parsing:))
     }
 
     func run() throws {
@@ -108,21 +108,18 @@ struct Get: ParsableCommand {
             body = nil
         }
         try request.headers.upsert(":method", method ?? (body == nil ? "GET" : "POST"))
-        for header in headers {
-            let colon = header.firstIndex(of: ":")!
-            let name = header[..<colon].lowercased()
-            let value = header[header.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
-            // The request's host travels as `:authority`, in HTTP/1 too: `-H 'Host: name'`
-            // replaces it (as `go()` would replace it with a `host` field, but `-v` shows the
-            // fields as they are here), so that, as with curl, it names the virtual host while the
-            // URL says where to connect.
-            try request.headers.upsert(name == "host" ? ":authority" : name, String(value))
-        }
         if let body {
             request.setBody(bytes: body)
-            if data != nil && !request.headers.has("content-type") {
-                request.headers.append("content-type", "application/x-www-form-urlencoded")
-            }
+            if data != nil { request.headers.append("content-type", "application/x-www-form-urlencoded") }
+        }
+        // After the fields `get` sends on its own, which the first -H of a name replaces and an
+        // empty one removes (`HeaderOption`).
+        let options = try headers.map(HeaderOption.init(parsing:))
+        try HeaderOption.apply(options, to: &request.headers)
+        // `-H 'Accept-Encoding:'`: none is sent, and what comes is written as it came (as curl
+        // does without `--compressed`).
+        if options.contains(where: { $0.name == "accept-encoding" }) && !request.headers.has("accept-encoding") {
+            request.decodeContent = false
         }
         // Added here rather than by `go()` so that `-v` shows it (`identity` with `-H 'Range: …'`).
         if let acceptEncoding = request.automaticAcceptEncoding {
