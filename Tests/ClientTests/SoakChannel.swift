@@ -67,10 +67,12 @@ final class SoakChannel {
     /// Sends `bytes`: as they are, or over TLS as records whose ciphertext goes in one write, or
     /// in writes of up to `piece` octets each with pauses of up to `pause` microseconds between
     /// them. False once the client is gone.
+    /// With `closing`, TLS close_notify goes right behind the records, in the same write.
     @discardableResult
-    func send(_ bytes: [UInt8], piece: Int? = nil, pause: UInt32 = 0) -> Bool {
+    func send(_ bytes: [UInt8], piece: Int? = nil, pause: UInt32 = 0, closing: Bool = false) -> Bool {
         guard let engine else { return RawPeer.send(bytes, to: fd) }
         guard (try? engine.write(bytes)) == bytes.count || bytes.isEmpty else { return false }
+        if closing { engine.shutdown() }
         guard let piece else { return flushCiphertext() }
         var ciphertext: [UInt8] = []
         engine.takeCiphertext(into: &ciphertext)
@@ -98,6 +100,22 @@ final class SoakChannel {
         guard wire.count > 1 else { return true }
         let cut = min(wire.count - 1, max(1, Int(Double(wire.count) * fraction)))
         return RawPeer.send(Array(wire[..<cut]), to: fd)
+    }
+
+    /// Over TLS: encrypts `bytes` and sends their ciphertext with one bit flipped inside the first
+    /// record's protected part (`at` and `bit` pick which), so that the record fails its
+    /// authentication; plain: sends `bytes`. False once the client is gone.
+    @discardableResult
+    func sendTampered(_ bytes: [UInt8], at fraction: Double, bit: Int) -> Bool {
+        guard let engine else { return RawPeer.send(bytes, to: fd) }
+        guard (try? engine.write(bytes)) == bytes.count else { return false }
+        var wire: [UInt8] = []
+        engine.takeCiphertext(into: &wire)
+        // A record: type, version (2 octets), length (2 octets), then what the length says.
+        let length = Int(wire[3]) << 8 | Int(wire[4])
+        let at = 5 + min(length - 1, Int(Double(length) * fraction))
+        wire[at] ^= UInt8(1) << UInt8(bit & 7)
+        return RawPeer.send(wire, to: fd)
     }
 
     /// Sends TLS close_notify (nothing on a plain connection).

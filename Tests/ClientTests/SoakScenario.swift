@@ -59,6 +59,12 @@ struct SoakCase {
     /// Cuts the last write short: over TLS inside its last record, at this fraction of its
     /// ciphertext (nil: the writes go whole).
     var cutLastWrite: Double?
+    /// Over TLS: flips a bit of the last write's first record, at this fraction of it, and
+    /// which bit (nil: none).
+    var tamperLastWrite: (at: Double, bit: Int)?
+    /// Over TLS: close_notify goes in the last write, behind its records, and the connection
+    /// stays open (`ending` is `.keepOpen`, and `taints`).
+    var closeNotifyInLastWrite = false
     /// Whether what the server sent must keep the client from sending another request on the
     /// connection (only meaningful with `.keepOpen`).
     var taints = false

@@ -62,10 +62,16 @@ final class SoakServer: @unchecked Sendable {
             if !soak.answersEarly { guard Self.readBody(channel, &input, length) else { return } }
             for (index, write) in soak.writes.enumerated() {
                 if write.pause > 0 { usleep(write.pause) }
-                if let fraction = soak.cutLastWrite, index == soak.writes.count - 1 {
+                let last = index == soak.writes.count - 1
+                if let fraction = soak.cutLastWrite, last {
                     guard channel.sendCut(write.bytes, fraction: fraction) else { return }
+                } else if let (at, bit) = soak.tamperLastWrite, last {
+                    guard channel.sendTampered(write.bytes, at: at, bit: bit) else { return }
                 } else {
-                    guard channel.send(write.bytes, piece: soak.recordPiece, pause: 300) else { return }
+                    let closing = last && soak.closeNotifyInLastWrite
+                    guard channel.send(write.bytes, piece: soak.recordPiece, pause: 300, closing: closing) else {
+                        return
+                    }
                 }
             }
             switch soak.ending {

@@ -13,6 +13,10 @@ import Stepwise
 // - close_notify and then more octets: the session ended at close_notify, and nothing after it
 //   is read (RFC 8446 §6.1: "Any data received after a closure alert has been received MUST be
 //   ignored."), so a whole response stands and a cut one fails.
+// - close_notify behind a response on a connection the server keeps open: the session is over,
+//   so the client takes no other request there.
+// - A record whose ciphertext was changed on the way fails its authentication: an error, never
+//   other octets.
 // - A reset in the middle of a record, and records whose ciphertext comes in many small writes.
 extension SoakCase {
     /// Case `number` of the TLS soak: the plain case, or a TLS one instead.
@@ -38,7 +42,7 @@ extension SoakCase {
     // swift-format-ignore
     private static func makeTLS(_ random: inout SoakRandom) -> SoakCase {
         var c = SoakCase(label: "")
-        switch Int.random(in: 0..<7, using: &random) {
+        switch Int.random(in: 0..<9, using: &random) {
         case 0:
             // Truncation: the connection ends without close_notify inside a framed body.
             let (bytes, _, headEnd) = framed(&random)
@@ -90,6 +94,23 @@ extension SoakCase {
             c.writes = split(bytes, &random)
             c.cutLastWrite = Double.random(in: 0.05..<1, using: &random)
             c.ending = .reset
+            c.expect = .failure
+        case 6:
+            // close_notify right behind a framed response, and the connection stays open.
+            let (bytes, body, _) = framed(&random)
+            c.label = "tls close_notify, connection kept"
+            c.writes = split(bytes, &random)
+            c.closeNotifyInLastWrite = true
+            c.taints = true
+            c.expect = .response(200, body)
+        case 7:
+            // A changed bit in a record.
+            let (bytes, _, _) = valid(&random)
+            c.label = "tls tampered record"
+            c.writes = split(bytes, &random)
+            c.tamperLastWrite = (Double.random(in: 0..<1, using: &random), Int.random(in: 0..<8, using: &random))
+            c.ending = [.keepOpen, .close, .reset].randomElement(using: &random)!
+            c.taints = true
             c.expect = .failure
         default:
             // Records whose ciphertext comes a few octets per write.
