@@ -34,7 +34,9 @@ struct Get: ParsableCommand {
 
     func validate() throws {
         if data != nil && dataBinary != nil { throw ValidationError("-d and --data-binary exclude each other") }
-        _ = try headers.map(HeaderOption.init(parsing:))
+        // A second `Host` shows only once the options are applied.
+        var probe = Headers()
+        try HeaderOption.apply(headers.map(HeaderOption.init(parsing:)), to: &probe)
     }
 
     func run() throws {

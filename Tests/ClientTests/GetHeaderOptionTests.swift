@@ -54,6 +54,9 @@ final class GetHeaderOptionTests: XCTestCase {
         headers.append(":authority", "127.0.0.1:1")
         let options = try ["Host: a.test", "Host: b.test"].map(HeaderOption.init(parsing:))
         XCTAssertThrowsError(try HeaderOption.apply(options, to: &headers))
+        let run = try stepwise(["get", "-H", "Host: a.test", "-H", "Host: b.test", "http://127.0.0.1:9/"])
+        XCTAssertEqual(run.status, 64, "a usage error: \(run.stderr)")
+        XCTAssertTrue(run.stderr.contains("given twice"), run.stderr)
     }
 
     /// Against a server: both `x-a` lines and both `accept` lines arrive, in order.
