@@ -66,22 +66,25 @@ final class SoakChannel {
 
     /// Sends `bytes`: as they are, or over TLS as records whose ciphertext goes in one write, or
     /// in writes of up to `piece` octets each with pauses of up to `pause` microseconds between
-    /// them. False once the client is gone.
+    /// them (their sizes and pauses drawn from `seed`). False once the client is gone.
     /// With `closing`, TLS close_notify goes right behind the records, in the same write.
     @discardableResult
-    func send(_ bytes: [UInt8], piece: Int? = nil, pause: UInt32 = 0, closing: Bool = false) -> Bool {
+    func send(_ bytes: [UInt8], piece: Int? = nil, pause: UInt32 = 0, seed: UInt64 = 0, closing: Bool = false)
+        -> Bool
+    {
         guard let engine else { return RawPeer.send(bytes, to: fd) }
         guard (try? engine.write(bytes)) == bytes.count || bytes.isEmpty else { return false }
         if closing { engine.shutdown() }
         guard let piece else { return flushCiphertext() }
         var ciphertext: [UInt8] = []
         engine.takeCiphertext(into: &ciphertext)
+        var random = SoakRandom(seed: seed)
         var offset = 0
         while offset < ciphertext.count {
-            let end = min(ciphertext.count, offset + Int.random(in: 1...piece))
+            let end = min(ciphertext.count, offset + Int.random(in: 1...piece, using: &random))
             guard RawPeer.send(Array(ciphertext[offset..<end]), to: fd) else { return false }
             offset = end
-            if pause > 0 && offset < ciphertext.count { usleep(UInt32.random(in: 0...pause)) }
+            if pause > 0 && offset < ciphertext.count { usleep(UInt32.random(in: 0...pause, using: &random)) }
         }
         return true
     }

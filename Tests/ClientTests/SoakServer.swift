@@ -69,9 +69,11 @@ final class SoakServer: @unchecked Sendable {
                     guard channel.sendTampered(write.bytes, at: at, bit: bit) else { return }
                 } else {
                     let closing = last && soak.closeNotifyInLastWrite
-                    guard channel.send(write.bytes, piece: soak.recordPiece, pause: 300, closing: closing) else {
-                        return
-                    }
+                    guard
+                        channel.send(
+                            write.bytes, piece: soak.recordPiece, pause: 300, seed: UInt64(number * 64 + index),
+                            closing: closing)
+                    else { return }
                 }
             }
             switch soak.ending {
