@@ -49,7 +49,10 @@ final class LifecycleTests: XCTestCase {
         let deadline = MonotonicClock.seconds() + 10
         while !server.empty() && MonotonicClock.seconds() < deadline {
             var ready = pollfd(fd: server.pollfd(), events: server.events().rawValue, revents: 0)
-            _ = poll(&ready, 1, min(server.timeoutMilliseconds(), 50))
+            // -1 (no deadline, once the client's connection closed) would wait for ever: the
+            // client's thread sets `status` without waking the server.
+            let wait = server.timeoutMilliseconds()
+            _ = poll(&ready, 1, wait < 0 ? 50 : min(wait, 50))
             try server.step(timeout: 0)
             if !clientStarted, let port = server.localname().port {
                 clientStarted = true
