@@ -10,13 +10,18 @@ import Stepwise
 final class SoakSocket {
     private(set) var fd: Int32
 
-    init(port: UInt16) throws {
+    /// - Parameter receiveBuffer: a fixed SO_RCVBUF (set before connect, so the kernel does not
+    ///   grow it: Linux's autotuning may reach `tcp_rmem`'s maximum, 32 MiB on some machines).
+    init(port: UInt16, receiveBuffer: Int32? = nil) throws {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
         address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TestError("socket: errno \(errno)") }
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
