@@ -364,8 +364,9 @@ public final class Reactor: @unchecked Sendable {
     // MARK: Threads
 
     /// True on the thread that steps the reactor, and on any thread before the first step (when
-    /// it may be set up anywhere).
-    var isOnReactorThread: Bool {
+    /// it may be set up anywhere). What may be called directly here must go through `execute {}`
+    /// elsewhere.
+    public var isOnReactorThread: Bool {
         let owner = owner.load(ordering: .relaxed)
         return owner == Reactor.unclaimed || pthread_equal(pthread_self(), pthread_t(owner)) != 0
     }

@@ -60,16 +60,17 @@ extension H1Connection {
         streamsWrote = true
         let method = headers.first(":method") ?? "GET"
         stream.requestMethod = method
+        stream.tellsWhenGone(self)
         parser.expectResponse(toMethod: method)
-        pipeline.append(stream)
-        if !stream.outbound.isComplete { requestBeingWritten = stream }
+        pipeline.append(H1StreamLink(stream))
+        if !stream.outbound.isComplete { requestBeingWritten = H1StreamLink(stream) }
         disarm()
         if stream.outbound.closeAfter { phase = .closingAfterCurrent }
         updateReadInterest()
     }
 
     func clientRequestComplete(_ stream: H1Stream) {
-        if requestBeingWritten === stream {
+        if let writing = requestBeingWritten, writing.stream === stream {
             requestBeingWritten = nil
             // Its response may have ended first (a server may answer before the body is read):
             // the connection becomes idle only now.
@@ -82,10 +83,16 @@ extension H1Connection {
         // After a protocol switch the input is the new protocol's (`takeSocket`); after an
         // error, nobody's.
         while phase != .closed && !inputStopped {
-            guard let stream = pipeline.first else {
+            guard let first = pipeline.first else {
                 // Idle: anything but EOF is a protocol error; EOF is the server closing an idle
                 // keep-alive connection (a pool notices it here rather than on the next request).
                 if !socket.input.isEmpty || socket.isEOF || socket.failure != nil { close() }
+                return
+            }
+            guard let stream = first.stream else {
+                // Its caller dropped it on another thread, and the reactor did not run
+                // `clientStreamWentAway` yet: nobody will read this response.
+                close()
                 return
             }
             if stream.bufferedBodyFootprint >= options.maxBufferedBody { return }
@@ -195,6 +202,7 @@ extension H1Connection {
             pipeline.removeFirst()
             failAll(.connectionClosed("by a protocol switch before the response"))
             stream.switchedProtocols = true
+            switchedStream = H1StreamLink(stream)
             stream.receivedEnd()
         case .error(let error):
             inputStopped = true
@@ -240,7 +248,7 @@ extension H1Connection {
     }
 
     private func failAll(_ error: HTTPStreamError) {
-        let streams = pipeline
+        let streams = pipeline.compactMap(\.stream)
         pipeline.removeAll()
         for stream in streams { stream.failReading(error) }
     }
@@ -257,7 +265,7 @@ extension H1Connection {
             return
         }
         let requestUnfinished = stream.outbound.hasStarted && !stream.outbound.isComplete
-        let responseUnfinished = pipeline.contains { $0 === stream }
+        let responseUnfinished = pipeline.contains { $0.stream === stream }
         if requestUnfinished || responseUnfinished { close() }
     }
 }

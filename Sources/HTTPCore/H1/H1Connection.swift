@@ -90,10 +90,15 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     /// Server: streams waiting for `nextIncomingStream`.
     @exclusivity(unchecked) var incoming: [H1Stream] = []
     @exclusivity(unchecked) private var incomingWaiters: [Suspension<H1Stream?>] = []
-    /// Client: streams whose responses are expected, in request order.
-    @exclusivity(unchecked) var pipeline: [H1Stream] = []
+    /// Client: streams whose responses are expected, in request order. Linked, not held: a
+    /// client stream holds its connection, and one its caller dropped must go
+    /// (`clientStreamWentAway`).
+    @exclusivity(unchecked) var pipeline: [H1StreamLink] = []
     /// Client: the request whose head went out and whose body has not ended yet.
-    @exclusivity(unchecked) var requestBeingWritten: H1Stream?
+    @exclusivity(unchecked) var requestBeingWritten: H1StreamLink?
+    /// Client: the stream whose response switched protocols (101, a 2xx to CONNECT), until
+    /// `takeSocket()` or the close.
+    @exclusivity(unchecked) var switchedStream: H1StreamLink?
 
     enum Phase: Equatable {
         /// Serving: more exchanges may follow.
@@ -282,12 +287,13 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         timer = nil
         socket.close()
         let error = HTTPStreamError.connectionClosed("by this side")
-        let inProgress = pipeline + (current.map { [$0] } ?? [])
+        let inProgress = pipeline.compactMap(\.stream) + (current.map { [$0] } ?? [])
         current = nil
         pipeline.removeAll()
         // A stream delivered for `nextIncomingStream` and never taken is that request's too.
         incoming.removeAll()
         requestBeingWritten = nil
+        switchedStream = nil
         for stream in inProgress { stream.failReading(error) }
         endIncomingWaits()
         let onClose = self.onClose
@@ -308,6 +314,7 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         // The switching stream's exchange is over (a client's left the pipeline with its 101):
         // held here it would hold this connection, as in `close()`.
         current = nil
+        switchedStream = nil
         socket.reader = nil
         readsSocket = false
         socket.readInterest = false
@@ -574,8 +581,13 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         case .client:
             // Idle: keep reading, so a server closing a kept-alive connection is seen at once
             // (and a pool drops it) rather than on the next request.
-            guard let first = pipeline.first(where: { !$0.requestComplete }) else { return phase == .open }
-            return first.bufferedBodyFootprint < options.maxBufferedBody
+            guard let first = pipeline.first(where: { $0.stream?.requestComplete != true }) else {
+                return phase == .open
+            }
+            // A stream gone (dropped on another thread, `clientStreamWentAway` not run yet): read
+            // on, and `clientProcessInput` closes.
+            guard let stream = first.stream else { return true }
+            return stream.bufferedBodyFootprint < options.maxBufferedBody
         }
     }
 

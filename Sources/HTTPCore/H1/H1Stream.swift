@@ -46,6 +46,15 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
         @exclusivity(unchecked) var responseFraming: HTTP1BodyFraming?
         @exclusivity(unchecked) var fileBodyOctetsSent: UInt64 = 0
         @exclusivity(unchecked) var readTimedOut = false
+        /// Client: the connection to tell when this stream goes (`tellsWhenGone`).
+        @exclusivity(unchecked) var connectionToTell: H1Connection?
+
+        deinit {
+            // The stream is going (this box goes with it): nobody holds it any more.
+            if let connectionToTell {
+                H1Connection.clientStream(of: connectionToTell, wentAwayOn: connectionToTell.reactor)
+            }
+        }
     }
     @exclusivity(unchecked) private var seldom: Seldom?
     private func ensureSeldom() -> Seldom {
@@ -100,6 +109,14 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
     func countFileBodyOctets(_ octets: UInt64) {
         guard octets > 0 else { return }
         ensureSeldom().fileBodyOctetsSent += octets
+    }
+
+    /// Client: once its request went, the stream tells `connection` when it goes without
+    /// `shutdown()` (its last holder dropped it): an unread response is abandoned then
+    /// (`H1Connection.clientStreamWentAway`). Kept in the rarely used box, which a client stream
+    /// has anyway, so a server's stream pays nothing for it.
+    func tellsWhenGone(_ connection: H1Connection) {
+        ensureSeldom().connectionToTell = connection
     }
 
     init(connection: H1Connection, requestHead: HTTP1MessageHead?) {

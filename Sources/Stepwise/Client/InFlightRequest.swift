@@ -23,7 +23,8 @@ public final class InFlightRequest: Pollable, @unchecked Sendable {
     public let request: Request
     public let reactor: Reactor
     /// The response head and the stream to read its body from, or why there is none; nil while
-    /// the exchange is in progress.
+    /// the exchange is in progress. A stream dropped unread (with this handle) is abandoned, as
+    /// `go`'s is: its connection closes.
     public private(set) var result: Result<(Headers, any HTTPStream), any Error>?
     /// Called once on the reactor's thread with `result`.
     public var onFinish: ((Result<(Headers, any HTTPStream), any Error>) -> Void)?

@@ -46,6 +46,9 @@ extension Request {
     /// - A `host` field in `headers` replaces `:authority` (`self` is not changed): it names the
     ///   virtual host, while `host` and `port` say where to connect (see docs/client.md).
     /// - Interim 1xx responses other than 101 are skipped.
+    /// - The stream is the caller's: read the body to its end, or `shutdown()` it. Dropping it
+    ///   unread abandons the response: its connection closes (and leaves `pool`), as after
+    ///   `shutdown()` (docs/client.md).
     /// - With `followRedirects`, a 3xx other than 304 with a `location` is followed through
     ///   `handleRedirect` (the old stream is shut down). A redirect that keeps the body (307,
     ///   308) after the body was sent, when the body cannot be read again (a producer, a pipe),
