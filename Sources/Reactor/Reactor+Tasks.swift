@@ -26,7 +26,9 @@ extension Reactor {
     /// Blocking convenience for scripts and tests: runs `body` as a task and steps the reactor
     /// until it finishes, returning its result. Throws `ReactorError.reentrantStep` when called
     /// from inside a reactor callback or task (await the work there instead), and
-    /// `ReactorError.timedOut` (cancelling the task) when `timeout` seconds pass first.
+    /// `ReactorError.timedOut` (cancelling the task) when `timeout` seconds pass first. The first
+    /// step is made whatever `timeout` is (without waiting when it is 0), as `loop`'s is: a body
+    /// that can finish without waiting does, even with `timeout: 0`.
     public func run<T: Sendable>(
         timeout: Double? = nil, _ body: sending @escaping () async throws -> T
     ) throws -> T {
@@ -40,17 +42,18 @@ extension Reactor {
             }
         }
         let deadline = Deadline(timeout)
-        while outcome.result == nil {
-            let wait: Double?
+        // The first step, whatever the deadline (`loop`'s rule); the deadline is looked at after.
+        var wait = deadline.remainingOrZero
+        while true {
+            try step(timeout: wait)
+            if let result = outcome.result { return try result.get() }
             do {
                 wait = try deadline.remaining("Reactor.run")
             } catch {
                 task.cancel()
                 throw error
             }
-            try step(timeout: wait)
         }
-        return try outcome.result!.get()
     }
 
     /// Suspends the calling task for `seconds` (cancellable).

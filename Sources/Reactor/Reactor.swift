@@ -264,13 +264,21 @@ public final class Reactor: @unchecked Sendable {
         return ending
     }
 
-    /// Steps until `empty()`, `stopLoop()`, or `timeout` seconds have passed.
+    /// Steps until `empty()`, `stopLoop()`, or `timeout` seconds have passed. At least one step
+    /// is made unless the reactor is empty or a stop was asked for before (see
+    /// `loop(timeout:until:)`): `loop(timeout: 0)` is one step that does not wait.
     public func loop(timeout: Double? = nil) throws {
         try loop(timeout: timeout) { self.empty() }
     }
 
     /// Steps until `isDone()`, `stopLoop()`, or `timeout` seconds have passed (`Server.loop`
     /// runs until the server is closed and empty). `isDone` runs between steps, on this thread.
+    ///
+    /// The deadline is looked at after the first step, not before it: that step is made
+    /// whatever `timeout` is, without waiting when it is 0 (or less), as cqueues' `loop` steps
+    /// once before it checks its deadline. So a host that calls `loop(timeout: 0)` once a frame
+    /// makes progress every frame. What ends a loop before its first step: being done already
+    /// (`isDone()`), and a `stopLoop()` asked for before it started.
     public func loop(timeout: Double? = nil, until isDone: () -> Bool) throws {
         // Refused before anything else, as `step` refuses: a loop inside a step would otherwise
         // return at once when done, or take the running loop's stop (the `defer` below, and the
@@ -284,6 +292,7 @@ public final class Reactor: @unchecked Sendable {
         // when it returns too.
         defer { stopRequested.store(false, ordering: .relaxed) }
         var clock: UInt64? = nil
+        var stepped = false
         while !isDone() {
             // One asked for while no loop ran (from another thread, just before this one
             // started) ends this one before its first step, as libuv's `uv_stop` before `uv_run`
@@ -294,10 +303,17 @@ public final class Reactor: @unchecked Sendable {
             var wait: Double? = nil
             if let deadline {
                 let now = clock ?? MonotonicClock.nanoseconds()
-                guard now < deadline else { return }
-                wait = Double(deadline - now) / 1e9
+                if now < deadline {
+                    wait = Double(deadline - now) / 1e9
+                } else {
+                    // Passed (or 0): one step that does not wait, then no more. cqueues' `loop`
+                    // steps before it checks: `checkstep(self, deadline, self:step(timeout))`.
+                    guard !stepped else { return }
+                    wait = 0
+                }
             }
             clock = try step(timeout: wait, resumingAt: clock)
+            stepped = true
         }
     }
 

@@ -48,6 +48,24 @@ final class InFlightRequestTests: XCTestCase {
         XCTAssertLessThan(wakeups, 50, "the host spun while the body was awaited")
     }
 
+    /// `loop(timeout: 0)` once a frame (a game's loop) moves the exchange on: it steps once
+    /// without waiting. It returned without a step, and the request never left.
+    func testLoopWithTimeoutZeroOnceAFrameFinishesTheRequest() throws {
+        let server = try TestServer { stream, head in try await reply(stream, "frame \(head.path ?? "")") }
+        defer { server.stop() }
+        let reactor = try Reactor()
+        let inFlight = try Request(uri: "http://127.0.0.1:\(server.port)/f").start(on: reactor, timeout: 5)
+        var frames = 0
+        while !inFlight.isFinished && frames < 5_000 {
+            try inFlight.loop(timeout: 0)
+            usleep(1000)
+            frames += 1
+        }
+        let (headers, stream) = try XCTUnwrap(inFlight.result, "not finished after \(frames) frames").get()
+        XCTAssertEqual(headers.first(":status"), "200")
+        stream.shutdown()
+    }
+
     func testCallbackFormReportsOnceWithTheResponse() throws {
         let server = try TestServer { stream, _ in try await reply(stream, status: 201, "made") }
         defer { server.stop() }

@@ -67,6 +67,28 @@ final class LifecycleTests: XCTestCase {
         XCTAssertTrue(server.empty())
     }
 
+    /// A host that calls `server.loop(timeout: 0)` once a frame serves: each call is one step
+    /// that does not wait. It returned without stepping, and the server never accepted.
+    func testAServerLoopedWithTimeoutZeroOnceAFrameServes() throws {
+        let server = try Server(options: ServerOptions(host: "127.0.0.1", port: 0), handler: TestRoutes().handler)
+        try server.listen()
+        let port = try XCTUnwrap(server.localname().port)
+        let status = Locked<Int?>(nil)
+        Thread {
+            let response = try? TestClient(port: port).exchange(get("/hello"))
+            status.withLock { $0 = response?.status ?? -1 }
+        }.start()
+        var frames = 0
+        while status.withLock({ $0 }) == nil && frames < 5_000 {
+            try server.loop(timeout: 0)
+            usleep(1000)
+            frames += 1
+        }
+        XCTAssertEqual(status.withLock { $0 }, 200, "no answer after \(frames) frames")
+        server.close(timeout: 0)
+        try server.loop(timeout: 2)
+    }
+
     /// `step` and `loop` from inside a step are refused (`ReactorError.reentrantStep`) before
     /// the first step's `listen()`: the refused call used to bind the server's port first.
     func testAStepRefusedInsideAStepDoesNotListen() throws {

@@ -75,13 +75,18 @@ public final class InFlightRequest: Pollable, @unchecked Sendable {
     /// Steps the reactor until the response headers arrived (or the exchange failed), at most
     /// `timeout` seconds; returns `result` (nil on timeout). Not from inside a reactor callback
     /// or task (`ReactorError.reentrantStep`): await `go` there.
+    ///
+    /// Unless finished already, it steps at least once, without waiting when `timeout` is 0, and
+    /// looks at the deadline after that (as `Reactor.loop` does): a host calling `loop(timeout:
+    /// 0)` once a frame moves the exchange on every frame. Unlike `Reactor.loop` it does not
+    /// heed `stopLoop()`, which stays for the next `Reactor.loop`.
     @discardableResult
     public func loop(timeout: Double? = nil) throws -> Result<(Headers, any HTTPStream), any Error>? {
         let deadline = Deadline(timeout)
+        var wait = deadline.remainingOrZero
         while result == nil {
-            let wait: Double?
-            do { wait = try deadline.remaining("InFlightRequest.loop") } catch { break }
             try reactor.step(timeout: wait)
+            do { wait = try deadline.remaining("InFlightRequest.loop") } catch { break }
         }
         return result
     }
