@@ -112,6 +112,40 @@ final class AbandonedResponseTests: XCTestCase {
         check("Client.connect and newStream")
     }
 
+    /// A `101 Switching Protocols` dropped without `takeSocket()` (nobody speaks the new protocol)
+    /// closes its connection and frees its pool place, as its `shutdown()` does. The connection
+    /// went with the stream, closing the socket, but the pool never heard of it: the place stayed
+    /// taken.
+    func testASwitchDroppedUntakenFreesItsPoolPlace() throws {
+        let ended = Locked(0)
+        let server = try OneShotServer { client in
+            guard OneShotServer.readRequest(client) else { return }
+            let head = "HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: x-test\r\n\r\n"
+            _ = head.withCString { send(client, $0, strlen($0), 0) }
+            var byte: UInt8 = 0
+            while recv(client, &byte, 1, 0) > 0 {}
+            ended.withLock { $0 += 1 }
+        }
+        defer { server.stop() }
+        let reactor = try Reactor()
+        let pool = ConnectionPool(reactor: reactor)
+        pool.maxConnectionsPerHost = 1
+        for _ in 0..<2 {
+            let status = try reactor.run { () async throws -> String? in
+                let request = try Request(uri: "http://127.0.0.1:\(server.port)/")
+                request.headers.append("connection", "upgrade")
+                request.headers.append("upgrade", "x-test")
+                request.pool = pool
+                return try await request.go(on: reactor, timeout: 2).0.first(":status")
+            }
+            XCTAssertEqual(status, "101")
+            XCTAssertEqual(pool.openConnections, 0, "the dropped switch kept its pool place")
+        }
+        let deadline = MonotonicClock.seconds() + 5
+        while ended.withLock({ $0 }) < 2 && MonotonicClock.seconds() < deadline { usleep(1000) }
+        XCTAssertEqual(ended.withLock { $0 }, 2)
+    }
+
     /// A response dropped on another thread is let go on the reactor's, in its next step.
     func testAResponseDroppedOnAnotherThreadIsLetGoInTheNextStep() throws {
         let server = try SizedBodyServer()

@@ -202,7 +202,6 @@ extension H1Connection {
             pipeline.removeFirst()
             failAll(.connectionClosed("by a protocol switch before the response"))
             stream.switchedProtocols = true
-            switchedStream = H1StreamLink(stream)
             stream.receivedEnd()
         case .error(let error):
             inputStopped = true

@@ -96,9 +96,6 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
     @exclusivity(unchecked) var pipeline: [H1StreamLink] = []
     /// Client: the request whose head went out and whose body has not ended yet.
     @exclusivity(unchecked) var requestBeingWritten: H1StreamLink?
-    /// Client: the stream whose response switched protocols (101, a 2xx to CONNECT), until
-    /// `takeSocket()` or the close.
-    @exclusivity(unchecked) var switchedStream: H1StreamLink?
 
     enum Phase: Equatable {
         /// Serving: more exchanges may follow.
@@ -293,7 +290,6 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         // A stream delivered for `nextIncomingStream` and never taken is that request's too.
         incoming.removeAll()
         requestBeingWritten = nil
-        switchedStream = nil
         for stream in inProgress { stream.failReading(error) }
         endIncomingWaits()
         let onClose = self.onClose
@@ -314,7 +310,6 @@ public final class H1Connection: Pollable, StreamSocketReader, ReactorTimerTarge
         // The switching stream's exchange is over (a client's left the pipeline with its 101):
         // held here it would hold this connection, as in `close()`.
         current = nil
-        switchedStream = nil
         socket.reader = nil
         readsSocket = false
         socket.readInterest = false
