@@ -23,6 +23,9 @@ public import Reactor
 /// request without it, once, on a new connection (see `request`). Each call
 /// exists twice: blocking (runs the connection's reactor until done; for scripts, not from inside
 /// a reactor callback) and async (for tasks on the reactor), with the same names.
+///
+/// Dropped without `close()`, it closes its connection all the same: a response it did not read
+/// is abandoned (docs/client.md), and an idle socket closes with its last reference.
 public final class HTTPConnection: @unchecked Sendable {
     /// Per-phase time limits in seconds (nil: none).
     public struct Timeouts: Sendable, Equatable {
