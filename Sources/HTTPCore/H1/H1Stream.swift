@@ -52,8 +52,7 @@ public final class H1Stream: HTTPStream, @unchecked Sendable {
         deinit {
             // The stream is going (this box goes with it): nobody holds it any more.
             if let connectionToTell {
-                H1Connection.clientStream(
-                    of: connectionToTell, switchedProtocols: switchedProtocols, wentAwayOn: connectionToTell.reactor)
+                H1Connection.clientStream(of: connectionToTell, wentAwayOn: connectionToTell.reactor)
             }
         }
     }
