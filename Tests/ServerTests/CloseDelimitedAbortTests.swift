@@ -93,6 +93,9 @@ final class CloseDelimitedAbortTests: XCTestCase {
         // A small receive buffer of a fixed size: one the kernel grows may take all 32 MiB.
         let socket = try SoakSocket(port: server.port, receiveBuffer: 64 << 10)
         XCTAssertTrue(socket.send(ArraySlice("GET /file HTTP/1.0\r\n\r\n".utf8), until: MonotonicClock.seconds() + 2))
+        // Accepted first (it cannot close before the 0.3 s timeout): before the accept, no
+        // connection is open either, and reading then would take the whole body as it streams.
+        XCTAssertTrue(try server.waitOnServer { $0.connections() == 1 })
         XCTAssertTrue(try server.waitOnServer { $0.connections() == 0 })
         assertEndsWithAReset(socket)
     }
